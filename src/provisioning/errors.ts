@@ -1,0 +1,57 @@
+/** Stable error codes. Node-RED users branch on these in Catch nodes; the CLI maps them to exit codes. */
+export const ERROR_CODES = [
+  'INVALID_INPUT',
+  'NOT_FOUND',
+  'FAILURE',
+  'CONNECTION_CLOSED',
+  'TIMEOUT',
+  'UNREACHABLE',
+  'TLS',
+  'CONNECT_REFUSED',
+  'BAD_RESPONSE',
+  'CREDENTIAL_MISMATCH',
+  'OUTCOME_UNKNOWN',
+  'STORE',
+  'ABORTED',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ProvisionErrorDetails {
+  /** errorMsg as the server sent it (NOT_FOUND / FAILURE). */
+  serverMessage?: string;
+  /** CONNACK return code (3.1.1) or reason code (5) for CONNECT_REFUSED. */
+  returnCode?: number;
+  /** Underlying TLS / socket error code, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE, ECONNREFUSED. */
+  reason?: string;
+  /** Whether the provision request had been published when the error happened. */
+  requestSent?: boolean;
+  /** OUTCOME_UNKNOWN with a store: where the pending private key was kept. */
+  pendingKeyPath?: string;
+  /** INVALID_INPUT: the offending option/field name. */
+  field?: string;
+}
+
+/**
+ * The one error type the core throws. `message` tells the user what to do next and never
+ * contains a secret (provision secret, password, private key).
+ */
+export class ProvisionError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ProvisionErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ProvisionErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ProvisionError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: ProvisionErrorDetails } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isProvisionError(value: unknown): value is ProvisionError {
+  return value instanceof ProvisionError;
+}

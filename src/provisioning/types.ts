@@ -1,0 +1,110 @@
+import type { IClientOptions } from 'mqtt';
+
+export type CredentialsType = 'X509_CERTIFICATE' | 'ACCESS_TOKEN' | 'MQTT_BASIC';
+export type KeyAlgorithm = 'rsa2048' | 'rsa3072' | 'rsa4096' | 'p256' | 'p384';
+
+/** Where and how to reach the GridLinks MQTT device API. */
+export interface ServerOptions {
+  host: string;
+  port: number;
+  /** MQTT over TLS (default true). */
+  tls?: boolean;
+  /** PEM CA certificate(s) to pin; absent = the system's CAs. */
+  ca?: string;
+  /** TLS SNI / name to check in the server certificate (default: host). */
+  servername?: string;
+  /** Default true. false = do not check the server certificate (insecure; reported in result.warnings). */
+  rejectUnauthorized?: boolean;
+  /** 4 = MQTT 3.1.1 (default), 5 = MQTT 5. */
+  protocolVersion?: 4 | 5;
+  /** TCP + TLS + CONNACK (default 10000 ms). */
+  connectTimeoutMs?: number;
+  /** From publishing the request to the answer (default 15000 ms; the server's own limit is 10 s). */
+  answerTimeoutMs?: number;
+}
+
+export interface ProvisionOptions {
+  server: ServerOptions;
+  provisionDeviceKey: string;
+  provisionDeviceSecret: string;
+  /** Absent or empty: the server generates a 20-character name (and does not tell it back). */
+  deviceName?: string;
+  /** Default X509_CERTIFICATE. */
+  credentialsType?: CredentialsType;
+  /** Create the device as a gateway. */
+  gateway?: boolean;
+
+  /** ACCESS_TOKEN: the token to use; absent = the server generates one. */
+  token?: string;
+
+  /** MQTT_BASIC fields; absent ones are omitted from the request. */
+  clientId?: string;
+  username?: string;
+  password?: string;
+
+  /** X509_CERTIFICATE: key algorithm for a generated key pair (default rsa2048). */
+  keyAlgorithm?: KeyAlgorithm;
+  /** X509_CERTIFICATE: bring your own certificate (PEM), sent as is. */
+  certificate?: string;
+  /** X509_CERTIFICATE: the private key (PEM) that goes with `certificate`. */
+  privateKey?: string;
+  /** X509_CERTIFICATE: validity of a generated certificate in days (default 3650). */
+  validityDays?: number;
+  /** X509_CERTIFICATE: subject CN of a generated certificate (default deviceName). */
+  commonName?: string;
+
+  /** After SUCCESS, connect once with the new credentials and report whether the server accepts them. */
+  verify?: boolean;
+  /** Credential store folder: keys are written before the request and committed atomically on SUCCESS. */
+  storeDir?: string;
+}
+
+export interface AccessTokenCredentials {
+  accessToken: string;
+}
+
+export interface BasicCredentials {
+  clientId?: string;
+  userName?: string;
+  password?: string;
+}
+
+export interface X509Credentials {
+  /** PEM certificate. */
+  certificate: string;
+  /** PEM private key (PKCS#8); absent when a BYO certificate came without its key. */
+  privateKey?: string;
+  /** SHA3-256 hex of the trimmed certificate: the id the server stores. */
+  credentialsId: string;
+}
+
+export type DeviceCredentials = AccessTokenCredentials | BasicCredentials | X509Credentials;
+
+export interface ProvisionedServer {
+  host: string;
+  port: number;
+  tls: boolean;
+  servername?: string;
+}
+
+export interface VerificationResult {
+  accepted: boolean;
+  /** CONNACK return/reason code when the server refused. */
+  returnCode?: number;
+  message?: string;
+}
+
+export interface ProvisionResult {
+  /** The name sent; null when the server generated it (GridLinks does not return it). */
+  deviceName: string | null;
+  credentialsType: CredentialsType;
+  credentials: DeviceCredentials;
+  server: ProvisionedServer;
+  /** mqtt.js options for the device's next connection (TLS material included for X.509). */
+  connectOptions: IClientOptions;
+  verification?: VerificationResult;
+  /** Files committed in the credential store. */
+  stored?: { dir: string; files: string[] };
+  /** Things the user should know that did not stop provisioning (e.g. server certificate not verified). */
+  warnings: string[];
+}

@@ -1,0 +1,101 @@
+export type ProvisionStrategy = 'ALLOW_CREATE_NEW_DEVICES' | 'CHECK_PRE_PROVISIONED_DEVICES' | 'DISABLED';
+export type SimCredentialsType = 'ACCESS_TOKEN' | 'MQTT_BASIC' | 'X509_CERTIFICATE';
+
+export interface ProfileConfig {
+  name?: string;
+  provisionDeviceKey: string;
+  provisionDeviceSecret: string;
+  strategy?: ProvisionStrategy;
+}
+
+/** Stored credentials, the way GridLinks stores them (credentialsValue / credentialsId rules of protocol.md §4). */
+export interface DeviceCredentialsRecord {
+  credentialsType: SimCredentialsType;
+  /** ACCESS_TOKEN: the token; X509: trimmed certificate; MQTT_BASIC: {clientId,userName,password} JSON string. */
+  credentialsValue: string;
+  credentialsId: string;
+}
+
+export interface DeviceRecord {
+  name: string;
+  profile: string;
+  gateway: boolean;
+  /** undefined = never provisioned (pre-provisioned device), 'provisioned' after a successful provisioning. */
+  provisionState?: string;
+  credentials: DeviceCredentialsRecord;
+  createdTime: number;
+}
+
+/** A device listed in a profiles file before any provisioning (CHECK_PRE_PROVISIONED_DEVICES). */
+export interface PreProvisionedDevice {
+  name: string;
+  profile: string;
+  credentialsType: SimCredentialsType;
+  /** ACCESS_TOKEN token, X509 PEM or trimmed cert; MQTT_BASIC uses the three fields below. */
+  credentialsValue?: string;
+  clientId?: string;
+  userName?: string;
+  password?: string;
+  provisionState?: string;
+}
+
+export interface FaultSwitches {
+  /** Decide, but never send PUBACK or answer. */
+  noAnswer?: boolean;
+  /** Answer with bytes that are not JSON. */
+  garbageAnswer?: boolean;
+  /** Answer with exactly these bytes (fuzzing). */
+  rawAnswer?: Buffer | string;
+  /** Never send SUBACK in provisioning sessions (GridLinks/ThingsBoard before 3.9). */
+  noSuback?: boolean;
+  /** Wait this long before PUBACK + answer. */
+  answerDelayMs?: number;
+  /** Close the connection as soon as a request arrives (no PUBACK, no answer, no decision). */
+  closeAfterRequest?: boolean;
+  /** Core error: PUBACK (v5 0x83) then close, no answer (no decision made). */
+  closeAfterPuback?: boolean;
+  /** Refuse every CONNECT with this CONNACK return code. */
+  refuseConnect?: number;
+}
+
+export interface SimulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Plain MQTT port; 0 = any free port; null = off. Default 0. */
+  mqttPort?: number | null;
+  /** MQTT over TLS port; 0 = any free port; null = off. Default 0. */
+  mqttsPort?: number | null;
+  /** Server certificate and key (PEM). Absent: a throw-away CA + server cert for localhost/127.0.0.1 in the data folder. */
+  cert?: string;
+  key?: string;
+  /** Registry file and generated CA live here; absent = registry in memory, CA in a temp folder. */
+  dataDir?: string;
+  profiles?: ProfileConfig[];
+  devices?: PreProvisionedDevice[];
+  /** Provisioning session is closed this long after the answer (default 60000). */
+  sessionCloseAfterAnswerMs?: number;
+  faults?: FaultSwitches;
+  /** Human-readable log lines (never secrets). */
+  log?: (line: string) => void;
+}
+
+export interface TelemetryRecord {
+  device: string;
+  topic: 'v1/devices/me/telemetry' | 'v1/devices/me/attributes';
+  payload: unknown;
+  ts: number;
+}
+
+export interface SimulatorHandle {
+  host: string;
+  mqttPort: number | null;
+  mqttsPort: number | null;
+  /** PEM of the CA that signed the server certificate (generated or given); null when cert/key were given without a CA. */
+  caPem: string | null;
+  caFile: string | null;
+  devices(): DeviceRecord[];
+  telemetry(deviceName?: string): TelemetryRecord[];
+  addProfile(profile: ProfileConfig): void;
+  setFaults(faults: FaultSwitches): void;
+  stop(): Promise<void>;
+}
