@@ -1,0 +1,88 @@
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import * as mqttPacket from 'mqtt-packet';
+import { authenticateDevice } from './device-auth';
+import type { DeviceBroker } from './device-broker';
+import { connackPacket, protocolVersionOf, refusalFromCode, writePacket, type Refusal } from './packets';
+import { ProvisionSession, type ProvisionSessionContext } from './provision-session';
+import type { Registry } from './registry';
+import { bridgeV5Connection } from './v5-bridge';
+
+export const PROVISION_IDENTITY = 'provision';
+
+export interface GateContext {
+  registry: Registry;
+  broker: DeviceBroker;
+  provision: ProvisionSessionContext;
+  connectTimeoutMs: number;
+}
+
+function refuse(socket: Socket, connect: mqttPacket.IConnectPacket, refusal: Refusal): void {
+  writePacket(socket, connackPacket(protocolVersionOf(connect), refusal), protocolVersionOf(connect));
+  socket.end(() => socket.destroy());
+}
+
+/**
+ * Reads a connection's CONNECT and decides, as GridLinks does at CONNECT time: a provisioning session
+ * (username or client id `provision`, checked first), or a device session authenticated by token,
+ * MQTT basic credentials or the client certificate's hash, or a refusal.
+ */
+export function acceptConnection(socket: Socket, context: GateContext): void {
+  const parser = mqttPacket.parser();
+  const received: Buffer[] = [];
+  let session: ProvisionSession | undefined;
+  let decided = false;
+  const connectTimer = setTimeout(() => socket.destroy(), context.connectTimeoutMs);
+  socket.once('close', () => clearTimeout(connectTimer));
+  socket.on('error', () => socket.destroy());
+  const onData = (chunk: Buffer): void => {
+    if (!decided) received.push(chunk);
+    parser.parse(chunk);
+  };
+  socket.on('data', onData);
+  parser.on('error', () => socket.destroy());
+  parser.on('packet', (packet: mqttPacket.Packet) => {
+    if (session) {
+      session.handle(packet);
+      return;
+    }
+    if (decided) return;
+    decided = true;
+    clearTimeout(connectTimer);
+    if (packet.cmd !== 'connect') {
+      socket.destroy();
+      return;
+    }
+    const log = context.provision.log;
+    const refuseCode = context.provision.faults().refuseConnect;
+    if (refuseCode !== undefined) {
+      log(`connection refused with code ${refuseCode} (fault refuse-connect)`);
+      refuse(socket, packet, refusalFromCode(refuseCode));
+      return;
+    }
+    if (packet.username === PROVISION_IDENTITY || packet.clientId === PROVISION_IDENTITY) {
+      received.length = 0;
+      session = new ProvisionSession(socket, packet, context.provision);
+      return;
+    }
+    const peerCertificate = socket instanceof TLSSocket ? socket.getPeerCertificate() : undefined;
+    const auth = authenticateDevice(context.registry, {
+      clientId: packet.clientId,
+      username: packet.username,
+      password: packet.password,
+      peerCertificate,
+    });
+    if (auth.refusal) {
+      log(`device connection refused: ${auth.reason}`);
+      refuse(socket, packet, auth.refusal);
+      return;
+    }
+    log(`device ${auth.device.name} connected (${auth.device.credentials.credentialsType})`);
+    socket.removeListener('data', onData);
+    socket.pause();
+    socket.unshift(Buffer.concat(received));
+    received.length = 0;
+    const connection = protocolVersionOf(packet) === 5 ? bridgeV5Connection(socket) : socket;
+    context.broker.adopt(connection, auth.device);
+  });
+}

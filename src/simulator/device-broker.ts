@@ -1,0 +1,62 @@
+import type { Duplex } from 'node:stream';
+import type { DeviceRecord, TelemetryRecord } from './types';
+
+type AedesModule = typeof import('aedes', { with: { 'resolution-mode': 'import' } });
+type AedesBroker = InstanceType<AedesModule['Aedes']>;
+
+export const TELEMETRY_TOPICS: ReadonlySet<string> = new Set(['v1/devices/me/telemetry', 'v1/devices/me/attributes']);
+
+function decodePayload(payload: Buffer | string): unknown {
+  const text = Buffer.isBuffer(payload) ? payload.toString('utf8') : payload;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Device sessions run on aedes: the connection gate has already authenticated the CONNECT (the decision is
+ * GridLinks'), aedes then serves the session (keep-alive, QoS, subscriptions) and we keep telemetry/attributes.
+ */
+export class DeviceBroker {
+  private readonly devicesByConnection = new WeakMap<object, DeviceRecord>();
+
+  private constructor(private readonly aedes: AedesBroker) {}
+
+  static async create(onTelemetry: (record: TelemetryRecord) => void): Promise<DeviceBroker> {
+    const { Aedes } = await import('aedes');
+    let broker: DeviceBroker | undefined;
+    const aedes = await Aedes.createBroker({
+      authenticate: (client, _username, _password, done) => {
+        if (broker?.devicesByConnection.has(client.conn)) done(null, true);
+        else done(Object.assign(new Error('not authorized'), { returnCode: 5 as const }), false);
+      },
+      authorizePublish: (client, packet, done) => {
+        const device = client ? broker?.devicesByConnection.get(client.conn) : undefined;
+        if (!device) return done(new Error('not a device session'));
+        if (TELEMETRY_TOPICS.has(packet.topic)) {
+          onTelemetry({
+            device: device.name,
+            topic: packet.topic as TelemetryRecord['topic'],
+            payload: decodePayload(packet.payload),
+            ts: Date.now(),
+          });
+        }
+        done(null);
+      },
+    });
+    broker = new DeviceBroker(aedes);
+    return broker;
+  }
+
+  /** Hands an authenticated connection (its CONNECT still unread) to aedes. */
+  adopt(connection: Duplex, device: DeviceRecord): void {
+    this.devicesByConnection.set(connection, device);
+    this.aedes.handle(connection);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.aedes.close(() => resolve()));
+  }
+}

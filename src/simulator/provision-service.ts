@@ -1,0 +1,112 @@
+import { accessTokenCredentials, basicCredentials, basicCredentialsProblem, parseBasicValue, randomAlphanumeric, x509Credentials } from './credentials';
+import type { ProvisionRequest } from './provision-request';
+import type { Registry, StoredProfile } from './registry';
+import type { DeviceCredentialsRecord, DeviceRecord } from './types';
+
+export type ProvisionStatus = 'SUCCESS' | 'NOT_FOUND' | 'FAILURE';
+
+export interface ProvisionDecision {
+  status: ProvisionStatus;
+  /** The exact answer bytes (ThingsBoard's key order). */
+  body: Buffer;
+  /** The server-side reason, for the log only (never contains a secret). */
+  reason: string;
+  deviceName?: string;
+}
+
+export const NOT_FOUND_MESSAGE = 'Provision data was not found!';
+export const FAILURE_MESSAGE = 'Failed to provision device!';
+/** protobuf ProvisionDeviceResponseMsg{status: NOT_FOUND}, the answer to an empty payload. */
+export const PROTOBUF_NOT_FOUND = Buffer.from([0x08, 0x02]);
+
+const MAX_NAME_LENGTH = 255;
+const XSS_PATTERN = /<\s*[a-z!/?]|javascript:|on\w+\s*=/i;
+
+function notFound(reason: string): ProvisionDecision {
+  return { status: 'NOT_FOUND', reason, body: Buffer.from(JSON.stringify({ errorMsg: NOT_FOUND_MESSAGE, status: 'NOT_FOUND' })) };
+}
+
+function failure(reason: string, deviceName?: string): ProvisionDecision {
+  return { status: 'FAILURE', reason, deviceName, body: Buffer.from(JSON.stringify({ errorMsg: FAILURE_MESSAGE, status: 'FAILURE' })) };
+}
+
+function success(device: DeviceRecord): ProvisionDecision {
+  const { credentialsType, credentialsValue } = device.credentials;
+  const value = credentialsType === 'MQTT_BASIC' ? parseBasicValue(credentialsValue) : credentialsValue;
+  const body = Buffer.from(JSON.stringify({ credentialsValue: value, credentialsType, status: 'SUCCESS' }));
+  return { status: 'SUCCESS', reason: `device ${device.name} provisioned (${credentialsType})`, deviceName: device.name, body };
+}
+
+/** Credentials the request asks for, or null for "keep the generated access token", or a failure reason. */
+function requestedCredentials(request: ProvisionRequest): DeviceCredentialsRecord | null | string {
+  const { token, hash, username, password, clientId } = request;
+  if (![token, hash, username, password, clientId].some((field) => field !== '')) return null;
+  switch (request.credentialsType) {
+    case 'ACCESS_TOKEN':
+      return token ? accessTokenCredentials(token) : 'access token credentials without a token';
+    case 'X509_CERTIFICATE':
+      return hash ? x509Credentials(hash) : 'X.509 credentials without a certificate';
+    case 'MQTT_BASIC': {
+      const basic = { clientId, userName: username, password };
+      return basicCredentialsProblem(basic) ?? basicCredentials(basic);
+    }
+    default:
+      return `${request.credentialsType} credentials are not supported by the simulator`;
+  }
+}
+
+/** DeviceProvisionServiceImpl.provisionDevice, in ThingsBoard's order of checks (protocol.md §4). */
+export class ProvisionService {
+  constructor(private readonly registry: Registry) {}
+
+  async decide(request: ProvisionRequest): Promise<ProvisionDecision> {
+    const name = request.deviceName.trim();
+    if (request.deviceName !== '' && name === '') return failure('Provision request contains empty device name!');
+    if (!request.provisionDeviceKey || !request.provisionDeviceSecret) return notFound('empty provision key or secret');
+    const profile = this.registry.profileByKey(request.provisionDeviceKey);
+    if (!profile) return notFound('no profile with this provision key');
+    if (profile.provisionDeviceSecret !== request.provisionDeviceSecret) return notFound('wrong provision secret');
+    switch (profile.strategy) {
+      case 'ALLOW_CREATE_NEW_DEVICES':
+        return this.createDevice(profile, name, request);
+      case 'CHECK_PRE_PROVISIONED_DEVICES':
+        return this.provisionExisting(profile, name);
+      default:
+        return notFound('provisioning is disabled for this profile');
+    }
+  }
+
+  private async createDevice(profile: StoredProfile, requestedName: string, request: ProvisionRequest): Promise<ProvisionDecision> {
+    if (requestedName && this.registry.deviceByName(requestedName)) {
+      return failure('The device is present and could not be provisioned once more!', requestedName);
+    }
+    const name = requestedName || randomAlphanumeric(20);
+    if (name.length > MAX_NAME_LENGTH || XSS_PATTERN.test(name)) return failure('device name is invalid', name);
+    const credentials = requestedCredentials(request) ?? accessTokenCredentials(randomAlphanumeric(20));
+    if (typeof credentials === 'string') return failure(credentials, name);
+    const device: DeviceRecord = {
+      name,
+      profile: profile.name,
+      gateway: request.gateway,
+      provisionState: 'provisioned',
+      credentials,
+      createdTime: Date.now(),
+    };
+    if (!this.registry.addDevice(device)) {
+      return failure('Device credentials are already assigned to another device!', name);
+    }
+    await this.registry.save();
+    return success(device);
+  }
+
+  private async provisionExisting(profile: StoredProfile, name: string): Promise<ProvisionDecision> {
+    const device = name ? this.registry.deviceByName(name) : undefined;
+    if (!device || device.profile !== profile.name) return failure('Failed to find pre provisioned device!', name);
+    if (device.provisionState !== undefined) {
+      return failure('The device is present and could not be provisioned once more!', name);
+    }
+    device.provisionState = 'provisioned';
+    await this.registry.save();
+    return success(device);
+  }
+}

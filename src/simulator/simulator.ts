@@ -1,0 +1,124 @@
+import { promises as fs } from 'node:fs';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { acceptConnection, type GateContext } from './connection-gate';
+import { DeviceBroker } from './device-broker';
+import { ProvisionService } from './provision-service';
+import { Registry } from './registry';
+import { prepareServerTls } from './tls-material';
+import type { FaultSwitches, SimulatorHandle, SimulatorOptions, TelemetryRecord } from './types';
+
+export const DEFAULT_SESSION_CLOSE_AFTER_ANSWER_MS = 60_000;
+const CONNECT_TIMEOUT_MS = 30_000;
+
+function listen(server: net.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.removeListener('error', reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: net.Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Starts the GridLinks simulator: plain and/or TLS MQTT listeners on 127.0.0.1 (by default) and a registry. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
+  const host = options.host ?? '127.0.0.1';
+  const mqttPort = options.mqttPort === undefined ? 0 : options.mqttPort;
+  const mqttsPort = options.mqttsPort === undefined ? 0 : options.mqttsPort;
+  const log = options.log ?? (() => undefined);
+  let faults: FaultSwitches = { ...options.faults };
+
+  if (options.dataDir) await fs.mkdir(options.dataDir, { recursive: true });
+  const registry = new Registry(options.dataDir);
+  await registry.load();
+  for (const profile of options.profiles ?? []) registry.addProfile(profile);
+  registry.addPreProvisioned(options.devices ?? []);
+  await registry.save();
+
+  const telemetry: TelemetryRecord[] = [];
+  const broker = await DeviceBroker.create((record) => telemetry.push(record));
+  const gate: GateContext = {
+    registry,
+    broker,
+    connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    provision: {
+      service: new ProvisionService(registry),
+      faults: () => faults,
+      closeAfterAnswerMs: options.sessionCloseAfterAnswerMs ?? DEFAULT_SESSION_CLOSE_AFTER_ANSWER_MS,
+      log,
+    },
+  };
+
+  const sockets = new Set<net.Socket>();
+  const track = (socket: net.Socket): void => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const servers: net.Server[] = [];
+  let tempDir: string | null = null;
+  let stopped = false;
+  const handle: SimulatorHandle = {
+    host,
+    mqttPort: null,
+    mqttsPort: null,
+    caPem: null,
+    caFile: null,
+    devices: () => registry.devices(),
+    telemetry: (deviceName?: string) => telemetry.filter((record) => deviceName === undefined || record.device === deviceName),
+    addProfile: (profile) => registry.addProfile(profile),
+    setFaults: (next: FaultSwitches) => {
+      faults = { ...next };
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      const closing = servers.splice(0).map(closeServer);
+      for (const socket of sockets) socket.destroy();
+      await Promise.all(closing);
+      await broker.close();
+      await registry.save();
+      if (tempDir) await fs.rm(tempDir, { recursive: true, force: true });
+      log('simulator stopped');
+    },
+  };
+
+  try {
+    if (mqttPort !== null) {
+      const server = net.createServer({ noDelay: true }, (socket) => {
+        track(socket);
+        acceptConnection(socket, gate);
+      });
+      servers.push(server);
+      handle.mqttPort = await listen(server, host, mqttPort);
+    }
+    if (mqttsPort !== null) {
+      const material = await prepareServerTls({ cert: options.cert, key: options.key, dataDir: options.dataDir, host });
+      tempDir = material.tempDir;
+      handle.caPem = material.caPem;
+      handle.caFile = material.caFile;
+      const server = tls.createServer(
+        { noDelay: true, cert: material.certPem, key: material.keyPem, requestCert: true, rejectUnauthorized: false },
+        (socket) => {
+          track(socket);
+          acceptConnection(socket, gate);
+        },
+      );
+      server.on('connection', track);
+      server.on('tlsClientError', (error, socket) => {
+        log(`TLS handshake failed: ${error.message}`);
+        socket.destroy();
+      });
+      servers.push(server);
+      handle.mqttsPort = await listen(server, host, mqttsPort);
+    }
+  } catch (error) {
+    await handle.stop();
+    throw error;
+  }
+  return handle;
+}
