@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** A node object as it appears in a flow JSON array. */
+export interface FlowNode {
+  id: string;
+  type: string;
+  [property: string]: unknown;
+}
+
+/** Where the simulator listens, as the flows should see it. */
+export interface SimulatorTarget {
+  host: string;
+  mqttsPort: number;
+  caFile: string;
+}
+
+export interface ProfileSecret {
+  provisionDeviceKey: string;
+  provisionDeviceSecret: string;
+}
+
+/** Node credentials by node id, the shape of flows_cred.json (with credentialSecret: false). */
+export type FlowCredentials = Record<string, Record<string, string>>;
+
+export interface PreparedFlow {
+  flows: FlowNode[];
+  credentials: FlowCredentials;
+  /** Environment the flows read through `env` TypedInputs. */
+  env: Record<string, string>;
+}
+
+/** Folder of the package's example flows (the package root's examples/, beside nodes/). */
+export const EXAMPLES_DIR = path.resolve(__dirname, '..', '..', 'examples');
+
+export function listExamples(examplesDir = EXAMPLES_DIR): string[] {
+  return fs
+    .readdirSync(examplesDir)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => file.slice(0, -'.json'.length))
+    .sort();
+}
+
+export function loadExample(name: string, examplesDir = EXAMPLES_DIR): FlowNode[] {
+  return JSON.parse(fs.readFileSync(path.join(examplesDir, `${name}.json`), 'utf8')) as FlowNode[];
+}
+
+const PROVISION_SOURCES = [
+  { property: 'provisionKey', credential: 'provisionDeviceKey', profileField: 'provisionDeviceKey' },
+  { property: 'provisionSecret', credential: 'provisionDeviceSecret', profileField: 'provisionDeviceSecret' },
+] as const;
+
+/**
+ * A copy of `flow` pointed at the simulator: every gridlinks-server gets the simulator's host, TLS port
+ * and CA file; every gridlinks-provision gets the profile's key and secret through whatever source the
+ * flow chose for them (the node's own credentials, an env variable, or a literal string).
+ */
+export function pointFlowAtSimulator(flow: FlowNode[], target: SimulatorTarget, profile: ProfileSecret): PreparedFlow {
+  const flows = structuredClone(flow);
+  const credentials: FlowCredentials = {};
+  const env: Record<string, string> = {};
+  for (const node of flows) {
+    if (node.type === 'gridlinks-server') {
+      Object.assign(node, { host: target.host, port: target.mqttsPort, tls: true, verifyServerCert: true, caFile: target.caFile });
+    } else if (node.type === 'gridlinks-provision') {
+      for (const source of PROVISION_SOURCES) {
+        const value = profile[source.profileField];
+        const type = node[`${source.property}Type`];
+        if (type === 'env' && typeof node[source.property] === 'string' && node[source.property] !== '') {
+          env[node[source.property] as string] = value;
+        } else if (type === 'str') {
+          node[source.property] = value;
+        } else if (type === 'cred' || type === undefined) {
+          node[`${source.property}Type`] = 'cred';
+          (credentials[node.id] ??= {})[source.credential] = value;
+        }
+        // msg / flow / global: the flow supplies it itself (e.g. from an inject payload).
+      }
+    }
+  }
+  return { flows, credentials, env };
+}
+
+/** The flows with each node's credentials inline, the shape POST /flows (what the editor deploys) takes. */
+export function withInlineCredentials(flows: FlowNode[], credentials: FlowCredentials): FlowNode[] {
+  return flows.map((node) => (credentials[node.id] ? { ...node, credentials: { ...credentials[node.id] } } : { ...node }));
+}
+
+/** Inject nodes of the flow, in flow order. */
+export function injectNodes(flows: FlowNode[]): FlowNode[] {
+  return flows.filter((node) => node.type === 'inject');
+}
