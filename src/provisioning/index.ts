@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { ProvisionError } from './errors';
+import { certificateCredentialsId, generateDeviceCertificate } from './certificate';
+import { deviceConnectOptions } from './connect-options';
+import { aborted } from './connection-errors';
+import { exchangeProvisionRequest } from './exchange';
+import { buildProvisionRequest } from './request';
+import { acceptAnswer } from './response';
+import { commitEntry, discardPending, entryNameForDevice, entryNameForUnnamed, prepareEntry, type StoreEntry } from './store';
+import { storedFiles } from './stored-files';
+import { validateOptions, type ResolvedOptions } from './validate';
+import { verifyCredentials } from './verify';
+import type { ProvisionOptions, ProvisionResult, X509Credentials } from './types';
+
+export * from './errors';
+export * from './types';
+export { validateOptions, validateServer, DEFAULTS, CREDENTIALS_TYPES, KEY_ALGORITHMS } from './validate';
+export type { ResolvedOptions, ResolvedServer } from './validate';
+export { trimCertificate, certificateCredentialsId, generateDeviceCertificate } from './certificate';
+export { buildProvisionRequest, REQUEST_TOPIC, RESPONSE_TOPIC } from './request';
+export { deviceConnectOptions } from './connect-options';
+export { entryNameForDevice } from './store';
+
+const INSECURE_WARNING = 'The server certificate was not verified (insecure): anyone between this machine and the server could read the provision secret and the new credentials.';
+
+/** Error codes after which the pending key is kept: the server may have accepted it. */
+const KEEP_PENDING_KEY = new Set(['OUTCOME_UNKNOWN', 'BAD_RESPONSE', 'ABORTED']);
+
+/**
+ * Provisions one device: validates the options, makes the key pair and certificate if needed, saves
+ * the key as pending (with a store), runs the MQTT exchange, checks the answer, commits the store,
+ * optionally verifies the new credentials. Throws ProvisionError with a stable `code`.
+ */
+export async function provisionDevice(options: ProvisionOptions, signal?: AbortSignal): Promise<ProvisionResult> {
+  const resolved = validateOptions(options);
+  const warnings: string[] = [];
+  if (resolved.server.tls && !resolved.server.rejectUnauthorized) warnings.push(INSECURE_WARNING);
+  if (signal?.aborted) throw aborted(false);
+
+  const { certificate, privateKey } = await deviceCertificate(resolved);
+  if (signal?.aborted) throw aborted(false);
+
+  let entry: StoreEntry | undefined;
+  if (resolved.storeDir !== undefined) {
+    const name = storeEntryName(resolved, certificate);
+    if (name !== undefined) entry = await prepareEntry(resolved.storeDir, name, privateKey);
+  }
+
+  let accepted;
+  try {
+    if (signal?.aborted) throw aborted(false);
+    const request = buildProvisionRequest(resolved, certificate);
+    const answer = await exchangeProvisionRequest(resolved.server, JSON.stringify(request), signal);
+    accepted = acceptAnswer(answer, {
+      requested: resolved.credentialsType,
+      requestedToken: resolved.token,
+      certificate,
+      privateKey,
+    });
+  } catch (error) {
+    throw await afterFailure(error, entry);
+  }
+
+  const result: ProvisionResult = {
+    deviceName: resolved.deviceName ?? null,
+    credentialsType: accepted.credentialsType,
+    credentials: accepted.credentials,
+    server: {
+      host: resolved.server.host,
+      port: resolved.server.port,
+      tls: resolved.server.tls,
+      ...(resolved.server.servername !== undefined ? { servername: resolved.server.servername } : {}),
+    },
+    connectOptions: deviceConnectOptions(resolved.server, accepted.credentialsType, accepted.credentials),
+    warnings: [...warnings, ...accepted.warnings],
+  };
+
+  if (resolved.storeDir !== undefined) await storeResult(resolved, result, entry);
+  if (resolved.verify) {
+    result.verification = await verifyCredentials(result.connectOptions, resolved.server.connectTimeoutMs, signal);
+  }
+  return result;
+}
+
+async function deviceCertificate(resolved: ResolvedOptions): Promise<{ certificate?: string; privateKey?: string }> {
+  if (resolved.credentialsType !== 'X509_CERTIFICATE') return {};
+  if (resolved.certificate !== undefined) return { certificate: resolved.certificate, privateKey: resolved.privateKey };
+  const commonName = resolved.commonName ?? resolved.deviceName?.slice(0, 64) ?? `device-${randomBytes(8).toString('hex')}`;
+  return generateDeviceCertificate({ commonName, validityDays: resolved.validityDays, keyAlgorithm: resolved.keyAlgorithm });
+}
+
+/** Known before sending for a named device or an X.509 one; otherwise decided from the answer. */
+function storeEntryName(resolved: ResolvedOptions, certificate?: string): string | undefined {
+  if (resolved.deviceName !== undefined) return entryNameForDevice(resolved.deviceName);
+  if (certificate !== undefined) return entryNameForUnnamed('x509', certificateCredentialsId(certificate));
+  return undefined;
+}
+
+async function afterFailure(error: unknown, entry: StoreEntry | undefined): Promise<unknown> {
+  if (!(error instanceof ProvisionError) || entry?.pendingKeyPath === undefined) return error;
+  const sent = error.details.requestSent === true;
+  if (sent && KEEP_PENDING_KEY.has(error.code)) {
+    return new ProvisionError(
+      error.code,
+      `${error.message} The private key is kept at ${entry.pendingKeyPath}.`,
+      { ...error.details, pendingKeyPath: entry.pendingKeyPath },
+      { cause: error.cause },
+    );
+  }
+  await discardPending(entry);
+  return error;
+}
+
+async function storeResult(resolved: ResolvedOptions, result: ProvisionResult, entry: StoreEntry | undefined): Promise<void> {
+  try {
+    if (entry === undefined) {
+      // A server-named device without a pending key: its entry name comes from the credentials.
+      const kind = result.credentialsType === 'ACCESS_TOKEN' ? 'token' : result.credentialsType === 'MQTT_BASIC' ? 'basic' : 'x509';
+      entry = await prepareEntry(resolved.storeDir!, entryNameForUnnamed(kind, credentialsIdOf(result)));
+    }
+    const files = await commitEntry(entry, storedFiles(result));
+    result.stored = { dir: entry.deviceDir, files };
+  } catch (error) {
+    // The device exists now: losing its credentials over a disk problem would be worse than a warning.
+    result.warnings.push(error instanceof ProvisionError ? error.message : `The credentials could not be saved: ${String(error)}`);
+  }
+}
+
+function credentialsIdOf(result: ProvisionResult): string {
+  const credentials = result.credentials as Partial<X509Credentials> & { accessToken?: string; clientId?: string; userName?: string };
+  if (credentials.credentialsId) return credentials.credentialsId;
+  if (credentials.accessToken) return credentials.accessToken;
+  return [credentials.clientId, credentials.userName].filter(Boolean).join('|');
+}
