@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { HELP, parseCliArguments, UsageError } from './cli-args';
+import { startSimulator } from './simulator';
+
+function logLine(line: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const cli = await parseCliArguments(process.argv.slice(2));
+  if (cli.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const simulator = await startSimulator({ ...cli.simulator, log: logLine });
+  process.stdout.write(`${JSON.stringify({
+    mqttPort: simulator.mqttPort,
+    mqttsPort: simulator.mqttsPort,
+    caFile: simulator.caFile,
+    host: simulator.host,
+  })}\n`);
+  const profiles = cli.simulator.profiles ?? [];
+  logLine(`GridLinks simulator on ${simulator.host}: mqtt ${simulator.mqttPort ?? 'off'}, mqtts ${simulator.mqttsPort ?? 'off'}`);
+  logLine(`${profiles.length} profile(s): ${profiles.map((p) => `${p.name ?? p.provisionDeviceKey} (${p.strategy ?? 'ALLOW_CREATE_NEW_DEVICES'})`).join(', ') || 'none'}; ${simulator.devices().length} device(s)`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logLine(`${signal}: stopping`);
+    simulator.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`gridlinks-sim: stop failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof UsageError ? `${error.message}` : `cannot start: ${(error as Error).message}`;
+  process.stderr.write(`gridlinks-sim: ${message}\n`);
+  process.exit(error instanceof UsageError ? 2 : 1);
+});
