@@ -1,0 +1,105 @@
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { JobQueue } from './node-red/job-queue';
+import {
+  buildProvisionOptions,
+  type ProvisionNodeCredentials,
+  type ProvisionNodeProperties,
+} from './node-red/message-options';
+import { mqttNodeBroker, outputResult } from './node-red/output';
+import type { GridlinksServerNode } from './node-red/server-options';
+import { StatusReporter } from './node-red/status';
+import { ProvisionError, isProvisionError } from './provisioning/errors';
+import { provisionDevice } from './provisioning/index';
+
+type ProvisionNodeDef = NodeDef & ProvisionNodeProperties & { server?: string };
+type Send = (msg: NodeMessageInFlow) => void;
+type Done = (err?: Error) => void;
+interface Job {
+  msg: NodeMessageInFlow;
+  send: Send;
+  done: Done;
+}
+
+const DEFAULT_MAX_PARALLEL = 4;
+
+function parallelLimit(value: unknown): number {
+  const limit = Number(value);
+  return Number.isInteger(limit) && limit >= 1 && limit <= 64 ? limit : DEFAULT_MAX_PARALLEL;
+}
+
+export = function (RED: NodeAPI): void {
+  function GridlinksProvision(this: Node<ProvisionNodeCredentials>, config: ProvisionNodeDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const credentials: ProvisionNodeCredentials = node.credentials ?? {};
+    const outputProperty = config.outputProperty?.trim() || 'payload';
+    const includePrivateKey = config.includePrivateKey !== false && config.includePrivateKey !== 'false';
+    const server = config.server ? (RED.nodes.getNode(config.server) as GridlinksServerNode | null) : null;
+    const status = new StatusReporter(
+      (s) => node.status(s),
+      (key, substitutions) => RED._(key, substitutions),
+    );
+
+    const evaluate = (value: string, type: string, msg: NodeMessageInFlow): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        RED.util.evaluateNodeProperty(value, type, node, msg, (err, result) => (err ? reject(err) : resolve(result)));
+      });
+
+    async function provision(job: Job, signal: AbortSignal): Promise<void> {
+      const { msg, send, done } = job;
+      try {
+        const resolved = server?.serverOptions();
+        if (!resolved) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-provision.errors.no-server'), { field: 'server' });
+        if (!resolved.ok) throw resolved.error;
+        const options = await buildProvisionOptions(config, credentials, msg.payload, { ...resolved.options }, (value, type) =>
+          evaluate(value, type, msg),
+        );
+        const result = await provisionDevice(options, signal);
+        if (signal.aborted) return;
+        RED.util.setMessageProperty(msg, outputProperty, outputResult(result, includePrivateKey), true);
+        const broker = mqttNodeBroker(result, resolved.options);
+        if (broker) (msg as NodeMessageInFlow & { broker?: unknown }).broker = broker;
+        status.succeeded(result.deviceName);
+        send(msg);
+        done();
+      } catch (error) {
+        // On redeploy/shutdown the message is dropped: no output, no error (see the help, "Details").
+        if (signal.aborted) return;
+        const failure = isProvisionError(error)
+          ? error
+          : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${(error as Error)?.message ?? String(error)}`);
+        status.failed(failure.code);
+        (msg as NodeMessageInFlow & { gridlinksError?: unknown }).gridlinksError = failure.toJSON();
+        done(failure);
+      }
+    }
+
+    const queue = new JobQueue<Job>(parallelLimit(config.maxParallel), provision, (counts) => status.update(counts));
+
+    if (!server) {
+      status.broken('no server');
+    } else {
+      const resolved = server.serverOptions();
+      if (!resolved.ok) status.broken(resolved.error.details.field === 'ca' || resolved.error.details.field === 'caFile' ? 'CA' : resolved.error.code);
+    }
+
+    node.on('input', (msg, send, done) => {
+      queue.push({ msg, send, done });
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      status.cancel();
+      queue.close().then(
+        () => done(),
+        () => done(),
+      );
+    });
+  }
+
+  RED.nodes.registerType<Node<ProvisionNodeCredentials>, ProvisionNodeDef, object, ProvisionNodeCredentials>('gridlinks-provision', GridlinksProvision, {
+    credentials: {
+      provisionDeviceKey: { type: 'password' },
+      provisionDeviceSecret: { type: 'password' },
+    },
+  });
+};

@@ -1,0 +1,87 @@
+/**
+ * A FIFO queue that runs at most `maxParallel` jobs at once. A queued entry is only what the caller
+ * gave (a msg reference plus send/done); nothing is computed until the job starts, so a burst of
+ * messages costs one small object each while it waits.
+ */
+export interface QueueCounts {
+  running: number;
+  queued: number;
+}
+
+export type JobRunner<T> = (item: T, signal: AbortSignal) => Promise<void>;
+
+export class JobQueue<T> {
+  private readonly waiting: T[] = [];
+  /** Index of the next waiting item; the array is compacted lazily so dequeue stays O(1). */
+  private head = 0;
+  private readonly running = new Set<AbortController>();
+  private readonly idleWaiters: Array<() => void> = [];
+  private closed = false;
+
+  constructor(
+    private readonly maxParallel: number,
+    private readonly runJob: JobRunner<T>,
+    private readonly onChange: (counts: QueueCounts) => void = () => {},
+  ) {
+    if (!Number.isInteger(maxParallel) || maxParallel < 1) throw new RangeError('maxParallel must be an integer >= 1');
+  }
+
+  counts(): QueueCounts {
+    return { running: this.running.size, queued: this.waiting.length - this.head };
+  }
+
+  /** Returns false (and does nothing) once the queue is closed. */
+  push(item: T): boolean {
+    if (this.closed) return false;
+    this.waiting.push(item);
+    this.pump();
+    this.onChange(this.counts());
+    return true;
+  }
+
+  /**
+   * Stop accepting work, forget everything still waiting (returned, so the caller can decide what to
+   * tell each one), abort the running jobs, and resolve once they have all settled.
+   */
+  async close(): Promise<T[]> {
+    this.closed = true;
+    const dropped = this.waiting.slice(this.head);
+    this.waiting.length = 0;
+    this.head = 0;
+    for (const controller of this.running) controller.abort();
+    if (this.running.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    return dropped;
+  }
+
+  private pump(): void {
+    while (!this.closed && this.running.size < this.maxParallel && this.head < this.waiting.length) {
+      const item = this.waiting[this.head] as T;
+      (this.waiting as Array<T | undefined>)[this.head] = undefined;
+      this.head += 1;
+      if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+        this.waiting.splice(0, this.head);
+        this.head = 0;
+      }
+      this.start(item);
+    }
+  }
+
+  private start(item: T): void {
+    const controller = new AbortController();
+    this.running.add(controller);
+    const settle = (): void => {
+      this.running.delete(controller);
+      if (this.running.size === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+      this.pump();
+      this.onChange(this.counts());
+    };
+    let job: Promise<void>;
+    try {
+      job = this.runJob(item, controller.signal);
+    } catch (error) {
+      job = Promise.reject(error);
+    }
+    // runJob reports its own failures; a rejection here is a programming error we must not let kill the queue.
+    job.then(settle, settle);
+  }
+}

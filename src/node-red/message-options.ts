@@ -1,0 +1,157 @@
+import { ProvisionError } from '../provisioning/errors';
+import type { ProvisionOptions, ServerOptions } from '../provisioning/types';
+import { CREDENTIALS_TYPES, KEY_ALGORITHMS } from '../provisioning/validate';
+
+/** The gridlinks-provision node's properties, as they appear in the flow JSON. */
+export interface ProvisionNodeProperties {
+  credentialsType?: string;
+  keyAlgorithm?: string;
+  deviceName?: string;
+  deviceNameType?: string;
+  provisionKey?: string;
+  provisionKeyType?: string;
+  provisionSecret?: string;
+  provisionSecretType?: string;
+  verify?: boolean | string;
+  storeDir?: string;
+  includePrivateKey?: boolean | string;
+  maxParallel?: number | string;
+  outputProperty?: string;
+}
+
+export interface ProvisionNodeCredentials {
+  provisionDeviceKey?: string;
+  provisionDeviceSecret?: string;
+}
+
+/** Reads a TypedInput value (msg/flow/global/env/str) for one message. */
+export type EvaluateProperty = (value: string, type: string) => Promise<unknown>;
+
+/** TypedInput type meaning "use the node's own credential". */
+export const CREDENTIAL_SOURCE = 'cred';
+
+
+/** Longest accepted value per msg.payload string field (characters). */
+const MAX_LENGTH = {
+  deviceName: 255,
+  provisionDeviceKey: 1024,
+  provisionDeviceSecret: 1024,
+  token: 1024,
+  clientId: 1024,
+  username: 1024,
+  password: 1024,
+  certificate: 65536,
+  privateKey: 65536,
+} as const;
+type StringField = keyof typeof MAX_LENGTH;
+
+function invalid(field: string, message: string): ProvisionError {
+  return new ProvisionError('INVALID_INPUT', message, { field });
+}
+
+function checkString(field: StringField, value: unknown, origin: string): string {
+  if (typeof value !== 'string') {
+    throw invalid(field, `${origin} ${field} must be a string, not ${value === null ? 'null' : typeof value}.`);
+  }
+  if (value.length > MAX_LENGTH[field]) {
+    throw invalid(field, `${origin} ${field} is longer than ${MAX_LENGTH[field]} characters.`);
+  }
+  return value;
+}
+
+function checkEnum<T extends string>(field: string, value: unknown, allowed: readonly T[], origin: string): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw invalid(field, `${origin} ${field} must be one of ${allowed.join(', ')}.`);
+  }
+  return value as T;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+}
+
+function hasValue(record: Record<string, unknown>, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(record, key) && record[key] !== undefined;
+}
+
+function isTrue(value: unknown): boolean {
+  return value === true || value === 'true';
+}
+
+async function fromSource(
+  field: StringField,
+  value: string | undefined,
+  type: string | undefined,
+  credential: string | undefined,
+  evaluate: EvaluateProperty,
+): Promise<string | undefined> {
+  const sourceType = type || CREDENTIAL_SOURCE;
+  if (sourceType === CREDENTIAL_SOURCE) return credential || undefined;
+  let result: unknown;
+  try {
+    result = await evaluate(value ?? '', sourceType);
+  } catch {
+    throw invalid(field, `The configured source of ${field} (${sourceType}) could not be read.`);
+  }
+  if (result === undefined || result === null || result === '') return undefined;
+  return checkString(field, result, `The configured source of`);
+}
+
+/**
+ * Builds the core's options for one message: the node's configuration, with msg.payload fields
+ * (named as GridLinks names them) taking precedence. Throws ProvisionError INVALID_INPUT naming the field.
+ */
+export async function buildProvisionOptions(
+  props: ProvisionNodeProperties,
+  credentials: ProvisionNodeCredentials,
+  payload: unknown,
+  server: ServerOptions,
+  evaluate: EvaluateProperty,
+): Promise<ProvisionOptions> {
+  const input = isPlainObject(payload) ? payload : {};
+  const fromMsg = 'msg.payload.';
+
+  const options: ProvisionOptions = {
+    server,
+    provisionDeviceKey: '',
+    provisionDeviceSecret: '',
+    credentialsType: checkEnum('credentialsType', props.credentialsType || 'X509_CERTIFICATE', CREDENTIALS_TYPES, 'The node property'),
+    keyAlgorithm: checkEnum('keyAlgorithm', props.keyAlgorithm || 'rsa2048', KEY_ALGORITHMS, 'The node property'),
+  };
+  if (isTrue(props.verify)) options.verify = true;
+  if (props.storeDir && props.storeDir.trim()) options.storeDir = props.storeDir.trim();
+
+  const configured = {
+    deviceName: await fromSource('deviceName', props.deviceName, props.deviceNameType || 'msg', undefined, evaluate),
+    provisionDeviceKey: await fromSource('provisionDeviceKey', props.provisionKey, props.provisionKeyType, credentials.provisionDeviceKey, evaluate),
+    provisionDeviceSecret: await fromSource(
+      'provisionDeviceSecret',
+      props.provisionSecret,
+      props.provisionSecretType,
+      credentials.provisionDeviceSecret,
+      evaluate,
+    ),
+  };
+
+  const stringFields: StringField[] = ['deviceName', 'provisionDeviceKey', 'provisionDeviceSecret', 'token', 'clientId', 'username', 'password', 'certificate', 'privateKey'];
+  for (const field of stringFields) {
+    const value = hasValue(input, field)
+      ? checkString(field, input[field], fromMsg)
+      : (configured as Partial<Record<StringField, string>>)[field];
+    if (value !== undefined && value !== '') options[field] = value;
+  }
+  if (hasValue(input, 'credentialsType')) options.credentialsType = checkEnum('credentialsType', input.credentialsType, CREDENTIALS_TYPES, fromMsg);
+  if (hasValue(input, 'keyAlgorithm')) options.keyAlgorithm = checkEnum('keyAlgorithm', input.keyAlgorithm, KEY_ALGORITHMS, fromMsg);
+  if (hasValue(input, 'gateway')) {
+    if (typeof input.gateway !== 'boolean') throw invalid('gateway', `${fromMsg}gateway must be true or false.`);
+    options.gateway = input.gateway;
+  }
+
+  if (!options.provisionDeviceKey) {
+    throw invalid('provisionDeviceKey', 'No provision device key: set it on the node or in msg.payload.provisionDeviceKey.');
+  }
+  if (!options.provisionDeviceSecret) {
+    throw invalid('provisionDeviceSecret', 'No provision device secret: set it on the node or in msg.payload.provisionDeviceSecret.');
+  }
+  return options;
+}

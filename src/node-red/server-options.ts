@@ -1,0 +1,142 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { ProvisionError } from '../provisioning/errors';
+import type { Node } from 'node-red';
+import type { ServerOptions } from '../provisioning/types';
+
+/** The gridlinks-server node's properties, exactly as they appear in the flow JSON. */
+export interface ServerNodeProperties {
+  host?: unknown;
+  port?: unknown;
+  tls?: unknown;
+  verifyServerCert?: unknown;
+  servername?: unknown;
+  protocolVersion?: unknown;
+  caFile?: unknown;
+  /** Seconds. */
+  connectTimeout?: unknown;
+  /** Seconds. */
+  answerTimeout?: unknown;
+}
+
+export interface ServerNodeCredentials {
+  /** Pasted or uploaded CA PEM. */
+  ca?: string;
+}
+
+export type ServerOptionsResult = { ok: true; options: ServerOptions } | { ok: false; error: ProvisionError };
+
+/** The gridlinks-server config node as the provision node sees it. */
+export interface GridlinksServerNode extends Node<ServerNodeCredentials> {
+  /** The core's ServerOptions (CA read at deploy time), or the INVALID_INPUT error that explains what is wrong. */
+  serverOptions(): ServerOptionsResult;
+}
+
+const MAX_CA_BYTES = 1024 * 1024;
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+function invalid(field: string, message: string): ServerOptionsResult {
+  return { ok: false, error: new ProvisionError('INVALID_INPUT', message, { field }) };
+}
+
+function isTrue(value: unknown, fallback: boolean): boolean {
+  if (value === undefined || value === null || value === '') return fallback;
+  return value === true || value === 'true';
+}
+
+function secondsToMs(value: unknown, fallbackMs: number): number | null {
+  if (value === undefined || value === null || value === '') return fallbackMs;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) return null;
+  return Math.round(seconds * 1000);
+}
+
+/** Checks that `pem` holds one or more parseable PEM certificates and nothing else of substance. */
+export function checkCaPem(pem: string, origin: string): ProvisionError | null {
+  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) {
+    return new ProvisionError(
+      'INVALID_INPUT',
+      `The server CA (${origin}) contains no PEM certificate ("-----BEGIN CERTIFICATE-----"). Paste or upload the CA certificate of your GridLinks server.`,
+      { field: 'ca' },
+    );
+  }
+  for (const [index, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch {
+      return new ProvisionError(
+        'INVALID_INPUT',
+        `Certificate ${index + 1} of the server CA (${origin}) cannot be parsed. Check that the PEM was copied completely.`,
+        { field: 'ca' },
+      );
+    }
+  }
+  return null;
+}
+
+function readCaFile(path: string): { pem: string } | { error: ProvisionError } {
+  const fail = (why: string): { error: ProvisionError } => ({
+    error: new ProvisionError('INVALID_INPUT', `The server CA file ${path} ${why}.`, { field: 'caFile' }),
+  });
+  try {
+    if (statSync(path).size > MAX_CA_BYTES) return fail('is larger than 1 MB; it is not a CA certificate');
+    return { pem: readFileSync(path, 'utf8') };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'read error';
+    return fail(`cannot be read on the Node-RED host (${code})`);
+  }
+}
+
+/**
+ * Turns the config node's properties and credentials into the core's ServerOptions, reading `caFile`
+ * now (deploy time). The pasted/uploaded CA wins over `caFile` when both are set.
+ */
+export function resolveServerOptions(props: ServerNodeProperties, credentials: ServerNodeCredentials): ServerOptionsResult {
+  const host = typeof props.host === 'string' ? props.host.trim() : '';
+  if (!host || host.length > 253) return invalid('host', 'Set the GridLinks server host name or IP address.');
+  const port = Number(props.port === undefined || props.port === '' ? 8883 : props.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return invalid('port', 'The port must be a whole number from 1 to 65535.');
+  const protocolVersion = Number(props.protocolVersion ?? 4);
+  if (protocolVersion !== 4 && protocolVersion !== 5) return invalid('protocolVersion', 'The MQTT version must be 4 (3.1.1) or 5.');
+  const connectTimeoutMs = secondsToMs(props.connectTimeout, 10000);
+  if (connectTimeoutMs === null) return invalid('connectTimeout', 'The connect timeout must be a number of seconds from 0 to 3600.');
+  const answerTimeoutMs = secondsToMs(props.answerTimeout, 15000);
+  if (answerTimeoutMs === null) return invalid('answerTimeout', 'The answer timeout must be a number of seconds from 0 to 3600.');
+
+  const options: ServerOptions = {
+    host,
+    port,
+    tls: isTrue(props.tls, true),
+    rejectUnauthorized: isTrue(props.verifyServerCert, true),
+    protocolVersion,
+    connectTimeoutMs,
+    answerTimeoutMs,
+  };
+  const servername = typeof props.servername === 'string' ? props.servername.trim() : '';
+  if (servername) options.servername = servername;
+
+  if (options.tls) {
+    const pasted = typeof credentials.ca === 'string' ? credentials.ca.trim() : '';
+    const caFile = typeof props.caFile === 'string' ? props.caFile.trim() : '';
+    let pem = '';
+    let origin = '';
+    if (pasted.length > MAX_CA_BYTES) {
+      return invalid('ca', 'The pasted server CA is larger than 1 MB; it is not a CA certificate.');
+    } else if (pasted) {
+      pem = pasted;
+      origin = 'pasted or uploaded';
+    } else if (caFile) {
+      const read = readCaFile(caFile);
+      if ('error' in read) return { ok: false, error: read.error };
+      pem = read.pem;
+      origin = `file ${caFile}`;
+    }
+    if (pem) {
+      const problem = checkCaPem(pem, origin);
+      if (problem) return { ok: false, error: problem };
+      options.ca = pem;
+    }
+  }
+  return { ok: true, options };
+}
