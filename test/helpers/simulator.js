@@ -1,0 +1,256 @@
+'use strict';
+// Shared test helpers for the GridLinks simulator (owner: simulator area).
+// startTestSimulator(): simulator on 127.0.0.1, free ports, a default profile, quiet log.
+// RawSession: one MQTT connection over a raw socket with mqtt-packet, to see exact packets and bytes.
+// provisionOnce()/connectDevice(): small mqtt.js utilities other test areas can reuse.
+
+const net = require('node:net');
+const tls = require('node:tls');
+const mqttPacket = require('mqtt-packet');
+const mqtt = require('mqtt');
+const { startSimulator } = require('../../nodes/simulator');
+
+const DEFAULT_PROFILE = Object.freeze({
+  name: 'test-profile',
+  provisionDeviceKey: 'test-provision-key',
+  provisionDeviceSecret: 'test-provision-secret',
+  strategy: 'ALLOW_CREATE_NEW_DEVICES',
+});
+
+/** Starts a simulator with DEFAULT_PROFILE (plus opts.profiles); log lines are kept in handle.logLines. */
+async function startTestSimulator(opts = {}) {
+  const logLines = [];
+  const handle = await startSimulator({
+    ...opts,
+    profiles: [DEFAULT_PROFILE, ...(opts.profiles || [])],
+    log: opts.log || ((line) => logLines.push(line)),
+  });
+  handle.logLines = logLines;
+  return handle;
+}
+
+/** A provisioning request for DEFAULT_PROFILE with these extra fields. */
+function provisionRequest(fields = {}) {
+  return {
+    provisionDeviceKey: DEFAULT_PROFILE.provisionDeviceKey,
+    provisionDeviceSecret: DEFAULT_PROFILE.provisionDeviceSecret,
+    ...fields,
+  };
+}
+
+function tlsOptions(sim, opts) {
+  return { ca: sim.caPem, cert: opts.cert, key: opts.key, servername: 'localhost' };
+}
+
+/**
+ * One MQTT connection over a raw socket. `packets` holds everything received; `next(cmd)` waits for the
+ * next packet of that command; `closed` resolves when the socket closes.
+ */
+class RawSession {
+  constructor(socket, protocolVersion) {
+    this.socket = socket;
+    this.protocolVersion = protocolVersion;
+    this.packets = [];
+    this.rawPublishPayloads = [];
+    this.waiters = [];
+    this.isClosed = false;
+    this.parser = mqttPacket.parser({ protocolVersion });
+    this.parser.on('packet', (packet) => {
+      this.packets.push(packet);
+      if (packet.cmd === 'publish') this.rawPublishPayloads.push(Buffer.from(packet.payload));
+      this.flush();
+    });
+    this.closed = new Promise((resolve) => socket.once('close', () => {
+      this.isClosed = true;
+      this.flush();
+      resolve();
+    }));
+    socket.on('data', (chunk) => this.parser.parse(chunk));
+    socket.on('error', () => {});
+    this.consumed = 0;
+  }
+
+  /** Opens a socket (TLS when opts.tls) and sends CONNECT; resolves after the socket connects. */
+  static async open(sim, opts = {}) {
+    const protocolVersion = opts.protocolVersion || 4;
+    const socket = await new Promise((resolve, reject) => {
+      const s = opts.tls
+        ? tls.connect({ host: sim.host, port: sim.mqttsPort, ...tlsOptions(sim, opts) }, () => resolve(s))
+        : net.connect({ host: sim.host, port: sim.mqttPort }, () => resolve(s));
+      s.once('error', reject);
+    });
+    const session = new RawSession(socket, protocolVersion);
+    if (opts.connect !== false) {
+      session.send({
+        cmd: 'connect',
+        protocolId: protocolVersion === 3 ? 'MQIsdp' : 'MQTT',
+        protocolVersion,
+        clean: opts.clean !== false,
+        keepalive: 60,
+        clientId: opts.clientId === undefined ? 'provision' : opts.clientId,
+        username: opts.username,
+        password: opts.password === undefined ? undefined : Buffer.from(opts.password),
+      });
+    }
+    return session;
+  }
+
+  send(packet) {
+    mqttPacket.writeToStream(packet, this.socket, { protocolVersion: this.protocolVersion });
+  }
+
+  write(bytes) {
+    this.socket.write(bytes);
+  }
+
+  /** The next not yet consumed packet with this cmd, or null if the socket closes first. */
+  next(cmd, timeoutMs = 5000) {
+    return new Promise((resolve, reject) => {
+      const waiter = { cmd, resolve, reject };
+      waiter.timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`no ${cmd} within ${timeoutMs} ms; got ${this.packets.map((p) => p.cmd).join(',')}`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+      this.flush();
+    });
+  }
+
+  flush() {
+    for (const waiter of [...this.waiters]) {
+      const index = this.packets.findIndex((p, i) => !p.consumed && p.cmd === waiter.cmd && i >= 0);
+      if (index >= 0) {
+        this.packets[index].consumed = true;
+        clearTimeout(waiter.timer);
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        waiter.resolve(this.packets[index]);
+      } else if (this.isClosed) {
+        clearTimeout(waiter.timer);
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        waiter.resolve(null);
+      }
+    }
+  }
+
+  /** Resolves true when the socket closes within timeoutMs, false otherwise. */
+  async waitClose(timeoutMs = 5000) {
+    let timer;
+    const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
+    const result = await Promise.race([this.closed.then(() => true), timeout]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  subscribe(topic = '/provision/response', qos = 1, messageId = 1) {
+    this.send({ cmd: 'subscribe', messageId, subscriptions: [{ topic, qos }] });
+  }
+
+  publish(payload, { topic = '/provision/request', qos = 1, messageId = 2 } = {}) {
+    const body = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
+    const packet = { cmd: 'publish', topic, payload: body, qos, retain: false, dup: false };
+    if (qos > 0) packet.messageId = messageId;
+    this.send(packet);
+  }
+
+  destroy() {
+    this.socket.destroy();
+    return this.closed;
+  }
+}
+
+/**
+ * The whole raw provisioning exchange: CONNECT as `provision`, SUBSCRIBE, PUBLISH the request, wait for the
+ * answer PUBLISH. Resolves { connack, suback, puback, answer, body (Buffer), json, session } and leaves the
+ * session open (destroy it, or let the caller check the close).
+ */
+async function rawProvision(sim, request, opts = {}) {
+  const session = await RawSession.open(sim, opts);
+  const connack = await session.next('connack');
+  let suback = null;
+  if (opts.subscribe !== false) {
+    session.subscribe('/provision/response', opts.subQos === undefined ? 1 : opts.subQos);
+    if (!opts.noSubackExpected) suback = await session.next('suback');
+  }
+  session.publish(request, { qos: opts.qos === undefined ? 1 : opts.qos });
+  const answer = await session.next('publish', opts.timeoutMs || 5000);
+  const puback = session.packets.find((p) => p.cmd === 'puback') || null;
+  const body = answer ? Buffer.from(answer.payload) : null;
+  let json = null;
+  try { json = body ? JSON.parse(body.toString('utf8')) : null; } catch { json = null; }
+  if (opts.keepOpen !== true) await session.destroy();
+  return { connack, suback, puback, answer, body, json, session };
+}
+
+/** Provisions with mqtt.js the way a normal client does; resolves the parsed answer. */
+async function provisionOnce(sim, request, opts = {}) {
+  const client = mqtt.connect({
+    host: sim.host,
+    port: opts.tls ? sim.mqttsPort : sim.mqttPort,
+    protocol: opts.tls ? 'mqtts' : 'mqtt',
+    ca: opts.tls ? sim.caPem : undefined,
+    username: 'provision',
+    protocolVersion: opts.protocolVersion || 4,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  });
+  try {
+    return await new Promise((resolve, reject) => {
+      client.once('error', reject);
+      client.once('close', () => reject(new Error('connection closed before the answer')));
+      client.on('message', (_topic, payload) => resolve(JSON.parse(payload.toString('utf8'))));
+      client.once('connect', () => {
+        client.subscribe('/provision/response', { qos: 1 }, (error) => {
+          if (error) return reject(error);
+          client.publish('/provision/request', JSON.stringify(request), { qos: 1 });
+        });
+      });
+    });
+  } finally {
+    await new Promise((resolve) => setImmediate(() => client.end(true, {}, resolve)));
+  }
+}
+
+/**
+ * Connects a device with mqtt.js. Resolves { client } on CONNACK 0; rejects with an error whose `code`
+ * is the CONNACK return/reason code on refusal. The caller ends the client.
+ */
+function connectDevice(sim, opts = {}) {
+  const client = mqtt.connect({
+    host: sim.host,
+    port: opts.tls ? sim.mqttsPort : sim.mqttPort,
+    protocol: opts.tls ? 'mqtts' : 'mqtt',
+    ca: opts.tls ? sim.caPem : undefined,
+    cert: opts.cert,
+    key: opts.key,
+    clientId: opts.clientId,
+    username: opts.username,
+    password: opts.password,
+    protocolVersion: opts.protocolVersion || 4,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  });
+  return new Promise((resolve, reject) => {
+    client.once('connect', () => resolve({ client }));
+    client.once('error', (error) => {
+      client.end(true);
+      reject(error);
+    });
+    client.once('close', () => reject(new Error('closed before CONNACK')));
+  });
+}
+
+/** Whether the process still holds handles beyond the usual baseline (for leak checks after stop()). */
+function activeResources() {
+  return process.getActiveResourcesInfo().filter((name) => name !== 'TTYWrap' && name !== 'PipeWrap');
+}
+
+module.exports = {
+  DEFAULT_PROFILE,
+  startTestSimulator,
+  provisionRequest,
+  RawSession,
+  rawProvision,
+  provisionOnce,
+  connectDevice,
+  activeResources,
+};
