@@ -93,7 +93,7 @@ export function connectTimeout(server: ResolvedServer): ProvisionError {
 export function closedBeforeSending(server: ResolvedServer): ProvisionError {
   return new ProvisionError(
     'CONNECTION_CLOSED',
-    `GridLinks at ${where(server)} closed the connection before the request was sent: check that this port is GridLinks' MQTT port. Nothing was sent.`,
+    `GridLinks at ${where(server)} closed the connection before the request was sent: check that this port is GridLinks' MQTT port and that TLS is ${server.tls ? 'on' : 'off'} there (a plain client on a TLS port is closed like this). Nothing was sent.`,
     { requestSent: false },
   );
 }
