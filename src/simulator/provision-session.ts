@@ -49,10 +49,9 @@ export class ProvisionSession {
         this.onSubscribe(packet);
         break;
       case 'unsubscribe':
+        if (this.context.faults().noSuback) break;
         if (packet.unsubscriptions.includes(RESPONSE_TOPIC)) this.grantedQos = undefined;
-        if (!this.context.faults().noSuback) {
-          this.send({ cmd: 'unsuback', messageId: packet.messageId, granted: packet.unsubscriptions.map(() => 0) } as mqttPacket.IUnsubackPacket);
-        }
+        this.send({ cmd: 'unsuback', messageId: packet.messageId, granted: packet.unsubscriptions.map(() => 0) } as mqttPacket.IUnsubackPacket);
         break;
       case 'pingreq':
         this.send({ cmd: 'pingresp' });
@@ -66,13 +65,14 @@ export class ProvisionSession {
   }
 
   private onSubscribe(packet: mqttPacket.ISubscribePacket): void {
+    // before 3.9 SUBSCRIBE was ignored altogether: no SUBACK, and the answer stays QoS 1
+    if (this.context.faults().noSuback) return;
     const failureCode = this.version === 5 ? REASON.topicFilterInvalid : 0x80;
     const granted = packet.subscriptions.map((subscription) => {
       if (subscription.topic !== RESPONSE_TOPIC) return failureCode;
       this.grantedQos = subscription.qos >= 1 ? 1 : 0;
       return this.grantedQos;
     });
-    if (this.context.faults().noSuback) return;
     this.send({ cmd: 'suback', messageId: packet.messageId, granted } as mqttPacket.ISubackPacket);
   }
 
