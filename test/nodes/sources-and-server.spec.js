@@ -1,0 +1,153 @@
+'use strict';
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { startTestSimulator } = require('../helpers/simulator');
+const { tempDir } = require('../helpers/faults');
+const { helper, PROFILE, provisionFlow, load, expectCaught, expectOutput, waitUntil } = require('../helpers/node-red');
+
+describe('gridlinks-provision: TypedInput sources for device name, key and secret', function () {
+  let sim;
+  before(async function () {
+    sim = await startTestSimulator({ mqttPort: null });
+  });
+  after(async function () {
+    delete process.env.NR_TEST_GRIDLINKS_KEY;
+    await sim.stop();
+  });
+  afterEach(async function () {
+    await helper.unload();
+  });
+
+  it('key from env, secret from global context, device name from flow context', async function () {
+    process.env.NR_TEST_GRIDLINKS_KEY = PROFILE.provisionDeviceKey;
+    const { flow, credentials } = provisionFlow(sim, {
+      props: {
+        credentialsType: 'ACCESS_TOKEN',
+        deviceName: 'nextDevice',
+        deviceNameType: 'flow',
+        provisionKey: 'NR_TEST_GRIDLINKS_KEY',
+        provisionKeyType: 'env',
+        provisionSecret: 'gridlinks.secret',
+        provisionSecretType: 'global',
+      },
+      provisionCreds: {},
+    });
+    await load(flow, credentials);
+    const prov = helper.getNode('prov');
+    prov.context().global.set('gridlinks', { secret: PROFILE.provisionDeviceSecret });
+    prov.context().flow.set('nextDevice', 'nr-from-flow');
+    const msg = await expectOutput({ payload: 'ignored' });
+    assert.equal(msg.payload.deviceName, 'nr-from-flow');
+  });
+
+  it('key and secret from msg properties, device name as a fixed string', async function () {
+    const { flow, credentials } = provisionFlow(sim, {
+      props: {
+        credentialsType: 'ACCESS_TOKEN',
+        deviceName: 'nr-fixed-name',
+        deviceNameType: 'str',
+        provisionKey: 'gl.key',
+        provisionKeyType: 'msg',
+        provisionSecret: 'gl.secret',
+        provisionSecretType: 'msg',
+      },
+      provisionCreds: {},
+    });
+    await load(flow, credentials);
+    const msg = await expectOutput({ gl: { key: PROFILE.provisionDeviceKey, secret: PROFILE.provisionDeviceSecret } });
+    assert.equal(msg.payload.deviceName, 'nr-fixed-name');
+  });
+
+  it('device name from msg.payload (a plain string, as after a Split node)', async function () {
+    const { flow, credentials } = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN', deviceName: 'payload' } });
+    await load(flow, credentials);
+    const msg = await expectOutput({ payload: 'nr-string-payload' });
+    assert.equal(msg.payload.deviceName, 'nr-string-payload');
+  });
+
+  it('a msg source that holds no value is reported, naming the field', async function () {
+    const { flow, credentials } = provisionFlow(sim, {
+      props: { provisionSecret: 'missing.secret', provisionSecretType: 'msg' },
+    });
+    await load(flow, credentials);
+    const msg = await expectCaught({ payload: { deviceName: 'nr-missing-secret' } });
+    assert.equal(msg.error.code, 'INVALID_INPUT');
+    assert.equal(msg.gridlinksError.details.field, 'provisionDeviceSecret');
+  });
+});
+
+describe('gridlinks-server: CA sources, bad CA, insecure mode', function () {
+  let sim;
+  before(async function () {
+    sim = await startTestSimulator({ mqttPort: null });
+  });
+  after(async function () {
+    delete process.env.NR_TEST_GRIDLINKS_CA_FILE;
+    await sim.stop();
+  });
+  afterEach(async function () {
+    await helper.unload();
+  });
+
+  it('reads the CA from caFile, given as ${ENV_VAR}', async function () {
+    const folder = tempDir('nr-ca');
+    const caFile = path.join(folder, 'ca.pem');
+    fs.writeFileSync(caFile, sim.caPem);
+    process.env.NR_TEST_GRIDLINKS_CA_FILE = caFile;
+    const { flow, credentials } = provisionFlow(sim, {
+      props: { credentialsType: 'ACCESS_TOKEN' },
+      server: { caFile: '${NR_TEST_GRIDLINKS_CA_FILE}' },
+      serverCreds: {},
+    });
+    await load(flow, credentials);
+    const msg = await expectOutput({ payload: { deviceName: 'nr-ca-file' } });
+    assert.equal(msg.payload.deviceName, 'nr-ca-file');
+  });
+
+  const badCas = [
+    ['a pasted CA that is not PEM', { serverCreds: { ca: 'hello, not a certificate' } }, 'ca'],
+    ['a pasted PEM block that does not parse', { serverCreds: { ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' } }, 'ca'],
+    ['an unreadable CA file', { serverCreds: {}, server: { caFile: '/nonexistent/gridlinks-ca.pem' } }, 'caFile'],
+  ];
+  for (const [title, options, field] of badCas) {
+    it(`${title}: logged at deploy, CA status on the provision node, messages fail with INVALID_INPUT`, async function () {
+      const { flow, credentials } = provisionFlow(sim, options);
+      await load(flow, credentials);
+      const srv = helper.getNode('srv');
+      const prov = helper.getNode('prov');
+      assert.equal(srv.error.callCount, 1);
+      assert.match(String(srv.error.firstCall.args[0]), /bad-config/);
+      await waitUntil(() => prov.status.callCount > 0);
+      assert.deepEqual(prov.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'CA' });
+      const msg = await expectCaught({ payload: { deviceName: 'nr-bad-ca' } });
+      assert.equal(msg.error.code, 'INVALID_INPUT');
+      assert.equal(msg.gridlinksError.details.field, field);
+    });
+  }
+
+  it('verifyServerCert off: warns at deploy, and the result carries a warning', async function () {
+    const { flow, credentials } = provisionFlow(sim, {
+      props: { credentialsType: 'ACCESS_TOKEN' },
+      server: { verifyServerCert: false },
+      serverCreds: {},
+    });
+    await load(flow, credentials);
+    const srv = helper.getNode('srv');
+    assert.equal(srv.warn.callCount, 1);
+    assert.match(String(srv.warn.firstCall.args[0]), /no-verify/);
+    const msg = await expectOutput({ payload: { deviceName: 'nr-insecure' } });
+    assert.equal(msg.payload.warnings.length, 1);
+    assert.equal(msg.broker.verifyservercert, false);
+  });
+
+  it('a provision node without a server shows it and fails its messages', async function () {
+    const { flow, credentials } = provisionFlow(sim, { props: { server: '' } });
+    await load(flow, credentials);
+    const prov = helper.getNode('prov');
+    await waitUntil(() => prov.status.callCount > 0);
+    assert.equal(prov.status.lastCall.args[0].fill, 'red');
+    const msg = await expectCaught({ payload: { deviceName: 'nr-no-server' } });
+    assert.equal(msg.gridlinksError.details.field, 'server');
+  });
+});
