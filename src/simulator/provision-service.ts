@@ -57,9 +57,26 @@ function requestedCredentials(request: ProvisionRequest): DeviceCredentialsRecor
 
 /** DeviceProvisionServiceImpl.provisionDevice, in ThingsBoard's order of checks (protocol.md §4). */
 export class ProvisionService {
+  private readonly inFlight = new Set<Promise<ProvisionDecision>>();
+
   constructor(private readonly registry: Registry) {}
 
-  async decide(request: ProvisionRequest): Promise<ProvisionDecision> {
+  decide(request: ProvisionRequest): Promise<ProvisionDecision> {
+    const decision = this.decideNow(request);
+    this.inFlight.add(decision);
+    const forget = (): void => {
+      this.inFlight.delete(decision);
+    };
+    decision.then(forget, forget);
+    return decision;
+  }
+
+  /** Resolves when no decision is running any more (used by stop()). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async decideNow(request: ProvisionRequest): Promise<ProvisionDecision> {
     const name = request.deviceName.trim();
     if (request.deviceName !== '' && name === '') return failure('Provision request contains empty device name!');
     if (!request.provisionDeviceKey || !request.provisionDeviceSecret) return notFound('empty provision key or secret');

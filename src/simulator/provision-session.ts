@@ -128,6 +128,7 @@ export class ProvisionSession {
   }
 
   private answer(request: mqttPacket.IPublishPacket, body: Buffer): void {
+    if (this.closed) return;
     const faults = this.context.faults();
     if (faults.noAnswer) {
       this.context.log('provision session: decided, not answering (fault no-answer)');

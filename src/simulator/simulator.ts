@@ -42,12 +42,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const telemetry: TelemetryRecord[] = [];
   const broker = await DeviceBroker.create((record) => telemetry.push(record));
+  const provisionService = new ProvisionService(registry);
   const gate: GateContext = {
     registry,
     broker,
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
     provision: {
-      service: new ProvisionService(registry),
+      service: provisionService,
       faults: () => faults,
       closeAfterAnswerMs: options.sessionCloseAfterAnswerMs ?? DEFAULT_SESSION_CLOSE_AFTER_ANSWER_MS,
       log,
@@ -80,6 +81,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const closing = servers.splice(0).map(closeServer);
       for (const socket of sockets) socket.destroy();
       await Promise.all(closing);
+      await provisionService.settled();
       await broker.close();
       await registry.save();
       if (tempDir) await fs.rm(tempDir, { recursive: true, force: true });
