@@ -1,0 +1,160 @@
+import { parseArgs } from 'node:util';
+import { ProvisionError } from '../provisioning/errors';
+import type { CredentialsType } from '../provisioning/types';
+import { EXIT_CODES_HELP } from './exit-codes';
+
+export const USAGE = `Usage: gridlinks-provision --host H [--port P] [--no-tls] [--ca FILE] [--servername NAME] [--insecure]
+         --provision-key K --provision-secret S [--device-name N]
+         [--type x509|access-token|mqtt-basic] [--key-type rsa2048|rsa3072|rsa4096|p256|p384]
+         [--token T] [--client-id C] [--username U] [--password P] [--cert FILE [--private-key FILE]]
+         [--out DIR] [--verify] [--timeout SECONDS] [--mqtt-version 4|5] [--json]
+
+Provisions one device on GridLinks (ThingsBoard-compatible device provisioning over MQTT) and prints
+its new credentials. Without a certificate (--cert) an X.509 device gets a new key pair and a
+self-signed certificate (CN = device name).
+
+Connection:
+  --host H                 GridLinks MQTT host name or IP address
+  --port P                 MQTT port (default 8883 with TLS, 1883 with --no-tls)
+  --no-tls                 plain MQTT (the provision secret travels unencrypted)
+  --ca FILE                PEM CA certificate to trust (default: the system CAs)
+  --servername NAME        TLS server name (SNI and certificate check) when it differs from --host
+  --insecure               do not verify the server certificate (prints a warning)
+  --mqtt-version 4|5       MQTT 3.1.1 (default) or 5
+  --timeout SECONDS        connect timeout and answer timeout (default 10 and 15)
+
+Provisioning (from the device profile's "Device provisioning" settings):
+  --provision-key K        provision device key     (or env GRIDLINKS_PROVISION_KEY)
+  --provision-secret S     provision device secret  (or env GRIDLINKS_PROVISION_SECRET, which keeps it out of ps)
+  --device-name N          device name; empty = GridLinks generates one (and does not say which)
+  --type T                 x509 (default) | access-token | mqtt-basic
+  --key-type K             x509 key: rsa2048 (default) | rsa3072 | rsa4096 | p256 | p384
+  --cert FILE              x509: send this PEM certificate instead of generating one
+  --private-key FILE       x509: the key of --cert (kept with the credentials)
+  --token T                access-token: the token to use (default: GridLinks generates one)
+  --client-id C            mqtt-basic: client id
+  --username U             mqtt-basic: user name
+  --password P             mqtt-basic: password (needs --username)
+
+Output:
+  --out DIR                credential store: DIR/<device>/ gets credentials.json, certificate.pem and
+                           private-key.pem (0600); the key is saved before the request is sent
+  --verify                 connect once with the new credentials and report whether GridLinks accepts them
+  --json                   print the result (or {"error":{"code","message","details"}}) as one JSON object
+  -h, --help               this text
+  --version                the package version
+
+Without --out the credentials (token, password, certificate and private key) are printed on stdout;
+with --out only where they were saved. The provision secret is never printed.
+Questions are asked for missing values only when stdin is a terminal.
+
+${EXIT_CODES_HELP}
+`;
+
+export interface CliArguments {
+  host?: string;
+  port?: string;
+  tls: boolean;
+  caFile?: string;
+  servername?: string;
+  insecure: boolean;
+  provisionKey?: string;
+  provisionSecret?: string;
+  deviceName?: string;
+  credentialsType: CredentialsType;
+  keyType?: string;
+  token?: string;
+  clientId?: string;
+  username?: string;
+  password?: string;
+  certFile?: string;
+  privateKeyFile?: string;
+  out?: string;
+  verify: boolean;
+  timeoutSeconds?: string;
+  mqttVersion?: string;
+  json: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+const TYPES: Record<string, CredentialsType> = {
+  x509: 'X509_CERTIFICATE',
+  'access-token': 'ACCESS_TOKEN',
+  'mqtt-basic': 'MQTT_BASIC',
+};
+
+function usageError(message: string, field: string): ProvisionError {
+  return new ProvisionError('INVALID_INPUT', `${message} (see --help)`, { field });
+}
+
+export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliArguments {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'no-tls': { type: 'boolean' },
+        ca: { type: 'string' },
+        servername: { type: 'string' },
+        insecure: { type: 'boolean' },
+        'provision-key': { type: 'string' },
+        'provision-secret': { type: 'string' },
+        'device-name': { type: 'string' },
+        type: { type: 'string' },
+        'key-type': { type: 'string' },
+        token: { type: 'string' },
+        'client-id': { type: 'string' },
+        username: { type: 'string' },
+        password: { type: 'string' },
+        cert: { type: 'string' },
+        'private-key': { type: 'string' },
+        out: { type: 'string' },
+        verify: { type: 'boolean' },
+        timeout: { type: 'string' },
+        'mqtt-version': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    }));
+  } catch (error) {
+    const message = (error as Error).message;
+    // A stray positional could be a secret typed without its option: do not echo it.
+    throw usageError(/Unexpected argument/.test(message) ? 'Unexpected argument: every value must follow its --option' : message, 'arguments');
+  }
+  const text = (name: string) => values[name] as string | undefined;
+  const typeName = text('type') ?? 'x509';
+  const credentialsType = TYPES[typeName];
+  if (!credentialsType) throw usageError(`--type must be one of ${Object.keys(TYPES).join(', ')}`, 'type');
+  return {
+    host: text('host'),
+    port: text('port'),
+    tls: values['no-tls'] !== true,
+    caFile: text('ca'),
+    servername: text('servername'),
+    insecure: values.insecure === true,
+    provisionKey: text('provision-key') ?? env.GRIDLINKS_PROVISION_KEY,
+    provisionSecret: text('provision-secret') ?? env.GRIDLINKS_PROVISION_SECRET,
+    deviceName: text('device-name'),
+    credentialsType,
+    keyType: text('key-type'),
+    token: text('token'),
+    clientId: text('client-id'),
+    username: text('username'),
+    password: text('password'),
+    certFile: text('cert'),
+    privateKeyFile: text('private-key'),
+    out: text('out'),
+    verify: values.verify === true,
+    timeoutSeconds: text('timeout'),
+    mqttVersion: text('mqtt-version'),
+    json: values.json === true,
+    help: values.help === true,
+    version: values.version === true,
+  };
+}

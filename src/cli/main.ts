@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { provisionDevice, ProvisionError, type ProvisionOptions } from '../provisioning/index';
+import { parseCliArguments, USAGE, type CliArguments } from './args';
+import { EXIT, exitCodeFor } from './exit-codes';
+import { describeError, describeResult, errorJson } from './output';
+import { TerminalPrompt } from './prompt';
+
+/** Option names of the core mapped back to the command-line flags, for error messages. */
+const FLAG_FOR_FIELD: Record<string, string> = {
+  'server.host': '--host',
+  'server.port': '--port',
+  'server.servername': '--servername',
+  'server.ca': '--ca',
+  'server.protocolVersion': '--mqtt-version',
+  provisionDeviceKey: '--provision-key',
+  provisionDeviceSecret: '--provision-secret',
+  deviceName: '--device-name',
+  keyAlgorithm: '--key-type',
+  certificate: '--cert',
+  privateKey: '--private-key',
+  token: '--token',
+  clientId: '--client-id',
+  username: '--username',
+  password: '--password',
+  storeDir: '--out',
+};
+
+function usage(field: string, message: string): ProvisionError {
+  return new ProvisionError('INVALID_INPUT', `${message} (see --help)`, { field });
+}
+
+function readPemFile(file: string | undefined, flag: string): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw usage(flag, `${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** Asks for what is missing, only on a terminal (like the seed script); never otherwise. */
+async function askForMissing(args: CliArguments): Promise<void> {
+  const prompt = new TerminalPrompt();
+  try {
+    if (!args.host) args.host = await prompt.ask('GridLinks host: ');
+    if (!args.port) args.port = (await prompt.ask(`MQTT port [${args.tls ? 8883 : 1883}]: `)) || undefined;
+    if (!args.provisionKey) args.provisionKey = await prompt.ask('Provision device key: ');
+    if (!args.provisionSecret) args.provisionSecret = await prompt.ask('Provision device secret (hidden): ', { hidden: true });
+    if (args.deviceName === undefined) args.deviceName = await prompt.ask('Device name (empty: GridLinks generates one): ');
+  } finally {
+    prompt.close();
+  }
+}
+
+function requireGiven(args: CliArguments): void {
+  const missing: [unknown, string][] = [
+    [args.host, '--host'],
+    [args.provisionKey, '--provision-key (or GRIDLINKS_PROVISION_KEY)'],
+    [args.provisionSecret, '--provision-secret (or GRIDLINKS_PROVISION_SECRET)'],
+  ];
+  for (const [value, flag] of missing) {
+    if (!value) throw usage(flag.split(' ')[0].replace(/^--/, ''), `${flag} is required (stdin is not a terminal, so nothing is asked)`);
+  }
+}
+
+function toOptions(args: CliArguments): ProvisionOptions {
+  let timeoutMs: number | undefined;
+  if (args.timeoutSeconds !== undefined) {
+    const seconds = Number(args.timeoutSeconds);
+    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) throw usage('timeout', '--timeout must be a number of seconds from 0.001 to 600');
+    timeoutMs = Math.max(1, Math.round(seconds * 1000));
+  }
+  if (args.mqttVersion !== undefined && args.mqttVersion !== '4' && args.mqttVersion !== '5') {
+    throw usage('mqtt-version', '--mqtt-version must be 4 (MQTT 3.1.1) or 5');
+  }
+  if (args.port !== undefined && !/^\d+$/.test(args.port)) throw usage('port', '--port must be a number from 1 to 65535');
+  return {
+    server: {
+      host: args.host ?? '',
+      port: args.port === undefined ? (args.tls ? 8883 : 1883) : Number(args.port),
+      tls: args.tls,
+      ca: readPemFile(args.caFile, '--ca'),
+      servername: args.servername,
+      rejectUnauthorized: !args.insecure,
+      protocolVersion: args.mqttVersion === '5' ? 5 : 4,
+      ...(timeoutMs !== undefined ? { connectTimeoutMs: timeoutMs, answerTimeoutMs: timeoutMs } : {}),
+    },
+    provisionDeviceKey: args.provisionKey ?? '',
+    provisionDeviceSecret: args.provisionSecret ?? '',
+    deviceName: args.deviceName,
+    credentialsType: args.credentialsType,
+    keyAlgorithm: args.keyType as ProvisionOptions['keyAlgorithm'],
+    token: args.token,
+    clientId: args.clientId,
+    username: args.username,
+    password: args.password,
+    certificate: readPemFile(args.certFile, '--cert'),
+    privateKey: readPemFile(args.privateKeyFile, '--private-key'),
+    verify: args.verify,
+    storeDir: args.out,
+  };
+}
+
+function withFlagNames(error: ProvisionError): ProvisionError {
+  const flag = error.details.field !== undefined ? FLAG_FOR_FIELD[error.details.field] : undefined;
+  if (error.code !== 'INVALID_INPUT' || flag === undefined) return error;
+  return new ProvisionError(error.code, `${flag}: ${error.message}`, error.details);
+}
+
+function packageVersion(): string {
+  try {
+    return JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version as string;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let json = argv.includes('--json');
+  const warn = (text: string) => process.stderr.write(`warning: ${text}\n`);
+  const controller = new AbortController();
+  let interruptedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interruptedBy = signal;
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const args = parseCliArguments(argv, process.env);
+    json = args.json;
+    if (args.help) {
+      process.stdout.write(USAGE);
+      return EXIT.OK;
+    }
+    if (args.version) {
+      process.stdout.write(`${packageVersion()}\n`);
+      return EXIT.OK;
+    }
+    if (process.stdin.isTTY) await askForMissing(args);
+    requireGiven(args);
+    const options = toOptions(args);
+    if (args.insecure) warn('--insecure: the server certificate is not verified; anyone on the path can read the provision secret and the new credentials.');
+    if (!args.tls) warn('--no-tls: the provision secret and the new credentials travel unencrypted.');
+
+    const result = await provisionDevice(options, controller.signal);
+    for (const text of result.warnings) if (!(args.insecure && /insecure/.test(text))) warn(text);
+    process.stdout.write(json ? `${JSON.stringify(result)}\n` : describeResult(result));
+    if (args.out !== undefined && result.stored === undefined) return EXIT.STORE;
+    if (result.verification && !result.verification.accepted) return EXIT.VERIFY_REFUSED;
+    return EXIT.OK;
+  } catch (caught) {
+    if (!(caught instanceof ProvisionError)) {
+      process.stderr.write(`internal error: ${(caught as Error)?.stack ?? String(caught)}\n`);
+      return EXIT.INTERNAL;
+    }
+    const error = withFlagNames(caught);
+    if (json) process.stdout.write(errorJson(error));
+    else process.stderr.write(describeError(error));
+    if (error.code === 'ABORTED' && interruptedBy === 'SIGTERM') return 128 + 15;
+    return exitCodeFor(error.code);
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,151 @@
+'use strict';
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const { spawn } = require('node:child_process');
+const { startSim, uniqueName, tempDir, mode, KEY, SECRET } = require('../provisioning/support');
+
+const CLI = path.resolve(__dirname, '..', '..', 'nodes', 'cli', 'main.js');
+
+/** Runs the CLI with stdin a pipe (not a terminal); resolves {code, signal, stdout, stderr}. */
+function runCli(args, { env = {}, onStart } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.stdin.end();
+    if (onStart) onStart(child);
+  });
+}
+
+describe('gridlinks-provision CLI against the simulator (TLS)', function () {
+  this.timeout(60_000);
+  let sim;
+  let dir;
+  let connection;
+  before(async () => {
+    sim = await startSim();
+    dir = tempDir('gl-cli-');
+    connection = ['--host', '127.0.0.1', '--port', String(sim.mqttsPort), '--ca', sim.caFile];
+  });
+  after(async () => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    await sim.stop();
+  });
+  afterEach(() => sim.setFaults({}));
+
+  it('--help documents the interface and the exit codes', async () => {
+    const { code, stdout } = await runCli(['--help']);
+    assert.equal(code, 0);
+    for (const text of ['--provision-key', '--key-type', '--mqtt-version', 'Exit codes:', 'OUTCOME_UNKNOWN', '130']) assert.ok(stdout.includes(text), text);
+  });
+
+  it('--json success: one JSON object with the node-shaped result; the device really exists', async () => {
+    const deviceName = uniqueName('cli');
+    const { code, stdout, stderr } = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--device-name', deviceName, '--key-type', 'p256', '--json', '--verify']);
+    assert.equal(code, 0, stderr);
+    const result = JSON.parse(stdout);
+    assert.equal(result.deviceName, deviceName);
+    assert.equal(result.credentialsType, 'X509_CERTIFICATE');
+    assert.ok(new crypto.X509Certificate(result.credentials.certificate));
+    assert.match(result.credentials.privateKey, /BEGIN PRIVATE KEY/);
+    assert.deepEqual(result.server, { host: '127.0.0.1', port: sim.mqttsPort, tls: true });
+    assert.deepEqual(result.verification, { accepted: true });
+    assert.equal(result.connectOptions.protocol, 'mqtts');
+    assert.ok(sim.devices().some((device) => device.name === deviceName));
+    assert.ok(!stdout.includes(SECRET) && !stderr.includes(SECRET), 'the provision secret is never printed');
+  });
+
+  it('readable access-token success prints the token; the secret can come from the environment', async () => {
+    const { code, stdout, stderr } = await runCli([...connection, '--device-name', uniqueName('clitok'), '--type', 'access-token', '--mqtt-version', '5'], {
+      env: { GRIDLINKS_PROVISION_KEY: KEY, GRIDLINKS_PROVISION_SECRET: SECRET },
+    });
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^Provisioned device "clitok-.*" on 127\.0\.0\.1:\d+ \(TLS\) with ACCESS_TOKEN credentials\.\n  access token:   [A-Za-z0-9]{20}\n$/);
+  });
+
+  it('NOT_FOUND exits 3 with the error as JSON', async () => {
+    const { code, stdout } = await runCli([...connection, '--provision-key', KEY, '--provision-secret', 'wrong', '--type', 'access-token', '--json']);
+    assert.equal(code, 3);
+    const { error } = JSON.parse(stdout);
+    assert.equal(error.code, 'NOT_FOUND');
+    assert.match(error.message, /key and secret/);
+  });
+
+  it('missing required input with a non-terminal stdin: exit 2, nothing asked', async () => {
+    const { code, stdout, stderr } = await runCli([...connection, '--provision-key', KEY]);
+    assert.equal(code, 2);
+    assert.equal(stdout, '');
+    assert.match(stderr, /error \[INVALID_INPUT\]: --provision-secret/);
+  });
+
+  it('bad option values exit 2 with the flag name', async () => {
+    const badType = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--type', 'x']);
+    assert.equal(badType.code, 2);
+    const badKey = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--key-type', 'rsa1024']);
+    assert.equal(badKey.code, 2);
+    assert.match(badKey.stderr, /--key-type/);
+    const missingFile = await runCli([...connection.slice(0, 4), '--ca', path.join(dir, 'nope.pem'), '--provision-key', KEY, '--provision-secret', SECRET]);
+    assert.equal(missingFile.code, 2);
+    assert.match(missingFile.stderr, /--ca: cannot read/);
+  });
+
+  it('network family exits 4 (TLS: wrong servername); --insecure warns on stderr and works', async () => {
+    const tlsFailure = await runCli([...connection, '--servername', 'wrong.example.com', '--provision-key', KEY, '--provision-secret', SECRET, '--type', 'access-token']);
+    assert.equal(tlsFailure.code, 4);
+    assert.match(tlsFailure.stderr, /error \[TLS\]/);
+    const insecure = await runCli(['--host', '127.0.0.1', '--port', String(sim.mqttsPort), '--insecure', '--provision-key', KEY, '--provision-secret', SECRET, '--type', 'access-token', '--device-name', uniqueName('insec')]);
+    assert.equal(insecure.code, 0, insecure.stderr);
+    assert.match(insecure.stderr, /^warning: --insecure/);
+    assert.equal(insecure.stderr.match(/insecure/g).length, 1, 'warned once');
+  });
+
+  it('--out writes 0600 files and prints where they went, not the key', async () => {
+    const deviceName = uniqueName('cliout');
+    const out = path.join(dir, 'store');
+    const { code, stdout, stderr } = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--device-name', deviceName, '--key-type', 'p256', '--out', out]);
+    assert.equal(code, 0, stderr);
+    const deviceDir = path.join(out, deviceName);
+    for (const file of ['certificate.pem', 'private-key.pem', 'credentials.json']) {
+      assert.equal(mode(path.join(deviceDir, file)), 0o600, file);
+      assert.ok(stdout.includes(path.join(deviceDir, file)));
+    }
+    assert.ok(!stdout.includes('PRIVATE KEY'));
+    const again = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--device-name', deviceName, '--out', out]);
+    assert.equal(again.code, 7, 'refuses to overwrite');
+  });
+
+  it('OUTCOME_UNKNOWN exits 5 and names the kept key', async () => {
+    sim.setFaults({ closeAfterRequest: true });
+    const out = path.join(dir, 'store5');
+    const { code, stdout } = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--device-name', uniqueName('cli5'), '--key-type', 'p256', '--out', out, '--json']);
+    assert.equal(code, 5);
+    const { error } = JSON.parse(stdout);
+    assert.equal(error.code, 'OUTCOME_UNKNOWN');
+    assert.ok(fs.existsSync(error.details.pendingKeyPath));
+  });
+
+  it('CONNECTION_CLOSED exits 6', async () => {
+    sim.setFaults({ closeAfterPuback: true });
+    const { code, stderr } = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--type', 'access-token']);
+    assert.equal(code, 6);
+    assert.match(stderr, /CONNECTION_CLOSED/);
+  });
+
+  it('SIGINT while waiting for the answer: exit 130, ABORTED, says the device may exist', async () => {
+    sim.setFaults({ noAnswer: true });
+    const waiting = sim.waitForLog(/not answering/);
+    const { code, stdout } = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--type', 'access-token', '--timeout', '30', '--json'], {
+      onStart: (child) => waiting.then(() => child.kill('SIGINT')),
+    });
+    assert.equal(code, 130);
+    const { error } = JSON.parse(stdout);
+    assert.equal(error.code, 'ABORTED');
+    assert.equal(error.details.requestSent, true);
+  });
+});
