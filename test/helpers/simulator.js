@@ -5,6 +5,10 @@
 // provisionOnce()/connectDevice(): small mqtt.js utilities other test areas can reuse.
 
 const net = require('node:net');
+const path = require('node:path');
+const fs = require('node:fs');
+const readline = require('node:readline');
+const { spawn } = require('node:child_process');
 const tls = require('node:tls');
 const mqttPacket = require('mqtt-packet');
 const mqtt = require('mqtt');
@@ -239,6 +243,59 @@ function connectDevice(sim, opts = {}) {
   });
 }
 
+const CLI_PATH = path.join(__dirname, '..', '..', 'nodes', 'simulator', 'cli.js');
+
+/**
+ * Spawns `node nodes/simulator/cli.js ...args`, waits for the first stdout line (the JSON object) and resolves
+ * { child, info, sim, lines, stderr, exited, stop() }. `sim` looks like a handle (host, ports, caPem) for the
+ * helpers above; `lines` collects later stdout lines; stop() sends SIGTERM and resolves the exit code.
+ */
+function startSimulatorCli(args, { timeoutMs = 15000 } = {}) {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines = [];
+  let stderr = '';
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code === null ? signal : code)));
+  const reader = readline.createInterface({ input: child.stdout });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gridlinks-sim printed no first line within ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`gridlinks-sim exited (${code}) before its first line; stderr: ${stderr}`));
+    });
+    reader.on('line', (line) => {
+      if (lines.length > 0 || resolve === null) {
+        lines.push(line);
+        return;
+      }
+      lines.push(line);
+      clearTimeout(timer);
+      let info;
+      try {
+        info = JSON.parse(line);
+      } catch (error) {
+        child.kill('SIGKILL');
+        reject(new Error(`first line is not JSON: ${line}`));
+        return;
+      }
+      const sim = {
+        host: info.host,
+        mqttPort: info.mqttPort,
+        mqttsPort: info.mqttsPort,
+        caPem: info.caFile ? fs.readFileSync(info.caFile, 'utf8') : null,
+      };
+      const stop = (signal = 'SIGTERM') => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        return exited;
+      };
+      resolve({ child, info, sim, lines, get stderr() { return stderr; }, exited, stop });
+    });
+  });
+}
+
 /** Whether the process still holds handles beyond the usual baseline (for leak checks after stop()). */
 function activeResources() {
   return process.getActiveResourcesInfo().filter((name) => name !== 'TTYWrap' && name !== 'PipeWrap');
@@ -253,4 +310,6 @@ module.exports = {
   provisionOnce,
   connectDevice,
   activeResources,
+  startSimulatorCli,
+  CLI_PATH,
 };
