@@ -1,31 +1,49 @@
 import * as readline from 'node:readline';
+import { ProvisionError } from '../provisioning/errors';
 
 /**
  * Asks questions on the terminal (stderr, so stdout stays clean for --json), like the seed script.
- * Only used when stdin is a TTY.
+ * Only used when stdin is a TTY. Lines typed ahead are queued, not lost; the end of input is an error.
  */
 export class TerminalPrompt {
   private readonly rl: readline.Interface;
+  private readonly lines: string[] = [];
+  private waiting: ((line: string | null) => void) | undefined;
+  private closed = false;
   private muted = false;
 
   constructor(input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr) {
     this.rl = readline.createInterface({ input, output, terminal: true });
-    // Hidden answers (the provision secret, a password) are not echoed.
-    const rl = this.rl as unknown as { _writeToOutput: (text: string) => void; output: NodeJS.WriteStream };
+    this.rl.on('line', (line) => this.deliver(line));
+    this.rl.on('close', () => {
+      this.closed = true;
+      this.deliver(null);
+    });
+    // Hidden answers (the provision secret) are not echoed.
+    const rl = this.rl as unknown as { _writeToOutput: (text: string) => void };
     const write = rl._writeToOutput.bind(rl);
     rl._writeToOutput = (text: string) => {
-      if (!this.muted || /\r?\n$/.test(text)) write(this.muted ? '\n' : text);
+      if (!this.muted) write(text);
+      else if (/\r?\n$/.test(text)) write('\n');
     };
   }
 
-  ask(question: string, options: { hidden?: boolean } = {}): Promise<string> {
-    return new Promise((resolve) => {
-      this.rl.question(question, (answer) => {
-        this.muted = false;
-        resolve(answer.trim());
-      });
-      this.muted = options.hidden === true;
-    });
+  private deliver(line: string | null): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (waiting) waiting(line);
+    else if (line !== null) this.lines.push(line);
+  }
+
+  async ask(question: string, options: { hidden?: boolean } = {}): Promise<string> {
+    this.muted = false;
+    this.rl.setPrompt(question);
+    this.rl.prompt();
+    this.muted = options.hidden === true;
+    const line = this.lines.length > 0 ? this.lines.shift()! : this.closed ? null : await new Promise<string | null>((resolve) => (this.waiting = resolve));
+    this.muted = false;
+    if (line === null) throw new ProvisionError('INVALID_INPUT', 'Input ended before every question was answered.', { field: 'stdin' });
+    return line.trim();
   }
 
   close(): void {
