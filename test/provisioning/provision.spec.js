@@ -174,6 +174,18 @@ describe('provisionDevice against the simulator (TLS)', function () {
     assert.deepEqual(basic.credentials, { clientId: 'pre-c', userName: 'pre-u', password: 'pre-p' });
   });
 
+  it('a server that drops the session right after its answer does not turn success into failure', async () => {
+    const hasty = await startSim({ sessionCloseAfterAnswerMs: 0 });
+    try {
+      for (let i = 0; i < 5; i += 1) {
+        const result = await provisionDevice(options(hasty, { deviceName: uniqueName('hasty'), credentialsType: 'ACCESS_TOKEN' }));
+        assert.equal(result.credentialsType, 'ACCESS_TOKEN');
+      }
+    } finally {
+      await hasty.stop();
+    }
+  });
+
   it('leaves no socket or timer behind after success (with verify)', async () => {
     const baseline = await resourceBaseline();
     await provisionDevice(options(sim, { deviceName: uniqueName('leak'), keyAlgorithm: 'p256', verify: true }));
