@@ -28,6 +28,8 @@ export class DeviceBroker {
     const { Aedes } = await import('aedes');
     let broker: DeviceBroker | undefined;
     const aedes = await Aedes.createBroker({
+      // GridLinks accepts long client ids on MQTT 3.1 too
+      maxClientsIdLength: 65535,
       authenticate: (client, _username, _password, done) => {
         if (broker?.devicesByConnection.has(client.conn)) done(null, true);
         else done(Object.assign(new Error('not authorized'), { returnCode: 5 as const }), false);

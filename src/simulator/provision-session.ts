@@ -7,6 +7,8 @@ import type { FaultSwitches } from './types';
 
 export const REQUEST_TOPIC = '/provision/request';
 export const RESPONSE_TOPIC = '/provision/response';
+/** NETTY_MAX_PAYLOAD_SIZE default: a bigger message is a decoder failure and the connection is closed. */
+export const MAX_PAYLOAD_BYTES = 65536;
 const GARBAGE_ANSWER = Buffer.from('\u0000<not json>{"status":', 'utf8');
 
 export interface ProvisionSessionContext {
@@ -80,6 +82,11 @@ export class ProvisionSession {
     if (packet.topic !== REQUEST_TOPIC) {
       this.context.log(`provision session: publish to a topic other than ${REQUEST_TOPIC}; closing`);
       this.rejectAndClose(packet, REASON.topicNameInvalid);
+      return;
+    }
+    if (packet.payload.length > MAX_PAYLOAD_BYTES) {
+      this.context.log(`provision session: request larger than ${MAX_PAYLOAD_BYTES} bytes; closing`);
+      this.socket.destroy();
       return;
     }
     const faults = this.context.faults();

@@ -230,6 +230,7 @@ function connectDevice(sim, opts = {}) {
     username: opts.username,
     password: opts.password,
     protocolVersion: opts.protocolVersion || 4,
+    protocolId: opts.protocolVersion === 3 ? 'MQIsdp' : 'MQTT',
     reconnectPeriod: 0,
     connectTimeout: 5000,
   });

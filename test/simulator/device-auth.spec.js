@@ -43,6 +43,7 @@ describe('simulator: device sessions after provisioning', function () {
     const accepted = [
       ['access token on the plain listener', { username: 'dev-token-1' }, 'dev-token'],
       ['access token over one-way TLS, MQTT 5', { tls: true, username: 'dev-token-1', protocolVersion: 5 }, 'dev-token'],
+      ['access token, MQTT 3.1 with a 30-character client id', { username: 'dev-token-1', protocolVersion: 3, clientId: 'c'.repeat(30) }, 'dev-token'],
       ['MQTT basic clientId + username + password', { clientId: 'bc1', username: 'bu1', password: 'bp1' }, 'dev-basic-full'],
       ['MQTT basic username + password, any client id', { clientId: 'anything', username: 'bu2', password: 'bp2' }, 'dev-basic-user'],
       ['MQTT basic clientId only', { clientId: 'bc3' }, 'dev-basic-client'],

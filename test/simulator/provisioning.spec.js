@@ -235,6 +235,15 @@ describe('simulator: provisioning sessions', function () {
       });
     }
 
+    it('a request over 65536 bytes closes the connection without an answer', async function () {
+      const session = await RawSession.open(sim);
+      await session.next('connack');
+      session.publish(provisionRequest({ deviceName: 'too-big', filler: 'x'.repeat(65536) }));
+      assert.equal(await session.waitClose(), true);
+      assert.deepEqual(session.packets.map((p) => p.cmd), ['connack']);
+      assert.equal(sim.devices().some((d) => d.name === 'too-big'), false);
+    });
+
     it('an empty payload is answered NOT_FOUND in protobuf (08 02)', async function () {
       const { body } = await rawProvision(sim, Buffer.alloc(0));
       assert.deepEqual(body, Buffer.from([0x08, 0x02]));
