@@ -76,7 +76,9 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
   };
 
   if (resolved.storeDir !== undefined) await storeResult(resolved, result, entry);
-  if (resolved.verify) {
+  if (resolved.verify && result.credentialsType === 'X509_CERTIFICATE' && result.connectOptions.key === undefined) {
+    result.warnings.push('Not verified: a certificate given without its private key cannot be used to connect from here.');
+  } else if (resolved.verify) {
     result.verification = await verifyCredentials(result.connectOptions, resolved.server.connectTimeoutMs, signal);
   }
   return result;

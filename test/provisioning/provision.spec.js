@@ -99,7 +99,9 @@ describe('provisionDevice against the simulator (TLS)', function () {
     assert.deepEqual(withKey.verification, { accepted: true });
 
     const other = await generateDeviceCertificate({ commonName: 'byo2', validityDays: 10, keyAlgorithm: 'rsa2048' });
-    const withoutKey = await provisionDevice(options(sim, { deviceName: uniqueName('byo'), certificate: other.certificate }));
+    const withoutKey = await provisionDevice(options(sim, { deviceName: uniqueName('byo'), certificate: other.certificate, verify: true }));
+    assert.equal(withoutKey.verification, undefined);
+    assert.match(withoutKey.warnings.join(' '), /Not verified/);
     assert.equal(withoutKey.credentials.certificate, other.certificate);
     assert.equal('privateKey' in withoutKey.credentials, false);
     assert.equal('key' in withoutKey.connectOptions, false);
@@ -124,6 +126,16 @@ describe('provisionDevice against the simulator (TLS)', function () {
       assert.deepEqual(result.verification, { accepted: true });
     }
   });
+
+  for (const protocolVersion of [4, 5]) {
+    it(`verify: a refusal is reported with the CONNACK code, not thrown (MQTT ${protocolVersion})`, async () => {
+      sim.setFaults({ rawAnswer: JSON.stringify({ credentialsValue: 'noSuchTokenAnywhere', credentialsType: 'ACCESS_TOKEN', status: 'SUCCESS' }) });
+      const result = await provisionDevice(options(sim, { deviceName: uniqueName('vr'), credentialsType: 'ACCESS_TOKEN', verify: true, server: { protocolVersion } }));
+      assert.equal(result.verification.accepted, false);
+      assert.equal(result.verification.returnCode, protocolVersion === 4 ? 5 : 0x86);
+      assert.match(result.verification.message, /refused/);
+    });
+  }
 
   it('MQTT 5 over TLS, and plain TCP with MQTT 5', async () => {
     const v5 = await provisionDevice(options(sim, { deviceName: uniqueName('v5'), keyAlgorithm: 'p256', server: { protocolVersion: 5 }, verify: true }));

@@ -114,6 +114,23 @@ describe('provisioning credential store', function () {
     assert.deepEqual(fs.readdirSync(dir), ['.pending']);
   });
 
+  it('a folder that appears for the device while the request is in flight is not overwritten: warning, key kept pending', async () => {
+    const deviceName = uniqueName('race');
+    sim.waitForLog(/provision SUCCESS/).then(() => {
+      fs.mkdirSync(path.join(dir, deviceName));
+      fs.writeFileSync(path.join(dir, deviceName, 'credentials.json'), '{"other":true}');
+    });
+    const result = await provisionDevice(options(sim, { deviceName, keyAlgorithm: 'p256', storeDir: dir }));
+    assert.equal(result.stored, undefined);
+    assert.match(result.warnings.join(' '), /could not be saved/);
+    assert.ok(result.credentials.privateKey, 'the credentials are still in the result');
+    assert.equal(fs.readFileSync(path.join(dir, deviceName, 'credentials.json'), 'utf8'), '{"other":true}');
+    const pending = path.join(dir, '.pending', `${deviceName}.key.pem`);
+    assert.equal(fs.readFileSync(pending, 'utf8'), result.credentials.privateKey);
+    assert.ok(result.warnings.join(' ').includes(pending));
+    assert.deepEqual(fs.readdirSync(dir).filter((name) => name.startsWith('.tmp-')), [], 'temporary folder removed');
+  });
+
   it('STORE: a store folder that cannot be written fails before anything is sent', async () => {
     const file = path.join(dir, 'not-a-folder');
     fs.writeFileSync(file, 'x');
