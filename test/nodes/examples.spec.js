@@ -1,0 +1,123 @@
+'use strict';
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { startTestSimulator, DEFAULT_PROFILE } = require('../helpers/simulator');
+const { tempDir } = require('../helpers/faults');
+const { helper, load, waitUntil } = require('../helpers/node-red');
+
+const EXAMPLES_DIR = path.resolve(__dirname, '..', '..', 'examples');
+const ENV = ['GRIDLINKS_CA_FILE', 'GRIDLINKS_PROVISION_KEY', 'GRIDLINKS_PROVISION_SECRET'];
+
+function loadExample(file) {
+  return JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8'));
+}
+
+/** The example as imported, with the simulator's random TLS port instead of 8883 (the only change). */
+function pointAt(flow, sim) {
+  return flow.map((node) => (node.type === 'gridlinks-server' ? { ...node, port: sim.mqttsPort } : node));
+}
+
+/** Collects what reaches each debug node (by name). */
+function watchDebugNodes(flow) {
+  const seen = {};
+  for (const node of flow.filter((n) => n.type === 'debug')) {
+    seen[node.name] = [];
+    helper.getNode(node.id).on('input', (msg) => seen[node.name].push(msg));
+  }
+  return seen;
+}
+
+function byName(flow, type, name) {
+  const node = flow.find((n) => n.type === type && (name === undefined || n.name === name));
+  assert.ok(node, `no ${type} ${name ?? ''} in the example`);
+  return node;
+}
+
+describe('examples: each one imported into the test runtime and run against the simulator', function () {
+  let sim;
+  const saved = {};
+  before(async function () {
+    sim = await startTestSimulator({ mqttPort: null });
+    const caFile = path.join(tempDir('nr-examples'), 'ca.pem');
+    fs.writeFileSync(caFile, sim.caPem);
+    for (const name of ENV) saved[name] = process.env[name];
+    process.env.GRIDLINKS_CA_FILE = caFile;
+    process.env.GRIDLINKS_PROVISION_KEY = DEFAULT_PROFILE.provisionDeviceKey;
+    process.env.GRIDLINKS_PROVISION_SECRET = DEFAULT_PROFILE.provisionDeviceSecret;
+  });
+  after(async function () {
+    for (const name of ENV) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+    await sim.stop();
+  });
+  afterEach(async function () {
+    await helper.unload();
+  });
+
+  it('every example is a JSON array with a Comment node and a gridlinks-server for 127.0.0.1:8883, no secret inside', function () {
+    const files = fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json'));
+    assert.ok(files.length >= 3);
+    for (const file of files) {
+      const flow = loadExample(file);
+      assert.ok(Array.isArray(flow), file);
+      assert.ok(flow.some((n) => n.type === 'comment' && n.info), `${file}: comment`);
+      const server = byName(flow, 'gridlinks-server');
+      assert.deepEqual([server.host, server.port, server.caFile], ['127.0.0.1', 8883, '${GRIDLINKS_CA_FILE}'], file);
+      assert.ok(flow.every((n) => n.credentials === undefined), `${file}: no credentials`);
+      const text = JSON.stringify(flow);
+      assert.equal(text.includes(DEFAULT_PROFILE.provisionDeviceSecret), false, file);
+    }
+  });
+
+  it('01: provisions an X.509 device and shows its credentials in the Debug node', async function () {
+    const flow = pointAt(loadExample('01-provision-x509-device.json'), sim);
+    await load(flow);
+    const seen = watchDebugNodes(flow);
+    helper.getNode(byName(flow, 'inject').id).receive({});
+    await waitUntil(() => seen.credentials.length + seen['provisioning failed'].length > 0);
+    assert.deepEqual(seen['provisioning failed'], []);
+    const result = seen.credentials[0].payload;
+    assert.equal(result.credentialsType, 'X509_CERTIFICATE');
+    assert.match(result.deviceName, /^x509-demo-\d+$/);
+    assert.match(result.credentials.certificate, /BEGIN CERTIFICATE/);
+    assert.match(result.credentials.privateKey, /BEGIN PRIVATE KEY/);
+    assert.equal(sim.devices().find((d) => d.name === result.deviceName).credentials.credentialsType, 'X509_CERTIFICATE');
+  });
+
+  it('02: provisions an access token, connects the core mqtt out node as the device and publishes telemetry', async function () {
+    const flow = pointAt(loadExample('02-access-token-then-telemetry.json'), sim);
+    await load(flow);
+    const seen = watchDebugNodes(flow);
+    helper.getNode(byName(flow, 'inject').id).receive({});
+    await waitUntil(() => seen['telemetry sent'].length + seen.failed.length > 0);
+    assert.deepEqual(seen.failed, []);
+    const deviceName = seen['access token'][0].payload.deviceName;
+    assert.match(deviceName, /^token-demo-\d+$/);
+    await waitUntil(() => sim.telemetry(deviceName).length > 0);
+    assert.deepEqual(sim.telemetry(deviceName)[0].payload, { temperature: 21.5, humidity: 48 });
+    assert.equal(sim.telemetry(deviceName)[0].topic, 'v1/devices/me/telemetry');
+  });
+
+  it('03: provisions a list through Split, saves credentials in flow context, the repeated name reaches the Catch branch', async function () {
+    const flow = pointAt(loadExample('03-gateway-bulk-provisioning.json'), sim);
+    await load(flow);
+    const seen = watchDebugNodes(flow);
+    helper.getNode(byName(flow, 'inject', 'device list').id).receive({});
+    await waitUntil(() => seen.provisioned.length + seen.failures.length === 5);
+    assert.equal(seen.provisioned.length, 4);
+    assert.equal(seen.failures.length, 1);
+    assert.equal(seen.failures[0].payload.code, 'FAILURE');
+    assert.match(seen.failures[0].payload.deviceName, /^line1-sensor-4-\d+$/);
+    helper.getNode(byName(flow, 'inject', 'show saved credentials').id).receive({});
+    await waitUntil(() => seen['saved credentials'].length > 0);
+    const saved = seen['saved credentials'][0].payload;
+    assert.equal(Object.keys(saved).length, 4);
+    for (const [name, credentials] of Object.entries(saved)) {
+      assert.match(name, /^line1-sensor-\d-\d+$/);
+      assert.equal(typeof credentials.accessToken, 'string');
+    }
+  });
+});
