@@ -12,6 +12,7 @@ import {
   rejectedWithoutAnswer,
 } from './connection-errors';
 import { REQUEST_TOPIC, RESPONSE_TOPIC } from './request';
+import type { PhaseLaps } from './timing';
 import type { ResolvedServer } from './validate';
 
 type Phase = 'connecting' | 'published';
@@ -22,7 +23,7 @@ type Phase = 'connecting' | 'published';
  * first answer, disconnect. Resolves with the answer's bytes once the socket is closed; rejects with a
  * ProvisionError (also only after the socket is closed). Every timer and listener is released on every path.
  */
-export function exchangeProvisionRequest(server: ResolvedServer, requestPayload: string, signal?: AbortSignal): Promise<Buffer> {
+export function exchangeProvisionRequest(server: ResolvedServer, requestPayload: string, signal?: AbortSignal, laps?: PhaseLaps): Promise<Buffer> {
   if (signal?.aborted) return Promise.reject(aborted(false));
   return new Promise((resolve, reject) => {
     const client: MqttClient = connect(provisioningSessionOptions(server));
@@ -41,9 +42,14 @@ export function exchangeProvisionRequest(server: ResolvedServer, requestPayload:
       timer = undefined;
       signal?.removeEventListener('abort', onAbort);
       const graceful = 'answer' in outcome;
+      if (graceful) laps?.lap('answer');
       // Not inside mqtt.js' 'message' handler: the PUBACK for the answer goes out after it returns.
       setImmediate(() => {
-        void closeClient(client, graceful).then(() => ('answer' in outcome ? resolve(outcome.answer) : reject(outcome.error)));
+        void closeClient(client, graceful).then(() => {
+          if (!('answer' in outcome)) return reject(outcome.error);
+          laps?.lap('disconnect');
+          resolve(outcome.answer);
+        });
       });
     }
 
@@ -62,6 +68,7 @@ export function exchangeProvisionRequest(server: ResolvedServer, requestPayload:
     client.on('connect', () => {
       if (settled) return;
       clearTimeout(timer);
+      laps?.lap('connect');
       client.subscribe(RESPONSE_TOPIC, { qos: 1 }, () => undefined);
       client.publish(REQUEST_TOPIC, requestPayload, { qos: 1 }, (error?: Error, packet?: Packet) => {
         if (!packet) return; // flushed on close: no PUBACK

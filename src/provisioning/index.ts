@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ProvisionError } from './errors';
-import { certificateCredentialsId, generateDeviceCertificate } from './certificate';
+import { certificateCredentialsId, createSelfSignedCertificate, generateDeviceKeyPair } from './certificate';
 import { deviceConnectOptions } from './connect-options';
 import { aborted } from './connection-errors';
 import { exchangeProvisionRequest } from './exchange';
@@ -9,6 +9,7 @@ import { acceptAnswer } from './response';
 import { commitEntry, discardPending, entryNameForDevice, entryNameForUnnamed, prepareEntry, type StoreEntry } from './store';
 import { storedFiles } from './stored-files';
 import { validateOptions, type ResolvedOptions } from './validate';
+import { phaseLaps, type PhaseLaps } from './timing';
 import { verifyCredentials } from './verify';
 import type { ProvisionOptions, ProvisionResult, X509Credentials } from './types';
 
@@ -33,11 +34,12 @@ const KEEP_PENDING_KEY = new Set(['OUTCOME_UNKNOWN', 'BAD_RESPONSE', 'ABORTED'])
  */
 export async function provisionDevice(options: ProvisionOptions, signal?: AbortSignal): Promise<ProvisionResult> {
   const resolved = validateOptions(options);
+  const laps = phaseLaps();
   const warnings: string[] = [];
   if (resolved.server.tls && !resolved.server.rejectUnauthorized) warnings.push(INSECURE_WARNING);
   if (signal?.aborted) throw aborted(false);
 
-  const { certificate, privateKey } = await deviceCertificate(resolved);
+  const { certificate, privateKey } = await deviceCertificate(resolved, laps);
   if (signal?.aborted) throw aborted(false);
 
   let entry: StoreEntry | undefined;
@@ -50,7 +52,8 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
   try {
     if (signal?.aborted) throw aborted(false);
     const request = buildProvisionRequest(resolved, certificate);
-    const answer = await exchangeProvisionRequest(resolved.server, JSON.stringify(request), signal);
+    laps?.restart();
+    const answer = await exchangeProvisionRequest(resolved.server, JSON.stringify(request), signal, laps);
     accepted = acceptAnswer(answer, {
       requested: resolved.credentialsType,
       requestedToken: resolved.token,
@@ -84,11 +87,15 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
   return result;
 }
 
-async function deviceCertificate(resolved: ResolvedOptions): Promise<{ certificate?: string; privateKey?: string }> {
+async function deviceCertificate(resolved: ResolvedOptions, laps?: PhaseLaps): Promise<{ certificate?: string; privateKey?: string }> {
   if (resolved.credentialsType !== 'X509_CERTIFICATE') return {};
   if (resolved.certificate !== undefined) return { certificate: resolved.certificate, privateKey: resolved.privateKey };
   const commonName = resolved.commonName ?? resolved.deviceName?.slice(0, 64) ?? `device-${randomBytes(8).toString('hex')}`;
-  return generateDeviceCertificate({ commonName, validityDays: resolved.validityDays, keyAlgorithm: resolved.keyAlgorithm });
+  const keyPair = await generateDeviceKeyPair(resolved.keyAlgorithm);
+  laps?.lap('keygen');
+  const certificate = await createSelfSignedCertificate(keyPair.publicKey, keyPair.privateKey, { commonName, validityDays: resolved.validityDays });
+  laps?.lap('certificate');
+  return { certificate, privateKey: keyPair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
 }
 
 /** Known before sending for a named device or an X.509 one; otherwise decided from the answer. */
