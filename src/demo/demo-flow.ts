@@ -81,6 +81,19 @@ export function pointFlowAtSimulator(flow: FlowNode[], target: SimulatorTarget, 
   return { flows, credentials, env };
 }
 
+/**
+ * Example files are made for Import, which puts their nodes on the current tab. Deployed as they are
+ * (POST /flows, flows.json) a flow node needs a `z` that names a tab: give them one when they lack it.
+ */
+export function onOwnTab(flow: FlowNode[], tabId: string, label: string): FlowNode[] {
+  const containers = new Set(flow.filter((node) => node.type === 'tab' || node.type === 'subflow').map((node) => node.id));
+  const isFlowNode = (node: FlowNode): boolean => node.type !== 'tab' && node.type !== 'subflow' && ('x' in node || 'wires' in node);
+  const needsTab = flow.filter((node) => isFlowNode(node) && !containers.has(node.z as string));
+  if (needsTab.length === 0) return flow;
+  const tab: FlowNode = { id: tabId, type: 'tab', label, disabled: false, info: '' };
+  return [tab, ...flow.map((node) => (needsTab.includes(node) ? { ...node, z: tabId } : node))];
+}
+
 /** The flows with each node's credentials inline, the shape POST /flows (what the editor deploys) takes. */
 export function withInlineCredentials(flows: FlowNode[], credentials: FlowCredentials): FlowNode[] {
   return flows.map((node) => (credentials[node.id] ? { ...node, credentials: { ...credentials[node.id] } } : { ...node }));

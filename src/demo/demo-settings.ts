@@ -15,7 +15,9 @@ export interface DemoSettings {
   editorPort: number;
   mqttsPort: number;
   mqttPort: number;
-  /** The example flow deployed at start (a file name under examples/, without .json). */
+  /** Where the example flows are (the package's examples/). */
+  examplesDir: string;
+  /** The example flow deployed at start (a file name in examplesDir, without .json). */
   example: string | undefined;
 }
 
@@ -38,6 +40,7 @@ export function demoSettings(): DemoSettings {
     editorPort: portFromEnv('GRIDLINKS_DEMO_EDITOR_PORT', 1880),
     mqttsPort: portFromEnv('GRIDLINKS_DEMO_MQTTS_PORT', 8883),
     mqttPort: portFromEnv('GRIDLINKS_DEMO_MQTT_PORT', 1883),
+    examplesDir: path.resolve(packageDir, process.env.GRIDLINKS_DEMO_EXAMPLES_DIR || 'examples'),
     example: process.env.GRIDLINKS_DEMO_EXAMPLE || undefined,
   };
 }

@@ -9,7 +9,7 @@ import type { SimulatorHandle } from '../simulator/types';
 import { NodeRedAdmin } from './admin-api';
 import { DeviceWatcher } from './device-watcher';
 import { DEMO_PROFILE, demoSettings } from './demo-settings';
-import { injectNodes, listExamples, loadExample, pointFlowAtSimulator, type FlowNode } from './demo-flow';
+import { injectNodes, listExamples, loadExample, onOwnTab, pointFlowAtSimulator, type FlowNode } from './demo-flow';
 import { startNodeRed, type NodeRedProcess } from './node-red-process';
 import { preferPort } from './ports';
 
@@ -23,11 +23,11 @@ function forwardNodeRedLine(line: string): void {
 }
 
 /** The example whose provision node makes an X.509 device (the demo's subject), unless one was named. */
-function chooseExample(named: string | undefined): string {
+function chooseExample(examplesDir: string, named: string | undefined): string {
   if (named) return named;
-  const examples = listExamples();
+  const examples = listExamples(examplesDir);
   const x509 = examples.find((name) =>
-    loadExample(name).some((node) => node.type === 'gridlinks-provision' && (node.credentialsType ?? 'X509_CERTIFICATE') === 'X509_CERTIFICATE'),
+    loadExample(name, examplesDir).some((node) => node.type === 'gridlinks-provision' && (node.credentialsType ?? 'X509_CERTIFICATE') === 'X509_CERTIFICATE'),
   );
   if (!x509) throw new Error(`No example flow with an X.509 gridlinks-provision node in ${examples.join(', ') || 'examples/'}.`);
   return x509;
@@ -78,9 +78,10 @@ async function main(): Promise<void> {
     simulator = sim;
     if (!sim.caFile || !sim.mqttsPort) throw new Error('The simulator started without TLS; the demo needs its CA file.');
 
-    const example = chooseExample(settings.example);
+    const example = chooseExample(settings.examplesDir, settings.example);
     const target = { host: sim.host, mqttsPort: sim.mqttsPort, caFile: sim.caFile };
-    const prepared = pointFlowAtSimulator(loadExample(example), target, DEMO_PROFILE);
+    const exampleFlow = onOwnTab(loadExample(example, settings.examplesDir), 'gridlinks-demo-tab', 'GridLinks demo');
+    const prepared = pointFlowAtSimulator(exampleFlow, target, DEMO_PROFILE);
     const userDir = path.join(settings.demoDir, 'node-red');
     const previousFlows = path.join(userDir, 'flows.json');
     if (fs.existsSync(previousFlows)) fs.copyFileSync(previousFlows, path.join(userDir, 'flows.previous.json'));
@@ -108,14 +109,14 @@ async function main(): Promise<void> {
     say('             in memory: it starts EMPTY on every run, so the same device names work again.');
     say(`  Profile    provision key "${DEMO_PROFILE.provisionDeviceKey}" (demo data; the secret is in the flow's credentials)`);
     say(`  Node-RED   ${nodeRed.url}  (user folder ${path.relative(process.cwd(), userDir) || userDir})`);
-    say(`  Flow       examples/${example}.json, deployed and pointed at the simulator`);
+    say(`  Flow       ${path.relative(settings.packageDir, path.join(settings.examplesDir, `${example}.json`))}, deployed and pointed at the simulator`);
     say(`             (the flows of the last run, if any, were kept as flows.previous.json)`);
     say();
     say('What to click:');
     say(`  1. Open ${nodeRed.url} in a browser.`);
     say(`  2. Press the button on the left of the inject node${inject?.name ? ` "${String(inject.name)}"` : ''}.`);
     say('  3. Open the Debug sidebar (the bug icon, top right): the device certificate and private key are there.');
-    say('  New devices show up below. Ctrl-C stops Node-RED and the sim.');
+    say('  New devices show up below. Ctrl-C stops Node-RED and the simulator.');
     say();
 
     watcher = new DeviceWatcher(sim, (line) => say(line));
