@@ -3,7 +3,7 @@ const assert = require('node:assert/strict');
 const net = require('node:net');
 const { getEventListeners } = require('node:events');
 const { provisionDevice, generateDeviceCertificate } = require('../../nodes/provisioning');
-const { startSim, options, uniqueName, rejectsWith, leakedSince, resourceBaseline } = require('./support');
+const { startSim, options, uniqueName, rejectsWith, leakedSince, resourceBaseline, PRE_KEY, PRE_SECRET } = require('./support');
 
 /** A TCP server that accepts and never says a word. */
 async function silentServer() {
@@ -36,8 +36,10 @@ describe('provisionDevice errors (simulator over TLS, real sockets)', function (
   this.timeout(60_000);
   let sim;
   let baseline;
+  let preCertificate;
   before(async () => {
-    sim = await startSim();
+    preCertificate = await generateDeviceCertificate({ commonName: 'pre-x509', validityDays: 10, keyAlgorithm: 'p256' });
+    sim = await startSim({ devices: [{ name: 'pre-x509', profile: 'pre', credentialsType: 'X509_CERTIFICATE', credentialsValue: preCertificate.certificate }] });
   });
   after(() => sim.stop());
   beforeEach(async () => {
@@ -106,6 +108,24 @@ describe('provisionDevice errors (simulator over TLS, real sockets)', function (
   it('CREDENTIAL_MISMATCH: SUCCESS echoing another certificate', async () => {
     sim.setFaults({ rawAnswer: JSON.stringify({ credentialsValue: 'MIIBnotmine', credentialsType: 'X509_CERTIFICATE', status: 'SUCCESS' }) });
     await rejectsWith(provisionDevice(options(sim, { deviceName: uniqueName('mm'), keyAlgorithm: 'p256' })), 'CREDENTIAL_MISMATCH');
+  });
+
+  it('CREDENTIAL_MISMATCH: a pre-provisioned X.509 device answers with its own certificate', async () => {
+    const pre = { provisionDeviceKey: PRE_KEY, provisionDeviceSecret: PRE_SECRET, deviceName: 'pre-x509' };
+    const other = await rejectsWith(provisionDevice(options(sim, { ...pre, keyAlgorithm: 'p256' })), 'CREDENTIAL_MISMATCH');
+    assert.match(other.message, /different certificate/);
+  });
+
+  it('CREDENTIAL_MISMATCH: X.509 returned for a device asked as ACCESS_TOKEN (no key held)', async () => {
+    // CHECK_PRE: each pre-provisioned device answers once, so use a second simulator with a fresh registry.
+    const second = await startSim({ devices: [{ name: 'pre-x509', profile: 'pre', credentialsType: 'X509_CERTIFICATE', credentialsValue: preCertificate.certificate }] });
+    try {
+      const pre = { provisionDeviceKey: PRE_KEY, provisionDeviceSecret: PRE_SECRET, deviceName: 'pre-x509', credentialsType: 'ACCESS_TOKEN' };
+      const error = await rejectsWith(provisionDevice(options(second, pre)), 'CREDENTIAL_MISMATCH');
+      assert.match(error.message, /no private key/);
+    } finally {
+      await second.stop();
+    }
   });
 
   for (const [protocolVersion, returnCode] of [[4, 5], [5, 0x87]]) {
