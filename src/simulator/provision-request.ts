@@ -1,3 +1,5 @@
+import { decodeProvisionRequest } from './provision-protobuf';
+
 /** Reads a /provision/request payload the way ThingsBoard's JsonConverter + Gson do (protocol.md §2). */
 
 export type RequestCredentialsType = 'ACCESS_TOKEN' | 'MQTT_BASIC' | 'X509_CERTIFICATE' | 'LWM2M_CREDENTIALS';
@@ -16,13 +18,12 @@ export interface ProvisionRequest {
 }
 
 export type ParsedRequest =
-  | { kind: 'request'; request: ProvisionRequest }
+  | { kind: 'request'; request: ProvisionRequest; format: 'json' | 'protobuf' }
   /** Server-side exception (missing key field, null/object value, unknown credentialsType): no answer, close. */
   | { kind: 'structural'; reason: string }
   /** Not JSON (and not protobuf), or an array value of != 1 elements. */
   | { kind: 'malformed'; reason: string }
-  /** An empty payload parses as an empty protobuf message: answered NOT_FOUND in protobuf. */
-  | { kind: 'emptyProtobuf' };
+  ;
 
 const CREDENTIALS_TYPES: readonly RequestCredentialsType[] = ['ACCESS_TOKEN', 'MQTT_BASIC', 'X509_CERTIFICATE', 'LWM2M_CREDENTIALS'];
 
@@ -46,13 +47,16 @@ function gsonBoolean(value: unknown, key: string): boolean {
   return gsonString(value, key).toLowerCase() === 'true';
 }
 
+/** JSON first; only if that fails to parse, protobuf (an empty payload is an all-defaults protobuf message). */
 export function parseProvisionRequest(payload: Buffer): ParsedRequest {
-  if (payload.length === 0) return { kind: 'emptyProtobuf' };
   let json: unknown;
   try {
+    if (payload.length === 0) throw new SyntaxError('empty');
     json = JSON.parse(payload.toString('utf8'));
   } catch {
-    return { kind: 'malformed', reason: 'payload is not JSON' };
+    const decoded = decodeProvisionRequest(payload);
+    if (decoded.kind === 'invalid') return { kind: 'malformed', reason: 'payload is neither JSON nor protobuf' };
+    return decoded.kind === 'request' ? { ...decoded, format: 'protobuf' } : decoded;
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     return { kind: 'malformed', reason: 'payload is not a JSON object' };
@@ -80,7 +84,7 @@ export function parseProvisionRequest(payload: Buffer): ParsedRequest {
       hash: optional('hash'),
       gateway: has('gateway') ? gsonBoolean(fields.gateway, 'gateway') : false,
     };
-    return { kind: 'request', request };
+    return { kind: 'request', request, format: 'json' };
   } catch (error) {
     if (error instanceof MalformedFault) return { kind: 'malformed', reason: error.message };
     if (error instanceof StructuralFault) return { kind: 'structural', reason: error.message };

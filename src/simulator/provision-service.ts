@@ -1,4 +1,5 @@
 import { accessTokenCredentials, basicCredentials, basicCredentialsProblem, parseBasicValue, randomAlphanumeric, x509Credentials } from './credentials';
+import { encodeProvisionResponse } from './provision-protobuf';
 import type { ProvisionRequest } from './provision-request';
 import type { Registry, StoredProfile } from './registry';
 import type { DeviceCredentialsRecord, DeviceRecord } from './types';
@@ -7,8 +8,10 @@ export type ProvisionStatus = 'SUCCESS' | 'NOT_FOUND' | 'FAILURE';
 
 export interface ProvisionDecision {
   status: ProvisionStatus;
-  /** The exact answer bytes (ThingsBoard's key order). */
+  /** The exact JSON answer bytes (ThingsBoard's key order). */
   body: Buffer;
+  /** The same answer as protobuf ProvisionDeviceResponseMsg (for sessions that asked in protobuf). */
+  protobuf: Buffer;
   /** The server-side reason, for the log only (never contains a secret). */
   reason: string;
   deviceName?: string;
@@ -16,25 +19,26 @@ export interface ProvisionDecision {
 
 export const NOT_FOUND_MESSAGE = 'Provision data was not found!';
 export const FAILURE_MESSAGE = 'Failed to provision device!';
-/** protobuf ProvisionDeviceResponseMsg{status: NOT_FOUND}, the answer to an empty payload. */
-export const PROTOBUF_NOT_FOUND = Buffer.from([0x08, 0x02]);
 
 const MAX_NAME_LENGTH = 255;
 const XSS_PATTERN = /<\s*[a-z!/?]|javascript:|on\w+\s*=/i;
 
 function notFound(reason: string): ProvisionDecision {
-  return { status: 'NOT_FOUND', reason, body: Buffer.from(JSON.stringify({ errorMsg: NOT_FOUND_MESSAGE, status: 'NOT_FOUND' })) };
+  const body = Buffer.from(JSON.stringify({ errorMsg: NOT_FOUND_MESSAGE, status: 'NOT_FOUND' }));
+  return { status: 'NOT_FOUND', reason, body, protobuf: encodeProvisionResponse('NOT_FOUND') };
 }
 
 function failure(reason: string, deviceName?: string): ProvisionDecision {
-  return { status: 'FAILURE', reason, deviceName, body: Buffer.from(JSON.stringify({ errorMsg: FAILURE_MESSAGE, status: 'FAILURE' })) };
+  const body = Buffer.from(JSON.stringify({ errorMsg: FAILURE_MESSAGE, status: 'FAILURE' }));
+  return { status: 'FAILURE', reason, deviceName, body, protobuf: encodeProvisionResponse('FAILURE') };
 }
 
 function success(device: DeviceRecord): ProvisionDecision {
   const { credentialsType, credentialsValue } = device.credentials;
   const value = credentialsType === 'MQTT_BASIC' ? parseBasicValue(credentialsValue) : credentialsValue;
   const body = Buffer.from(JSON.stringify({ credentialsValue: value, credentialsType, status: 'SUCCESS' }));
-  return { status: 'SUCCESS', reason: `device ${device.name} provisioned (${credentialsType})`, deviceName: device.name, body };
+  const protobuf = encodeProvisionResponse('SUCCESS', credentialsType, credentialsValue);
+  return { status: 'SUCCESS', reason: `device ${device.name} provisioned (${credentialsType})`, deviceName: device.name, body, protobuf };
 }
 
 /** Credentials the request asks for, or null for "keep the generated access token", or a failure reason. */

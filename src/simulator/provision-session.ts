@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type * as mqttPacket from 'mqtt-packet';
 import { REASON, writePacket, connackPacket, protocolVersionOf, type ProtocolVersion } from './packets';
 import { parseProvisionRequest } from './provision-request';
-import { PROTOBUF_NOT_FOUND, type ProvisionService } from './provision-service';
+import type { ProvisionService } from './provision-service';
 import type { FaultSwitches } from './types';
 
 export const REQUEST_TOPIC = '/provision/request';
@@ -30,6 +30,8 @@ export class ProvisionSession {
   private closeTimer: NodeJS.Timeout | undefined;
   private readonly delayTimers = new Set<NodeJS.Timeout>();
   private closed = false;
+  /** Set by the first protobuf request; GridLinks never resets it for the session. */
+  private answerInProtobuf = false;
 
   constructor(
     private readonly socket: Socket,
@@ -59,6 +61,7 @@ export class ProvisionSession {
         this.send({ cmd: 'pingresp' });
         break;
       case 'disconnect':
+      case 'connect':
         this.socket.destroy();
         break;
       default:
@@ -115,15 +118,12 @@ export class ProvisionSession {
           this.socket.destroy();
         }
         return;
-      case 'emptyProtobuf':
-        this.context.log('provision session: empty payload; answering NOT_FOUND as protobuf');
-        this.answer(packet, PROTOBUF_NOT_FOUND);
-        return;
       case 'request':
+        if (parsed.format === 'protobuf') this.answerInProtobuf = true;
         this.context.service.decide(parsed.request).then(
           (decision) => {
-            this.context.log(`provision ${decision.status}: ${decision.reason}`);
-            this.answer(packet, decision.body);
+            this.context.log(`provision ${decision.status}: ${decision.reason}${this.answerInProtobuf ? ' (protobuf)' : ''}`);
+            this.answer(packet, this.answerInProtobuf ? decision.protobuf : decision.body);
           },
           (error: unknown) => {
             this.context.log(`provision session: core error (${(error as Error).message}); PUBACK 0x83 and close`);

@@ -259,6 +259,37 @@ describe('simulator: provisioning sessions', function () {
     });
   });
 
+  describe('protobuf fallback (payload that is not JSON but a ProvisionDeviceRequestMsg)', function () {
+    const field = (number, bytes) => Buffer.concat([Buffer.from([(number << 3) | 2, bytes.length]), bytes]);
+    const text = (value) => Buffer.from(value, 'utf8');
+    const pbRequest = ({ name, key = 'test-provision-key', secret = 'test-provision-secret', type, token, basic }) => Buffer.concat([
+      name ? field(1, text(name)) : Buffer.alloc(0),
+      type ? Buffer.from([0x10, type]) : Buffer.alloc(0),
+      field(3, Buffer.concat([field(1, text(key)), field(2, text(secret))])),
+      token ? field(4, field(1, field(1, text(token)))) : Buffer.alloc(0),
+      basic ? field(4, field(3, Buffer.concat([field(1, text(basic[0])), field(2, text(basic[1])), field(3, text(basic[2]))]))) : Buffer.alloc(0),
+    ]);
+
+    it('answers in protobuf, and keeps doing so for JSON requests later in the session', async function () {
+      const { body, session } = await rawProvision(sim, pbRequest({ name: 'pb-1', token: 'pb-token-1' }), { keepOpen: true });
+      assert.deepEqual(body, Buffer.concat([Buffer.from([0x08, 0x01, 0x1a, 10]), text('pb-token-1')]));
+      session.publish(provisionRequest({ deviceName: 'pb-1' }), { messageId: 5 });
+      assert.deepEqual(Buffer.from((await session.next('publish')).payload), Buffer.from([0x08, 0x03]));
+      await session.destroy();
+    });
+
+    it('MQTT_BASIC in protobuf: credentialsType 2 and the credentials JSON as credentialsValue', async function () {
+      const { body } = await rawProvision(sim, pbRequest({ name: 'pb-basic', type: 2, basic: ['pc', 'pu', 'pp'] }));
+      const value = '{"clientId":"pc","userName":"pu","password":"pp"}';
+      assert.deepEqual(body, Buffer.concat([Buffer.from([0x08, 0x01, 0x10, 0x02, 0x1a, value.length]), text(value)]));
+    });
+
+    it('wrong secret in protobuf ⇒ 08 02', async function () {
+      const { body } = await rawProvision(sim, pbRequest({ name: 'pb-2', secret: 'nope' }));
+      assert.deepEqual(body, Buffer.from([0x08, 0x02]));
+    });
+  });
+
   describe('close after the answer', function () {
     it('closes the session sessionCloseAfterAnswerMs after the answer, without DISCONNECT (3.1.1 and 5)', async function () {
       const quick = await startTestSimulator({ sessionCloseAfterAnswerMs: 200, mqttsPort: null });
