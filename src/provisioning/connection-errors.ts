@@ -54,9 +54,11 @@ export function connectError(error: unknown, server: ResolvedServer): ProvisionE
       options,
     );
   }
-  if (server.tls && code !== undefined && (isTlsErrorCode(code) || /TLS not authorized/.test(String((error as Error).message)))) {
-    const advice = TLS_ADVICE[code] ?? 'check the CA certificate, the servername and the server certificate.';
-    return new ProvisionError('TLS', `TLS handshake with ${where(server)} failed (${code}): ${advice} Nothing was sent.`, { reason: code, requestSent: false }, options);
+  const notAuthorized = /TLS not authorized/.test(String((error as Error | undefined)?.message));
+  if (server.tls && ((typeof code === 'string' && isTlsErrorCode(code)) || notAuthorized)) {
+    const reason = typeof code === 'string' ? code : 'TLS_NOT_AUTHORIZED';
+    const advice = TLS_ADVICE[reason] ?? 'check the CA certificate, the servername and the server certificate.';
+    return new ProvisionError('TLS', `TLS handshake with ${where(server)} failed (${reason}): ${advice} Nothing was sent.`, { reason, requestSent: false }, options);
   }
   if (server.tls && code === 'ECONNRESET') {
     return new ProvisionError(

@@ -77,6 +77,9 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
     connectOptions: deviceConnectOptions(resolved.server, accepted.credentialsType, accepted.credentials),
     warnings: [...warnings, ...accepted.warnings],
   };
+  if (result.credentialsType === 'X509_CERTIFICATE' && !resolved.server.tls) {
+    result.warnings.push('X.509 credentials only work over TLS: connect the device to the MQTT over TLS port (usually 8883), not this plain port.');
+  }
 
   if (resolved.storeDir !== undefined) await storeResult(resolved, result, entry);
   if (resolved.verify && result.credentialsType === 'X509_CERTIFICATE' && result.connectOptions.key === undefined) {

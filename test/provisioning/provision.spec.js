@@ -148,6 +148,11 @@ describe('provisionDevice against the simulator (TLS)', function () {
     assert.equal(plain.connectOptions.protocol, 'mqtt');
     assert.equal('ca' in plain.connectOptions, false);
     assert.deepEqual(plain.verification, { accepted: true });
+    const x509OverPlain = await provisionDevice({
+      ...options(sim, { deviceName: uniqueName('plainx509'), keyAlgorithm: 'p256' }),
+      server: { host: '127.0.0.1', port: sim.mqttPort, tls: false },
+    });
+    assert.match(x509OverPlain.warnings.join(' '), /only work over TLS/);
   });
 
   it('noSuback (servers before 3.9): the request goes out without waiting for a SUBACK', async () => {
