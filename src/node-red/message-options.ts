@@ -133,6 +133,14 @@ export async function buildProvisionOptions(
     ),
   };
 
+  const nameSourceType = props.deviceNameType || 'msg';
+  if (configured.deviceName === undefined && !hasValue(input, 'deviceName') && nameSourceType !== 'str') {
+    throw invalid(
+      'deviceName',
+      `No device name at ${nameSourceType}.${props.deviceName ?? ''}. To let GridLinks generate the name, set Device name to an empty string.`,
+    );
+  }
+
   const stringFields: StringField[] = ['deviceName', 'provisionDeviceKey', 'provisionDeviceSecret', 'token', 'clientId', 'username', 'password', 'certificate', 'privateKey'];
   for (const field of stringFields) {
     const value = hasValue(input, field)

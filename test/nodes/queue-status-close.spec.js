@@ -85,9 +85,9 @@ describe('gridlinks-provision: queue, status and close', function () {
     await expectCaught({ payload: { deviceName: 'nr-status-1' } });
     await waitUntil(() => prov.status.lastCall.args[0].fill === 'red');
     assert.deepEqual(prov.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'FAILURE' });
-    await expectOutput({ payload: {} });
+    await expectOutput({ payload: { deviceName: 'nr-status-2' } });
     await waitUntil(() => prov.status.lastCall.args[0].fill === 'green');
-    assert.deepEqual(prov.status.lastCall.args[0], { fill: 'green', shape: 'dot', text: 'gridlinks-provision.status.provisioned' });
+    assert.deepEqual(prov.status.lastCall.args[0], { fill: 'green', shape: 'dot', text: 'nr-status-2' });
     const texts = prov.status.getCalls().map((call) => String(call.args[0].text)).join(' ');
     assert.doesNotMatch(texts, /secret/i);
   });

@@ -151,3 +151,38 @@ describe('gridlinks-server: CA sources, bad CA, insecure mode', function () {
     assert.equal(msg.gridlinksError.details.field, 'server');
   });
 });
+
+describe('gridlinks-provision: device name absent', function () {
+  let sim;
+  before(async function () {
+    sim = await startTestSimulator({ mqttPort: null });
+  });
+  after(async function () {
+    await sim.stop();
+  });
+  afterEach(async function () {
+    await helper.unload();
+  });
+
+  it('a configured source without a value is INVALID_INPUT, not a device with a generated name', async function () {
+    const { flow, credentials } = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN' } });
+    await load(flow, credentials);
+    const before = sim.devices().length;
+    const msg = await expectCaught({ payload: 'a string has no deviceName' });
+    assert.equal(msg.error.code, 'INVALID_INPUT');
+    assert.equal(msg.gridlinksError.details.field, 'deviceName');
+    assert.equal(sim.devices().length, before);
+  });
+
+  it('Device name set to an empty string: GridLinks generates the name, the output says null, status says provisioned', async function () {
+    const { flow, credentials } = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN', deviceName: '', deviceNameType: 'str' } });
+    await load(flow, credentials);
+    const before = sim.devices().length;
+    const msg = await expectOutput({ payload: {} });
+    assert.equal(msg.payload.deviceName, null);
+    assert.equal(sim.devices().length, before + 1);
+    const prov = helper.getNode('prov');
+    await waitUntil(() => prov.status.lastCall && prov.status.lastCall.args[0].fill === 'green');
+    assert.deepEqual(prov.status.lastCall.args[0], { fill: 'green', shape: 'dot', text: 'gridlinks-provision.status.provisioned' });
+  });
+});
