@@ -57,7 +57,11 @@ export function connectError(error: unknown, server: ResolvedServer): ProvisionE
   const notAuthorized = /TLS not authorized/.test(String((error as Error | undefined)?.message));
   if (server.tls && ((typeof code === 'string' && isTlsErrorCode(code)) || notAuthorized)) {
     const reason = typeof code === 'string' ? code : 'TLS_NOT_AUTHORIZED';
-    const advice = TLS_ADVICE[reason] ?? 'check the CA certificate, the servername and the server certificate.';
+    const untrusted = /ISSUER|LEAF_SIGNATURE|SELF_SIGNED|UNTRUSTED/.test(reason);
+    const advice =
+      untrusted && server.ca === undefined
+        ? "the server certificate is not signed by a CA this system trusts: give the CA that signed it (the CA option, e.g. the simulator's ca.pem)."
+        : (TLS_ADVICE[reason] ?? 'check the CA certificate, the servername and the server certificate.');
     return new ProvisionError('TLS', `TLS handshake with ${where(server)} failed (${reason}): ${advice} Nothing was sent.`, { reason, requestSent: false }, options);
   }
   if (server.tls && code === 'ECONNRESET') {
