@@ -79,6 +79,8 @@ function readCaFile(path: string): { pem: string } | { error: ProvisionError } {
   const fail = (why: string): { error: ProvisionError } => ({
     error: new ProvisionError('INVALID_INPUT', `The server CA file ${path} ${why}.`, { field: 'caFile' }),
   });
+  const unresolved = /^\$\{(\S+)\}$/.exec(path);
+  if (unresolved) return fail(`path names the environment variable ${unresolved[1]}, which is not set for the Node-RED process`);
   try {
     if (statSync(path).size > MAX_CA_BYTES) return fail('is larger than 1 MB; it is not a CA certificate');
     return { pem: readFileSync(path, 'utf8') };

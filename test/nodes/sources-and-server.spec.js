@@ -109,8 +109,9 @@ describe('gridlinks-server: CA sources, bad CA, insecure mode', function () {
     ['a pasted CA that is not PEM', { serverCreds: { ca: 'hello, not a certificate' } }, 'ca'],
     ['a pasted PEM block that does not parse', { serverCreds: { ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' } }, 'ca'],
     ['an unreadable CA file', { serverCreds: {}, server: { caFile: '/nonexistent/gridlinks-ca.pem' } }, 'caFile'],
+    ['a CA file from an environment variable that is not set', { serverCreds: {}, server: { caFile: '${NR_TEST_UNSET_CA_VARIABLE}' } }, 'caFile', /NR_TEST_UNSET_CA_VARIABLE, which is not set/],
   ];
-  for (const [title, options, field] of badCas) {
+  for (const [title, options, field, messagePattern] of badCas) {
     it(`${title}: logged at deploy, CA status on the provision node, messages fail with INVALID_INPUT`, async function () {
       const { flow, credentials } = provisionFlow(sim, options);
       await load(flow, credentials);
@@ -123,6 +124,7 @@ describe('gridlinks-server: CA sources, bad CA, insecure mode', function () {
       const msg = await expectCaught({ payload: { deviceName: 'nr-bad-ca' } });
       assert.equal(msg.error.code, 'INVALID_INPUT');
       assert.equal(msg.gridlinksError.details.field, field);
+      if (messagePattern) assert.match(msg.error.message, messagePattern);
     });
   }
 
