@@ -79,11 +79,22 @@ function startSimulatorProcess(args) {
         reject(new Error(`simulator printed ${JSON.stringify(line)} instead of its JSON line`));
         return;
       }
-      lines.on('line', () => {}); // keep draining its log
+      const logLines = [];
+      const lineListeners = new Set();
+      lines.on('line', (logLine) => {
+        logLines.push(logLine);
+        for (const listener of lineListeners) listener(logLine);
+      });
       resolve({
         info,
         child,
         exited,
+        logLines,
+        /** Calls `listener` with every later log line; returns a function that stops it. */
+        onLine(listener) {
+          lineListeners.add(listener);
+          return () => lineListeners.delete(listener);
+        },
         async kill(signal = 'SIGTERM') {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
           const result = await exited;
@@ -98,4 +109,40 @@ function startSimulatorProcess(args) {
   });
 }
 
-module.exports = { snapshot, expectNothingLeft, tempDir, startSimulatorProcess, SIMULATOR_CLI };
+/**
+ * Server certificates for TLS fault tests, made at test time: a CA of ours, an expired server
+ * certificate it signed, and a self-signed server certificate no one trusts (both for localhost/127.0.0.1).
+ */
+async function faultCertificates() {
+  const { createCertificate } = require('../../nodes/simulator');
+  const altNames = { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] };
+  const ca = await createCertificate({ commonName: 'fault-test CA', isCA: true });
+  const day = 86_400_000;
+  const expired = await createCertificate({
+    commonName: 'localhost',
+    issuer: ca,
+    ...altNames,
+    notBefore: new Date(Date.now() - 400 * day),
+    notAfter: new Date(Date.now() - 35 * day),
+  });
+  const selfSigned = await createCertificate({ commonName: 'localhost', ...altNames });
+  return { ca, expired, selfSigned };
+}
+
+/** A 127.0.0.1 port that nothing listens on (bound once, then released). */
+function unusedPort() {
+  const net = require('node:net');
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Host names in the reserved .invalid domain (RFC 6761) never resolve: no test aims anywhere real. */
+const UNRESOLVABLE_HOST = 'gridlinks-fault-test.invalid';
+
+module.exports = { snapshot, expectNothingLeft, tempDir, startSimulatorProcess, faultCertificates, unusedPort, UNRESOLVABLE_HOST, SIMULATOR_CLI };
