@@ -3,6 +3,7 @@ const assert = require('node:assert/strict');
 const net = require('node:net');
 const { startTestSimulator } = require('../helpers/simulator');
 const { tempDir } = require('../helpers/faults');
+const { freePort } = require('../../nodes/demo/ports');
 const { helper, PROFILE, provisionFlow, load, expectCaught, expectOutput } = require('../helpers/node-red');
 
 const PRE_PROFILE = {
@@ -11,16 +12,6 @@ const PRE_PROFILE = {
   provisionDeviceSecret: 'nr-pre-secret',
   strategy: 'CHECK_PRE_PROVISIONED_DEVICES',
 };
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A TCP server that accepts connections and never says a word (TLS handshake never completes). */
 async function silentServer() {
