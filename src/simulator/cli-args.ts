@@ -32,6 +32,8 @@ Fault switches (to test clients):
   --fault-close-after-request   close the connection as soon as a request arrives
   --fault-close-after-puback    core error: PUBACK (MQTT 5 reason 0x83), then close, no answer
   --fault-refuse-connect CODE   refuse every CONNECT with this CONNACK code (3.1.1 code or MQTT 5 reason)
+  --legacy-check-pre            CHECK_PRE_PROVISIONED_DEVICES as before 4.2.1.1 (a device can be
+                                provisioned again and again)
 
 Output: the first stdout line is one JSON object for scripts,
   {"mqttPort":1883,"mqttsPort":8883,"caFile":"/path/ca.pem","host":"127.0.0.1"}
@@ -147,6 +149,7 @@ export async function parseCliArguments(argv: string[]): Promise<CliOptions> {
       case '--fault-close-after-request': faults.closeAfterRequest = true; break;
       case '--fault-close-after-puback': faults.closeAfterPuback = true; break;
       case '--fault-refuse-connect': faults.refuseConnect = parseCount(flag, value()); break;
+      case '--legacy-check-pre': faults.checkPreRepeatable = true; break;
       default: throw new UsageError(`unknown option ${flag} (see --help)`);
     }
   }

@@ -2,7 +2,7 @@ import { accessTokenCredentials, basicCredentials, basicCredentialsProblem, pars
 import { encodeProvisionResponse } from './provision-protobuf';
 import type { ProvisionRequest } from './provision-request';
 import type { Registry, StoredProfile } from './registry';
-import type { DeviceCredentialsRecord, DeviceRecord } from './types';
+import type { DeviceCredentialsRecord, DeviceRecord, FaultSwitches } from './types';
 
 export type ProvisionStatus = 'SUCCESS' | 'NOT_FOUND' | 'FAILURE';
 
@@ -63,7 +63,10 @@ function requestedCredentials(request: ProvisionRequest): DeviceCredentialsRecor
 export class ProvisionService {
   private readonly inFlight = new Set<Promise<ProvisionDecision>>();
 
-  constructor(private readonly registry: Registry) {}
+  constructor(
+    private readonly registry: Registry,
+    private readonly faults: () => FaultSwitches = () => ({}),
+  ) {}
 
   decide(request: ProvisionRequest): Promise<ProvisionDecision> {
     const decision = this.decideNow(request);
@@ -123,7 +126,11 @@ export class ProvisionService {
   private async provisionExisting(profile: StoredProfile, name: string): Promise<ProvisionDecision> {
     const device = name ? this.registry.deviceByName(name) : undefined;
     if (!device || device.profile !== profile.name) return failure('Failed to find pre provisioned device!', name);
-    if (device.provisionState !== undefined) {
+    const repeatable = this.faults().checkPreRepeatable === true;
+    const provisionable = repeatable
+      ? device.provisionState === undefined || device.provisionState === 'provisioned'
+      : device.provisionState === undefined;
+    if (!provisionable) {
       return failure('The device is present and could not be provisioned once more!', name);
     }
     device.provisionState = 'provisioned';

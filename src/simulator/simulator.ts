@@ -42,7 +42,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const telemetry: TelemetryRecord[] = [];
   const broker = await DeviceBroker.create((record) => telemetry.push(record));
-  const provisionService = new ProvisionService(registry);
+  const provisionService = new ProvisionService(registry, () => faults);
   const gate: GateContext = {
     registry,
     broker,
@@ -62,7 +62,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
   const servers: net.Server[] = [];
   let tempDir: string | null = null;
-  let stopped = false;
+  let stopping: Promise<void> | undefined;
   const handle: SimulatorHandle = {
     host,
     mqttPort: null,
@@ -75,19 +75,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setFaults: (next: FaultSwitches) => {
       faults = { ...next };
     },
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      const closing = servers.splice(0).map(closeServer);
-      for (const socket of sockets) socket.destroy();
-      await Promise.all(closing);
-      await provisionService.settled();
-      await broker.close();
-      await registry.save();
-      if (tempDir) await fs.rm(tempDir, { recursive: true, force: true });
-      log('simulator stopped');
+    stop: () => {
+      stopping ??= stopAll();
+      return stopping;
     },
   };
+
+  async function stopAll(): Promise<void> {
+    const closing = servers.splice(0).map(closeServer);
+    for (const socket of sockets) socket.destroy();
+    await Promise.all(closing);
+    await provisionService.settled();
+    await broker.close();
+    await registry.save();
+    if (tempDir) await fs.rm(tempDir, { recursive: true, force: true });
+    log('simulator stopped');
+  }
 
   try {
     if (mqttPort !== null) {

@@ -56,6 +56,8 @@ export interface FaultSwitches {
   closeAfterPuback?: boolean;
   /** Refuse every CONNECT with this CONNACK return code. */
   refuseConnect?: number;
+  /** CHECK_PRE_PROVISIONED_DEVICES as before 4.2.1.1: absent or 'provisioned' ⇒ SUCCESS again and again. */
+  checkPreRepeatable?: boolean;
 }
 
 export interface SimulatorOptions {

@@ -74,6 +74,18 @@ describe('simulator: provisioning strategies', function () {
       assert.equal(json.status, 'NOT_FOUND');
     });
 
+    it('checkPreRepeatable (before 4.2.1.1): a provisioned device can be provisioned again; another state still fails', async function () {
+      sim.setFaults({ checkPreRepeatable: true });
+      try {
+        assert.equal((await rawProvision(sim, preRequest({ deviceName: 'pre-done' }))).json.status, 'SUCCESS');
+        assert.equal((await rawProvision(sim, preRequest({ deviceName: 'pre-done' }))).json.status, 'SUCCESS');
+        assert.equal((await rawProvision(sim, preRequest({ deviceName: 'pre-other-state' }))).json.status, 'FAILURE');
+      } finally {
+        sim.setFaults({});
+      }
+      assert.equal((await rawProvision(sim, preRequest({ deviceName: 'pre-done' }))).json.status, 'FAILURE');
+    });
+
     it('the pre-provisioned token authenticates a device session', async function () {
       const { client } = await connectDevice(sim, { username: 'pre-token-value' });
       await client.endAsync();
