@@ -22,6 +22,11 @@ interface Job {
 
 const DEFAULT_MAX_PARALLEL = 4;
 
+/** Status text for a failure: `CA` when the server node's CA is the problem, else the error code. */
+function statusCode(error: ProvisionError): string {
+  return error.details.field === 'ca' || error.details.field === 'caFile' ? 'CA' : error.code;
+}
+
 function parallelLimit(value: unknown): number {
   const limit = Number(value);
   return Number.isInteger(limit) && limit >= 1 && limit <= 64 ? limit : DEFAULT_MAX_PARALLEL;
@@ -68,7 +73,7 @@ export = function (RED: NodeAPI): void {
         const failure = isProvisionError(error)
           ? error
           : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${(error as Error)?.message ?? String(error)}`);
-        status.failed(failure.code);
+        status.failed(statusCode(failure));
         (msg as NodeMessageInFlow & { gridlinksError?: unknown }).gridlinksError = failure.toJSON();
         done(failure);
       }
@@ -80,7 +85,7 @@ export = function (RED: NodeAPI): void {
       status.broken('no server');
     } else {
       const resolved = server.serverOptions();
-      if (!resolved.ok) status.broken(resolved.error.details.field === 'ca' || resolved.error.details.field === 'caFile' ? 'CA' : resolved.error.code);
+      if (!resolved.ok) status.broken(statusCode(resolved.error));
     }
 
     node.on('input', (msg, send, done) => {

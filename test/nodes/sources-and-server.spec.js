@@ -125,6 +125,8 @@ describe('gridlinks-server: CA sources, bad CA, insecure mode', function () {
       assert.equal(msg.error.code, 'INVALID_INPUT');
       assert.equal(msg.gridlinksError.details.field, field);
       if (messagePattern) assert.match(msg.error.message, messagePattern);
+      await waitUntil(() => prov.status.callCount > 1);
+      assert.deepEqual(prov.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'CA' }, 'still CA after a message');
     });
   }
 
