@@ -42,17 +42,23 @@ export function acceptConnection(socket: Socket, context: GateContext): void {
   socket.on('data', onData);
   parser.on('error', () => socket.destroy());
   parser.on('packet', (packet: mqttPacket.Packet) => {
-    if (session) {
-      session.handle(packet);
-      return;
-    }
-    if (decided) return;
-    decided = true;
-    clearTimeout(connectTimer);
-    if (packet.cmd !== 'connect') {
+    try {
+      if (session) {
+        session.handle(packet);
+        return;
+      }
+      if (decided) return;
+      decided = true;
+      clearTimeout(connectTimer);
+      if (packet.cmd === 'connect') route(packet);
+      else socket.destroy();
+    } catch (error) {
+      context.provision.log(`connection dropped: internal error (${(error as Error).message})`);
       socket.destroy();
-      return;
     }
+  });
+
+  function route(packet: mqttPacket.IConnectPacket): void {
     const log = context.provision.log;
     const refuseCode = context.provision.faults().refuseConnect;
     if (refuseCode !== undefined) {
@@ -84,5 +90,5 @@ export function acceptConnection(socket: Socket, context: GateContext): void {
     received.length = 0;
     const connection = protocolVersionOf(packet) === 5 ? bridgeV5Connection(socket) : socket;
     context.broker.adopt(connection, auth.device);
-  });
+  }
 }
