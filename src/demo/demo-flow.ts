@@ -50,18 +50,24 @@ const PROVISION_SOURCES = [
   { property: 'provisionSecret', credential: 'provisionDeviceSecret', profileField: 'provisionDeviceSecret' },
 ] as const;
 
+/** The environment variable the examples read the server CA file from (`${GRIDLINKS_CA_FILE}`). */
+export const CA_FILE_ENV = 'GRIDLINKS_CA_FILE';
+
 /**
- * A copy of `flow` pointed at the simulator: every gridlinks-server gets the simulator's host, TLS port
- * and CA file; every gridlinks-provision gets the profile's key and secret through whatever source the
- * flow chose for them (the node's own credentials, an env variable, or a literal string).
+ * A copy of `flow` pointed at the simulator: every gridlinks-server (and core mqtt-broker) gets the
+ * simulator's host, TLS port and CA file; every gridlinks-provision gets the profile's key and secret
+ * through whatever source the flow chose for them (the node's own credentials, an env variable as the
+ * examples do, or a literal string). The CA file is also offered as GRIDLINKS_CA_FILE for tls-config nodes.
  */
 export function pointFlowAtSimulator(flow: FlowNode[], target: SimulatorTarget, profile: ProfileSecret): PreparedFlow {
   const flows = structuredClone(flow);
   const credentials: FlowCredentials = {};
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { [CA_FILE_ENV]: target.caFile };
   for (const node of flows) {
     if (node.type === 'gridlinks-server') {
       Object.assign(node, { host: target.host, port: target.mqttsPort, tls: true, verifyServerCert: true, caFile: target.caFile });
+    } else if (node.type === 'mqtt-broker') {
+      Object.assign(node, { broker: target.host, port: String(target.mqttsPort) });
     } else if (node.type === 'gridlinks-provision') {
       for (const source of PROVISION_SOURCES) {
         const value = profile[source.profileField];

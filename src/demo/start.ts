@@ -9,7 +9,7 @@ import type { SimulatorHandle } from '../simulator/types';
 import { NodeRedAdmin } from './admin-api';
 import { DeviceWatcher } from './device-watcher';
 import { DEMO_PROFILE, demoSettings } from './demo-settings';
-import { injectNodes, listExamples, loadExample, onOwnTab, pointFlowAtSimulator, type FlowNode } from './demo-flow';
+import { CA_FILE_ENV, injectNodes, listExamples, loadExample, onOwnTab, pointFlowAtSimulator, type FlowNode, type PreparedFlow } from './demo-flow';
 import { startNodeRed, type NodeRedProcess } from './node-red-process';
 import { preferPort } from './ports';
 
@@ -40,6 +40,13 @@ function startInject(flows: FlowNode[]): FlowNode | undefined {
   const feedsProvision = (node: FlowNode): boolean =>
     Array.isArray(node.wires) && (node.wires as string[][]).some((port) => port.some((id) => provisionIds.has(id)));
   return injects.find(feedsProvision) ?? injects[0];
+}
+
+/** Where the deployed flow finds the provision key and secret, in words. */
+function secretSource(prepared: PreparedFlow): string {
+  const names = Object.keys(prepared.env).filter((name) => name !== CA_FILE_ENV);
+  if (names.length > 0) return `given to Node-RED with the secret as env ${names.join(' / ')}`;
+  return 'stored with the secret in the provision node\'s credentials';
 }
 
 async function main(): Promise<void> {
@@ -107,7 +114,7 @@ async function main(): Promise<void> {
     say(`  Simulator  mqtts://${sim.host}:${sim.mqttsPort} (CA ${sim.caFile})`);
     say(`             mqtt://${sim.host}:${sim.mqttPort}`);
     say('             in memory: it starts EMPTY on every run, so the same device names work again.');
-    say(`  Profile    provision key "${DEMO_PROFILE.provisionDeviceKey}" (demo data; the secret is in the flow's credentials)`);
+    say(`  Profile    provision key "${DEMO_PROFILE.provisionDeviceKey}" (public demo data), ${secretSource(prepared)}`);
     say(`  Node-RED   ${nodeRed.url}  (user folder ${path.relative(process.cwd(), userDir) || userDir})`);
     say(`  Flow       ${path.relative(settings.packageDir, path.join(settings.examplesDir, `${example}.json`))}, deployed and pointed at the simulator`);
     say(`             (the flows of the last run, if any, were kept as flows.previous.json)`);

@@ -13,6 +13,7 @@ const {
   startNodeRed,
   startTestSimulator,
   freshDir,
+  afterFlowsRestart,
   requireChromium,
   launchChromium,
 } = require('../helpers/e2e');
@@ -130,7 +131,7 @@ describe('editor in Chromium: drag, configure, deploy, provision', function () {
       provisionId,
     );
     assert.deepEqual(wires.sort(), [`${provisionId}>e2e-debug`, `e2e-inject>${provisionId}`].sort());
-    await deploy(page);
+    await afterFlowsRestart(nodeRed, () => deploy(page));
     const flows = await new NodeRedAdmin(nodeRed.url).getJson('/flows');
     const server = flows.find((node) => node.type === 'gridlinks-server');
     assert.equal(server.host, simulator.host);
@@ -161,7 +162,7 @@ describe('editor in Chromium: drag, configure, deploy, provision', function () {
     await page.fill('#node-input-provisionDeviceSecret', 'not-the-demo-secret');
     await page.click('#node-dialog-ok');
     await page.waitForSelector('#node-dialog-ok', { state: 'detached' });
-    await deploy(page);
+    await afterFlowsRestart(nodeRed, () => deploy(page));
     await pressInject(page, 'e2e-inject');
     await page.waitForFunction((id) => /NOT_FOUND/.test(document.getElementById(id)?.textContent || ''), provisionId, { timeout: 30000 });
     assert.equal(await statusText(page, provisionId), 'NOT_FOUND');

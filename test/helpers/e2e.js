@@ -93,6 +93,23 @@ function launchChromium() {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
 
+/**
+ * Runs `deploy` (an admin API call or a click on Deploy) and resolves once Node-RED has started the new
+ * flows: POST /flows answers when the old flows have stopped, before the new ones start, so an inject
+ * pressed at once could answer 404.
+ */
+async function afterFlowsRestart(nodeRed, deploy) {
+  const startedLines = () => nodeRed.lines.filter((line) => /Started (modified )?(flows|nodes)/.test(line)).length;
+  const before = startedLines();
+  await deploy();
+  await waitFor('Node-RED to start the deployed flows', () => startedLines() > before, 20000, 50);
+}
+
+/** Full deploy of `flows` through the admin API, resolved once they run. */
+function deployAndWait(nodeRed, flows) {
+  return afterFlowsRestart(nodeRed, () => new NodeRedAdmin(nodeRed.url).deploy(flows));
+}
+
 /** Node-RED log lines that are errors or warnings, less the two every test start prints. */
 function problemLines(nodeRed) {
   return nodeRed.lines.filter(
@@ -111,6 +128,8 @@ module.exports = {
   startTestSimulator,
   freshDir,
   waitFor,
+  deployAndWait,
+  afterFlowsRestart,
   packPackage,
   installTarball,
   requireChromium,
