@@ -47,8 +47,8 @@ describe('faults through the core: a coded error within its timeout, then the ne
   after(async function () {
     await ctx?.stop();
   });
-  beforeEach(function () {
-    baseline = snapshot();
+  beforeEach(async function () {
+    baseline = await snapshot();
   });
   afterEach(async function () {
     ctx.sim.setFaults({});

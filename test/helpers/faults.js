@@ -20,10 +20,20 @@ function countBy(items) {
 const WATCHED_PROCESS_EVENTS = ['exit', 'beforeExit', 'uncaughtException', 'unhandledRejection', 'warning', 'SIGINT', 'SIGTERM'];
 
 /** What is alive right now: active resources by kind, and listeners on `process` by event. */
-function snapshot() {
+function snapshotNow() {
   const listeners = {};
   for (const event of WATCHED_PROCESS_EVENTS) listeners[event] = process.listenerCount(event);
   return { resources: countBy(process.getActiveResourcesInfo()), listeners };
+}
+
+/**
+ * The baseline to compare with later. Async on purpose: mocha arms its timeout timer for a test or
+ * hook only after the function has returned its promise, so the snapshot waits one turn to include it
+ * (the check at the end of the same test or of its afterEach sees exactly one such timer too).
+ */
+async function snapshot() {
+  await new Promise((resolve) => setImmediate(resolve));
+  return snapshotNow();
 }
 
 function excess(baseline, current) {
@@ -44,7 +54,7 @@ function excess(baseline, current) {
 async function expectNothingLeft(baseline, withinMs = 3000) {
   const deadline = Date.now() + withinMs;
   for (;;) {
-    const extra = excess(baseline, snapshot());
+    const extra = excess(baseline, snapshotNow());
     if (extra.length === 0) return;
     if (Date.now() > deadline) throw new Error(`left open after the test: ${extra.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
