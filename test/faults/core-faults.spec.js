@@ -4,7 +4,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { provisionDevice, ProvisionError } = require('../../nodes/provisioning');
 const { DEFAULT_PROFILE } = require('../helpers/simulator');
-const { snapshot, expectNothingLeft, tempDir } = require('../helpers/faults');
+const { settledSnapshot, expectNothingLeft, tempDir } = require('../helpers/faults');
 const { CASES, CONNECT_TIMEOUT_MS, ANSWER_TIMEOUT_MS, failureBoundMs } = require('./cases');
 const { startFaultContext } = require('./context');
 
@@ -48,7 +48,7 @@ describe('faults through the core: a coded error within its timeout, then the ne
     await ctx?.stop();
   });
   beforeEach(async function () {
-    baseline = await snapshot();
+    baseline = await settledSnapshot();
   });
   afterEach(async function () {
     ctx.sim.setFaults({});

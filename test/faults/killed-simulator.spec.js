@@ -4,7 +4,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { provisionDevice, ProvisionError, ERROR_CODES } = require('../../nodes/provisioning');
-const { snapshot, expectNothingLeft, tempDir, startSimulatorProcess } = require('../helpers/faults');
+const { settledSnapshot, expectNothingLeft, tempDir, startSimulatorProcess } = require('../helpers/faults');
 
 const KEY = 'killed-sim-provision-key';
 const SECRET = 'killed-sim-provision-secret';
@@ -47,7 +47,7 @@ describe('the simulator SIGKILLed in the middle of a 200-device bulk run through
   this.timeout(120_000);
 
   it('ends every device in a result or a coded error, keeps every unanswered key, retries nothing', async function () {
-    const baseline = await snapshot();
+    const baseline = await settledSnapshot();
     const dataDir = tempDir('killed-sim-data');
     const storeDir = tempDir('killed-sim-store');
     const names = Array.from({ length: DEVICES }, (_, i) => `killed-${process.pid}-${i}`);

@@ -20,20 +20,20 @@ function countBy(items) {
 const WATCHED_PROCESS_EVENTS = ['exit', 'beforeExit', 'uncaughtException', 'unhandledRejection', 'warning', 'SIGINT', 'SIGTERM'];
 
 /** What is alive right now: active resources by kind, and listeners on `process` by event. */
-function snapshotNow() {
+function snapshot() {
   const listeners = {};
   for (const event of WATCHED_PROCESS_EVENTS) listeners[event] = process.listenerCount(event);
   return { resources: countBy(process.getActiveResourcesInfo()), listeners };
 }
 
 /**
- * The baseline to compare with later. Async on purpose: mocha arms its timeout timer for a test or
+ * A baseline to compare with later, safe to take first thing in a test or hook. Async on purpose: mocha arms its timeout timer for a test or
  * hook only after the function has returned its promise, so the snapshot waits one turn to include it
  * (the check at the end of the same test or of its afterEach sees exactly one such timer too).
  */
-async function snapshot() {
+async function settledSnapshot() {
   await new Promise((resolve) => setImmediate(resolve));
-  return snapshotNow();
+  return snapshot();
 }
 
 function excess(baseline, current) {
@@ -54,7 +54,7 @@ function excess(baseline, current) {
 async function expectNothingLeft(baseline, withinMs = 3000) {
   const deadline = Date.now() + withinMs;
   for (;;) {
-    const extra = excess(baseline, snapshotNow());
+    const extra = excess(baseline, snapshot());
     if (extra.length === 0) return;
     if (Date.now() > deadline) throw new Error(`left open after the test: ${extra.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -155,4 +155,4 @@ function unusedPort() {
 /** Host names in the reserved .invalid domain (RFC 6761) never resolve: no test aims anywhere real. */
 const UNRESOLVABLE_HOST = 'gridlinks-fault-test.invalid';
 
-module.exports = { snapshot, expectNothingLeft, tempDir, startSimulatorProcess, faultCertificates, unusedPort, UNRESOLVABLE_HOST, SIMULATOR_CLI };
+module.exports = { snapshot, settledSnapshot, expectNothingLeft, tempDir, startSimulatorProcess, faultCertificates, unusedPort, UNRESOLVABLE_HOST, SIMULATOR_CLI };
