@@ -14,8 +14,6 @@ const provisionModule = require('../../nodes/gridlinks-provision.js');
 /** Core node modules by type, for flows that use them (the helper only registers what it is given). */
 const CORE = (file) => require(`@node-red/nodes/core/${file}`);
 const CORE_NODES = {
-  catch: () => CORE('common/25-catch.js'),
-  status: () => CORE('common/25-status.js'),
   comment: () => CORE('common/90-comment.js'),
   inject: () => CORE('common/20-inject.js'),
   debug: () => CORE('common/21-debug.js'),
@@ -27,7 +25,8 @@ const CORE_NODES = {
   'tls-config': () => CORE('network/05-tls.js'),
   file: () => CORE('storage/10-file.js'),
 };
-const NODE_MODULES = [serverModule, provisionModule, CORE_NODES.catch()];
+// catch, status and complete are registered by the test helper itself, from the runtime it was init'ed with.
+const NODE_MODULES = [serverModule, provisionModule];
 
 /** The GridLinks modules plus the core modules that `flow` uses. */
 function modulesFor(flow) {

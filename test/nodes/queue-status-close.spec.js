@@ -95,7 +95,7 @@ describe('gridlinks-provision: queue, status and close', function () {
   it('close during an exchange aborts it, drops the queue, sends nothing and leaves no handle open', async function () {
     const { flow, credentials } = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN', maxParallel: 1 }, server: { answerTimeout: 60 } });
     await load(flow, credentials);
-    const baseline = snapshot();
+    const baseline = await snapshot();
     sim.setFaults({ noAnswer: true });
     const outputs = [];
     helper.getNode('out').on('input', (msg) => outputs.push(msg));
