@@ -141,6 +141,13 @@ describe('gridlinks-provision: every error code reaches a Catch node with msg.er
     assert.ok(msg.gridlinksError.details.reason);
   });
 
+  it('TLS: the configured server name is not in the server certificate', async function () {
+    await loadWith({ server: { servername: 'not-the-server.example' } });
+    const msg = await expectCaught({ payload: { deviceName: 'nr-tls-name' } });
+    assertCaught(msg, 'TLS');
+    assert.equal(msg.gridlinksError.details.reason, 'ERR_TLS_CERT_ALTNAME_INVALID');
+  });
+
   it('CONNECT_REFUSED: the server refuses the CONNECT', async function () {
     await loadWith({});
     sim.setFaults({ refuseConnect: 3 });

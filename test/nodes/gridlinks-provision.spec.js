@@ -1,6 +1,7 @@
 'use strict';
 const assert = require('node:assert/strict');
 const { X509Certificate } = require('node:crypto');
+const { generateDeviceCertificate, certificateCredentialsId } = require('../../nodes/provisioning/index.js');
 const { startTestSimulator, connectDevice } = require('../helpers/simulator');
 const { helper, PROFILE, provisionFlow, load, expectOutput, expectCaught } = require('../helpers/node-red');
 
@@ -105,6 +106,24 @@ describe('gridlinks-provision: credential types against the simulator over TLS',
     assert.equal(new X509Certificate(result.credentials.certificate).publicKey.asymmetricKeyType, 'rsa');
     assert.equal(typeof msg.payload, 'object', 'msg.payload is left as it came');
     assert.equal(sim.devices().find((d) => d.name === 'nr-override-1').gateway, true);
+  });
+
+  it('X509_CERTIFICATE, bring your own certificate and key in msg.payload', async function () {
+    const { flow, credentials } = provisionFlow(sim);
+    await load(flow, credentials);
+    const own = await generateDeviceCertificate({ keyAlgorithm: 'p256', commonName: 'nr-byo-1', validityDays: 30 });
+    const msg = await expectOutput({ payload: { deviceName: 'nr-byo-1', certificate: own.certificate, privateKey: own.privateKey } });
+    assert.equal(msg.payload.credentials.certificate, own.certificate);
+    assert.equal(msg.payload.credentials.privateKey, own.privateKey);
+    assert.equal(msg.payload.credentials.credentialsId, certificateCredentialsId(own.certificate));
+  });
+
+  it('MQTT 5 and an explicit server name (SNI) that the server certificate carries', async function () {
+    const { flow, credentials } = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN' }, server: { protocolVersion: 5, servername: 'localhost' } });
+    await load(flow, credentials);
+    const msg = await expectOutput({ payload: { deviceName: 'nr-v5-sni' } });
+    assert.equal(msg.payload.server.servername, 'localhost');
+    assert.equal(msg.broker.protocolVersion, 5);
   });
 
   it('verify on: connects once with the new credentials and reports acceptance', async function () {
