@@ -45,8 +45,8 @@ function startInject(flows: FlowNode[]): FlowNode | undefined {
 /** Where the deployed flow finds the provision key and secret, in words. */
 function secretSource(prepared: PreparedFlow): string {
   const names = Object.keys(prepared.env).filter((name) => name !== CA_FILE_ENV);
-  if (names.length > 0) return `given to Node-RED with the secret as env ${names.join(' / ')}`;
-  return 'stored with the secret in the provision node\'s credentials';
+  if (names.length > 0) return `key and secret reach the flow as env ${names.join(' / ')}`;
+  return "key and secret are stored in the provision node's credentials";
 }
 
 async function main(): Promise<void> {
@@ -114,7 +114,8 @@ async function main(): Promise<void> {
     say(`  Simulator  mqtts://${sim.host}:${sim.mqttsPort} (CA ${sim.caFile})`);
     say(`             mqtt://${sim.host}:${sim.mqttPort}`);
     say('             in memory: it starts EMPTY on every run, so the same device names work again.');
-    say(`  Profile    provision key "${DEMO_PROFILE.provisionDeviceKey}" (public demo data), ${secretSource(prepared)}`);
+    say(`  Profile    provision key "${DEMO_PROFILE.provisionDeviceKey}" (public demo data)`);
+    say(`             ${secretSource(prepared)}`);
     say(`  Node-RED   ${nodeRed.url}  (user folder ${path.relative(process.cwd(), userDir) || userDir})`);
     say(`  Flow       ${path.relative(settings.packageDir, path.join(settings.examplesDir, `${example}.json`))}, deployed and pointed at the simulator`);
     say(`             (the flows of the last run, if any, were kept as flows.previous.json)`);

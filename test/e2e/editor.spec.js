@@ -8,6 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const {
   PACKAGE_DIR,
+  PACKAGE_NAME,
   DEMO_PROFILE,
   NodeRedAdmin,
   startNodeRed,
@@ -60,6 +61,8 @@ describe('editor in Chromium: drag, configure, deploy, provision', function () {
       document.querySelectorAll('.red-ui-tray *').forEach((el) => {
         el.scrollTop = 0;
       });
+      document.getElementById('red-ui-workspace-chart').scrollTop = 0;
+      document.getElementById('red-ui-workspace-chart').scrollLeft = 0;
     });
     const shot = await page.screenshot();
     for (const dir of SCREENSHOT_DIRS) {
@@ -93,6 +96,14 @@ describe('editor in Chromium: drag, configure, deploy, provision', function () {
     assert.match(category, /GridLinks/i);
     const icon = await paletteNode.locator('.red-ui-palette-icon').evaluate((el) => getComputedStyle(el).backgroundImage);
     assert.match(icon, /gridlinks\.svg/);
+    // Its help, as a user finds it: Help sidebar → Node Help → the package → provision.
+    await page.click('#red-ui-tab-help-link-button');
+    const contents = page.locator('.red-ui-sidebar-help-toc');
+    await contents.getByText(PACKAGE_NAME, { exact: true }).click();
+    await contents.getByText('provision', { exact: true }).click();
+    const headings = page.locator('.red-ui-help-info-header');
+    await headings.first().waitFor();
+    assert.deepEqual((await headings.allInnerTexts()).map((text) => text.trim()).slice(0, 3), ['Inputs', 'Outputs', 'Details']);
     await screenshot('editor-palette.png');
   });
 
