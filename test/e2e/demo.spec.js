@@ -51,7 +51,10 @@ function startDemo(demoDir) {
 
 describe('npm start: the demo', function () {
   this.timeout(120000);
-  const demoDir = freshDir('demo');
+  let demoDir;
+  before(function () {
+    demoDir = freshDir('demo');
+  });
 
   for (const run of ['first', 'second']) {
     it(`${run} run: prints the editor URL, provisions one device, prints no secret, stops on Ctrl-C`, async function () {

@@ -115,8 +115,10 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
           assert.equal(set.enabled, true);
         }
         assert.deepEqual(sets.flatMap((set) => set.types).sort(), [...NODE_TYPES].sort());
-        const installed = fs.realpathSync(path.join(userDir, 'node_modules', ...PACKAGE_NAME.split('/')));
-        assert.ok(!installed.startsWith(PACKAGE_DIR + path.sep + 'nodes'), 'the module must be the installed copy, not a link to the repo');
+        const version = require(path.join(PACKAGE_DIR, 'package.json')).version;
+        assert.deepEqual([...new Set(sets.map((set) => set.version))], [version]);
+        const installed = path.join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
+        assert.equal(fs.lstatSync(installed).isSymbolicLink(), false, 'the module must be the unpacked tarball, not a link to the repo');
       });
 
       it('serves the package icon, not the default one', async function () {
