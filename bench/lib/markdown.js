@@ -5,6 +5,7 @@ function fmt(value, digits = 1) {
   if (typeof value === 'string') return value;
   if (value === undefined || value === null || Number.isNaN(value)) return '–';
   if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US');
+  if (Number.isInteger(value)) return String(value);
   return value.toFixed(digits);
 }
 
