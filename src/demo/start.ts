@@ -8,7 +8,7 @@ import { startSimulator } from '../simulator/index';
 import type { SimulatorHandle } from '../simulator/types';
 import { NodeRedAdmin } from './admin-api';
 import { DeviceWatcher } from './device-watcher';
-import { DEMO_PROFILE, demoSettings } from './demo-settings';
+import { DEMO_PROFILE, demoSettings, type DemoSettings } from './demo-settings';
 import { CA_FILE_ENV, injectNodes, listExamples, loadExample, onOwnTab, pointFlowAtSimulator, type FlowNode, type PreparedFlow } from './demo-flow';
 import { startNodeRed, type NodeRedProcess } from './node-red-process';
 import { preferPort } from './ports';
@@ -47,6 +47,37 @@ function secretSource(prepared: PreparedFlow): string {
   const names = Object.keys(prepared.env).filter((name) => name !== CA_FILE_ENV);
   if (names.length > 0) return `key and secret reach the flow as env ${names.join(' / ')}`;
   return "key and secret are stored in the provision node's credentials";
+}
+
+interface Welcome {
+  sim: SimulatorHandle;
+  nodeRed: NodeRedProcess;
+  settings: DemoSettings;
+  example: string;
+  prepared: PreparedFlow;
+  userDir: string;
+  inject: FlowNode | undefined;
+}
+
+/** What runs where, and what to click (README "Try it" quotes this). */
+function printWelcome({ sim, nodeRed, settings, example, prepared, userDir, inject }: Welcome): void {
+  say();
+  say('GridLinks demo is running.');
+  say(`  Simulator  mqtts://${sim.host}:${sim.mqttsPort} (CA ${sim.caFile})`);
+  say(`             mqtt://${sim.host}:${sim.mqttPort}`);
+  say('             in memory: it starts EMPTY on every run, so the same device names work again.');
+  say(`  Profile    provision key "${DEMO_PROFILE.provisionDeviceKey}" (public demo data)`);
+  say(`             ${secretSource(prepared)}`);
+  say(`  Node-RED   ${nodeRed.url}  (user folder ${path.relative(process.cwd(), userDir) || userDir})`);
+  say(`  Flow       ${path.relative(settings.packageDir, path.join(settings.examplesDir, `${example}.json`))}, deployed and pointed at the simulator`);
+  say(`             (the flows of the last run, if any, were kept as flows.previous.json)`);
+  say();
+  say('What to click:');
+  say(`  1. Open ${nodeRed.url} in a browser.`);
+  say(`  2. Press the button on the left of the inject node${inject?.name ? ` "${String(inject.name)}"` : ''}.`);
+  say('  3. Open the Debug sidebar (the bug icon, top right): the device certificate and private key are there.');
+  say('  New devices show up below. Ctrl-C stops Node-RED and the simulator.');
+  say();
 }
 
 async function main(): Promise<void> {
@@ -109,23 +140,7 @@ async function main(): Promise<void> {
     });
 
     const inject = startInject(prepared.flows);
-    say();
-    say('GridLinks demo is running.');
-    say(`  Simulator  mqtts://${sim.host}:${sim.mqttsPort} (CA ${sim.caFile})`);
-    say(`             mqtt://${sim.host}:${sim.mqttPort}`);
-    say('             in memory: it starts EMPTY on every run, so the same device names work again.');
-    say(`  Profile    provision key "${DEMO_PROFILE.provisionDeviceKey}" (public demo data)`);
-    say(`             ${secretSource(prepared)}`);
-    say(`  Node-RED   ${nodeRed.url}  (user folder ${path.relative(process.cwd(), userDir) || userDir})`);
-    say(`  Flow       ${path.relative(settings.packageDir, path.join(settings.examplesDir, `${example}.json`))}, deployed and pointed at the simulator`);
-    say(`             (the flows of the last run, if any, were kept as flows.previous.json)`);
-    say();
-    say('What to click:');
-    say(`  1. Open ${nodeRed.url} in a browser.`);
-    say(`  2. Press the button on the left of the inject node${inject?.name ? ` "${String(inject.name)}"` : ''}.`);
-    say('  3. Open the Debug sidebar (the bug icon, top right): the device certificate and private key are there.');
-    say('  New devices show up below. Ctrl-C stops Node-RED and the simulator.');
-    say();
+    printWelcome({ sim, nodeRed, settings, example, prepared, userDir, inject });
 
     watcher = new DeviceWatcher(sim, (line) => say(line));
     if (inject) {
