@@ -1,17 +1,18 @@
 'use strict';
 /**
- * A real Node-RED runtime (node-red-node-test-helper on the installed node-red) running the flow
- * messages → gridlinks-provision → count, with a Catch node counting failures.
+ * A real Node-RED runtime embedded in this process (require('node-red'), no editor, no HTTP), with this
+ * package installed in its user folder as `npm install <folder>` would link it, running the flow
+ * messages → gridlinks-provision → count, and a Catch node counting failures. (Not the test helper: it
+ * wraps node methods in sinon spies that keep every message, which would show up as a leak.)
  */
-const helper = require('node-red-node-test-helper');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const http = require('node:http');
 
-helper.init(require.resolve('node-red'));
-
-const MODULES = [
-  require('../../nodes/gridlinks-server.js'),
-  require('../../nodes/gridlinks-provision.js'),
-  require('@node-red/nodes/core/common/25-catch.js'),
-];
+const PACKAGE_DIR = path.resolve(__dirname, '..', '..');
+const COUNT_OUTPUT = "global.get('benchOutput')(msg); return null;";
+const COUNT_FAILURE = "global.get('benchFailure')(msg); return null;";
 
 function flowFor(sim, { keyAlgorithm, maxParallel }) {
   return [
@@ -28,22 +29,47 @@ function flowFor(sim, { keyAlgorithm, maxParallel }) {
       verify: false, storeDir: '', includePrivateKey: true, maxParallel, outputProperty: 'payload',
       wires: [['count']],
     },
-    { id: 'count', type: 'helper', z: 'tab' },
+    { id: 'count', type: 'function', z: 'tab', func: COUNT_OUTPUT, outputs: 0, wires: [] },
     { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['failed']] },
-    { id: 'failed', type: 'helper', z: 'tab' },
+    { id: 'failed', type: 'function', z: 'tab', func: COUNT_FAILURE, outputs: 0, wires: [] },
   ];
 }
 
-/** Loads the flow; resolves { provisionAll(names), unload() }. */
+/** Starts Node-RED with the flow; resolves { provisionAll(names, onProgress), unload() }. */
 async function loadProvisionFlow(sim, { keyAlgorithm = 'p256', maxParallel = 8 } = {}) {
-  await helper.load(MODULES, flowFor(sim, { keyAlgorithm, maxParallel }), {
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridlinks-bench-nr-'));
+  const scope = path.join(userDir, 'node_modules', '@gridlinks');
+  fs.mkdirSync(scope, { recursive: true });
+  fs.symlinkSync(PACKAGE_DIR, path.join(scope, 'node-red-gridlinks'), 'dir');
+  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flowFor(sim, { keyAlgorithm, maxParallel })));
+  fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify({
     srv: { ca: sim.caPem },
     prov: { provisionDeviceKey: sim.provisionKey, provisionDeviceSecret: sim.provisionSecret },
+  }));
+
+  const handlers = { output: () => {}, failure: () => {} };
+  const RED = require('node-red');
+  const server = http.createServer();
+  RED.init(server, {
+    userDir,
+    flowFile: 'flows.json',
+    credentialSecret: false,
+    httpAdminRoot: false,
+    httpNodeRoot: false,
+    disableEditor: true,
+    telemetry: { enabled: false },
+    logging: { console: { level: 'error', metrics: false, audit: false } },
+    editorTheme: { projects: { enabled: false } },
+    functionGlobalContext: {
+      benchOutput: (msg) => handlers.output(msg),
+      benchFailure: (msg) => handlers.failure(msg),
+    },
   });
-  const prov = helper.getNode('prov');
-  const count = helper.getNode('count');
-  const failed = helper.getNode('failed');
+  await RED.start();
+  const prov = await waitForNode(RED, 'prov');
+
   return {
+    nodeRedVersion: RED.version(),
     /** Sends one message per name at once and resolves when every one has come out (or failed). */
     provisionAll(names, onProgress = () => {}) {
       return new Promise((resolve, reject) => {
@@ -53,23 +79,32 @@ async function loadProvisionFlow(sim, { keyAlgorithm = 'p256', maxParallel = 8 }
           done++;
           onProgress(done);
           if (done < names.length) return;
-          count.removeListener('input', onOutput);
-          failed.removeListener('input', onFailure);
           if (failures.length) reject(new Error(`${failures.length} messages failed: ${failures[0].error.code} ${failures[0].error.message}`));
           else resolve(done);
         };
-        const onOutput = () => settle();
-        const onFailure = (msg) => {
+        handlers.output = () => settle();
+        handlers.failure = (msg) => {
           failures.push(msg);
           settle();
         };
-        count.on('input', onOutput);
-        failed.on('input', onFailure);
         for (const name of names) prov.receive({ payload: { deviceName: name } });
       });
     },
-    unload: () => helper.unload(),
+    async unload() {
+      await RED.stop();
+      fs.rmSync(userDir, { recursive: true, force: true });
+    },
   };
+}
+
+/** The flows start asynchronously after RED.start(); wait until the provision node exists. */
+async function waitForNode(RED, id) {
+  for (let i = 0; i < 500; i++) {
+    const node = RED.nodes.getNode(id);
+    if (node) return node;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`Node-RED did not start node ${id}: is the package built (npm run build) and its "node-red" section right?`);
 }
 
 module.exports = { loadProvisionFlow };

@@ -13,6 +13,7 @@ const { deviceName } = require('../lib/core');
 const { timeAsync } = require('../lib/stats');
 
 const PARALLEL = 8;
+let nodeRedVersion = '';
 const WARMUP = 8;
 
 async function throughNodeRed(sim, kind, devices, tag) {
@@ -21,6 +22,7 @@ async function throughNodeRed(sim, kind, devices, tag) {
     await flow.provisionAll(Array.from({ length: WARMUP }, (_, i) => deviceName(`${tag}-warm`, i)));
     const names = Array.from({ length: devices }, (_, i) => deviceName(tag, i));
     const { ms } = await timeAsync(() => flow.provisionAll(names));
+    nodeRedVersion = flow.nodeRedVersion;
     return devices / (ms / 1000);
   } finally {
     await flow.unload();
@@ -50,9 +52,9 @@ tableMain(async (args, log) => {
       verdicts.push(verdict(`${label[kind]} through Node-RED / core alone`, ratio, 0.9, true).line);
     }
     return [
-      `Devices per second, ${PARALLEL} in flight both ways: the core's \`provisionDevice\` in a pool, and a flow in a real Node-RED ` +
-        `runtime (node-red-node-test-helper on node-red ${require('node-red/package.json').version}) where all messages are injected at once into ` +
-        `gridlinks-provision (max parallel ${PARALLEL}) and its outputs are counted. Simulator in a separate process.`,
+      `Devices per second, ${PARALLEL} in flight both ways: the core's \`provisionDevice\` in a pool, and a flow in a real ` +
+        `Node-RED ${nodeRedVersion} runtime embedded in the process (package linked into its user folder) where all messages are injected at once into ` +
+        `gridlinks-provision (max parallel ${PARALLEL}) and a Function node counts its outputs. Simulator in a separate process.`,
       '',
       table(['bulk run', 'core alone', 'through Node-RED', 'Node-RED / core'], rows),
       '',
