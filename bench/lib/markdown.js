@@ -1,11 +1,12 @@
 'use strict';
 /** Markdown output: every table prints the same way on the terminal and in bench/results/latest.md. */
 
-function fmt(value, digits = 1) {
+/** Numbers: thousands separated; `digits` decimals (default 1, and whole numbers shown bare). */
+function fmt(value, digits) {
   if (typeof value === 'string') return value;
   if (value === undefined || value === null || Number.isNaN(value)) return '–';
   if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US');
-  if (Number.isInteger(value)) return String(value);
+  if (digits === undefined) return Number.isInteger(value) ? String(value) : value.toFixed(1);
   return value.toFixed(digits);
 }
 

@@ -31,10 +31,10 @@ async function ours(sim, kind, name) {
 }
 
 async function floor(sim, kind, name, certificatePem) {
-  const keygen = kind === 'ACCESS_TOKEN' ? 0 : await bareKeygen(kind);
+  const keygen = kind === 'ACCESS_TOKEN' ? undefined : await bareKeygen(kind);
   const exchange = await bareExchange(sim.server, bareRequest(sim, kind, name, certificatePem));
   if (exchange.answer.status !== 'SUCCESS') throw new Error(`floor exchange answered ${exchange.answer.status}`);
-  return { keygen, connect: exchange.connectMs, answer: exchange.answerMs, disconnect: exchange.disconnectMs, total: keygen + exchange.totalMs };
+  return { keygen, connect: exchange.connectMs, answer: exchange.answerMs, disconnect: exchange.disconnectMs, total: (keygen ?? 0) + exchange.totalMs };
 }
 
 function column(samples, key) {
