@@ -4,6 +4,9 @@
  * provisions 200 RSA-2048 devices 8 at a time; and, for contrast, while node-forge generates RSA
  * keys and signs in pure JavaScript (what this design avoids).
  */
+const path = require('node:path');
+const { execFile } = require('node:child_process');
+const { promisify } = require('node:util');
 const forge = require('node-forge');
 const { tableMain } = require('../lib/table-main');
 const { count } = require('../lib/args');
@@ -36,6 +39,15 @@ function forgeSign(keys) {
   cert.sign(keys.privateKey, forge.md.sha256.create());
 }
 
+/** The same bulk in a child process whose libuv pool has `poolSize` threads. */
+async function bulkWithPool(sim, devices, poolSize) {
+  const job = { sim: { host: sim.host, port: sim.port, caFile: sim.caFile, provisionKey: sim.provisionKey, provisionSecret: sim.provisionSecret, pid: sim.pid }, devices, parallelism: 8 };
+  const { stdout } = await promisify(execFile)(process.execPath, [path.join(__dirname, '..', 'lib', 'loop-child.js'), JSON.stringify(job)], {
+    env: { ...process.env, UV_THREADPOOL_SIZE: String(poolSize) },
+  });
+  return JSON.parse(stdout);
+}
+
 /** Lets the loop turn between synchronous blocks, so each block is one delay sample. */
 const turn = () => new Promise((resolve) => setTimeout(resolve, 5));
 
@@ -53,6 +65,10 @@ tableMain(async (args, log) => {
     const firstDevice = await measureLoopDelay(() => bulkRun(sim, 'rsa2048', 1, 1, 'first'));
     const bulk = await measureLoopDelay(() => bulkRun(sim, 'rsa2048', rsa, 8, 'loop'));
     log(`core: ${rsa} RSA-2048 at 8 measured`);
+    // Control: one pool thread leaves the second CPU to the event loop.
+    const controlDevices = Math.max(8, Math.round(rsa / 2));
+    const onePoolThread = await bulkWithPool(sim, controlDevices, 1);
+    log('control run with one pool thread measured');
     const forgeKeygen = await measureLoopDelay(async () => {
       for (let i = 0; i < forgeKeys; i++) {
         await turn();
@@ -81,6 +97,7 @@ tableMain(async (args, log) => {
         row(`${rsa} bare native RSA-2048 keygens, 8 in flight (no MQTT, no certificate)`, nativeKeygen),
         row('the first RSA-2048 device in a fresh process (loading and compiling the code; once)', firstDevice),
         row(`**ours: ${rsa} RSA-2048 devices through the core, 8 in flight** (${fmt(bulk.value.rate)} devices/s)`, bulk),
+        row(`control: ${controlDevices} devices the same way with UV_THREADPOOL_SIZE=1 (${fmt(onePoolThread.rate)} devices/s)`, onePoolThread),
         row(`node-forge pure-JS RSA-2048 keygen × ${forgeKeys}`, forgeKeygen),
         row(`node-forge pure-JS certificate signing × ${forgeSigns}`, forgeSigning),
       ]),
@@ -91,7 +108,8 @@ tableMain(async (args, log) => {
         : [
             `- What bounds it: the same ${rsa} keygens alone, 8 in flight, give a max of ${fmt(nativeKeygen.maxMs)} ms; during our run the loop was busy ` +
               `${fmt(bulk.utilization * 100, 0)} % of the time. On ${require('node:os').cpus().length} CPUs, ${process.env.UV_THREADPOOL_SIZE || 4} pool threads ` +
-              'generating RSA keys take every core, and the event-loop thread waits for a CPU between its (short) turns.',
+              'generating RSA keys take every core, and the event-loop thread waits for a CPU between its (short) turns: ' +
+              `with one pool thread (control row) the max is ${fmt(onePoolThread.maxMs)} ms at ${fmt(onePoolThread.rate)} devices/s instead of ${fmt(bulk.value.rate)}.`,
           ]),
       `- Why native crypto: one pure-JS keygen stalls every other flow for up to ${fmt(forgeKeygen.maxMs, 0)} ms, ` +
         `one pure-JS signature for up to ${fmt(forgeSigning.maxMs, 0)} ms; the core's worst stall over ${rsa} devices is ${fmt(bulk.maxMs)} ms.`,
