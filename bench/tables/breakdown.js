@@ -143,6 +143,8 @@ async function boundNote(kind, oursSamples, floorSamples, phasesSeen, log) {
   const parts = [`${LABELS[kind]}: ours − floor = ${fmt(excess, 2)} ms (medians)`];
   if (phasesSeen) {
     const diffs = PHASES.map((p) => [p, (column(oursSamples, p) ?? 0) - (column(floorSamples, p) ?? 0)]);
+    const outside = excess - diffs.reduce((sum, [, d]) => sum + d, 0);
+    diffs.push(['outside these phases (validation, request, answer check, result)', outside]);
     parts.push(`by phase: ${diffs.map(([p, d]) => `${p} ${d >= 0 ? '+' : ''}${fmt(d, 2)} ms`).join(', ')}`);
   }
   if (kind !== 'ACCESS_TOKEN') {
