@@ -25,6 +25,11 @@ const FAILURE_ADVICE =
   'pre-provisioned devices and this one does not exist in that profile or was already provisioned; or the token, client id/username ' +
   'or certificate is already used by another device.';
 
+/** A short, safe rendering of a value parsed from the answer (never calls the value's own toString). */
+function describeJson(value: unknown): string {
+  return (JSON.stringify(value) ?? String(typeof value)).slice(0, 40);
+}
+
 function badResponse(message: string): ProvisionError {
   return new ProvisionError('BAD_RESPONSE', `${message} The device may have been created; check it in GridLinks before retrying.`, {
     requestSent: true,
@@ -63,7 +68,7 @@ export function acceptAnswer(payload: Buffer, context: AnswerContext): AcceptedA
     case undefined:
       throw badResponse('GridLinks answered without a status.');
     default:
-      throw badResponse(`GridLinks answered with an unknown status ${JSON.stringify(String(status)).slice(0, 40)}.`);
+      throw badResponse(`GridLinks answered with an unknown status ${describeJson(status)}.`);
   }
 }
 
@@ -90,7 +95,7 @@ function acceptCredentials(fields: Record<string, unknown>, context: AnswerConte
     case 'X509_CERTIFICATE':
       return { credentialsType: 'X509_CERTIFICATE', credentials: x509Credentials(value, context), warnings };
     default:
-      throw badResponse(`GridLinks answered SUCCESS with credentials of an unsupported type ${JSON.stringify(String(returned)).slice(0, 40)}.`);
+      throw badResponse(`GridLinks answered SUCCESS with credentials of an unsupported type ${describeJson(returned)}.`);
   }
 }
 

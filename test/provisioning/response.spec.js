@@ -68,6 +68,9 @@ describe('provisioning/acceptAnswer', () => {
     throwsCode(() => acceptAnswer(answer({ status: 'SUCCESS', credentialsType: 'ACCESS_TOKEN' }), ctx), 'BAD_RESPONSE');
     throwsCode(() => acceptAnswer(answer({ status: 'SUCCESS', credentialsType: 'MQTT_BASIC', credentialsValue: { password: 'p' } }), ctx), 'BAD_RESPONSE');
     throwsCode(() => acceptAnswer(answer({ status: 'SUCCESS', credentialsType: 'LWM2M_CREDENTIALS' }), ctx), 'BAD_RESPONSE');
+    // Objects whose own toString is not a function (found by fuzzing) must not escape as a TypeError.
+    throwsCode(() => acceptAnswer(answer('{"status":{"toString":0}}'), ctx), 'BAD_RESPONSE');
+    throwsCode(() => acceptAnswer(answer('{"provisionDeviceStatus":"SUCCESS","credentialsType":{"toString":0}}'), ctx), 'BAD_RESPONSE');
     const secretLeak = throwsCode(() => acceptAnswer(answer({ status: 'SUCCESS', credentialsType: 'MQTT_BASIC', credentialsValue: 'sekrit' }), ctx), 'BAD_RESPONSE');
     assert.ok(!secretLeak.message.includes('sekrit'));
   });
