@@ -75,7 +75,13 @@ export = function (RED: NodeAPI): void {
           : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${(error as Error)?.message ?? String(error)}`);
         status.failed(statusCode(failure));
         (msg as NodeMessageInFlow & { gridlinksError?: unknown }).gridlinksError = failure.toJSON();
-        done(failure);
+        try {
+          done(failure);
+        } catch {
+          // Node-RED's error routing calls msg.hasOwnProperty: a msg without Object's prototype makes it throw.
+          // Log without the message rather than lose the failure.
+          node.error(failure);
+        }
       }
     }
 

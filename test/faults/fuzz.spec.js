@@ -50,8 +50,8 @@ const inputMessage = fc.record(
     deviceName: fc.anything(ANYTHING),
     parts: fc.anything(ANYTHING),
   },
-  // A msg object itself with a null prototype breaks Node-RED's own error routing (Flow.handleError
-  // calls msg.hasOwnProperty), whatever the node does; see the report of issue 6.
+  // A msg object itself with a null prototype cannot reach a Catch node (Node-RED's Flow.handleError
+  // calls msg.hasOwnProperty); the node logs such a failure instead, tested in test/nodes/errors.spec.js.
   { requiredKeys: ['payload'], noNullPrototype: true },
 );
 

@@ -97,6 +97,19 @@ describe('gridlinks-provision: every error code reaches a Catch node with msg.er
     });
   });
 
+  it('a msg without Object.prototype that fails is logged (not lost), and the next message works', async function () {
+    await loadWith({ props: { credentialsType: 'ACCESS_TOKEN' } });
+    const prov = helper.getNode('prov');
+    const logged = new Promise((resolve) => prov.once('call:error', resolve));
+    const odd = Object.create(null);
+    odd.payload = { deviceName: 42 };
+    prov.receive(odd);
+    const call = await logged;
+    assert.equal(call.args[0].code, 'INVALID_INPUT');
+    const next = await expectOutput({ payload: { deviceName: `nr-after-odd-${process.pid}` } });
+    assert.equal(next.payload.credentialsType, 'ACCESS_TOKEN');
+  });
+
   it('NOT_FOUND: wrong secret', async function () {
     await loadWith({ provisionCreds: { provisionDeviceKey: PROFILE.provisionDeviceKey, provisionDeviceSecret: 'wrong-secret' } });
     const msg = await expectCaught({ payload: { deviceName: 'nr-wrong-secret' } });
