@@ -1,7 +1,6 @@
 'use strict';
 /**
- * Runs the seed's own Python client (the ```python block of ../shared/seed/*.txt, relative to the
- * repo root) with Debian's paho-mqtt and cryptography, the way its guide says: in a folder holding
+ * Runs the seed's own Python client (the ```python block of test/fixtures/seed, see its README) with Debian's paho-mqtt and cryptography, the way its guide says: in a folder holding
  * mqttserver.pub.pem, answering its prompts on stdin. The script never exits (it loops on the device
  * session), so the run ends once it has printed its outcome and, on success, its device session is up.
  */
@@ -11,21 +10,12 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { msSince } = require('./stats');
 
-const PYTHON = '/usr/bin/python3';
-const SEED_DIR = path.resolve(__dirname, '..', '..', '..', 'shared', 'seed');
+const { seedScript, PYTHON } = require('../../test/helpers/seed-script');
 
 // Lines the seed prints (its own words), used to tell where it is.
 const MARK_SUCCESS = 'Provisioning 成功';
 const MARK_FAILURE = ['Provisioning 失败', '无法连接', '返回的证书与发送的证书不一致', 'Traceback', '未创建客户端'];
 const MARK_DEVICE_SESSION = '[ThingsBoard 客户端] 已使用凭据连接';
-
-function extractSeedScript(seedDir = SEED_DIR) {
-  for (const file of fs.readdirSync(seedDir).filter((f) => f.endsWith('.txt')).sort()) {
-    const match = /```python\n([\s\S]*?)```/.exec(fs.readFileSync(path.join(seedDir, file), 'utf8'));
-    if (match) return match[1];
-  }
-  throw new Error(`no \`\`\`python block in ${seedDir}/*.txt`);
-}
 
 /** A fresh folder with the script and the CA, as the seed's guide prescribes. */
 function prepareSeedFolder(script, caPem) {
@@ -76,4 +66,4 @@ function runSeedOnce({ script, caPem, host, port, provisionKey, provisionSecret,
   });
 }
 
-module.exports = { extractSeedScript, runSeedOnce, SEED_DIR, PYTHON };
+module.exports = { seedScript, runSeedOnce, PYTHON };

@@ -14,7 +14,7 @@ const { tableMain } = require('../lib/table-main');
 const { count } = require('../lib/args');
 const { table, verdict, fmt } = require('../lib/markdown');
 const { startSimulatorProcess } = require('../lib/simulator');
-const { extractSeedScript, runSeedOnce, PYTHON } = require('../lib/seed');
+const { seedScript, runSeedOnce, PYTHON } = require('../lib/seed');
 const { summarize, msSince } = require('../lib/stats');
 const { deviceName } = require('../lib/core');
 const { bareKeygen } = require('../lib/floor');
@@ -91,7 +91,7 @@ tableMain(async (args, log) => {
   const singles = count(args, 10, 2);
   const batch = count(args, 50, 5);
   const rounds = count(args, 2, 1);
-  const script = extractSeedScript();
+  const script = seedScript();
   const sim = await startSimulatorProcess();
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridlinks-bench-store-'));
   try {

@@ -1,25 +1,13 @@
 'use strict';
-// The seed guide's own Python client (../shared/seed, its ```python block) against the simulator over TLS.
+// The seed guide's own Python client (test/fixtures/seed, its ```python block) against the simulator over TLS.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { startTestSimulator, DEFAULT_PROFILE } = require('../helpers/simulator');
+const { seedScript, PYTHON } = require('../helpers/seed-script');
 
-const SEED_DIR = path.resolve(__dirname, '..', '..', '..', 'shared', 'seed');
-const PYTHON = '/usr/bin/python3';
-
-function seedScript() {
-  if (!fs.existsSync(SEED_DIR)) {
-    throw new Error(`seed folder ${SEED_DIR} is missing: the interop test needs ../shared/seed beside the repository (the seed guide with its python block)`);
-  }
-  for (const file of fs.readdirSync(SEED_DIR).filter((name) => name.endsWith('.txt')).sort()) {
-    const match = /```python\s*\n([\s\S]*?)```/.exec(fs.readFileSync(path.join(SEED_DIR, file), 'utf8'));
-    if (match) return match[1];
-  }
-  throw new Error(`no \`\`\`python block in ${SEED_DIR}/*.txt`);
-}
 
 /**
  * Runs the seed script in a fresh folder holding mqttserver.pub.pem, answers its five prompts on stdin and
