@@ -30,7 +30,8 @@ Provisioning (from the device profile's "Device provisioning" settings):
   --type T                 x509 (default) | access-token | mqtt-basic
   --key-type K             x509 key: rsa2048 (default) | rsa3072 | rsa4096 | p256 | p384
   --cert FILE              x509: send this PEM certificate instead of generating one
-  --private-key FILE       x509: the key of --cert (kept with the credentials)
+  --private-key FILE       x509: the key of --cert (kept with the credentials); alone, a certificate
+                           is made for this key (RSA >= 2048 or EC P-256/P-384) instead of a new pair
   --token T                access-token: the token to use (default: GridLinks generates one)
   --client-id C            mqtt-basic: client id
   --username U             mqtt-basic: user name

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { provisionDevice, ProvisionError, type ProvisionOptions } from '../provisioning/index';
+import { ProvisionError } from '../provisioning/errors';
+import type { ProvisionOptions } from '../provisioning/types';
 import { parseCliArguments, USAGE, type CliArguments } from './args';
 import { EXIT, exitCodeFor } from './exit-codes';
+import { startDeviceKey } from './early-key';
 import { describeError, describeResult, errorJson } from './output';
 import { TerminalPrompt } from './prompt';
 
@@ -139,13 +141,17 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${packageVersion()}\n`);
       return EXIT.OK;
     }
+    const deviceKey = startDeviceKey(args);
+    // Loaded only now, while the key pair is being made on the thread pool.
+    const { provisionDevice } = require('../provisioning/index') as typeof import('../provisioning/index');
     if (process.stdin.isTTY) await askForMissing(args);
     requireGiven(args);
     const options = toOptions(args);
     if (args.insecure) warn('--insecure: the server certificate is not verified; anyone on the path can read the provision secret and the new credentials.');
     if (!args.tls) warn('--no-tls: the provision secret and the new credentials travel unencrypted.');
 
-    const result = await provisionDevice(options, controller.signal);
+    const privateKey = await deviceKey;
+    const result = await provisionDevice(privateKey === undefined ? options : { ...options, privateKey }, controller.signal);
     for (const text of result.warnings) if (!(args.insecure && /insecure/.test(text))) warn(text);
     process.stdout.write(json ? `${JSON.stringify(result)}\n` : describeResult(result));
     if (args.out !== undefined && result.stored === undefined) return EXIT.STORE;

@@ -1,10 +1,8 @@
-import { createHash, generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { promisify } from 'node:util';
-import forge from 'node-forge';
+import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
+import type forge from 'node-forge';
+import asn1 = require('node-forge/lib/asn1');
+import { generateDeviceKeyPair } from './key-pair';
 import type { KeyAlgorithm } from './types';
-
-const { asn1 } = forge;
-const generateKeyPairAsync = promisify(generateKeyPair);
 
 /** A device key pair and its self-signed certificate, both PEM. */
 export interface DeviceCertificate {
@@ -29,20 +27,6 @@ const OID = {
   subjectKeyIdentifier: '2.5.29.14',
   clientAuth: '1.3.6.1.5.5.7.3.2',
 } as const;
-
-/** Generates the key pair natively on libuv's thread pool: the event loop is never blocked. */
-export async function generateDeviceKeyPair(algorithm: KeyAlgorithm): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> {
-  switch (algorithm) {
-    case 'rsa2048':
-    case 'rsa3072':
-    case 'rsa4096':
-      return generateKeyPairAsync('rsa', { modulusLength: Number(algorithm.slice(3)), publicExponent: 0x10001 });
-    case 'p256':
-      return generateKeyPairAsync('ec', { namedCurve: 'prime256v1' });
-    case 'p384':
-      return generateKeyPairAsync('ec', { namedCurve: 'secp384r1' });
-  }
-}
 
 /**
  * A new key pair and a self-signed X.509 v3 certificate (subject = issuer = CN, SHA-256 signature).

@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { ProvisionError } from './errors';
-import { certificateCredentialsId, createSelfSignedCertificate, generateDeviceKeyPair } from './certificate';
+import { certificateCredentialsId, createSelfSignedCertificate } from './certificate';
+import { generateDeviceKeyPair } from './key-pair';
 import { deviceConnectOptions } from './connect-options';
 import { aborted } from './connection-errors';
 import { exchangeProvisionRequest } from './exchange';
@@ -94,11 +95,16 @@ async function deviceCertificate(resolved: ResolvedOptions, laps?: PhaseLaps): P
   if (resolved.credentialsType !== 'X509_CERTIFICATE') return {};
   if (resolved.certificate !== undefined) return { certificate: resolved.certificate, privateKey: resolved.privateKey };
   const commonName = resolved.commonName ?? resolved.deviceName?.slice(0, 64) ?? `device-${randomBytes(8).toString('hex')}`;
-  const keyPair = await generateDeviceKeyPair(resolved.keyAlgorithm);
+  const keyPair = resolved.privateKey !== undefined ? givenKeyPair(resolved.privateKey) : await generateDeviceKeyPair(resolved.keyAlgorithm);
   laps?.lap('keygen');
   const certificate = await createSelfSignedCertificate(keyPair.publicKey, keyPair.privateKey, { commonName, validityDays: resolved.validityDays });
   laps?.lap('certificate');
   return { certificate, privateKey: keyPair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
+function givenKeyPair(pem: string): { publicKey: KeyObject; privateKey: KeyObject } {
+  const privateKey = createPrivateKey(pem);
+  return { privateKey, publicKey: createPublicKey(privateKey) };
 }
 
 /** Known before sending for a named device or an X.509 one; otherwise decided from the answer. */

@@ -46,7 +46,10 @@ export interface ProvisionOptions {
   keyAlgorithm?: KeyAlgorithm;
   /** X509_CERTIFICATE: bring your own certificate (PEM), sent as is. */
   certificate?: string;
-  /** X509_CERTIFICATE: the private key (PEM) that goes with `certificate`. */
+  /**
+   * X509_CERTIFICATE: the private key (PEM) that goes with `certificate`; given alone (RSA ≥ 2048 or
+   * EC P-256/P-384), a self-signed certificate is made for it instead of a new key pair.
+   */
   privateKey?: string;
   /** X509_CERTIFICATE: validity of a generated certificate in days (default 3650). */
   validityDays?: number;

@@ -1,10 +1,11 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { ProvisionError } from './errors';
 import { toPem } from './certificate';
+import { KEY_ALGORITHMS, SUPPORTED_CURVES } from './key-pair';
 import type { CredentialsType, KeyAlgorithm, ProvisionOptions } from './types';
 
 export const CREDENTIALS_TYPES: readonly CredentialsType[] = ['X509_CERTIFICATE', 'ACCESS_TOKEN', 'MQTT_BASIC'];
-export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['rsa2048', 'rsa3072', 'rsa4096', 'p256', 'p384'];
+export { KEY_ALGORITHMS };
 
 export const DEFAULTS = {
   credentialsType: 'X509_CERTIFICATE' as CredentialsType,
@@ -208,9 +209,6 @@ function validateBasic(clientId?: string, username?: string, password?: string):
 }
 
 function validateX509(certificate?: string, privateKey?: string, commonName?: string): Partial<ResolvedOptions> {
-  if (privateKey !== undefined && certificate === undefined) {
-    throw invalid('privateKey', 'privateKey was given without its certificate: give both, or neither to generate a new pair.');
-  }
   if (commonName !== undefined && certificate !== undefined) {
     throw invalid('commonName', 'commonName only applies to a generated certificate; remove it or the certificate.');
   }
@@ -218,7 +216,11 @@ function validateX509(certificate?: string, privateKey?: string, commonName?: st
     noControlCharacters(commonName, 'commonName');
     if (!commonName.trim() || commonName.length > 64) throw invalid('commonName', 'commonName must be 1 to 64 characters.');
   }
-  if (certificate === undefined) return { commonName };
+  if (certificate === undefined) {
+    // A key without a certificate: the certificate is made here for that key.
+    if (privateKey !== undefined) readSupportedKey(privateKey);
+    return { commonName, privateKey };
+  }
 
   let parsed: X509Certificate;
   try {
@@ -238,4 +240,20 @@ function validateX509(certificate?: string, privateKey?: string, commonName?: st
     }
   }
   return { certificate: toPem(parsed.raw), privateKey };
+}
+
+/** A private key given without a certificate gets a new certificate: it must be a kind GridLinks devices use. */
+function readSupportedKey(pem: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    throw invalid('privateKey', 'privateKey is not a readable unencrypted PEM private key.');
+  }
+  const details = key.asymmetricKeyDetails ?? {};
+  const supported =
+    (key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= 2048) ||
+    (key.asymmetricKeyType === 'ec' && details.namedCurve !== undefined && details.namedCurve in SUPPORTED_CURVES);
+  if (!supported) throw invalid('privateKey', 'privateKey must be RSA (2048 bits or more) or EC P-256/P-384 to get a certificate made for it.');
+  return key;
 }

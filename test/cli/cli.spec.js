@@ -45,6 +45,17 @@ describe('gridlinks-provision CLI against the simulator (TLS)', function () {
     for (const text of ['--provision-key', '--key-type', '--mqtt-version', 'Exit codes:', 'OUTCOME_UNKNOWN', '130']) assert.ok(stdout.includes(text), text);
   });
 
+  it('--private-key without --cert: a certificate is made for that key', async () => {
+    const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const keyFile = path.join(dir, 'own-key.pem');
+    fs.writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const deviceName = uniqueName('cli-own-key');
+    const { code, stdout, stderr } = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--device-name', deviceName, '--private-key', keyFile, '--json']);
+    assert.equal(code, 0, stderr);
+    const result = JSON.parse(stdout);
+    assert.equal(new crypto.X509Certificate(result.credentials.certificate).checkPrivateKey(privateKey), true);
+  });
+
   it('--json success: one JSON object with the node-shaped result; the device really exists', async () => {
     const deviceName = uniqueName('cli');
     const { code, stdout, stderr } = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--device-name', deviceName, '--key-type', 'p256', '--json', '--verify']);

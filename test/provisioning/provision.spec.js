@@ -107,6 +107,18 @@ describe('provisionDevice against the simulator (TLS)', function () {
     assert.equal('key' in withoutKey.connectOptions, false);
   });
 
+  it('a private key without certificate: a certificate is made for that key, and the device connects with it', async () => {
+    const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' });
+    const deviceName = uniqueName('own-key');
+    const result = await provisionDevice(options(sim, { deviceName, privateKey: pem, verify: true }));
+    const x509 = new crypto.X509Certificate(result.credentials.certificate);
+    assert.equal(x509.subject, `CN=${deviceName}`);
+    assert.equal(x509.checkPrivateKey(privateKey), true);
+    assert.equal(result.credentials.privateKey, pem);
+    assert.deepEqual(result.verification, { accepted: true });
+  });
+
   it('no device name: not sent, result.deviceName is null, certificate CN is a random device-<hex>', async () => {
     const before = sim.devices().length;
     const result = await provisionDevice(options(sim, { keyAlgorithm: 'p256' }));

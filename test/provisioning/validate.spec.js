@@ -1,5 +1,6 @@
 'use strict';
 const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
 const { validateOptions, ProvisionError, generateDeviceCertificate } = require('../../nodes/provisioning');
 
 const base = () => ({ server: { host: 'gl.example', port: 8883 }, provisionDeviceKey: 'K', provisionDeviceSecret: 'S' });
@@ -79,6 +80,16 @@ describe('provisioning/validateOptions', () => {
     validateOptions(basic({ clientId: 'c', username: 'u', password: 'p' }));
   });
 
+  it('a private key alone (the certificate is made for it): RSA >= 2048 or EC P-256/P-384 only', () => {
+    const pem = (type, options) => crypto.generateKeyPairSync(type, options).privateKey.export({ type: 'pkcs8', format: 'pem' });
+    const rsa = pem('rsa', { modulusLength: 2048 });
+    assert.equal(validateOptions({ ...base(), privateKey: rsa }).privateKey, rsa);
+    assert.equal(validateOptions({ ...base(), privateKey: pem('ec', { namedCurve: 'secp384r1' }) }).certificate, undefined);
+    invalid({ ...base(), privateKey: pem('rsa', { modulusLength: 1024 }) }, 'privateKey');
+    invalid({ ...base(), privateKey: pem('ec', { namedCurve: 'secp256k1' }) }, 'privateKey');
+    invalid({ ...base(), privateKey: pem('ed25519') }, 'privateKey');
+  });
+
   it('refuses fields that belong to another credentials type', () => {
     invalid({ ...base(), token: 't' }, 'token');
     invalid({ ...base(), credentialsType: 'ACCESS_TOKEN', username: 'u' }, 'username');
@@ -90,7 +101,7 @@ describe('provisioning/validateOptions', () => {
     const mine = await generateDeviceCertificate({ commonName: 'byo', validityDays: 1, keyAlgorithm: 'p256' });
     const other = await generateDeviceCertificate({ commonName: 'other', validityDays: 1, keyAlgorithm: 'p256' });
     invalid({ ...base(), certificate: 'not a certificate' }, 'certificate');
-    invalid({ ...base(), privateKey: mine.privateKey }, 'privateKey');
+    invalid({ ...base(), privateKey: 'garbage' }, 'privateKey');
     invalid({ ...base(), certificate: mine.certificate, privateKey: other.privateKey }, 'privateKey');
     invalid({ ...base(), certificate: mine.certificate, privateKey: 'garbage' }, 'privateKey');
     invalid({ ...base(), certificate: mine.certificate, commonName: 'x' }, 'commonName');
