@@ -19,15 +19,25 @@ type Phase = 'connecting' | 'published';
 
 /**
  * One provisioning session: connect as `provision`, subscribe to the response topic and publish the
- * request at once (QoS 1, without waiting for a SUBACK: servers before 3.9 never send one), take the
- * first answer, disconnect. Resolves with the answer's bytes once the socket is closed; rejects with a
- * ProvisionError (also only after the socket is closed). Every timer and listener is released on every path.
+ * request as soon as both the connection and the payload are ready (QoS 1, without waiting for a SUBACK:
+ * servers before 3.9 never send one), take the first answer, disconnect. The payload may still be in
+ * the making (a key pair being generated) while the connection is set up; if it fails, its error is the
+ * outcome and nothing is sent. Resolves with the answer's bytes once the socket is closed; rejects
+ * (also only after the socket is closed) with a ProvisionError, or the payload's own error. Every
+ * timer and listener is released on every path.
  */
-export function exchangeProvisionRequest(server: ResolvedServer, requestPayload: string, signal?: AbortSignal, laps?: PhaseLaps): Promise<Buffer> {
+export function exchangeProvisionRequest(
+  server: ResolvedServer,
+  requestPayload: string | Promise<string>,
+  signal?: AbortSignal,
+  laps?: PhaseLaps,
+): Promise<Buffer> {
   if (signal?.aborted) return Promise.reject(aborted(false));
   return new Promise((resolve, reject) => {
     const client: MqttClient = connect(provisioningSessionOptions(server));
     let phase: Phase = 'connecting';
+    let connected = false;
+    let payload: string | undefined;
     let pubackArrived = false;
     let settled = false;
     let timer: NodeJS.Timeout | undefined = setTimeout(() => finish({ error: connectTimeout(server) }), server.connectTimeoutMs);
@@ -35,7 +45,15 @@ export function exchangeProvisionRequest(server: ResolvedServer, requestPayload:
     const onAbort = () => finish({ error: aborted(phase === 'published') });
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    function finish(outcome: { answer: Buffer } | { error: ProvisionError }): void {
+    Promise.resolve(requestPayload).then(
+      (ready) => {
+        payload = ready;
+        publishWhenReady();
+      },
+      (error: unknown) => finish({ error }),
+    );
+
+    function finish(outcome: { answer: Buffer } | { error: unknown }): void {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -65,12 +83,10 @@ export function exchangeProvisionRequest(server: ResolvedServer, requestPayload:
       }
     }
 
-    client.on('connect', () => {
-      if (settled) return;
-      clearTimeout(timer);
-      laps?.lap('connect');
-      client.subscribe(RESPONSE_TOPIC, { qos: 1 }, () => undefined);
-      client.publish(REQUEST_TOPIC, requestPayload, { qos: 1 }, (error?: Error, packet?: Packet) => {
+    function publishWhenReady(): void {
+      if (settled || !connected || payload === undefined || phase === 'published') return;
+      laps?.restart();
+      client.publish(REQUEST_TOPIC, payload, { qos: 1 }, (error?: Error, packet?: Packet) => {
         if (!packet) return; // flushed on close: no PUBACK
         pubackArrived = true;
         const reasonCode = errorCodeOf(error);
@@ -81,9 +97,19 @@ export function exchangeProvisionRequest(server: ResolvedServer, requestPayload:
         () => finish({ error: outcomeUnknown(server, `no answer came within ${server.answerTimeoutMs} ms${pubackArrived ? ' (the request was acknowledged)' : ''}`) }),
         server.answerTimeoutMs,
       );
+    }
+
+    client.on('connect', () => {
+      if (settled) return;
+      clearTimeout(timer);
+      timer = undefined;
+      laps?.lap('connect');
+      client.subscribe(RESPONSE_TOPIC, { qos: 1 }, () => undefined);
+      connected = true;
+      publishWhenReady();
     });
-    client.on('message', (topic: string, payload: Buffer) => {
-      if (topic === RESPONSE_TOPIC) finish({ answer: payload });
+    client.on('message', (topic: string, answer: Buffer) => {
+      if (topic === RESPONSE_TOPIC) finish({ answer });
     });
     // Stays attached after settling: a late socket error must neither throw nor change the outcome.
     client.on('error', (error: Error) => lost(error));

@@ -40,21 +40,20 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
   if (resolved.server.tls && !resolved.server.rejectUnauthorized) warnings.push(INSECURE_WARNING);
   if (signal?.aborted) throw aborted(false);
 
-  const { certificate, privateKey } = await deviceCertificate(resolved, laps);
-  if (signal?.aborted) throw aborted(false);
-
-  let entry: StoreEntry | undefined;
-  if (resolved.storeDir !== undefined) {
-    const name = storeEntryName(resolved, certificate);
-    if (name !== undefined) entry = await prepareEntry(resolved.storeDir, name, privateKey);
+  // The MQTT connection is set up while the key pair and certificate are made (an RSA key takes 0.1–1 s);
+  // the request goes out once both are ready and, with a store, the private key is on disk.
+  const preparing = prepareRequest(resolved, signal, laps);
+  const payload = preparing.then((prepared) => prepared.payload);
+  let answer: Buffer;
+  try {
+    answer = await exchangeProvisionRequest(resolved.server, payload, signal, phaseLaps());
+  } catch (error) {
+    const prepared = await preparing.catch(() => undefined);
+    throw await afterFailure(error, prepared?.entry);
   }
-
+  const { certificate, privateKey, entry } = await preparing;
   let accepted;
   try {
-    if (signal?.aborted) throw aborted(false);
-    const request = buildProvisionRequest(resolved, certificate);
-    laps?.restart();
-    const answer = await exchangeProvisionRequest(resolved.server, JSON.stringify(request), signal, laps);
     accepted = acceptAnswer(answer, {
       requested: resolved.credentialsType,
       requestedToken: resolved.token,
@@ -89,6 +88,25 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
     result.verification = await verifyCredentials(result.connectOptions, resolved.server.connectTimeoutMs, signal);
   }
   return result;
+}
+
+interface PreparedRequest {
+  payload: string;
+  certificate?: string;
+  privateKey?: string;
+  entry?: StoreEntry;
+}
+
+/** Certificate (X.509), pending key in the store, then the request JSON. */
+async function prepareRequest(resolved: ResolvedOptions, signal: AbortSignal | undefined, laps?: PhaseLaps): Promise<PreparedRequest> {
+  const { certificate, privateKey } = await deviceCertificate(resolved, laps);
+  if (signal?.aborted) throw aborted(false);
+  let entry: StoreEntry | undefined;
+  if (resolved.storeDir !== undefined) {
+    const name = storeEntryName(resolved, certificate);
+    if (name !== undefined) entry = await prepareEntry(resolved.storeDir, name, privateKey);
+  }
+  return { payload: JSON.stringify(buildProvisionRequest(resolved, certificate)), certificate, privateKey, entry };
 }
 
 async function deviceCertificate(resolved: ResolvedOptions, laps?: PhaseLaps): Promise<{ certificate?: string; privateKey?: string }> {
