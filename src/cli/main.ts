@@ -141,7 +141,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${packageVersion()}\n`);
       return EXIT.OK;
     }
-    const deviceKey = startDeviceKey(args);
+    startDeviceKey(args);
     // Loaded only now, while the key pair is being made on the thread pool.
     const { provisionDevice } = require('../provisioning/index') as typeof import('../provisioning/index');
     if (process.stdin.isTTY) await askForMissing(args);
@@ -150,8 +150,7 @@ export async function main(argv: string[]): Promise<number> {
     if (args.insecure) warn('--insecure: the server certificate is not verified; anyone on the path can read the provision secret and the new credentials.');
     if (!args.tls) warn('--no-tls: the provision secret and the new credentials travel unencrypted.');
 
-    const privateKey = await deviceKey;
-    const result = await provisionDevice(privateKey === undefined ? options : { ...options, privateKey }, controller.signal);
+    const result = await provisionDevice(options, controller.signal);
     for (const text of result.warnings) if (!(args.insecure && /insecure/.test(text))) warn(text);
     process.stdout.write(json ? `${JSON.stringify(result)}\n` : describeResult(result));
     if (args.out !== undefined && result.stored === undefined) return EXIT.STORE;

@@ -29,8 +29,36 @@ async function withRsaSlot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+export interface DeviceKeyPair {
+  publicKey: KeyObject;
+  privateKey: KeyObject;
+}
+
+/** One key pair started ahead of time (see prefetchDeviceKeyPair), taken by the next request for its algorithm. */
+let prefetched: { algorithm: KeyAlgorithm; keyPair: Promise<DeviceKeyPair> } | undefined;
+
+/**
+ * Starts generating one key pair now, for the next generateDeviceKeyPair(algorithm) to take. The CLI
+ * calls it before loading its MQTT and ASN.1 modules, so the key is made while they load and while the
+ * connection is set up.
+ */
+export function prefetchDeviceKeyPair(algorithm: KeyAlgorithm): void {
+  const keyPair = newKeyPair(algorithm);
+  keyPair.catch(() => undefined);
+  prefetched = { algorithm, keyPair };
+}
+
 /** Generates the key pair natively on libuv's thread pool: the event loop is never blocked. */
-export async function generateDeviceKeyPair(algorithm: KeyAlgorithm): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> {
+export function generateDeviceKeyPair(algorithm: KeyAlgorithm): Promise<DeviceKeyPair> {
+  if (prefetched?.algorithm === algorithm) {
+    const { keyPair } = prefetched;
+    prefetched = undefined;
+    return keyPair;
+  }
+  return newKeyPair(algorithm);
+}
+
+async function newKeyPair(algorithm: KeyAlgorithm): Promise<DeviceKeyPair> {
   switch (algorithm) {
     case 'rsa2048':
     case 'rsa3072':
