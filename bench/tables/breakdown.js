@@ -84,8 +84,8 @@ async function bulkFloor(sim, devices, parallelism, log) {
 
 tableMain(async (args, log) => {
   const counts = {
-    rsa2048: count(args, 40, 4),
-    rsa3072: count(args, 30, 3),
+    rsa2048: count(args, 60, 4),
+    rsa3072: count(args, 60, 3),
     p256: count(args, 100, 10),
     ACCESS_TOKEN: count(args, 100, 10),
   };
