@@ -81,22 +81,6 @@ export function toPem(der: Buffer): string {
   return `-----BEGIN CERTIFICATE-----\n${body}-----END CERTIFICATE-----\n`;
 }
 
-/** GridLinks' `certTrimNewLines`: removes only the BEGIN/END lines' text and CR/LF (protocol.md §4). */
-export function trimCertificate(pem: string): string {
-  return pem
-    .split('-----BEGIN CERTIFICATE-----').join('')
-    .split('-----END CERTIFICATE-----').join('')
-    .replace(/[\r\n]/g, '');
-}
-
-/** The X.509 credentialsId GridLinks stores: SHA3-256 hex of the trimmed certificate. */
-export function certificateCredentialsId(pem: string): string {
-  return sha3Hex(trimCertificate(pem));
-}
-
-export function sha3Hex(text: string): string {
-  return createHash('sha3-256').update(text, 'utf8').digest('hex');
-}
 
 function extensions(spki: forge.asn1.Asn1, isRsa: boolean): forge.asn1.Asn1[] {
   const subjectPublicKey = (spki.value as forge.asn1.Asn1[])[1].value as string;

@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { ProvisionError } from './errors';
-import { certificateCredentialsId, createSelfSignedCertificate } from './certificate';
+import { createSelfSignedCertificate } from './certificate';
+import { certificateCredentialsId } from './credential-hash';
 import { generateDeviceKeyPair } from './key-pair';
 import { deviceConnectOptions } from './connect-options';
 import { aborted } from './connection-errors';
@@ -18,7 +19,8 @@ export * from './errors';
 export * from './types';
 export { validateOptions, validateServer, DEFAULTS, CREDENTIALS_TYPES, KEY_ALGORITHMS } from './validate';
 export type { ResolvedOptions, ResolvedServer } from './validate';
-export { trimCertificate, certificateCredentialsId, generateDeviceCertificate } from './certificate';
+export { generateDeviceCertificate } from './certificate';
+export { trimCertificate, certificateCredentialsId } from './credential-hash';
 export { buildProvisionRequest, REQUEST_TOPIC, RESPONSE_TOPIC } from './request';
 export { deviceConnectOptions } from './connect-options';
 export { entryNameForDevice } from './store';

@@ -1,5 +1,5 @@
 import { ProvisionError } from './errors';
-import { certificateCredentialsId, trimCertificate } from './certificate';
+import { certificateCredentialsId, trimCertificate } from './credential-hash';
 import type { BasicCredentials, CredentialsType, DeviceCredentials } from './types';
 
 export interface AnswerContext {

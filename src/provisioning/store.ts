@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ProvisionError } from './errors';
-import { sha3Hex } from './certificate';
+import { sha3Hex } from './credential-hash';
 
 /**
  * Credential store layout (one folder, created 0700 if missing):

@@ -1,4 +1,6 @@
-import { createHash, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
+// GridLinks' credential-id rules, shared with the client core: one implementation serves both sides.
+import { sha3Hex, trimCertificate as certTrimNewLines } from '../provisioning/credential-hash';
 import type { DeviceCredentialsRecord } from './types';
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -8,19 +10,6 @@ export function randomAlphanumeric(length: number): string {
   let text = '';
   for (let i = 0; i < length; i++) text += ALPHANUMERIC[randomInt(ALPHANUMERIC.length)];
   return text;
-}
-
-/** FIPS-202 SHA3-256, lower-case hex (EncryptionUtil.getSha3Hash). */
-export function sha3Hex(text: string): string {
-  return createHash('sha3-256').update(text, 'utf8').digest('hex');
-}
-
-/** EncryptionUtil.certTrimNewLines: removes only the BEGIN/END lines' literal text and CR/LF. */
-export function certTrimNewLines(pem: string): string {
-  return pem
-    .split('-----BEGIN CERTIFICATE-----').join('')
-    .split('-----END CERTIFICATE-----').join('')
-    .replace(/[\r\n]/g, '');
 }
 
 export interface BasicCredentials {

@@ -1,5 +1,6 @@
 import type { PeerCertificate } from 'node:tls';
-import { parseBasicValue, sha3Hex } from './credentials';
+import { sha3Hex } from '../provisioning/credential-hash';
+import { parseBasicValue } from './credentials';
 import { REFUSE_BAD_CREDENTIALS, REFUSE_IDENTIFIER, REFUSE_NOT_AUTHORIZED, type Refusal } from './packets';
 import type { Registry } from './registry';
 import type { DeviceRecord } from './types';
