@@ -1,8 +1,6 @@
-import { KEY_ALGORITHMS, prefetchDeviceKeyPair } from '../provisioning/key-pair';
+import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, prefetchDeviceKeyPair } from '../provisioning/key-pair';
 import type { KeyAlgorithm } from '../provisioning/types';
 import type { CliArguments } from './args';
-
-const DEFAULT_KEY_ALGORITHM: KeyAlgorithm = 'rsa2048';
 
 /**
  * Starts making the device's key pair at once, so that loading the MQTT and ASN.1 modules, any

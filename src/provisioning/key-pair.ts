@@ -5,6 +5,9 @@ import type { KeyAlgorithm } from './types';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
+/** RSA-2048, like the GridLinks guide's script. */
+export const DEFAULT_KEY_ALGORITHM: KeyAlgorithm = 'rsa2048';
+
 export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['rsa2048', 'rsa3072', 'rsa4096', 'p256', 'p384'];
 
 /** EC curves GridLinks devices use, by OpenSSL name. */

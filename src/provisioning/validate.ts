@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { ProvisionError } from './errors';
 import { toPem } from './certificate';
-import { KEY_ALGORITHMS, SUPPORTED_CURVES } from './key-pair';
+import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, SUPPORTED_CURVES } from './key-pair';
 import type { CredentialsType, KeyAlgorithm, ProvisionOptions } from './types';
 
 export const CREDENTIALS_TYPES: readonly CredentialsType[] = ['X509_CERTIFICATE', 'ACCESS_TOKEN', 'MQTT_BASIC'];
@@ -9,7 +9,7 @@ export { KEY_ALGORITHMS };
 
 export const DEFAULTS = {
   credentialsType: 'X509_CERTIFICATE' as CredentialsType,
-  keyAlgorithm: 'rsa2048' as KeyAlgorithm,
+  keyAlgorithm: DEFAULT_KEY_ALGORITHM,
   validityDays: 3650,
   connectTimeoutMs: 10_000,
   answerTimeoutMs: 15_000,
