@@ -26,7 +26,17 @@ export function isRsaAlgorithm(algorithm: KeyAlgorithm): boolean {
 export type KeyPriority = 'device' | 'pool';
 
 const CPUS = availableParallelism();
-const LIMIT: Record<KeyPriority, number> = { device: CPUS, pool: Math.max(1, CPUS - 1) };
+
+/**
+ * Devices' RSA generations at once: one per CPU (the most throughput), or GRIDLINKS_RSA_THREADS
+ * (read at start) to keep CPUs free for the event loop at the cost of RSA devices per second.
+ */
+function deviceLimit(): number {
+  const configured = Number(process.env.GRIDLINKS_RSA_THREADS);
+  return Number.isInteger(configured) && configured >= 1 ? Math.min(configured, CPUS) : CPUS;
+}
+
+const LIMIT: Record<KeyPriority, number> = { device: deviceLimit(), pool: Math.max(1, Math.min(deviceLimit(), CPUS - 1)) };
 const running: Record<KeyPriority, number> = { device: 0, pool: 0 };
 const waiting: Record<KeyPriority, Array<() => void>> = { device: [], pool: [] };
 
