@@ -14,7 +14,16 @@ export const DEFAULTS = {
   connectTimeoutMs: 10_000,
   answerTimeoutMs: 15_000,
   protocolVersion: 4 as const,
+  maxAnswerBytes: 65536,
 };
+
+export const TRANSPORTS: readonly ('mqtt' | 'http')[] = ['mqtt', 'http'];
+
+/** MQTT 8883 / 1883; HTTP 443 / 8080 (GridLinks' HTTP transport port, HTTPS usually behind a proxy on 443). */
+export function defaultPort(transport: 'mqtt' | 'http', tls: boolean): number {
+  if (transport === 'http') return tls ? 443 : 8080;
+  return tls ? 8883 : 1883;
+}
 
 /** Server options with every default filled in. */
 export interface ResolvedServer {
@@ -27,6 +36,10 @@ export interface ResolvedServer {
   protocolVersion: 4 | 5;
   connectTimeoutMs: number;
   answerTimeoutMs: number;
+  transport: 'mqtt' | 'http';
+  /** The MQTT port devices connect to: `port` for MQTT, `verifyPort` (or its default) for HTTP. */
+  verifyPort: number;
+  maxAnswerBytes: number;
 }
 
 /** ProvisionOptions after validation: defaults filled, empty strings dropped, device name trimmed. */
@@ -105,7 +118,9 @@ export function validateServer(server: unknown): ResolvedServer {
   const host = requiredString(given.host, 'server.host', 'the GridLinks MQTT host name or IP address').trim();
   if (!host || /[\s/]/.test(host)) throw invalid('server.host', 'server.host must be a bare host name or IP address (no scheme, path or spaces).');
   const tls = optionalBoolean(given.tls, 'server.tls', true);
-  const port = optionalInteger(given.port, 'server.port', 1, 65535, tls ? 8883 : 1883);
+  const transport = oneOf(given.transport, 'server.transport', TRANSPORTS, 'mqtt');
+  const port = optionalInteger(given.port, 'server.port', 1, 65535, defaultPort(transport, tls));
+  const mqttPort = transport === 'mqtt' ? port : optionalInteger(given.verifyPort, 'server.verifyPort', 1, 65535, defaultPort('mqtt', tls));
   const ca = optionalString(given.ca, 'server.ca');
   if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) {
     throw invalid('server.ca', 'server.ca must be PEM text (-----BEGIN CERTIFICATE----- ...), not a file name.');
@@ -121,6 +136,9 @@ export function validateServer(server: unknown): ResolvedServer {
     protocolVersion: protocolVersion as 4 | 5,
     connectTimeoutMs: optionalInteger(given.connectTimeoutMs, 'server.connectTimeoutMs', 1, 600_000, DEFAULTS.connectTimeoutMs),
     answerTimeoutMs: optionalInteger(given.answerTimeoutMs, 'server.answerTimeoutMs', 1, 600_000, DEFAULTS.answerTimeoutMs),
+    transport,
+    verifyPort: mqttPort,
+    maxAnswerBytes: optionalInteger(given.maxAnswerBytes, 'server.maxAnswerBytes', 1024, 16 * 1024 * 1024, DEFAULTS.maxAnswerBytes),
   };
 }
 
