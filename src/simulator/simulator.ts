@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { acceptConnection, type GateContext } from './connection-gate';
 import { createProvisioningHttpServer } from './http-provisioning';
+import { brokenClientChainLink } from './client-chain';
 import { DeviceBroker } from './device-broker';
 import { ProvisionService } from './provision-service';
 import { Registry } from './registry';
@@ -120,6 +121,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         { noDelay: true, cert: material.certPem, key: material.keyPem, requestCert: true, rejectUnauthorized: false },
         (socket) => {
           track(socket);
+          const broken = brokenClientChainLink(socket);
+          if (broken) {
+            log(`TLS client certificate chain refused: ${broken}`);
+            socket.destroy();
+            return;
+          }
           acceptConnection(socket, gate);
         },
       );
