@@ -192,8 +192,9 @@ export function validateOptions(options: ProvisionOptions | Record<string, unkno
   if (credentialsType === 'ACCESS_TOKEN') {
     resolved.token = credentialFields.token;
     noControlCharacters(resolved.token, 'token');
-    if (resolved.token !== undefined && (resolved.token.length > MAX_NAME_LENGTH || /\s/.test(resolved.token))) {
-      throw invalid('token', `token must be at most ${MAX_NAME_LENGTH} characters without spaces.`);
+    // Spaces are allowed: GridLinks stores them and they work as the MQTT user name (docs/http-provisioning.md, client strictness).
+    if (resolved.token !== undefined && resolved.token.length > MAX_NAME_LENGTH) {
+      throw invalid('token', `token must be at most ${MAX_NAME_LENGTH} characters.`);
     }
   } else if (credentialsType === 'MQTT_BASIC') {
     Object.assign(resolved, validateBasic(credentialFields.clientId, credentialFields.username, credentialFields.password));
