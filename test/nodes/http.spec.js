@@ -1,13 +1,19 @@
 'use strict';
 /** The gridlinks-provision node with a gridlinks-server set to Transport HTTP(S), in a real Node-RED runtime. */
 const assert = require('node:assert/strict');
+const net = require('node:net');
 const { startTestSimulator } = require('../helpers/simulator');
 const { helper, provisionFlow, load, expectCaught, expectOutput } = require('../helpers/node-red');
 
 describe('gridlinks-provision over HTTP(S) (server node Transport: HTTP(S))', function () {
   let sim;
+  let closedPort;
   before(async function () {
     sim = await startTestSimulator({ httpPort: 0, httpsPort: 0 });
+    const probe = net.createServer();
+    await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    closedPort = probe.address().port;
+    await new Promise((resolve) => probe.close(resolve));
   });
   after(() => sim.stop());
   afterEach(async function () {
@@ -56,6 +62,41 @@ describe('gridlinks-provision over HTTP(S) (server node Transport: HTTP(S))', fu
     const caught = await expectCaught({ payload: { deviceName: 'nr-http-500' } });
     assert.equal(caught.error.code, 'CONNECTION_CLOSED');
     assert.equal(caught.gridlinksError.details.httpStatus, 500);
+  });
+
+  // Each outcome code through the node, over HTTP and HTTPS: [title, faults, server overrides, msg payload, code, requestSent].
+  const outcomes = [
+    ['wrong secret', {}, {}, { deviceName: 'nr-http-nf' }, 'NOT_FOUND', true, { provisionCreds: { provisionDeviceKey: 'test-provision-key', provisionDeviceSecret: 'not-it' } }],
+    ['no answer', { noAnswer: true }, { answerTimeout: 0.3 }, { deviceName: 'nr-http-silent' }, 'OUTCOME_UNKNOWN', true],
+    ['garbage answer', { garbageAnswer: true }, {}, { deviceName: 'nr-http-garbage' }, 'BAD_RESPONSE', true],
+    ['closed port', {}, { port: () => closedPort }, { deviceName: 'nr-http-unreachable' }, 'UNREACHABLE', false],
+  ];
+  for (const variant of ['HTTP', 'HTTPS']) {
+    for (const [title, faults, serverProps, payload, code, requestSent, extra = {}] of outcomes) {
+      it(`${variant}: ${title} ⇒ ${code} at Catch (requestSent ${requestSent})`, async function () {
+        sim.setFaults(faults);
+        const resolved = Object.fromEntries(Object.entries(serverProps).map(([key, value]) => [key, typeof value === 'function' ? value() : value]));
+        const server = { ...(variant === 'HTTP' ? plain() : https()), ...resolved };
+        const { flow, credentials } = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN' }, server, ...(variant === 'HTTP' ? { serverCreds: {} } : {}), ...extra });
+        await load(flow, credentials);
+        const caught = await expectCaught({ payload: { deviceName: `${payload.deviceName}-${variant}` } });
+        assert.equal(caught.error.code, code);
+        assert.equal(caught.gridlinksError.details.requestSent, requestSent);
+      });
+    }
+  }
+
+  it('HTTPS: a CA that did not sign the server certificate ⇒ TLS, nothing sent', async function () {
+    const other = await startTestSimulator({ mqttPort: null, httpsPort: 0 });
+    try {
+      const { flow, credentials } = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN' }, server: https(), serverCreds: { ca: other.caPem } });
+      await load(flow, credentials);
+      const caught = await expectCaught({ payload: { deviceName: 'nr-https-tls' } });
+      assert.equal(caught.error.code, 'TLS');
+      assert.equal(caught.gridlinksError.details.requestSent, false);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('a bad transport or MQTT port in the server node: INVALID_INPUT naming the field; nothing sent', async function () {
