@@ -115,7 +115,10 @@ export function exchangeProvisionRequestHttp(
         response.resume();
         return;
       }
-      sent = true;
+      // An answer proves the request arrived, even one that came before 'finish'; the answer timer covers its body.
+      connected = true;
+      finished = true;
+      markSentWhenOut();
       if (response.statusCode !== 200) {
         response.resume();
         return finish({ error: httpStatusError(server, response.statusCode ?? 0) });

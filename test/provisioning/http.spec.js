@@ -282,6 +282,29 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
     }
   });
 
+  it('OUTCOME_UNKNOWN: an answer body that stalls (answer timeout) or is cut off', async () => {
+    let cutOff = false;
+    const partial = await listenOn(http.createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': 100 });
+        response.write('{"status":"SUCC');
+        if (cutOff) setImmediate(() => response.socket.destroy());
+      });
+    }));
+    try {
+      const send = () => provisionDevice({ server: { host: '127.0.0.1', transport: 'http', tls: false, port: partial.port, connectTimeoutMs: 5_000, answerTimeoutMs: 400 }, provisionDeviceKey: KEY, provisionDeviceSecret: SECRET, credentialsType: 'ACCESS_TOKEN' });
+      const stalled = await rejectsWith(send(), 'OUTCOME_UNKNOWN');
+      assert.match(stalled.message, /no answer came within 400 ms/);
+      cutOff = true;
+      const lost = await rejectsWith(send(), 'OUTCOME_UNKNOWN');
+      assert.match(lost.message, /connection was lost before the answer/);
+      assert.equal(lost.details.requestSent, true);
+    } finally {
+      await partial.close();
+    }
+  });
+
   it('CONNECTION_CLOSED: the port answers bytes that are not HTTP (an MQTT-speaking or other service)', async () => {
     const notHttp = await listenOn(net.createServer((socket) => socket.once('data', () => socket.end('\u0020\u0002\u0000\u0005garbage\r\n\r\n'))));
     try {
