@@ -5,7 +5,7 @@ import { ProvisionError } from '../provisioning/errors';
 import type { ProvisionOptions } from '../provisioning/types';
 import { parseCliArguments, USAGE, type CliArguments } from './args';
 import { EXIT, exitCodeFor } from './exit-codes';
-import { startDeviceKey } from './early-key';
+import { checkBeforeKeygen, startDeviceKey } from './early-key';
 import { describeError, describeResult, errorJson } from './output';
 import { TerminalPrompt } from './prompt';
 import { defaultPort, transportOption } from './transport-option';
@@ -147,12 +147,13 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${packageVersion()}\n`);
       return EXIT.OK;
     }
-    startDeviceKey(args);
-    // Loaded only now, while the key pair is being made on the thread pool.
-    const { provisionDevice } = require('../provisioning/index') as typeof import('../provisioning/index');
     if (process.stdin.isTTY) await askForMissing(args);
     requireGiven(args);
     const options = toOptions(args);
+    checkBeforeKeygen(options);
+    startDeviceKey(args);
+    // Loaded only now, while the key pair is being made on the thread pool.
+    const { provisionDevice } = require('../provisioning/index') as typeof import('../provisioning/index');
     if (args.insecure) warn('--insecure: the server certificate is not verified; anyone on the path can read the provision secret and the new credentials.');
     if (!args.tls) warn('--no-tls: the provision secret and the new credentials travel unencrypted.');
 

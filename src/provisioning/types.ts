@@ -1,4 +1,5 @@
 import type { IClientOptions } from 'mqtt';
+import type { KeyPool } from './key-pool';
 
 export type CredentialsType = 'X509_CERTIFICATE' | 'ACCESS_TOKEN' | 'MQTT_BASIC';
 export type KeyAlgorithm = 'rsa2048' | 'rsa3072' | 'rsa4096' | 'p256' | 'p384';
@@ -50,6 +51,8 @@ export interface ProvisionOptions {
 
   /** X509_CERTIFICATE: key algorithm for a generated key pair (default rsa2048). */
   keyAlgorithm?: KeyAlgorithm;
+  /** X509_CERTIFICATE: key pairs made ahead of time (createKeyPool); used when its algorithm is keyAlgorithm. */
+  keyPool?: KeyPool;
   /** X509_CERTIFICATE: bring your own certificate (PEM), sent as is. */
   certificate?: string;
   /**

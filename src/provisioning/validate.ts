@@ -1,6 +1,5 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { ProvisionError } from './errors';
-import { toPem } from './certificate';
 import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, SUPPORTED_CURVES } from './key-pair';
 import type { CredentialsType, KeyAlgorithm, ProvisionOptions } from './types';
 
@@ -258,7 +257,7 @@ function validateX509(certificate?: string, privateKey?: string, commonName?: st
       throw invalid('privateKey', 'privateKey does not belong to the certificate: give the key the certificate was issued for.');
     }
   }
-  return { certificate: toPem(parsed.raw), privateKey };
+  return { certificate: parsed.toString(), privateKey }; // OpenSSL's PEM: 64-character lines, like toPem
 }
 
 /** A private key given without a certificate gets a new certificate: it must be a kind GridLinks devices use. */
