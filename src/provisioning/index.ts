@@ -5,7 +5,7 @@ import { certificateCredentialsId } from './credential-hash';
 import { checkKeyPool, keyPairFor, type KeyPool } from './key-pool';
 import { deviceConnectOptions } from './connect-options';
 import { aborted } from './connection-errors';
-import { exchangeProvisionRequest } from './exchange';
+import { deviceEndpoint, exchangeFor } from './transport';
 import { buildProvisionRequest } from './request';
 import { acceptAnswer } from './response';
 import { commitEntry, discardPending, entryNameForDevice, entryNameForUnnamed, prepareEntry, type StoreEntry } from './store';
@@ -51,7 +51,7 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
   const payload = preparing.then((prepared) => prepared.payload);
   let answer: Buffer;
   try {
-    answer = await exchangeProvisionRequest(resolved.server, payload, signal, phaseLaps());
+    answer = await exchangeFor(resolved.server)(resolved.server, payload, signal, phaseLaps());
   } catch (error) {
     const prepared = await preparing.catch(() => undefined);
     throw await afterFailure(error, prepared?.entry);
@@ -69,17 +69,18 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
     throw await afterFailure(error, entry);
   }
 
+  const device = deviceEndpoint(resolved.server);
   const result: ProvisionResult = {
     deviceName: resolved.deviceName ?? null,
     credentialsType: accepted.credentialsType,
     credentials: accepted.credentials,
     server: {
       host: resolved.server.host,
-      port: resolved.server.port,
+      port: device.port,
       tls: resolved.server.tls,
       ...(resolved.server.servername !== undefined ? { servername: resolved.server.servername } : {}),
     },
-    connectOptions: deviceConnectOptions(resolved.server, accepted.credentialsType, accepted.credentials),
+    connectOptions: deviceConnectOptions(device, accepted.credentialsType, accepted.credentials),
     warnings: [...warnings, ...accepted.warnings],
   };
   if (result.credentialsType === 'X509_CERTIFICATE' && !resolved.server.tls) {

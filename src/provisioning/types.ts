@@ -22,6 +22,12 @@ export interface ServerOptions {
   connectTimeoutMs?: number;
   /** From publishing the request to the answer (default 15000 ms; the server's own limit is 10 s). */
   answerTimeoutMs?: number;
+  /** 'mqtt' (default) or 'http': POST /api/v1/provision on GridLinks' HTTP(S) port (HTTPS when `tls`). */
+  transport?: 'mqtt' | 'http';
+  /** transport 'http': the MQTT port the device (and --verify) connects to (default 8883 with TLS, 1883 without). */
+  verifyPort?: number;
+  /** Largest answer read (default 65536 bytes); a bigger one is BAD_RESPONSE. */
+  maxAnswerBytes?: number;
 }
 
 export interface ProvisionOptions {
