@@ -12,7 +12,6 @@ import { commitEntry, discardPending, entryNameForDevice, entryNameForUnnamed, p
 import { storedFiles } from './stored-files';
 import { validateOptions, type ResolvedOptions } from './validate';
 import { phaseLaps, type PhaseLaps } from './timing';
-import { verifyCredentials } from './verify';
 import type { ProvisionOptions, ProvisionResult, X509Credentials } from './types';
 
 export * from './errors';
@@ -91,6 +90,7 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
   if (resolved.verify && result.credentialsType === 'X509_CERTIFICATE' && result.connectOptions.key === undefined) {
     result.warnings.push('Not verified: a certificate given without its private key cannot be used to connect from here.');
   } else if (resolved.verify) {
+    const { verifyCredentials } = require('./verify') as typeof import('./verify'); // MQTT, loaded only to verify
     result.verification = await verifyCredentials(result.connectOptions, resolved.server.connectTimeoutMs, signal);
   }
   return result;
