@@ -48,7 +48,7 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
   const payload = preparing.then((prepared) => prepared.payload);
   let answer: Buffer;
   try {
-    answer = await exchangeProvisionRequest(resolved.server, payload, signal, phaseLaps());
+    answer = await exchangeProvisionRequest(resolved.server, payload, signal, phaseLaps(), (note) => warnings.push(note));
   } catch (error) {
     const prepared = await preparing.catch(() => undefined);
     throw await afterFailure(error, prepared?.entry);

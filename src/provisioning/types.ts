@@ -21,6 +21,11 @@ export interface ServerOptions {
   connectTimeoutMs?: number;
   /** From publishing the request to the answer (default 15000 ms; the server's own limit is 10 s). */
   answerTimeoutMs?: number;
+  /**
+   * Largest MQTT packet taken from the server, in bytes, whole packet (default 65536, GridLinks' own limit).
+   * A bigger one ends the session as soon as its header arrives: BAD_RESPONSE.
+   */
+  maxAnswerBytes?: number;
 }
 
 export interface ProvisionOptions {

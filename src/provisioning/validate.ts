@@ -14,6 +14,8 @@ export const DEFAULTS = {
   connectTimeoutMs: 10_000,
   answerTimeoutMs: 15_000,
   protocolVersion: 4 as const,
+  /** GridLinks' own limit (NETTY_MAX_PAYLOAD_SIZE). */
+  maxAnswerBytes: 65_536,
 };
 
 /** Server options with every default filled in. */
@@ -27,6 +29,7 @@ export interface ResolvedServer {
   protocolVersion: 4 | 5;
   connectTimeoutMs: number;
   answerTimeoutMs: number;
+  maxAnswerBytes: number;
 }
 
 /** ProvisionOptions after validation: defaults filled, empty strings dropped, device name trimmed. */
@@ -121,6 +124,7 @@ export function validateServer(server: unknown): ResolvedServer {
     protocolVersion: protocolVersion as 4 | 5,
     connectTimeoutMs: optionalInteger(given.connectTimeoutMs, 'server.connectTimeoutMs', 1, 600_000, DEFAULTS.connectTimeoutMs),
     answerTimeoutMs: optionalInteger(given.answerTimeoutMs, 'server.answerTimeoutMs', 1, 600_000, DEFAULTS.answerTimeoutMs),
+    maxAnswerBytes: optionalInteger(given.maxAnswerBytes, 'server.maxAnswerBytes', 1024, 268_435_455, DEFAULTS.maxAnswerBytes),
   };
 }
 
