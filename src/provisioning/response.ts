@@ -76,6 +76,9 @@ function readAnswer(payload: Buffer, context: AnswerContext): AcceptedAnswer {
   }
   const fields = answer as Record<string, unknown>;
   const status = fields.status ?? fields.provisionDeviceStatus;
+  if (fields.errorMsg !== undefined && fields.errorMsg !== null && typeof fields.errorMsg !== 'string') {
+    throw badResponse(`GridLinks answered with an errorMsg that is ${describeJson(fields.errorMsg)}, not text.`);
+  }
   const serverMessage = typeof fields.errorMsg === 'string' ? fields.errorMsg : undefined;
   const said = serverMessage ? ` (GridLinks said: "${displayText(serverMessage, 200)}")` : '';
 
