@@ -1,6 +1,7 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { ProvisionError } from './errors';
 import { toPem } from './certificate';
+import { certificatesOnly } from './ca-bundle';
 import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, SUPPORTED_CURVES } from './key-pair';
 import type { CredentialsType, KeyAlgorithm, ProvisionOptions } from './types';
 
@@ -109,10 +110,8 @@ export function validateServer(server: unknown): ResolvedServer {
   if (!host || /[\s/]/.test(host)) throw invalid('server.host', 'server.host must be a bare host name or IP address (no scheme, path or spaces).');
   const tls = optionalBoolean(given.tls, 'server.tls', true);
   const port = optionalInteger(given.port, 'server.port', 1, 65535, tls ? 8883 : 1883);
-  const ca = optionalString(given.ca, 'server.ca');
-  if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) {
-    throw invalid('server.ca', 'server.ca must be PEM text (-----BEGIN CERTIFICATE----- ...), not a file name.');
-  }
+  const givenCa = optionalString(given.ca, 'server.ca');
+  const ca = givenCa === undefined ? undefined : certificatesOnly(givenCa, 'server.ca');
   const protocolVersion = optionalInteger(given.protocolVersion, 'server.protocolVersion', 4, 5, DEFAULTS.protocolVersion);
   return {
     host,
