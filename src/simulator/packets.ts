@@ -5,6 +5,7 @@ export type ProtocolVersion = 3 | 4 | 5;
 /** MQTT 5 reason codes the simulator sends (protocol.md §1, §3, §5). */
 export const REASON = {
   unspecifiedError: 0x80,
+  malformedPacket: 0x81,
   implementationSpecificError: 0x83,
   clientIdentifierNotValid: 0x85,
   badUserNameOrPassword: 0x86,
