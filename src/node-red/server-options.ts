@@ -17,6 +17,8 @@ export interface ServerNodeProperties {
   connectTimeout?: unknown;
   /** Seconds. */
   answerTimeout?: unknown;
+  /** KiB, the largest packet taken from the server (default 64). */
+  maxAnswerKiB?: unknown;
 }
 
 export interface ServerNodeCredentials {
@@ -91,6 +93,11 @@ export function resolveServerOptions(props: ServerNodeProperties, credentials: S
   const answerTimeoutMs = secondsToMs(props.answerTimeout, 15000);
   if (answerTimeoutMs === null) return invalid('answerTimeout', 'The answer timeout must be a number of seconds from 0 to 3600.');
 
+  const maxAnswerKiB = props.maxAnswerKiB === undefined || props.maxAnswerKiB === '' ? 64 : Number(props.maxAnswerKiB);
+  if (!Number.isInteger(maxAnswerKiB) || maxAnswerKiB < 1 || maxAnswerKiB > 262143) {
+    return invalid('maxAnswerKiB', 'The maximum answer size must be a whole number of KiB from 1 to 262143.');
+  }
+
   const options: ServerOptions = {
     host,
     port,
@@ -99,6 +106,7 @@ export function resolveServerOptions(props: ServerNodeProperties, credentials: S
     protocolVersion,
     connectTimeoutMs,
     answerTimeoutMs,
+    maxAnswerBytes: maxAnswerKiB * 1024,
   };
   const servername = typeof props.servername === 'string' ? props.servername.trim() : '';
   if (servername) options.servername = servername;

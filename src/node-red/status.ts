@@ -1,4 +1,5 @@
 import type { NodeStatus } from 'node-red';
+import { displayText } from '../provisioning/display-text';
 import type { QueueCounts } from './job-queue';
 
 type Translate = (key: string, substitutions?: Record<string, string | number>) => string;
@@ -21,7 +22,7 @@ export class StatusReporter {
   ) {}
 
   succeeded(deviceName: string | null): void {
-    const text = deviceName ? truncate(deviceName) : this.translate('gridlinks-provision.status.provisioned');
+    const text = deviceName ? truncate(displayText(deviceName, 1000)) :  this.translate('gridlinks-provision.status.provisioned');
     this.lastOutcome = { fill: 'green', shape: 'dot', text };
   }
 

@@ -29,7 +29,7 @@ type Phase = 'connecting' | 'published';
  * (also only after the socket is closed) with a ProvisionError, or the payload's own error. Every
  * timer and listener is released on every path. A packet announcing more than `server.maxAnswerBytes`
  * ends the session as soon as its header arrives; an answer that comes before our request was
- * published is not ours and is ignored (and reported through `note`).
+ * published and acknowledged is not ours and is ignored (and reported through `note`).
  */
 export function exchangeProvisionRequest(
   server: ResolvedServer,
@@ -150,8 +150,9 @@ export function exchangeProvisionRequest(
     });
     client.on('message', (topic: string, answer: Buffer) => {
       if (topic !== RESPONSE_TOPIC) return;
-      if (phase === 'published') finish({ answer });
-      else note?.(`GridLinks at ${server.host}:${server.port} sent an answer (${answer.length} bytes) before the request was published; it was ignored.`);
+      // GridLinks acknowledges a QoS 1 request (PUBACK) before it answers (protocol.md §3): anything earlier is not ours.
+      if (phase === 'published' && pubackArrived) finish({ answer });
+      else note?.(`GridLinks at ${server.host}:${server.port} sent an answer (${answer.length} bytes) before the request was published and acknowledged; it was ignored.`);
     });
     // Stays attached after settling: a late socket error must neither throw nor change the outcome.
     client.on('error', (error: Error) => lost(error));
