@@ -38,6 +38,13 @@ describe('hostile server: malformed answers', () => {
     assert.match(error.message, /control characters/);
   });
 
+  it('credentials no device can use (a 5,000-character token, control characters in a user name): BAD_RESPONSE', () => {
+    const token = { status: 'SUCCESS', credentialsType: 'ACCESS_TOKEN', credentialsValue: 't'.repeat(5000) };
+    assert.throws(() => acceptAnswer(Buffer.from(JSON.stringify(token)), { requested: 'ACCESS_TOKEN' }), (error) => error.code === 'BAD_RESPONSE' && /5000 characters/.test(error.message));
+    const basic = { status: 'SUCCESS', credentialsType: 'MQTT_BASIC', credentialsValue: { userName: 'u\u0007', password: 'p' } };
+    assert.throws(() => acceptAnswer(Buffer.from(JSON.stringify(basic)), { requested: 'MQTT_BASIC' }), (error) => error.code === 'BAD_RESPONSE' && /control characters/.test(error.message));
+  });
+
   it('any JSON value in any field is an answer outcome (never another error), and nothing thrown is not a ProvisionError', () => {
     const anyJson = fc.jsonValue({ maxDepth: 4 });
     const field = fc.oneof(anyJson, fc.constantFrom('SUCCESS', 'FAILURE', 'NOT_FOUND', 'ACCESS_TOKEN', 'MQTT_BASIC', 'X509_CERTIFICATE'));
