@@ -38,14 +38,14 @@ function announcement(remainingLength) {
 }
 
 /**
- * What each mode does. `onConnected` runs right after CONNACK (before the client has published), `onRequest`
- * when the provisioning request arrives. `size` scales the big ones.
+ * What each mode does. `insteadOfConnack` replaces the CONNACK, `onConnected` runs right after it (before the
+ * client has published), `onRequest` when the provisioning request arrives. `size` scales the big ones.
  */
 const MODES = {
   /** A PUBLISH header announcing `size` bytes (default 200 MB), then silence. */
   'huge-announced': { onRequest: (session, { size = 200 << 20 }) => session.writeRaw(announcement(size)) },
-  /** The same announcement before the client has even published. */
-  'huge-announced-early': { onConnected: (session, { size = 200 << 20 }) => session.writeRaw(announcement(size)) },
+  /** The same announcement in place of the CONNACK: the client cannot have published anything. */
+  'huge-announced-early': { insteadOfConnack: (session, { size = 200 << 20 }) => session.writeRaw(announcement(size)) },
   /** A real answer of `size` bytes (default 100 MB): a SUCCESS with an enormous token. */
   'huge-answer': {
     onRequest: (session, { size = 100 << 20 }) => {
@@ -137,6 +137,7 @@ class HostileSession {
     switch (packet.cmd) {
       case 'connect':
         this.version = packet.protocolVersion === 5 ? 5 : 4;
+        if (mode.insteadOfConnack) return mode.insteadOfConnack(this, this.server.options);
         this.write(this.version === 5 ? { cmd: 'connack', reasonCode: 0 } : { cmd: 'connack', returnCode: 0 });
         if (mode.onConnected) mode.onConnected(this, this.server.options);
         break;
