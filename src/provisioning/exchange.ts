@@ -103,7 +103,7 @@ export function exchangeProvisionRequest(
       probing = true;
       clearTimeout(timer);
       timer = undefined;
-      void speaksTls(server, Math.min(server.connectTimeoutMs, 3_000)).then((tls) => {
+      void speaksTls(server, Math.min(server.connectTimeoutMs, 3_000), signal).then((tls) => {
         probing = false;
         finish({ error: tls ? plainClientOnTlsPort(server) : closedBeforeSending(server) });
       });

@@ -11,12 +11,15 @@ export function looksLikeTls(chunk: Buffer): boolean {
  * Whether host:port completes a TLS handshake. Only a ClientHello is sent (no certificate check, no
  * MQTT, no secret): used to explain why a plain MQTT client was dropped. Never rejects.
  */
-export function speaksTls(server: ResolvedServer, timeoutMs: number): Promise<boolean> {
+export function speaksTls(server: ResolvedServer, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = tlsConnect({ host: server.host, port: server.port, servername: server.servername, rejectUnauthorized: false });
     const timer = setTimeout(() => done(false), timeoutMs);
+    const onAbort = () => done(false);
+    signal?.addEventListener('abort', onAbort, { once: true });
     function done(tls: boolean): void {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       socket.removeAllListeners('secureConnect');
       socket.on('error', () => undefined);
       socket.destroy();

@@ -113,6 +113,15 @@ const MODES = {
   },
   /** SUCCESS with a token holding a C0 escape sequence: no device can use it. */
   'control-token': { onRequest: (session) => session.answer(json({ status: 'SUCCESS', credentialsType: 'ACCESS_TOKEN', credentialsValue: `tok${ESC}[2J` })) },
+  /** A TLS server's answer to plain bytes: a TLS alert record (handshake failure), then close. */
+  'tls-alert': {
+    insteadOfConnack: (session) => {
+      session.writeRaw(Buffer.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28]));
+      session.socket.end();
+    },
+  },
+  /** Closes the connection on CONNECT without a byte (a plain server that refuses this way, not a TLS port). */
+  'close-on-connect': { insteadOfConnack: (session) => session.socket.destroy() },
   /** A plain, correct answer (the control case). */
   'honest-token': { onRequest: (session) => session.answer(json({ status: 'SUCCESS', credentialsType: 'ACCESS_TOKEN', credentialsValue: 'honest-token' })) },
 };
