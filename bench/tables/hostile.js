@@ -1,6 +1,6 @@
 'use strict';
 /**
- * Table 7: against a hostile server (test/helpers/hostile-server.js, in this process) with the issue's
+ * Table 8: against a hostile server (test/helpers/hostile-server.js, in this process) with the issue's
  * full sizes (#10): a 200 MB announced packet, 100 MB answers, a 20 MB token, 16 KB of nesting, non-UTF-8,
  * escape sequences, an early answer. (a) the CLI as a whole process per mode: peak RSS, wall time, exit
  * code, bytes printed; (b) one process provisioning 4 at once against 100 MB answers (a Node-RED

@@ -1,6 +1,5 @@
 import { X509Certificate } from 'node:crypto';
 import { ProvisionError } from './errors';
-import { toPem } from './certificate';
 
 const PEM_BLOCK = /-----BEGIN ([^-\r\n]*)-----([\s\S]*?)-----END \1-----/g;
 const PEM_MARKER = /-----(BEGIN|END) [^-\r\n]*-----/;
@@ -8,7 +7,7 @@ const PEM_MARKER = /-----(BEGIN|END) [^-\r\n]*-----/;
 let lastChecked: { given: string; field: string; bundle: string } | undefined;
 
 /**
- * A CA bundle holds certificates only. Returns them re-encoded (canonical PEM, nothing else: no key or
+ * A CA bundle holds certificates only. Returns them re-encoded (OpenSSL's PEM, nothing else: no key or
  * other block can travel on into a connection or a result); throws INVALID_INPUT naming what else is
  * there, without quoting it. Text outside the PEM blocks (titles in a bundle file) is left out.
  */
@@ -29,7 +28,7 @@ export function certificatesOnly(given: string, field: string, subject = field):
     } catch {
       throw invalid(`has a certificate (number ${certificates.length + 1}) that cannot be parsed: check that the PEM was copied completely.`);
     }
-    certificates.push(toPem(certificate.raw));
+    certificates.push(certificate.toString()); // OpenSSL's PEM, 64-character lines (no node-forge here)
   }
   if (PEM_MARKER.test(outside)) throw invalid('has an incomplete PEM block (a BEGIN or END line without its pair): check that the PEM was copied completely.');
   if (certificates.length === 0) throw invalid('must be PEM text (-----BEGIN CERTIFICATE----- ...), not a file name.');
