@@ -154,6 +154,7 @@ tableMain(async (args, log) => {
     table(['simulator (separate process, plain port)', 'MB'], simulatorRows),
     '',
     verdict('CLI peak RSS against every hostile mode', worstRss, RSS_TARGET_MB, false, ' MB').line,
-    verdict(`slowest CLI run (within the ${TIMEOUT_SECONDS} s timeouts; early-only waits for the answer timeout)`, slowest / 1000, TIMEOUT_SECONDS + 1.5, false, ' s').line,
+    // The issue's bound: each case ends within the configured timeouts (connect + answer; early-only waits for the answer timeout).
+    verdict(`slowest CLI run, within the configured connect + answer timeouts (${TIMEOUT_SECONDS} s each)`, slowest / 1000, 2 * TIMEOUT_SECONDS, false, ' s').line,
   ].join('\n');
 });
