@@ -8,6 +8,7 @@ import { EXIT, exitCodeFor } from './exit-codes';
 import { startDeviceKey } from './early-key';
 import { describeError, describeResult, errorJson } from './output';
 import { TerminalPrompt } from './prompt';
+import { runResume } from './resume-command';
 
 /** Option names of the core mapped back to the command-line flags, for error messages. */
 const FLAG_FOR_FIELD: Record<string, string> = {
@@ -27,6 +28,7 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   username: '--username',
   password: '--password',
   storeDir: '--out',
+  ifStored: '--if-stored',
 };
 
 function usage(field: string, message: string): ProvisionError {
@@ -102,6 +104,7 @@ function toOptions(args: CliArguments): ProvisionOptions {
     privateKey: readPemFile(args.privateKeyFile, '--private-key'),
     verify: args.verify,
     storeDir: args.out,
+    ifStored: args.ifStored,
   };
 }
 
@@ -141,6 +144,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${packageVersion()}\n`);
       return EXIT.OK;
     }
+    if (args.resume) return await runResume(args, toOptions(args).server, json, controller.signal);
     startDeviceKey(args);
     // Loaded only now, while the key pair is being made on the thread pool.
     const { provisionDevice } = require('../provisioning/index') as typeof import('../provisioning/index');
