@@ -82,6 +82,8 @@ async function resumeEntry(pending: PendingEntry, server: ResolvedServer, signal
   if (isInFlight(entry.deviceDir) || (record !== undefined && sentByLiveRun(record.pid, record.settledBy))) {
     return report('in-progress', `A run that is still going is sending this request (${where}); resume again once it has finished.`);
   }
+  const committed = await alreadyCommitted(pending, server);
+  if (committed) return committed.result ? report('provisioned', committed.message, { result: committed.result }) : report('unknown', committed.message);
   if (record === undefined) {
     return report('cannot-resume', `Only a private key is kept (${where}), without the certificate that was sent: check in GridLinks whether the device exists, then move the file away.`);
   }
@@ -98,8 +100,6 @@ async function resumeEntry(pending: PendingEntry, server: ResolvedServer, signal
         : `Nothing kept at ${where} can log in (a certificate without its private key): check in GridLinks whether the device exists, then move it away.`,
     );
   }
-  const committed = await alreadyCommitted(pending, server);
-  if (committed) return committed.result ? report('provisioned', committed.message, { result: committed.result }) : report('unknown', committed.message);
   if (record.server.host.toLowerCase() !== server.host.toLowerCase()) {
     return report('unknown', `The request was sent to ${record.server.host}:${record.server.port}, not ${server.host}: resume against that server.`);
   }
@@ -150,6 +150,23 @@ function credentialsOf(record: PendingEntry['record'] & object, privateKey?: str
   return undefined;
 }
 
+/**
+ * Whether the committed credentials are the pending ones. Pending files next to a committed folder come
+ * from the same attempt (a new one is refused while either exists) unless the folder was made by
+ * someone else meanwhile, so whatever is kept is compared; server-generated credentials cannot be.
+ */
+function samePendingCredentials(pending: PendingEntry, stored: ProvisionResult): boolean {
+  const storedCredentials = stored.credentials as { privateKey?: string; certificate?: string };
+  if (pending.privateKey !== undefined) return storedCredentials.privateKey === pending.privateKey;
+  const record = pending.record;
+  if (record === undefined) return false;
+  if (record.certificate !== undefined) {
+    return storedCredentials.certificate !== undefined && certificateCredentialsId(storedCredentials.certificate) === certificateCredentialsId(record.certificate);
+  }
+  if (record.serverGenerated) return true;
+  return JSON.stringify(stored.credentials) === JSON.stringify(credentialsOf(record)?.value ?? null);
+}
+
 /** A run killed between the commit's rename and removing the pending files: the device folder is there. */
 async function alreadyCommitted(pending: PendingEntry, server: ResolvedServer): Promise<{ result?: ProvisionResult; message: string } | undefined> {
   let stored: ProvisionResult | undefined;
@@ -159,12 +176,9 @@ async function alreadyCommitted(pending: PendingEntry, server: ResolvedServer): 
     return { message: error instanceof ProvisionError ? error.message : String(error) };
   }
   if (stored === undefined) return undefined;
-  const same =
-    pending.privateKey !== undefined
-      ? (stored.credentials as { privateKey?: string }).privateKey === pending.privateKey
-      : JSON.stringify(stored.credentials) === JSON.stringify(credentialsOf(pending.record!)?.value ?? null);
+  const same = samePendingCredentials(pending, stored);
   if (!same) {
-    return { message: `The store already holds other credentials for this device at ${pending.entry.deviceDir}; the pending ones stay at ${pending.entry.pendingPath}: check which the device uses in GridLinks.` };
+    return { message: `The store already holds other credentials for this device at ${pending.entry.deviceDir}; the pending ones stay at ${pending.entry.pendingPath ?? pending.entry.pendingKeyPath}: check which the device uses in GridLinks.` };
   }
   await discardPending(pending.entry);
   return { result: stored, message: `Already committed at ${pending.entry.deviceDir}; removed the pending copy.` };
