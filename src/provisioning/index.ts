@@ -173,7 +173,7 @@ async function afterFailure(error: unknown, entry: StoreEntry | undefined): Prom
     const kept = entry.pendingKeyPath !== undefined ? `The private key is kept at ${entry.pendingKeyPath}` : `What was sent is kept at ${entry.pendingPath}`;
     return new ProvisionError(
       error.code,
-      `${error.message} ${kept}; resume it later (msg.action = "resume", or gridlinks-provision --resume --out ${entry.storeDir}) to commit it if GridLinks created the device.`,
+      `${error.message} ${kept}; settle it later with a resume (msg.action = "resume", or gridlinks-provision --resume --out ${entry.storeDir}), which commits it if GridLinks created the device.`,
       {
         ...error.details,
         ...(entry.pendingKeyPath !== undefined ? { pendingKeyPath: entry.pendingKeyPath } : {}),

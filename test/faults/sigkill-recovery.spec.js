@@ -8,7 +8,7 @@ const { startSim, KEY, SECRET, tempDir } = require('../provisioning/support');
 
 const CLI = path.resolve(__dirname, '..', '..', 'nodes', 'cli', 'main.js');
 const CORE = path.resolve(__dirname, '..', '..', 'nodes', 'provisioning');
-const ROUNDS = 6;
+const ROUNDS = 5;
 const DEVICES_PER_ROUND = 40;
 
 /** A gateway run in a child process: provisions DEVICES names, 4 at a time, into the store. */
@@ -29,7 +29,8 @@ const worker = async () => {
 Promise.all([worker(), worker(), worker(), worker()]);
 `;
 
-function runUntilKilled(run, killAfterMs) {
+/** Runs a gateway child and SIGKILLs it `killAfterMs` after its `afterDevices`-th settled device. */
+function runUntilKilled(run, { afterDevices, killAfterMs }) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['-e', GATEWAY_RUN], {
       env: { ...process.env, CORE, KEY, SECRET, RUN: JSON.stringify(run) },
@@ -37,10 +38,11 @@ function runUntilKilled(run, killAfterMs) {
     });
     let output = '';
     let timer;
-    // The clock starts once the child has loaded the core: the kill lands in the burst, not in start-up.
+    // Counted in settled devices, then milliseconds: the kill lands inside the burst however loaded the machine is.
     child.stdout.on('data', (chunk) => {
-      if (output === '') timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
       output += chunk;
+      const settled = output.replace(/^R/, '').split(/[. ]/).length - 1;
+      if (timer === undefined && output.startsWith('R') && settled >= afterDevices) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
@@ -80,9 +82,9 @@ describe('SIGKILL at random points, then one recovery run', function () {
     const outputs = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       const names = Array.from({ length: DEVICES_PER_ROUND }, (_, i) => `${prefix}-${round}-${i}`);
-      const killAfterMs = 100 + Math.floor(Math.random() * 1200);
-      killTimes.push(killAfterMs);
-      const run = await runUntilKilled({ names, server, storeDir }, killAfterMs);
+      const kill = { afterDevices: Math.floor(Math.random() * 16), killAfterMs: Math.floor(Math.random() * 250) };
+      killTimes.push(`${kill.afterDevices} devices + ${kill.killAfterMs}`);
+      const run = await runUntilKilled({ names, server, storeDir }, kill);
       assert.equal(run.signal, 'SIGKILL', `round ${round} finished before the kill (${run.output}); the kill must come mid-burst`);
       outputs.push(run.output);
     }
