@@ -109,6 +109,26 @@ describe('gridlinks-provision: close drains, store reuse, resume action', functi
     assert.equal(proxy.connections(), connections, 'no connection was opened');
   });
 
+  it('without a store folder too: every device created before a redeploy mid-burst is in an output, a Catch or a named warning', async function () {
+    const prefix = `drain-nostore-${process.pid}-`;
+    const { flow, credentials } = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN', maxParallel: 4 } });
+    await load(flow, credentials);
+    sim.setFaults({ answerDelayMs: 150 });
+    const seen = collect();
+    for (let i = 0; i < 100; i += 1) helper.getNode('prov').receive({ payload: { deviceName: `${prefix}${i}` } });
+    await waitUntil(() => seen.out.length >= 10);
+    await helper.setFlows(flow, 'full', credentials);
+    const warned = warnings();
+    const created = sim.devices().filter((device) => device.name.startsWith(prefix));
+    const accounted = new Set([...seen.out, ...seen.caught].map((msg) => msg.payload.deviceName));
+    for (const device of created) {
+      const warning = warned.find((text) => text.includes(`"${device.name}"`));
+      assert.ok(accounted.has(device.name) || warning, `${device.name} was created but is in no output, Catch or warning`);
+      if (warning) assert.match(warning, /exist only in that message \(no store folder\)|Nothing was kept/);
+    }
+    assert.ok(created.length < 100);
+  });
+
   it('an exchange still waiting at the drain limit is cut and named in a warning with where its key is; close time is printed (worst case)', async function () {
     const { flow, credentials } = flowFor({ maxParallel: 2 }, { answerTimeout: 60 });
     await load(flow, credentials);
