@@ -11,8 +11,10 @@ import {
 import { mqttNodeBroker, outputResult } from './node-red/output';
 import type { GridlinksServerNode } from './node-red/server-options';
 import { StatusReporter } from './node-red/status';
+import { NodeKeyPool, keyPoolSize } from './node-red/node-key-pool';
 import { ProvisionError, isProvisionError } from './provisioning/errors';
 import { provisionDevice } from './provisioning/index';
+import type { KeyAlgorithm } from './provisioning/types';
 
 type ProvisionNodeDef = NodeDef & ProvisionNodeProperties & { server?: string };
 type Send = (msg: NodeMessageInFlow) => void;
@@ -65,6 +67,7 @@ export = function (RED: NodeAPI): void {
           evaluate(value, type, msg),
         );
         deviceName = options.deviceName;
+        options.keyPool = keyPool.poolFor(options.keyAlgorithm);
         const result = await provisionDevice(options, signal);
         // A result that settles while the node closes is still sent (the runtime may deliver it) and named in a warning.
         closingReport.result(result);
@@ -118,6 +121,9 @@ export = function (RED: NodeAPI): void {
     }
 
     const closingReport = new ClosingReport((text) => node.warn(text));
+
+    const keyAlgorithm = (config.keyAlgorithm || 'rsa2048') as KeyAlgorithm;
+    const keyPool = new NodeKeyPool(keyPoolSize(config.keyPool), config.credentialsType, keyAlgorithm, (fill) => status.poolChanged(fill));
     const queue = new JobQueue<Job>(parallelLimit(config.maxParallel), provision, (counts) => status.update(counts));
 
     if (!server) {
@@ -158,10 +164,11 @@ export = function (RED: NodeAPI): void {
         closingReport.gone = true;
         done();
       };
-      queue.drain(drainLimitMs(answerTimeoutMs), SETTLE_LIMIT_MS).then(({ dropped }) => {
-        closingReport.dropped(dropped.length);
-        finish();
-      }, finish);
+      queue
+        .drain(drainLimitMs(answerTimeoutMs), SETTLE_LIMIT_MS)
+        .then(({ dropped }) => closingReport.dropped(dropped.length))
+        .then(() => keyPool.release())
+        .then(finish, finish);
     });
   }
 

@@ -5,6 +5,8 @@ import { openStore } from './leftovers';
 import { listPendingNames, moveAside, readPendingEntry, type PendingEntry } from './pending-entries';
 import { commitEntry, discardPending } from './store';
 import { storedFiles } from './stored-files';
+import { deviceEndpoint } from './transport';
+import { serverOf } from './pending-record';
 import { readStoredResult } from './stored-result';
 import { validateServer, type ResolvedServer } from './validate';
 import { verifyCredentials } from './verify';
@@ -58,7 +60,8 @@ const PARALLEL_LOGINS = 4;
  * moves aside, or leaves it, as ResumeOutcome says. Never deletes a pending file it could not settle.
  */
 export async function resumePending(options: ResumeOptions): Promise<ResumeSummary> {
-  const server = validateServer(options.server);
+  // Logins go to the device API (MQTT), also when the requests went out over HTTP.
+  const server = deviceEndpoint(validateServer(options.server));
   const opened = await openStore(options.storeDir);
   const names = await listPendingNames(opened.storeDir);
   const entries: ResumeReport[] = new Array(names.length);
@@ -195,7 +198,7 @@ async function commitResumed(
     deviceName: record.deviceName,
     credentialsType: (record.credentialsType as CredentialsType) ?? credentials.type,
     credentials: credentials.value,
-    server: record.server,
+    server: serverOf(server),
     connectOptions: deviceConnectOptions(server, credentials.type, credentials.value),
     warnings: [],
   };

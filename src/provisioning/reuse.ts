@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { openStore } from './leftovers';
 import { entryNameForDevice, refuseIfTaken } from './store';
 import { readStoredResult } from './stored-result';
+import { deviceEndpoint } from './transport';
 import type { ProvisionResult } from './types';
 import type { ResolvedOptions } from './validate';
 
@@ -16,7 +17,7 @@ export async function openStoreFor(resolved: ResolvedOptions): Promise<{ fromSto
   const opened = await openStore(resolved.storeDir);
   if (resolved.deviceName === undefined) return { warnings: opened.warnings };
   const name = entryNameForDevice(resolved.deviceName);
-  const fromStore = resolved.ifStored === 'reuse' ? await readStoredResult(path.join(opened.storeDir, name), resolved.server) : undefined;
+  const fromStore = resolved.ifStored === 'reuse' ? await readStoredResult(path.join(opened.storeDir, name), deviceEndpoint(resolved.server)) : undefined;
   // Refused here, before the connection is opened, rather than once the request is ready.
   if (fromStore === undefined) await refuseIfTaken(opened.storeDir, name);
   return { fromStore, warnings: opened.warnings };
