@@ -92,7 +92,9 @@ export async function startNodeRed(options: NodeRedProcessOptions): Promise<Node
   const child = spawn(
     options.nodeExecutable ?? process.execPath,
     ['--require', watchdog, path.join(nodeRedDir, 'red.js'), '--userDir', userDir, '--settings', settingsFile],
-    { env: { ...process.env, ...options.env, NODE_RED_ENABLE_TOURS: 'false' }, stdio: ['pipe', 'pipe', 'pipe'] },
+    // Its own process group: a signal to ours (Ctrl-C, `timeout`, `kill -- -PGID`) reaches only us, and
+    // we stop Node-RED in order; if we die without doing so, parent-watchdog stops it.
+    { env: { ...process.env, ...options.env, NODE_RED_ENABLE_TOURS: 'false' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true },
   );
 
   const lines: string[] = [];
