@@ -11,6 +11,7 @@ const named = process.argv.slice(2).filter(namesSpec);
 
 module.exports = {
   spec: named.length > 0 ? [] : DEFAULT_SPEC,
+  require: ['test/helpers/temp-dir-guard.js'],
   timeout: 30000,
   exit: true,
   reporter: 'spec',

@@ -12,6 +12,7 @@ const path = require('node:path');
 const { PACKAGE_DIR, DEMO_PROFILE, NodeRedAdmin, freshDir, waitFor } = require('../helpers/e2e');
 const { listExamples } = require('../../nodes/demo/demo-flow');
 const { portIsFree } = require('../../nodes/demo/ports');
+const { removeAbandonedTempFolders } = require('../../nodes/simulator/temp-folders');
 
 const DEMO_SCRIPT = path.join(PACKAGE_DIR, 'nodes', 'demo', 'start.js');
 /** Marks the demo's processes: the demo and the Node-RED it starts inherit it. */
@@ -129,6 +130,11 @@ describe('npm start: the demo', function () {
     child.kill('SIGKILL');
     await once(child, 'exit');
     await waitFor('Node-RED to notice its parent is gone', () => processesWithEnvironment(DEMO_MARK).length === 0, 15000);
+    // The simulator inside the demo could not remove its temp CA folder; the next one to start does.
+    const caFolder = path.dirname(output.text.match(/\(CA (\S+)\)/)[1]);
+    assert.ok(fs.existsSync(caFolder), 'the killed demo left its simulator CA folder');
+    assert.ok((await removeAbandonedTempFolders()).includes(caFolder));
+    assert.equal(fs.existsSync(caFolder), false);
   });
 
   it('keeps the flows of the previous run as flows.previous.json', function () {
@@ -172,6 +178,7 @@ describe('npm start: the demo', function () {
       { way: 'SIGTERM to its process group', command: NPM_START, stop: (child) => process.kill(-child.pid, 'SIGTERM') },
       { way: 'SIGINT to start.js', command: NPM_START, stop: () => process.kill(startScriptPid(), 'SIGINT') },
       { way: 'SIGTERM to start.js', command: NPM_START, stop: () => process.kill(startScriptPid(), 'SIGTERM') },
+      { way: 'npm killed outright (SIGKILL): start.js sees it is orphaned', command: NPM_START, stop: (child) => process.kill(child.pid, 'SIGKILL') },
       { way: '`timeout 600 npm start` when the time is up', command: ['timeout', '600', ...NPM_START], stop: (child) => process.kill(child.pid, 'SIGALRM') },
     ];
     for (const { way, command, stop } of ways) {
