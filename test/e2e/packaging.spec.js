@@ -78,6 +78,21 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
     assert.deepEqual(packedFiles.filter((file) => /^(src|test|bench)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts'))), []);
   });
 
+  it("README images are absolute URLs of the repository's raw files (relative ones break on the npm page)", function () {
+    const manifest = require(path.join(PACKAGE_DIR, 'package.json'));
+    const repository = manifest.repository.url.match(/github\.com\/([^/]+\/[^/.]+)/)[1];
+    const rawBase = `https://raw.githubusercontent.com/${repository}/main/`;
+    const readme = fs.readFileSync(path.join(PACKAGE_DIR, 'README.md'), 'utf8');
+    const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)|<img[^>]+src="([^"]+)"/g)].map((match) => match[1] ?? match[2]);
+    assert.ok(images.length > 0, 'the README shows no image');
+    for (const image of images) {
+      assert.ok(image.startsWith(rawBase), `${image} is not under ${rawBase}`);
+      assert.ok(fs.existsSync(path.join(PACKAGE_DIR, image.slice(rawBase.length))), `${image}: no such file in the repository`);
+    }
+    assert.ok(packedFiles.includes('README.md'));
+    assert.ok(packedFiles.includes('CHANGELOG.md'));
+  });
+
   for (const runtime of NODE_RED_RUNTIMES) {
     describe(`on Node-RED ${runtime.label} (Node ${runtime.node})`, function () {
       let simulator;
