@@ -78,12 +78,13 @@ describe(`editor in Chromium on Node-RED ${runtime.label} (Node ${runtime.node})
   before(async function () {
     requireChromium(this);
     this.timeout(INSTALL_TIMEOUT_MS + 60000);
-    const { nodeRedDir, nodeExecutable } = await runtime.prepare();
+    const { nodeRedDir, nodeExecutable, env } = await runtime.prepare();
     simulator = await startTestSimulator();
     nodeRed = await startNodeRed({
       userDir: freshDir(`editor-node-red-${runtime.label}`),
       nodeRedDir,
       nodeExecutable,
+      env,
       linkPackageDir: PACKAGE_DIR,
       flows: STARTING_FLOW,
     });

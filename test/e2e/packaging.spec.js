@@ -102,11 +102,11 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
 
       before(async function () {
         this.timeout(INSTALL_TIMEOUT_MS + 60000);
-        const { nodeRedDir, nodeExecutable } = await runtime.prepare();
+        const { nodeRedDir, nodeExecutable, env: runtimeEnv } = await runtime.prepare();
         simulator = await startTestSimulator();
         const target = { host: simulator.host, mqttsPort: simulator.mqttsPort, caFile: simulator.caFile };
         prepared = new Map(EXAMPLES.map((name) => [name, pointFlowAtSimulator(loadExample(name, EXAMPLES_DIR), target, DEMO_PROFILE)]));
-        const env = Object.assign({}, ...[...prepared.values()].map((flow) => flow.env));
+        const env = Object.assign({ ...runtimeEnv }, ...[...prepared.values()].map((flow) => flow.env));
         nodeRed = await startNodeRed({ userDir, nodeRedDir, nodeExecutable, flows: [], env });
         admin = new NodeRedAdmin(nodeRed.url);
       });

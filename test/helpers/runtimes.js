@@ -17,6 +17,12 @@ const COMPLETE_MARK = '.installed-version';
 /** First downloads (about 185 MB for Node, 120 MB for Node-RED) on a slow line; later runs take no time. */
 const INSTALL_TIMEOUT_MS = 10 * 60 * 1000;
 
+/**
+ * Node-RED 5 runs `npm -v` at start on its own Node, and npm on Node 22 turns on Node's compile cache,
+ * by default a folder in the temp directory: it goes to the test cache instead.
+ */
+const NODE_22_ENV = { NODE_COMPILE_CACHE: path.join(CACHE_DIR, 'node-compile-cache') };
+
 function pidIsAlive(pid) {
   try {
     process.kill(pid, 0);
@@ -49,7 +55,7 @@ async function cachedPackage(name, range, { nodeBinDir } = {}) {
   const partial = path.join(CACHE_DIR, `${folderName}.partial-${process.pid}`);
   fs.rmSync(partial, { recursive: true, force: true });
   fs.mkdirSync(partial, { recursive: true });
-  const env = nodeBinDir ? { ...process.env, PATH: `${nodeBinDir}${path.delimiter}${process.env.PATH}` } : process.env;
+  const env = nodeBinDir ? { ...process.env, ...NODE_22_ENV, PATH: `${nodeBinDir}${path.delimiter}${process.env.PATH}` } : process.env;
   try {
     await execFileAsync(
       'npm',
@@ -75,18 +81,19 @@ async function node22() {
 
 /**
  * Node-RED versions the package is tested on, each with the Node it runs on. `prepare()` resolves to
- * `{ nodeRedDir, nodeExecutable }` (nodeExecutable undefined: the Node running the tests).
+ * `{ nodeRedDir, nodeExecutable, env }` (nodeExecutable undefined: the Node running the tests; env:
+ * extra environment for the Node-RED process).
  */
 const NODE_RED_RUNTIMES = [
   {
     label: '3.1',
     node: '20',
-    prepare: async () => ({ nodeRedDir: path.join(PACKAGE_DIR, 'node_modules', 'node-red-3-1'), nodeExecutable: undefined }),
+    prepare: async () => ({ nodeRedDir: path.join(PACKAGE_DIR, 'node_modules', 'node-red-3-1'), nodeExecutable: undefined, env: {} }),
   },
   {
     label: '4.1',
     node: '20',
-    prepare: async () => ({ nodeRedDir: path.dirname(require.resolve('node-red/package.json')), nodeExecutable: undefined }),
+    prepare: async () => ({ nodeRedDir: path.dirname(require.resolve('node-red/package.json')), nodeExecutable: undefined, env: {} }),
   },
   {
     label: '5.0',
@@ -94,7 +101,7 @@ const NODE_RED_RUNTIMES = [
     prepare: async () => {
       const nodeExecutable = await node22();
       const nodeRedDir = await cachedPackage('node-red', '~5.0', { nodeBinDir: path.dirname(nodeExecutable) });
-      return { nodeRedDir, nodeExecutable };
+      return { nodeRedDir, nodeExecutable, env: NODE_22_ENV };
     },
   },
 ];
