@@ -7,7 +7,23 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const RUN_TMPDIR = path.resolve(__dirname, '..', '.tmp', `tmpdir-${process.pid}`);
+const TMP_ROOT = path.resolve(__dirname, '..', '.tmp');
+const RUN_TMPDIR = path.join(TMP_ROOT, `tmpdir-${process.pid}`);
+
+function pidIsAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+// Those of runs that ended without their afterAll (interrupted, or mocha --dry-run).
+for (const entry of fs.existsSync(TMP_ROOT) ? fs.readdirSync(TMP_ROOT) : []) {
+  const match = /^tmpdir-(\d+)$/.exec(entry);
+  if (match && !pidIsAlive(Number(match[1]))) fs.rmSync(path.join(TMP_ROOT, entry), { recursive: true, force: true });
+}
 fs.rmSync(RUN_TMPDIR, { recursive: true, force: true });
 fs.mkdirSync(RUN_TMPDIR, { recursive: true });
 process.env.TMPDIR = RUN_TMPDIR;
