@@ -16,6 +16,7 @@ export interface ProvisionNodeProperties {
   storeDir?: string;
   includePrivateKey?: boolean | string;
   maxParallel?: number | string;
+  keyPool?: number | string;
   outputProperty?: string;
 }
 
