@@ -10,6 +10,7 @@ import { describeError, describeResult, errorJson, resultJson } from './output';
 import { checkStdoutKeepsCredentials, writeStdout } from './stdout';
 import { displayText } from '../provisioning/display-text';
 import { TerminalPrompt } from './prompt';
+import { runResume } from './resume-command';
 import { defaultPort, transportOption } from './transport-option';
 
 /** Option names of the core mapped back to the command-line flags, for error messages. */
@@ -32,6 +33,7 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   username: '--username',
   password: '--password',
   storeDir: '--out',
+  ifStored: '--if-stored',
 };
 
 function usage(field: string, message: string): ProvisionError {
@@ -111,6 +113,7 @@ function toOptions(args: CliArguments): ProvisionOptions {
     privateKey: readPemFile(args.privateKeyFile, '--private-key'),
     verify: args.verify,
     storeDir: args.out,
+    ifStored: args.ifStored,
   };
 }
 
@@ -161,6 +164,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${packageVersion()}\n`);
       return EXIT.OK;
     }
+    if (args.resume) return await runResume(args, toOptions(args).server, json, controller.signal);
     if (process.stdin.isTTY) await askForMissing(args);
     requireGiven(args);
     const options = toOptions(args);

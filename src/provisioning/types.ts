@@ -72,6 +72,8 @@ export interface ProvisionOptions {
   verify?: boolean;
   /** Credential store folder: keys are written before the request and committed atomically on SUCCESS. */
   storeDir?: string;
+  /** With a store: a device already committed there is answered from it, nothing sent ('reuse', the default), or refused with STORE ('fail'). */
+  ifStored?: 'reuse' | 'fail';
 }
 
 export interface AccessTokenCredentials {
@@ -120,6 +122,8 @@ export interface ProvisionResult {
   verification?: VerificationResult;
   /** Files committed in the credential store. */
   stored?: { dir: string; files: string[] };
+  /** The device was already in the store (ifStored 'reuse'): read from there, nothing was sent. */
+  fromStore?: true;
   /** Things the user should know that did not stop provisioning (e.g. server certificate not verified). */
   warnings: string[];
 }

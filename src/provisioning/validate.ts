@@ -63,6 +63,7 @@ export interface ResolvedOptions {
   commonName?: string;
   verify: boolean;
   storeDir?: string;
+  ifStored: 'reuse' | 'fail';
 }
 
 // eslint-disable-next-line no-control-regex
@@ -166,6 +167,7 @@ export function validateOptions(options: ProvisionOptions | Record<string, unkno
     validityDays: optionalInteger(given.validityDays, 'validityDays', 1, 36_500, DEFAULTS.validityDays),
     verify: optionalBoolean(given.verify, 'verify', false),
     storeDir: optionalString(given.storeDir, 'storeDir'),
+    ifStored: oneOf(given.ifStored, 'ifStored', ['reuse', 'fail'] as const, 'reuse'),
   };
 
   const credentialFields = {

@@ -5,10 +5,11 @@ const assert = require('node:assert/strict');
 const { provisionDevice, validateServer } = require('../../nodes/provisioning');
 const { startHostileServer } = require('../helpers/hostile-server');
 const { rejectsWith, resourceBaseline, leakedSince } = require('../provisioning/support');
-const { hostileOptions, assertKeptKeyNamed } = require('./support');
+const { hostileOptions, assertKeptKeyNamed, removeTempDirs } = require('./support');
 
 describe('hostile server: answer size limit', () => {
   let server;
+  after(removeTempDirs);
   afterEach(async () => {
     if (server) await server.stop();
     server = undefined;

@@ -7,7 +7,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { startHostileServer, TERMINAL_ATTACK } = require('../helpers/hostile-server');
-const { startSim, uniqueName, tempDir, KEY, SECRET } = require('../provisioning/support');
+const { startSim, uniqueName, KEY, SECRET } = require('../provisioning/support');
+const { hostileTempDir: tempDir, removeTempDirs } = require('./support');
 
 const CLI = path.resolve(__dirname, '..', '..', 'nodes', 'cli', 'main.js');
 // C0 (ESC, BEL, CR), DEL, C1 (CSI) and bidi controls: none may reach a terminal raw.
@@ -37,6 +38,7 @@ function hostileArgs(server, ...extra) {
 describe('hostile server and input: the CLI', function () {
   this.timeout(30_000);
   let server;
+  after(removeTempDirs);
   afterEach(async () => {
     if (server) await server.stop();
     server = undefined;
@@ -120,7 +122,7 @@ describe('hostile server and input: the CLI', function () {
 
   it('stdout broken (EPIPE) with --out: the credentials are on disk, exit 0', async () => {
     server = await startHostileServer('honest-token');
-    const out = tempDir('gl-hostile-cli-');
+    const out = tempDir();
     const { code, stderr } = await runCli(hostileArgs(server, '--out', out, '--device-name', uniqueName('epipe')), { closeStdout: true });
     assert.equal(code, 0, stderr);
     assert.match(stderr, /the credentials are saved in/);
@@ -129,7 +131,7 @@ describe('hostile server and input: the CLI', function () {
 
   it('--json --out with an access token: the token is in the file only', async () => {
     server = await startHostileServer('honest-token');
-    const out = tempDir('gl-hostile-cli-');
+    const out = tempDir();
     const { code, stdout, stderr } = await runCli(hostileArgs(server, '--out', out, '--device-name', uniqueName('json-out'), '--json'));
     assert.equal(code, 0, stderr);
     assert.doesNotMatch(stdout, /honest-token/);
@@ -145,10 +147,13 @@ describe('the CLI against the simulator: --json --out, and TLS off on a TLS port
   before(async () => {
     sim = await startSim();
   });
-  after(() => sim.stop());
+  after(async () => {
+    removeTempDirs();
+    await sim.stop();
+  });
 
   it('--json --out (X.509): no private key on stdout, only where it was saved', async () => {
-    const out = tempDir('gl-hostile-cli-');
+    const out = tempDir();
     const args = ['--host', '127.0.0.1', '--port', String(sim.mqttsPort), '--ca', sim.caFile, '--provision-key', KEY, '--provision-secret', SECRET];
     const { code, stdout, stderr } = await runCli([...args, '--device-name', uniqueName('json-out-x509'), '--key-type', 'p256', '--out', out, '--json']);
     assert.equal(code, 0, stderr);

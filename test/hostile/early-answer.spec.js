@@ -5,10 +5,11 @@ const fs = require('node:fs');
 const { provisionDevice } = require('../../nodes/provisioning');
 const { startHostileServer } = require('../helpers/hostile-server');
 const { rejectsWith } = require('../provisioning/support');
-const { hostileOptions } = require('./support');
+const { hostileOptions, removeTempDirs } = require('./support');
 
 describe('hostile server: an answer before the request', () => {
   let server;
+  after(removeTempDirs);
   afterEach(async () => {
     if (server) await server.stop();
     server = undefined;

@@ -6,12 +6,13 @@ const { acceptAnswer } = require('../../nodes/provisioning/response');
 const { provisionDevice } = require('../../nodes/provisioning');
 const { startHostileServer } = require('../helpers/hostile-server');
 const { rejectsWith } = require('../provisioning/support');
-const { hostileOptions, assertKeptKeyNamed } = require('./support');
+const { hostileOptions, assertKeptKeyNamed, removeTempDirs } = require('./support');
 
 const OUTCOMES_OF_AN_ANSWER = new Set(['BAD_RESPONSE', 'NOT_FOUND', 'FAILURE', 'CREDENTIAL_MISMATCH']);
 
 describe('hostile server: malformed answers', () => {
   let server;
+  after(removeTempDirs);
   afterEach(async () => {
     if (server) await server.stop();
     server = undefined;

@@ -4,6 +4,20 @@ const fs = require('node:fs');
 const assert = require('node:assert/strict');
 const { uniqueName, tempDir } = require('../provisioning/support');
 
+const created = [];
+
+/** A temp folder (under the test run's TMPDIR) that removeTempDirs() deletes. */
+function hostileTempDir() {
+  const dir = tempDir('gl-hostile-');
+  created.push(dir);
+  return dir;
+}
+
+/** For an `after` hook: the run's temp directory must be left empty. */
+function removeTempDirs() {
+  for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 /** Plain MQTT to the hostile server; X.509 with a fast P-256 key and a store, so a kept key can be named. */
 function hostileOptions(server, extra = {}) {
   const { server: serverExtra, ...rest } = extra;
@@ -13,7 +27,7 @@ function hostileOptions(server, extra = {}) {
     provisionDeviceSecret: 'hostile-secret',
     deviceName: uniqueName('hostile'),
     keyAlgorithm: 'p256',
-    storeDir: tempDir('gl-hostile-'),
+    storeDir: hostileTempDir(),
     ...rest,
   };
 }
@@ -27,4 +41,4 @@ function assertKeptKeyNamed(error) {
   assert.equal(error.details.requestSent, true);
 }
 
-module.exports = { hostileOptions, assertKeptKeyNamed };
+module.exports = { hostileOptions, assertKeptKeyNamed, hostileTempDir, removeTempDirs };

@@ -5,10 +5,11 @@ const assert = require('node:assert/strict');
 const { provisionDevice } = require('../../nodes/provisioning');
 const { startHostileServer } = require('../helpers/hostile-server');
 const { rejectsWith } = require('../provisioning/support');
-const { hostileOptions } = require('./support');
+const { hostileOptions, removeTempDirs } = require('./support');
 
 describe('hostile server: plain MQTT against a TLS port', () => {
   let server;
+  after(removeTempDirs);
   afterEach(async () => {
     if (server) await server.stop();
     server = undefined;
