@@ -164,11 +164,11 @@ export = function (RED: NodeAPI): void {
         closingReport.gone = true;
         done();
       };
-      queue
-        .drain(drainLimitMs(answerTimeoutMs), SETTLE_LIMIT_MS)
-        .then(({ dropped }) => closingReport.dropped(dropped.length))
-        .then(() => keyPool.release())
-        .then(finish, finish);
+      // The key pool is released at once: a pool key generation still running overlaps the drain.
+      Promise.all([
+        queue.drain(drainLimitMs(answerTimeoutMs), SETTLE_LIMIT_MS).then(({ dropped }) => closingReport.dropped(dropped.length)),
+        keyPool.release(),
+      ]).then(finish, finish);
     });
   }
 
