@@ -116,6 +116,7 @@ export = function (RED: NodeAPI): void {
         if (closingReport.gone) return;
         const failure = isProvisionError(error) ? error : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${(error as Error)?.message ?? String(error)}`);
         status.failed(statusCode(failure));
+        (msg as NodeMessageInFlow & { gridlinksError?: unknown }).gridlinksError = failure.toJSON();
         done(failure);
       }
     }
