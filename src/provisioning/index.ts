@@ -15,7 +15,6 @@ import { openStoreFor } from './reuse';
 import { storedFiles } from './stored-files';
 import { validateOptions, type ResolvedOptions } from './validate';
 import { phaseLaps, type PhaseLaps } from './timing';
-import { verifyCredentials } from './verify';
 import type { ProvisionOptions, ProvisionResult, X509Credentials } from './types';
 
 export * from './errors';
@@ -117,6 +116,7 @@ async function finishProvisioning(
   if (resolved.verify && result.credentialsType === 'X509_CERTIFICATE' && result.connectOptions.key === undefined) {
     result.warnings.push('Not verified: a certificate given without its private key cannot be used to connect from here.');
   } else if (resolved.verify) {
+    const { verifyCredentials } = require('./verify') as typeof import('./verify'); // MQTT, loaded only to verify
     result.verification = await verifyCredentials(result.connectOptions, resolved.server.connectTimeoutMs, signal);
   }
   return result;
