@@ -71,7 +71,7 @@ export function acceptConnection(socket: Socket, context: GateContext): void {
       session = new ProvisionSession(socket, packet, context.provision);
       return;
     }
-    const peerCertificate = socket instanceof TLSSocket ? socket.getPeerCertificate() : undefined;
+    const peerCertificate = socket instanceof TLSSocket ? socket.getPeerCertificate(true) : undefined;
     const auth = authenticateDevice(context.registry, {
       clientId: packet.clientId,
       username: packet.username,

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { brokenChainLink } from './chain-provisioning';
 import { acceptConnection, type GateContext } from './connection-gate';
 import { DeviceBroker } from './device-broker';
 import { ProvisionService } from './provision-service';
@@ -110,6 +111,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         { noDelay: true, cert: material.certPem, key: material.keyPem, requestCert: true, rejectUnauthorized: false },
         (socket) => {
           track(socket);
+          const broken = brokenChainLink(socket.getPeerCertificate(true));
+          if (broken) {
+            log(`TLS client chain refused: ${broken}`);
+            return socket.destroy();
+          }
           acceptConnection(socket, gate);
         },
       );
