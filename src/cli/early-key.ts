@@ -11,6 +11,8 @@ import type { CliArguments } from './args';
 export function startDeviceKey(args: CliArguments): void {
   const algorithm = (args.keyType ?? DEFAULT_KEY_ALGORITHM) as KeyAlgorithm;
   const makesKey =
-    args.credentialsType === 'X509_CERTIFICATE' && args.certFile === undefined && args.privateKeyFile === undefined && KEY_ALGORITHMS.includes(algorithm);
+    ((args.credentialsType === 'X509_CERTIFICATE' && args.certFile === undefined && args.privateKeyFile === undefined) ||
+      (args.credentialsType === 'X509_CERTIFICATE_CHAIN' && args.csrFile === undefined)) &&
+    KEY_ALGORITHMS.includes(algorithm);
   if (makesKey) prefetchDeviceKeyPair(algorithm);
 }

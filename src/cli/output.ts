@@ -6,7 +6,11 @@ export function describeResult(result: ProvisionResult): string {
   const lines: string[] = [];
   const server = `${result.server.host}:${result.server.port} (${result.server.tls ? 'TLS' : 'plain MQTT'})`;
   const name = result.deviceName === null ? 'a device named by GridLinks' : `device "${result.deviceName}"`;
-  lines.push(`Provisioned ${name} on ${server} with ${result.credentialsType} credentials.`);
+  lines.push(
+    result.issued && !result.provisioned
+      ? `Issued a certificate for ${name}; nothing was sent to ${server}: the device connects with it (and the chain) itself.`
+      : `Provisioned ${name} on ${server} with ${result.credentialsType} credentials${result.issued ? ' (certificate issued here, chain login)' : ''}.`,
+  );
   const saved = result.stored !== undefined;
   switch (result.credentialsType) {
     case 'ACCESS_TOKEN':
@@ -24,6 +28,7 @@ export function describeResult(result: ProvisionResult): string {
       lines.push(`  credentials id: ${x509.credentialsId}`);
       if (!saved) {
         lines.push('', x509.certificate.trimEnd());
+        if (x509.chain !== undefined) lines.push('', x509.chain.trimEnd());
         if (x509.privateKey !== undefined) lines.push('', x509.privateKey.trimEnd());
       }
       break;
