@@ -81,6 +81,9 @@ export async function provisionByChain(options: ChainProvisionOptions, signal: A
     provisioned: csr === undefined,
     issued: true,
   };
+  if (resolved.certificateRegExPattern === undefined) {
+    warnings.push(`GridLinks names the device from the CN "${commonName}" with the profile's CN regular expression; "${deviceName}" assumes it keeps the whole CN ((.*)). Give certificateRegExPattern to check the name.`);
+  }
   if (csr !== undefined) {
     warnings.push(`Certificate issued for the CSR; nothing was sent to GridLinks. The device "${deviceName}" is created when it first connects with this certificate and the chain.`);
   }
