@@ -8,8 +8,10 @@ import {
 import { mqttNodeBroker, outputResult } from './node-red/output';
 import type { GridlinksServerNode } from './node-red/server-options';
 import { StatusReporter } from './node-red/status';
+import { NodeKeyPool, keyPoolSize } from './node-red/node-key-pool';
 import { ProvisionError, isProvisionError } from './provisioning/errors';
 import { provisionDevice } from './provisioning/index';
+import type { KeyAlgorithm } from './provisioning/types';
 
 type ProvisionNodeDef = NodeDef & ProvisionNodeProperties & { server?: string };
 type Send = (msg: NodeMessageInFlow) => void;
@@ -59,6 +61,7 @@ export = function (RED: NodeAPI): void {
         const options = await buildProvisionOptions(config, credentials, msg.payload, { ...resolved.options }, (value, type) =>
           evaluate(value, type, msg),
         );
+        options.keyPool = keyPool.poolFor(options.keyAlgorithm);
         const result = await provisionDevice(options, signal);
         if (signal.aborted) return;
         RED.util.setMessageProperty(msg, outputProperty, outputResult(result, includePrivateKey), true);
@@ -85,6 +88,8 @@ export = function (RED: NodeAPI): void {
       }
     }
 
+    const keyAlgorithm = (config.keyAlgorithm || 'rsa2048') as KeyAlgorithm;
+    const keyPool = new NodeKeyPool(keyPoolSize(config.keyPool), config.credentialsType, keyAlgorithm, (fill) => status.poolChanged(fill));
     const queue = new JobQueue<Job>(parallelLimit(config.maxParallel), provision, (counts) => status.update(counts));
 
     if (!server) {
@@ -100,7 +105,7 @@ export = function (RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       status.cancel();
-      queue.close().then(
+      queue.close().then(() => keyPool.release()).then(
         () => done(),
         () => done(),
       );

@@ -5,6 +5,7 @@ import { EXIT_CODES_HELP } from './exit-codes';
 import { CHAIN_USAGE } from './chain-args';
 
 export const USAGE = `Usage: gridlinks-provision --host H [--port P] [--no-tls] [--ca FILE] [--servername NAME] [--insecure]
+         [--transport mqtt|http] [--verify-port P]
          --provision-key K --provision-secret S [--device-name N]
          [--type x509|access-token|mqtt-basic] [--key-type rsa2048|rsa3072|rsa4096|p256|p384]
          [--token T] [--client-id C] [--username U] [--password P] [--cert FILE [--private-key FILE]]
@@ -18,7 +19,11 @@ self-signed certificate (CN = device name).
 
 Connection:
   --host H                 GridLinks MQTT host name or IP address
-  --port P                 MQTT port (default 8883 with TLS, 1883 with --no-tls)
+  --port P                 MQTT port (default 8883 with TLS, 1883 with --no-tls);
+                           with --transport http the HTTP(S) port (default 443 with TLS, 8080 with --no-tls)
+  --transport mqtt|http    provision over MQTT (default) or HTTP(S): POST /api/v1/provision
+  --verify-port P          with --transport http: the MQTT port the device (and --verify) connects to
+                           (default 8883 with TLS, 1883 with --no-tls)
   --no-tls                 plain MQTT (the provision secret travels unencrypted)
   --ca FILE                PEM CA certificate to trust (default: the system CAs)
   --servername NAME        TLS server name (SNI and certificate check) when it differs from --host
@@ -64,6 +69,8 @@ export interface CliArguments {
   caFile?: string;
   servername?: string;
   insecure: boolean;
+  transport?: string;
+  verifyPort?: string;
   provisionKey?: string;
   provisionSecret?: string;
   deviceName?: string;
@@ -115,6 +122,8 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
         ca: { type: 'string' },
         servername: { type: 'string' },
         insecure: { type: 'boolean' },
+        transport: { type: 'string' },
+        'verify-port': { type: 'string' },
         'provision-key': { type: 'string' },
         'provision-secret': { type: 'string' },
         'device-name': { type: 'string' },
@@ -157,6 +166,8 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
     caFile: text('ca'),
     servername: text('servername'),
     insecure: values.insecure === true,
+    transport: text('transport'),
+    verifyPort: text('verify-port'),
     provisionKey: text('provision-key') ?? env.GRIDLINKS_PROVISION_KEY,
     provisionSecret: text('provision-secret') ?? env.GRIDLINKS_PROVISION_SECRET,
     deviceName: text('device-name'),

@@ -18,6 +18,7 @@ export interface ProvisionNodeProperties extends ChainNodeProperties {
   storeDir?: string;
   includePrivateKey?: boolean | string;
   maxParallel?: number | string;
+  keyPool?: number | string;
   outputProperty?: string;
 }
 

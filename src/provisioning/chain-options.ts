@@ -82,6 +82,7 @@ export function validateChainOptions(options: ChainProvisionOptions | Record<str
   const given = options as Record<string, unknown>;
   const server = validateServer(given.server);
   if (!server.tls) throw invalid('server.tls', 'X.509 chain provisioning works over MQTT over TLS only: turn TLS on (port usually 8883).');
+  if (server.transport !== 'mqtt') throw invalid('server.transport', 'X.509 chain provisioning has no HTTP request: the device is created by its MQTT over TLS login. Use the MQTT transport.');
   for (const field of NOT_FOR_CHAIN) {
     if (given[field] !== undefined && given[field] !== null && given[field] !== '') {
       throw invalid(field, `${field} does not apply to X509_CERTIFICATE_CHAIN (the device is created by its certificate); remove it or change credentialsType.`);

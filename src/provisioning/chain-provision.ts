@@ -9,7 +9,7 @@ import { deviceConnectOptions } from './connect-options';
 import { readCertificateSigningRequest } from './csr';
 import { invalid, noControlCharacters } from './validate';
 import { certificateIssuer, issueLeafCertificate } from './issuer';
-import { generateDeviceKeyPair } from './key-pair';
+import { checkKeyPool, keyPairFor, type KeyPool } from './key-pool';
 import { entryNameForDevice, prepareEntry, type StoreEntry } from './store';
 import { verifyCredentials } from './verify';
 import type { ProvisionResult, X509Credentials } from './types';
@@ -36,6 +36,7 @@ interface DeviceKey {
  */
 export async function provisionByChain(options: ChainProvisionOptions, signal: AbortSignal | undefined, steps: SharedSteps): Promise<ProvisionResult> {
   const resolved = validateChainOptions(options);
+  const keyPool = checkKeyPool(options.keyPool);
   const warnings = resolved.server.rejectUnauthorized ? [] : [INSECURE_WARNING];
   if (signal?.aborted) throw aborted(false);
 
@@ -46,7 +47,7 @@ export async function provisionByChain(options: ChainProvisionOptions, signal: A
   if (commonName.length > 64) throw invalid('commonName', `The certificate CN "${commonName.slice(0, 20)}…" is longer than 64 characters: give a shorter commonName.`);
   const deviceName = expectedDeviceName(resolved, commonName);
 
-  const key: DeviceKey = csr ?? (await newDeviceKey(resolved));
+  const key: DeviceKey = csr ?? (await newDeviceKey(resolved, keyPool));
   const certificate = await issueLeafCertificate(
     { publicKey: key.publicKey, commonName, validityDays: resolved.validityDays },
     certificateIssuer(resolved.signerCertificate, resolved.signerKey),
@@ -109,7 +110,7 @@ function expectedDeviceName(resolved: ResolvedChainOptions, commonName: string):
   return predicted;
 }
 
-async function newDeviceKey(resolved: ResolvedChainOptions): Promise<DeviceKey> {
-  const { publicKey, privateKey } = await generateDeviceKeyPair(resolved.keyAlgorithm);
+async function newDeviceKey(resolved: ResolvedChainOptions, keyPool: KeyPool | undefined): Promise<DeviceKey> {
+  const { publicKey, privateKey } = await keyPairFor(resolved.keyAlgorithm, keyPool);
   return { publicKey, privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
 }

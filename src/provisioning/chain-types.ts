@@ -1,3 +1,4 @@
+import type { KeyPool } from './key-pool';
 import type { KeyAlgorithm, ServerOptions } from './types';
 
 /**
@@ -28,6 +29,8 @@ export interface ChainProvisionOptions {
   validityDays?: number;
   verify?: boolean;
   storeDir?: string;
+  /** Keys made ahead of time (createKeyPool), as on the key/secret path. */
+  keyPool?: KeyPool;
 }
 
 export function isChainProvisionOptions(options: unknown): options is ChainProvisionOptions {

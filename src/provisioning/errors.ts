@@ -31,6 +31,8 @@ export interface ProvisionErrorDetails {
   pendingKeyPath?: string;
   /** INVALID_INPUT: the offending option/field name. */
   field?: string;
+  /** transport 'http': the HTTP status of an answer that was not 200. */
+  httpStatus?: number;
 }
 
 /**

@@ -2,10 +2,10 @@ import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from '
 import { ProvisionError } from './errors';
 import { createSelfSignedCertificate } from './certificate';
 import { certificateCredentialsId } from './credential-hash';
-import { generateDeviceKeyPair } from './key-pair';
+import { checkKeyPool, keyPairFor, type KeyPool } from './key-pool';
 import { deviceConnectOptions } from './connect-options';
 import { aborted } from './connection-errors';
-import { exchangeProvisionRequest } from './exchange';
+import { deviceEndpoint, exchangeFor } from './transport';
 import { buildProvisionRequest } from './request';
 import { acceptAnswer } from './response';
 import { commitEntry, discardPending, entryNameForDevice, entryNameForUnnamed, prepareEntry, type StoreEntry } from './store';
@@ -27,6 +27,8 @@ export { trimCertificate, certificateCredentialsId } from './credential-hash';
 export { buildProvisionRequest, REQUEST_TOPIC, RESPONSE_TOPIC } from './request';
 export { deviceConnectOptions } from './connect-options';
 export { entryNameForDevice } from './store';
+export { createKeyPool, useSharedKeyPool, sharedKeyPool, MAX_KEY_POOL_SIZE } from './key-pool';
+export type { KeyPool, KeyPoolOptions, KeyPoolState, SharedKeyPool } from './key-pool';
 
 const INSECURE_WARNING = 'The server certificate was not verified (insecure): anyone between this machine and the server could read the provision secret and the new credentials.';
 
@@ -41,6 +43,7 @@ const KEEP_PENDING_KEY = new Set(['OUTCOME_UNKNOWN', 'BAD_RESPONSE', 'ABORTED'])
 export async function provisionDevice(options: ProvisionOptions | ChainProvisionOptions, signal?: AbortSignal): Promise<ProvisionResult> {
   if (isChainProvisionOptions(options)) return provisionByChain(options, signal, { afterFailure, storeResult });
   const resolved = validateOptions(options);
+  const keyPool = checkKeyPool(options.keyPool);
   const laps = phaseLaps();
   const warnings: string[] = [];
   if (resolved.server.tls && !resolved.server.rejectUnauthorized) warnings.push(INSECURE_WARNING);
@@ -48,11 +51,11 @@ export async function provisionDevice(options: ProvisionOptions | ChainProvision
 
   // The MQTT connection is set up while the key pair and certificate are made (an RSA key takes 0.1–1 s);
   // the request goes out once both are ready and, with a store, the private key is on disk.
-  const preparing = prepareRequest(resolved, signal, laps);
+  const preparing = prepareRequest(resolved, signal, laps, keyPool);
   const payload = preparing.then((prepared) => prepared.payload);
   let answer: Buffer;
   try {
-    answer = await exchangeProvisionRequest(resolved.server, payload, signal, phaseLaps());
+    answer = await exchangeFor(resolved.server)(resolved.server, payload, signal, phaseLaps());
   } catch (error) {
     const prepared = await preparing.catch(() => undefined);
     throw await afterFailure(error, prepared?.entry);
@@ -70,17 +73,18 @@ export async function provisionDevice(options: ProvisionOptions | ChainProvision
     throw await afterFailure(error, entry);
   }
 
+  const device = deviceEndpoint(resolved.server);
   const result: ProvisionResult = {
     deviceName: resolved.deviceName ?? null,
     credentialsType: accepted.credentialsType,
     credentials: accepted.credentials,
     server: {
       host: resolved.server.host,
-      port: resolved.server.port,
+      port: device.port,
       tls: resolved.server.tls,
       ...(resolved.server.servername !== undefined ? { servername: resolved.server.servername } : {}),
     },
-    connectOptions: deviceConnectOptions(resolved.server, accepted.credentialsType, accepted.credentials),
+    connectOptions: deviceConnectOptions(device, accepted.credentialsType, accepted.credentials),
     warnings: [...warnings, ...accepted.warnings],
   };
   if (result.credentialsType === 'X509_CERTIFICATE' && !resolved.server.tls) {
@@ -104,8 +108,8 @@ interface PreparedRequest {
 }
 
 /** Certificate (X.509), pending key in the store, then the request JSON. */
-async function prepareRequest(resolved: ResolvedOptions, signal: AbortSignal | undefined, laps?: PhaseLaps): Promise<PreparedRequest> {
-  const { certificate, privateKey } = await deviceCertificate(resolved, laps);
+async function prepareRequest(resolved: ResolvedOptions, signal: AbortSignal | undefined, laps?: PhaseLaps, keyPool?: KeyPool): Promise<PreparedRequest> {
+  const { certificate, privateKey } = await deviceCertificate(resolved, laps, keyPool);
   if (signal?.aborted) throw aborted(false);
   let entry: StoreEntry | undefined;
   if (resolved.storeDir !== undefined) {
@@ -115,11 +119,11 @@ async function prepareRequest(resolved: ResolvedOptions, signal: AbortSignal | u
   return { payload: JSON.stringify(buildProvisionRequest(resolved, certificate)), certificate, privateKey, entry };
 }
 
-async function deviceCertificate(resolved: ResolvedOptions, laps?: PhaseLaps): Promise<{ certificate?: string; privateKey?: string }> {
+async function deviceCertificate(resolved: ResolvedOptions, laps?: PhaseLaps, keyPool?: KeyPool): Promise<{ certificate?: string; privateKey?: string }> {
   if (resolved.credentialsType !== 'X509_CERTIFICATE') return {};
   if (resolved.certificate !== undefined) return { certificate: resolved.certificate, privateKey: resolved.privateKey };
   const commonName = resolved.commonName ?? resolved.deviceName?.slice(0, 64) ?? `device-${randomBytes(8).toString('hex')}`;
-  const keyPair = resolved.privateKey !== undefined ? givenKeyPair(resolved.privateKey) : await generateDeviceKeyPair(resolved.keyAlgorithm);
+  const keyPair = resolved.privateKey !== undefined ? givenKeyPair(resolved.privateKey) : await keyPairFor(resolved.keyAlgorithm, keyPool);
   laps?.lap('keygen');
   const certificate = await createSelfSignedCertificate(keyPair.publicKey, keyPair.privateKey, { commonName, validityDays: resolved.validityDays });
   laps?.lap('certificate');

@@ -57,20 +57,6 @@ function presentedChain(leaf: PeerCertificate): PeerCertificate[] {
   return chain;
 }
 
-/**
- * During the TLS handshake GridLinks checks that every certificate the client presented is signed by the
- * next one. Returns why a link is broken, or null. (Node links the chain by names only; the signatures are
- * checked here.)
- */
-export function brokenChainLink(leaf: PeerCertificate | undefined): string | null {
-  if (!leaf?.raw) return null;
-  const chain = presentedChain(leaf).map((certificate) => new X509Certificate(certificate.raw));
-  for (let i = 0; i + 1 < chain.length; i++) {
-    if (!chain[i].verify(chain[i + 1].publicKey)) return `${chain[i].subject} is not signed by ${chain[i + 1].subject}`;
-  }
-  return null;
-}
-
 function firstCommonName(certificate: PeerCertificate): string | undefined {
   const cn = (certificate.subject as unknown as Record<string, string | string[] | undefined>)?.CN;
   return Array.isArray(cn) ? cn[0] : cn;

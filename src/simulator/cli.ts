@@ -16,11 +16,13 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({
     mqttPort: simulator.mqttPort,
     mqttsPort: simulator.mqttsPort,
+    httpPort: simulator.httpPort,
+    httpsPort: simulator.httpsPort,
     caFile: simulator.caFile,
     host: simulator.host,
   })}\n`);
   const profiles = cli.simulator.profiles ?? [];
-  logLine(`GridLinks simulator on ${simulator.host}: mqtt ${simulator.mqttPort ?? 'off'}, mqtts ${simulator.mqttsPort ?? 'off'}`);
+  logLine(`GridLinks simulator on ${simulator.host}: mqtt ${simulator.mqttPort ?? 'off'}, mqtts ${simulator.mqttsPort ?? 'off'}, http ${simulator.httpPort ?? 'off'}, https ${simulator.httpsPort ?? 'off'}`);
   logLine(`${profiles.length} profile(s): ${profiles.map((p) => `${p.name ?? p.provisionDeviceKey ?? 'chain profile'} (${p.strategy ?? 'ALLOW_CREATE_NEW_DEVICES'})`).join(', ') || 'none'}; ${simulator.devices().length} device(s)`);
   let stopping = false;
   const stop = (signal: string): void => {

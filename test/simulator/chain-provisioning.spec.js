@@ -105,7 +105,7 @@ describe('simulator: X.509 certificate-chain profiles (certificates made by open
     const lines = sim.logLines.length;
     assert.equal(await connectOutcome(sim, { cert: device.leaf(pki.fleet) + pki.impostor.certPem, key: device.keyPem }), 'dropped');
     assert.equal(sim.devices().some((d) => d.name === 'broken-1'), false);
-    assert.ok(sim.logLines.slice(lines).some((line) => /TLS client chain refused/.test(line)), sim.logLines.slice(lines).join('\n'));
+    assert.ok(sim.logLines.slice(lines).some((line) => /TLS client certificate chain refused/.test(line)), sim.logLines.slice(lines).join('\n'));
   });
 
   it('gridlinks-sim --chain-profile FILE --chain-cn-regex P [--chain-no-create] adds chain profiles from the command line', async function () {
