@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connect, type IClientOptions, type Packet } from 'mqtt';
+import { connect, type IClientOptions } from 'mqtt';
 import { ProvisionError } from './errors';
 import { closeClient } from './close-client';
 import { transportOptions } from './connect-options';
@@ -75,8 +75,9 @@ export function chainLogin(server: ResolvedServer, identity: ChainIdentity, sign
       setImmediate(() => void closeClient(client, error === undefined).then(() => (error === undefined ? resolve() : reject(error))));
     }
 
-    client.on('packetsend', (packet: Packet) => {
-      if (packet.cmd === 'connect') connectSent = true;
+    // mqtt.js queues the CONNECT on the socket before the handshake; it leaves as soon as TLS is up.
+    client.stream.once('secureConnect', () => {
+      connectSent = true;
     });
     client.on('connect', () => finish());
     client.on('error', (error: Error) => {

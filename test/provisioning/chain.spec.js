@@ -4,10 +4,12 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
+const tls = require('node:tls');
 const mqttPacket = require('mqtt-packet');
 const { provisionDevice, certificateCredentialsId } = require('../../nodes/provisioning');
 const { startSim, tlsServer, rejectsWith, leakedSince, resourceBaseline, tempDir, mode } = require('./support');
 const { connectDevice } = require('../helpers/simulator');
+const { createCertificate } = require('../../nodes/simulator');
 const { makeFleetPki, deviceCsr, openssl } = require('../helpers/chain-pki');
 
 describe('provisioning: X.509 certificate chain (core against the simulator over TLS)', function () {
@@ -149,6 +151,30 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
     assert.equal(fs.readFileSync(path.join(result.stored.dir, 'chain.pem'), 'utf8'), result.credentials.chain);
     assert.equal(JSON.parse(fs.readFileSync(path.join(result.stored.dir, 'credentials.json'), 'utf8')).credentials.chainFile, 'chain.pem');
     fs.rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  it('OUTCOME_UNKNOWN when the server drops the connection after the CONNECT without a CONNACK; the stored key is kept', async function () {
+    // A TLS endpoint that takes the handshake and the CONNECT, then closes: the device may exist now.
+    const ca = await createCertificate({ commonName: 'drop test CA', isCA: true });
+    const serverCert = await createCertificate({ commonName: 'localhost', issuer: ca, ipAddresses: ['127.0.0.1'] });
+    const server = tls.createServer({ cert: serverCert.certPem, key: serverCert.keyPem, requestCert: true, rejectUnauthorized: false }, (socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.destroy());
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const storeDir = tempDir();
+    try {
+      const error = await rejectsWith(
+        provisionDevice(chainOptions({ deviceName: 'acme-dropped', storeDir, server: { port: server.address().port, ca: ca.certPem } })),
+        'OUTCOME_UNKNOWN',
+      );
+      assert.equal(error.details.requestSent, true);
+      assert.equal(fs.existsSync(error.details.pendingKeyPath), true);
+      assert.match(fs.readFileSync(error.details.pendingKeyPath, 'utf8'), /BEGIN PRIVATE KEY/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      fs.rmSync(storeDir, { recursive: true, force: true });
+    }
   });
 
   describe('CSR signing: the device keeps its key', function () {
