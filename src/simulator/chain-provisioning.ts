@@ -16,7 +16,7 @@ export interface ChainSettings {
   allowCreateNewDevices: boolean;
 }
 
-export type ChainAuthResult = { device: DeviceRecord; refusal?: undefined } | { device?: undefined; refusal: typeof REFUSE_NOT_AUTHORIZED; reason: string };
+export type ChainAuthResult = { device: DeviceRecord; refusal?: undefined; note?: string } | { device?: undefined; refusal: typeof REFUSE_NOT_AUTHORIZED; reason: string };
 
 /**
  * A chain profile as GridLinks stores it: provisionDeviceSecret = the CA certificate PEM, provisionDeviceKey =
@@ -96,11 +96,11 @@ function provisionLeaf(registry: Registry, profile: StoredProfile & { chain?: Ch
     if (existing.profile !== profile.name) return refuse(`chain profile ${profile.name}: device ${name} belongs to profile ${existing.profile}`);
     registry.replaceCredentials(existing, credentials);
     void registry.save().catch(() => undefined);
-    return { device: existing };
+    return { device: existing, note: `certificate rotated by chain profile ${profile.name}` };
   }
   if (!settings.allowCreateNewDevices) return refuse(`chain profile ${profile.name}: device ${name} does not exist and creating devices is off`);
   const device: DeviceRecord = { name, profile: profile.name, gateway: false, provisionState: 'provisioned', credentials, createdTime: Date.now() };
   if (!registry.addDevice(device)) return refuse(`chain profile ${profile.name}: the certificate of ${name} is already used by another device`);
   void registry.save().catch(() => undefined);
-  return { device };
+  return { device, note: `created by chain profile ${profile.name}` };
 }

@@ -71,6 +71,8 @@ describe('simulator: X.509 certificate-chain profiles (certificates made by open
     assert.equal(after.credentials.credentialsId, credentialsIdOf(second));
     assert.notEqual(before.credentials.credentialsId, after.credentials.credentialsId);
     assert.equal(sim.devices().filter((d) => d.name === 'sensor-3').length, 1);
+    assert.ok(sim.logLines.some((line) => /device sensor-3 connected .*created by chain profile fleet/.test(line)));
+    assert.ok(sim.logLines.some((line) => /device sensor-3 connected .*certificate rotated by chain profile fleet/.test(line)));
     assert.equal(await connectOutcome(sim, { cert: first, key: device.keyPem }), 5);
   });
 
