@@ -104,12 +104,14 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
   });
 
   it('CHAIN_REFUSED with advice when the server pattern refuses the CN (MQTT 3.1.1 code 5, MQTT 5 0x87)', async function () {
+    const baseline = await resourceBaseline();
     const error = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'not-acme' })), 'CHAIN_REFUSED');
     assert.equal(error.details.returnCode, 5);
     assert.match(error.message, /CA certificate.*regular expression.*allow creating new devices/s);
     const v5 = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'not-acme', server: { protocolVersion: 5 } })), 'CHAIN_REFUSED');
     assert.equal(v5.details.returnCode, 0x87);
     assert.equal(device('not-acme'), undefined);
+    assert.deepEqual(await leakedSince(baseline), []);
   });
 
   it('CHAIN_REFUSED when the profile does not allow new devices; with a store the pending key is removed', async function () {
@@ -139,6 +141,10 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
     assert.equal(secret.details.field, 'provisionDeviceSecret');
     const noName = await rejectsWith(provisionDevice(chainOptions({})), 'INVALID_INPUT');
     assert.equal(noName.details.field, 'commonName');
+    const leafDevice = deviceCsr(pki.dir, 'not-a-ca', 'acme-leaf');
+    const notCa = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-x', signerCertificate: leafDevice.leaf(pki.fleet), signerKey: leafDevice.keyPem })), 'INVALID_INPUT');
+    assert.equal(notCa.details.field, 'signerCertificate');
+    assert.match(notCa.message, /not a CA certificate/);
   });
 
   it('stores certificate, key and chain (0600) like the key/secret path', async function () {
@@ -205,6 +211,15 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
         assert.equal(device(`csr-${kind}`).credentials.credentialsId, result.credentials.credentialsId);
       });
     }
+
+    it('with a store: certificate, chain and credentials.json are saved, no private key (the device has it)', async function () {
+      const csr = deviceCsr(pki.dir, 'csr-store', 'acme-csr-stored');
+      const storeDir = tempDir();
+      const result = await provisionDevice(chainOptions({ csr: csr.csrPem, storeDir }));
+      assert.deepEqual(fs.readdirSync(result.stored.dir).sort(), ['certificate.pem', 'chain.pem', 'credentials.json']);
+      assert.deepEqual(fs.readdirSync(path.join(storeDir, '.pending')), []);
+      fs.rmSync(storeDir, { recursive: true, force: true });
+    });
 
     it('commonName overrides the CSR CN; a CSR whose signature does not verify is refused (INVALID_INPUT csr)', async function () {
       const csr = deviceCsr(pki.dir, 'csr-cn', 'ignored-cn');
