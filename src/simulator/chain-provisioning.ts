@@ -57,6 +57,21 @@ function presentedChain(leaf: PeerCertificate): PeerCertificate[] {
   return chain;
 }
 
+/**
+ * GridLinks provisions in its TLS trust manager, during the handshake: a device can exist before (or
+ * without) any CONNECT. A refusal is only logged there; the CONNECT is then refused (authenticateByChain
+ * runs again and finds why). Expired leaves and leaves that already are a device credential are left to
+ * the CONNECT.
+ */
+export function provisionDuringHandshake(registry: Registry, leaf: PeerCertificate | undefined, log: (line: string) => void): void {
+  if (!leaf?.raw) return;
+  const now = Date.now();
+  if (now < Date.parse(leaf.valid_from) || now > Date.parse(leaf.valid_to)) return;
+  if (registry.deviceByCredentialsId(sha3Hex(leaf.raw.toString('base64')))) return;
+  const result = authenticateByChain(registry, leaf);
+  if (!result.refusal && result.note) log(`device ${result.device.name} ${result.note} during the TLS handshake`);
+}
+
 function firstCommonName(certificate: PeerCertificate): string | undefined {
   const cn = (certificate.subject as unknown as Record<string, string | string[] | undefined>)?.CN;
   return Array.isArray(cn) ? cn[0] : cn;

@@ -90,7 +90,7 @@ export function acceptConnection(socket: Socket, context: GateContext): void {
       refuse(socket, packet, auth.refusal);
       return;
     }
-    log(`device ${auth.device.name} connected (${auth.device.credentials.credentialsType})${auth.note ? `, ${auth.note}` : ''}`);
+    log(`device ${auth.device.name} connected (${auth.device.credentials.credentialsType})`);
     socket.removeListener('data', onData);
     socket.pause();
     socket.unshift(Buffer.concat(received));

@@ -6,7 +6,7 @@ import { REFUSE_BAD_CREDENTIALS, REFUSE_IDENTIFIER, REFUSE_NOT_AUTHORIZED, type 
 import type { Registry } from './registry';
 import type { DeviceRecord } from './types';
 
-export type DeviceAuthResult = { device: DeviceRecord; refusal?: undefined; note?: string } | { device?: undefined; refusal: Refusal; reason: string };
+export type DeviceAuthResult = { device: DeviceRecord; refusal?: undefined } | { device?: undefined; refusal: Refusal; reason: string };
 
 export interface DeviceConnectCredentials {
   clientId: string;
@@ -33,7 +33,7 @@ function authenticateCertificate(registry: Registry, certificate: PeerCertificat
   if (expired) {
     return refuse(REFUSE_NOT_AUTHORIZED, `client certificate of ${device.name} is expired or not yet valid`);
   }
-  return found;
+  return { device };
 }
 
 /** Stored MQTT_BASIC fields that are set must match what the client sent. */

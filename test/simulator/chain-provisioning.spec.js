@@ -1,5 +1,6 @@
 'use strict';
 const assert = require('node:assert/strict');
+const tls = require('node:tls');
 const { startTestSimulator, connectDevice, startSimulatorCli } = require('../helpers/simulator');
 const { makeFleetPki, deviceCsr } = require('../helpers/chain-pki');
 const { certTrimNewLines, sha3Hex } = require('../../nodes/simulator');
@@ -71,9 +72,19 @@ describe('simulator: X.509 certificate-chain profiles (certificates made by open
     assert.equal(after.credentials.credentialsId, credentialsIdOf(second));
     assert.notEqual(before.credentials.credentialsId, after.credentials.credentialsId);
     assert.equal(sim.devices().filter((d) => d.name === 'sensor-3').length, 1);
-    assert.ok(sim.logLines.some((line) => /device sensor-3 connected .*created by chain profile fleet/.test(line)));
-    assert.ok(sim.logLines.some((line) => /device sensor-3 connected .*certificate rotated by chain profile fleet/.test(line)));
+    assert.ok(sim.logLines.some((line) => /device sensor-3 created by chain profile fleet during the TLS handshake/.test(line)));
+    assert.ok(sim.logLines.some((line) => /device sensor-3 certificate rotated by chain profile fleet during the TLS handshake/.test(line)));
     assert.equal(await connectOutcome(sim, { cert: first, key: device.keyPem }), 5);
+  });
+
+  it('the device exists once the TLS handshake is done, before any CONNECT (as in GridLinks\' trust manager)', async function () {
+    const device = deviceCsr(pki.dir, 'handshake', 'fleet-sensor-4');
+    const socket = tls.connect({ host: sim.host, port: sim.mqttsPort, ca: sim.caPem, servername: 'localhost', cert: device.leaf(pki.fleet) + pki.fleet.certPem, key: device.keyPem });
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    while (!sim.devices().some((d) => d.name === 'sensor-4')) await new Promise((resolve) => setTimeout(resolve, 20));
+    socket.destroy();
+    assert.equal(sim.devices().find((d) => d.name === 'sensor-4').profile, 'fleet');
   });
 
   it('refuses with CONNACK not authorized (5; MQTT 5: 0x87) when the CN does not match the pattern', async function () {
@@ -118,7 +129,7 @@ describe('simulator: X.509 certificate-chain profiles (certificates made by open
       assert.equal(await connectOutcome(cli.sim, { cert: device.leaf(pki.fleet) + pki.fleet.certPem, key: device.keyPem }), 0);
       const refused = deviceCsr(pki.dir, 'cli-closed', 'cli-device-2');
       assert.equal(await connectOutcome(cli.sim, { cert: refused.leaf(pki.fleetEc) + pki.fleetEc.certPem, key: refused.keyPem }), 5);
-      assert.ok(cli.lines.some((line) => /device device-1 connected/.test(line)), cli.lines.join('\n'));
+      assert.ok(cli.lines.some((line) => /device device-1 created by chain profile/.test(line)), cli.lines.join('\n'));
     } finally {
       assert.equal(await cli.stop(), 0);
     }
