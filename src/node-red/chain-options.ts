@@ -21,6 +21,7 @@ export interface ChainNodeProperties {
   certificateRegExPattern?: string;
   verify?: boolean | string;
   storeDir?: string;
+  ifStored?: string;
 }
 
 /** Node credentials: kept by Node-RED, never exported. */
@@ -98,5 +99,6 @@ export async function buildChainOptions(
   if (props.certificateRegExPattern) options.certificateRegExPattern = props.certificateRegExPattern;
   if (props.verify === true || props.verify === 'true') options.verify = true;
   if (props.storeDir && props.storeDir.trim()) options.storeDir = props.storeDir.trim();
+  if (props.ifStored === 'fail') options.ifStored = 'fail';
   return options;
 }

@@ -35,6 +35,7 @@ export interface ResolvedChainOptions {
   validityDays: number;
   verify: boolean;
   storeDir?: string;
+  ifStored: 'reuse' | 'fail';
 }
 
 function certificatesIn(pem: string, field: string): X509Certificate[] {
@@ -119,5 +120,6 @@ export function validateChainOptions(options: ChainProvisionOptions | Record<str
     validityDays: optionalInteger(given.validityDays, 'validityDays', 1, 36_500, DEFAULTS.validityDays),
     verify: optionalBoolean(given.verify, 'verify', false),
     storeDir: optionalString(given.storeDir, 'storeDir'),
+    ifStored: oneOf(given.ifStored, 'ifStored', ['reuse', 'fail'] as const, 'reuse'),
   };
 }

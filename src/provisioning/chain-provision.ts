@@ -11,6 +11,10 @@ import { invalid, noControlCharacters } from './validate';
 import { certificateIssuer, issueLeafCertificate } from './issuer';
 import { checkKeyPool, keyPairFor, type KeyPool } from './key-pool';
 import { entryNameForDevice, prepareEntry, type StoreEntry } from './store';
+import { markInFlight } from './in-flight';
+import { newPendingRecord, serverOf } from './pending-record';
+import { openStoreFor } from './reuse';
+import type { ResolvedOptions } from './validate';
 import { verifyCredentials } from './verify';
 import type { ProvisionResult, X509Credentials } from './types';
 
@@ -46,6 +50,12 @@ export async function provisionByChain(options: ChainProvisionOptions, signal: A
   noControlCharacters(commonName, 'commonName');
   if (commonName.length > 64) throw invalid('commonName', `The certificate CN "${commonName.slice(0, 20)}…" is longer than 64 characters: give a shorter commonName.`);
   const deviceName = expectedDeviceName(resolved, commonName);
+  if (resolved.storeDir !== undefined) {
+    // The same store rules as the key/secret path: a stored device is reused (or refused), a waiting attempt refused.
+    const store = await openStoreFor({ storeDir: resolved.storeDir, deviceName, ifStored: resolved.ifStored, server: resolved.server } as ResolvedOptions);
+    warnings.push(...store.warnings);
+    if (store.fromStore !== undefined) return { ...store.fromStore, warnings: [...warnings, ...store.fromStore.warnings] };
+  }
 
   const key: DeviceKey = csr ?? (await newDeviceKey(resolved, keyPool));
   const certificate = await issueLeafCertificate(
@@ -59,13 +69,16 @@ export async function provisionByChain(options: ChainProvisionOptions, signal: A
     chain: resolved.chainPem,
   };
   if (signal?.aborted) throw aborted(false);
-  const entry = resolved.storeDir === undefined ? undefined : await prepareEntry(resolved.storeDir, entryNameForDevice(deviceName), key.privateKeyPem);
+  const entry = resolved.storeDir === undefined ? undefined : await prepareEntry(resolved.storeDir, entryNameForDevice(deviceName), key.privateKeyPem, pendingRecord(resolved, deviceName, certificate, key));
 
   if (csr === undefined) {
+    const release = entry === undefined ? undefined : markInFlight(entry.deviceDir);
     try {
       await chainLogin(resolved.server, { certificateChain: certificate + resolved.chainPem, privateKey: key.privateKeyPem! }, signal);
     } catch (error) {
       throw await steps.afterFailure(error, entry);
+    } finally {
+      release?.();
     }
   }
 
@@ -95,6 +108,16 @@ export async function provisionByChain(options: ChainProvisionOptions, signal: A
     result.verification = await verifyCredentials(result.connectOptions, server.connectTimeoutMs, signal);
   }
   return result;
+}
+
+/**
+ * For a later resume: the leaf alone logs in once GridLinks holds it as the device's credential, and is
+ * refused (not created) otherwise, since without the chain it reaches no profile CA. Nothing for a CSR.
+ */
+function pendingRecord(resolved: ResolvedChainOptions, deviceName: string, certificate: string, key: DeviceKey) {
+  if (key.privateKeyPem === undefined) return undefined;
+  const settleWithinMs = resolved.server.connectTimeoutMs + 30_000;
+  return newPendingRecord({ deviceName, credentialsType: 'X509_CERTIFICATE', server: serverOf(resolved.server), certificate, privateKeyFile: true }, settleWithinMs);
 }
 
 /** What GridLinks will call the device: group(1) of the profile pattern on the CN, when the pattern is known. */

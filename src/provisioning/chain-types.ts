@@ -29,6 +29,8 @@ export interface ChainProvisionOptions {
   validityDays?: number;
   verify?: boolean;
   storeDir?: string;
+  /** With a store, a device already stored there: 'reuse' (default) answers from the store, 'fail' refuses it (STORE). */
+  ifStored?: 'reuse' | 'fail';
   /** Keys made ahead of time (createKeyPool), as on the key/secret path. */
   keyPool?: KeyPool;
 }

@@ -6,7 +6,7 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const tls = require('node:tls');
 const mqttPacket = require('mqtt-packet');
-const { provisionDevice, certificateCredentialsId } = require('../../nodes/provisioning');
+const { provisionDevice, certificateCredentialsId, resumePending } = require('../../nodes/provisioning');
 const { startSim, tlsServer, rejectsWith, leakedSince, resourceBaseline, tempDir, mode } = require('./support');
 const { connectDevice } = require('../helpers/simulator');
 const { createCertificate } = require('../../nodes/simulator');
@@ -177,10 +177,24 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
       assert.equal(error.details.requestSent, true);
       assert.equal(fs.existsSync(error.details.pendingKeyPath), true);
       assert.match(fs.readFileSync(error.details.pendingKeyPath, 'utf8'), /BEGIN PRIVATE KEY/);
+      // The simulator never saw this leaf: a resume's login with it is refused, so the attempt is settled as not created.
+      const summary = await resumePending({ server: tlsServer(sim), storeDir });
+      assert.deepEqual(summary.entries.map((entry) => [entry.deviceName, entry.outcome]), [['acme-dropped', 'not-created']]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
       fs.rmSync(storeDir, { recursive: true, force: true });
     }
+  });
+
+  it('store rules of the key/secret path: a stored device is answered from the store (reuse) or refused (fail), nothing sent', async function () {
+    const storeDir = tempDir();
+    const first = await provisionDevice(chainOptions({ deviceName: 'acme-kept', storeDir }));
+    const again = await provisionDevice(chainOptions({ deviceName: 'acme-kept', storeDir }));
+    assert.equal(again.fromStore, true);
+    assert.equal(again.credentials.credentialsId, first.credentials.credentialsId);
+    assert.equal(device('kept').credentials.credentialsId, first.credentials.credentialsId);
+    await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-kept', storeDir, ifStored: 'fail' })), 'STORE');
+    fs.rmSync(storeDir, { recursive: true, force: true });
   });
 
   describe('CSR signing: the device keeps its key', function () {
