@@ -8,7 +8,8 @@ export const USAGE = `Usage: gridlinks-provision --host H [--port P] [--no-tls] 
          --provision-key K --provision-secret S [--device-name N]
          [--type x509|access-token|mqtt-basic] [--key-type rsa2048|rsa3072|rsa4096|p256|p384]
          [--token T] [--client-id C] [--username U] [--password P] [--cert FILE [--private-key FILE]]
-         [--out DIR] [--verify] [--timeout SECONDS] [--mqtt-version 4|5] [--json]
+         [--out DIR [--if-stored reuse|fail]] [--verify] [--timeout SECONDS] [--mqtt-version 4|5] [--json]
+       gridlinks-provision --resume --out DIR --host H [--port P] [connection options] [--json]
 
 Provisions one device on GridLinks (ThingsBoard-compatible device provisioning over MQTT) and prints
 its new credentials. Without a certificate (--cert) an X.509 device gets a new key pair and a
@@ -45,13 +46,22 @@ Provisioning (from the device profile's "Device provisioning" settings):
 Output:
   --out DIR                credential store: DIR/<device>/ gets credentials.json, certificate.pem and
                            private-key.pem (0600); the key is saved before the request is sent
+  --if-stored reuse|fail   a device already saved in --out: print it from there, nothing sent (reuse,
+                           the default), or refuse with STORE (fail)
+  --resume                 settle every request in DIR/.pending/ whose answer was lost: log in once with
+                           its credentials; accepted = saved like a success, refused = moved to
+                           .pending/.not-created/, else left pending. One line per entry; exit 0 only
+                           when none is left unknown (no provision key or secret needed)
   --verify                 connect once with the new credentials and report whether GridLinks accepts them
   --json                   print the result (or {"error":{"code","message","details"}}) as one JSON object
   -h, --help               this text
   --version                the package version
 
-Without --out the credentials (token, password, certificate and private key) are printed on stdout;
-with --out only where they were saved. The provision secret is never printed.
+Without --out the credentials (token, password, certificate and private key) are printed on stdout,
+which must then lead somewhere (not closed, not /dev/null); with --out (also with --json) only where
+they were saved and the non-secret ids. The provision secret is never printed. Text chosen by the
+server is printed with control characters escaped and long values shortened; --json keeps it exact.
+An answer larger than 64 KiB ends the session (BAD_RESPONSE).
 Questions are asked for missing values only when stdin is a terminal.
 
 ${EXIT_CODES_HELP}
@@ -78,6 +88,8 @@ export interface CliArguments {
   certFile?: string;
   privateKeyFile?: string;
   out?: string;
+  ifStored?: 'reuse' | 'fail';
+  resume: boolean;
   verify: boolean;
   timeoutSeconds?: string;
   mqttVersion?: string;
@@ -124,6 +136,8 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
         cert: { type: 'string' },
         'private-key': { type: 'string' },
         out: { type: 'string' },
+        'if-stored': { type: 'string' },
+        resume: { type: 'boolean' },
         verify: { type: 'boolean' },
         timeout: { type: 'string' },
         'mqtt-version': { type: 'string' },
@@ -138,6 +152,8 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
     throw usageError(/Unexpected argument/.test(message) ? 'Unexpected argument: every value must follow its --option' : message, 'arguments');
   }
   const text = (name: string) => values[name] as string | undefined;
+  const ifStored = text('if-stored');
+  if (ifStored !== undefined && ifStored !== 'reuse' && ifStored !== 'fail') throw usageError('--if-stored must be reuse or fail', 'if-stored');
   const typeName = text('type') ?? 'x509';
   const credentialsType = TYPES[typeName];
   if (!credentialsType) throw usageError(`--type must be one of ${Object.keys(TYPES).join(', ')}`, 'type');
@@ -162,6 +178,8 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
     certFile: text('cert'),
     privateKeyFile: text('private-key'),
     out: text('out'),
+    ...(ifStored !== undefined ? { ifStored } : {}),
+    resume: values.resume === true,
     verify: values.verify === true,
     timeoutSeconds: text('timeout'),
     mqttVersion: text('mqtt-version'),

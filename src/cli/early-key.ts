@@ -24,6 +24,7 @@ export function startDeviceKey(args: CliArguments): void {
   const makesKey =
     args.credentialsType === 'X509_CERTIFICATE' && args.certFile === undefined && args.privateKeyFile === undefined && KEY_ALGORITHMS.includes(algorithm);
   if (makesKey) prefetchDeviceKeyPair(algorithm);
+  if (args.transport === 'http' && !args.verify) return; // no MQTT in this run
   const mqttPacket = require(require.resolve('mqtt-packet', { paths: [require.resolve('mqtt')] })) as { writeToStream: { cacheNumbers: boolean } };
   mqttPacket.writeToStream.cacheNumbers = false;
 }

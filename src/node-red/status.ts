@@ -38,6 +38,17 @@ export class StatusReporter {
     this.batch.failed(code);
   }
 
+  /** Entries waiting in the store's `.pending/` at deploy (until the next outcome). */
+  pending(text: string): void {
+    this.lastOutcome = { fill: 'yellow', shape: 'ring', text };
+    if (!this.timer) this.show(this.lastOutcome);
+  }
+
+  /** The outcome of a resume: green, or yellow while entries are left unknown. */
+  resumed(text: string, unsettled: boolean): void {
+    this.lastOutcome = { fill: unsettled ? 'yellow' : 'green', shape: unsettled ? 'ring' : 'dot', text };
+  }
+
   /** A fixed problem that stops every message (e.g. a bad CA on the server node). */
   broken(code: string): void {
     this.lastOutcome = { fill: 'red', shape: 'ring', text: code };

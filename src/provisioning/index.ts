@@ -9,10 +9,12 @@ import { deviceEndpoint, exchangeFor } from './transport';
 import { buildProvisionRequest } from './request';
 import { acceptAnswer } from './response';
 import { commitEntry, discardPending, entryNameForDevice, entryNameForUnnamed, prepareEntry, type StoreEntry } from './store';
+import { markInFlight } from './in-flight';
+import { pendingRecordFor } from './pending-material';
+import { openStoreFor } from './reuse';
 import { storedFiles } from './stored-files';
 import { validateOptions, type ResolvedOptions } from './validate';
 import { phaseLaps, type PhaseLaps } from './timing';
-import { verifyCredentials } from './verify';
 import type { ProvisionOptions, ProvisionResult, X509Credentials } from './types';
 
 export * from './errors';
@@ -24,6 +26,8 @@ export { trimCertificate, certificateCredentialsId } from './credential-hash';
 export { buildProvisionRequest, REQUEST_TOPIC, RESPONSE_TOPIC } from './request';
 export { deviceConnectOptions } from './connect-options';
 export { entryNameForDevice } from './store';
+export { resumePending, type ResumeOptions, type ResumeReport, type ResumeOutcome } from './resume';
+export { inspectStore, type StoreInspection } from './leftovers';
 export { createKeyPool, useSharedKeyPool, sharedKeyPool, MAX_KEY_POOL_SIZE } from './key-pool';
 export type { KeyPool, KeyPoolOptions, KeyPoolState, SharedKeyPool } from './key-pool';
 
@@ -44,6 +48,9 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
   const warnings: string[] = [];
   if (resolved.server.tls && !resolved.server.rejectUnauthorized) warnings.push(INSECURE_WARNING);
   if (signal?.aborted) throw aborted(false);
+  const store = await openStoreFor(resolved);
+  warnings.push(...store.warnings);
+  if (store.fromStore !== undefined) return { ...store.fromStore, warnings: [...warnings, ...store.fromStore.warnings] };
 
   // The MQTT connection is set up while the key pair and certificate are made (an RSA key takes 0.1–1 s);
   // the request goes out once both are ready and, with a store, the private key is on disk.
@@ -51,12 +58,30 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
   const payload = preparing.then((prepared) => prepared.payload);
   let answer: Buffer;
   try {
-    answer = await exchangeFor(resolved.server)(resolved.server, payload, signal, phaseLaps());
+    answer = await exchangeFor(resolved.server)(resolved.server, payload, signal, phaseLaps(), (note) => warnings.push(note));
   } catch (error) {
     const prepared = await preparing.catch(() => undefined);
-    throw await afterFailure(error, prepared?.entry);
+    try {
+      throw await afterFailure(error, prepared?.entry);
+    } finally {
+      prepared?.release?.();
+    }
   }
-  const { certificate, privateKey, entry } = await preparing;
+  const { certificate, privateKey, entry, release } = await preparing;
+  try {
+    return await finishProvisioning(resolved, answer, { certificate, privateKey, entry }, warnings, signal);
+  } finally {
+    release?.();
+  }
+}
+
+async function finishProvisioning(
+  resolved: ResolvedOptions,
+  answer: Buffer,
+  { certificate, privateKey, entry }: Omit<PreparedRequest, 'payload' | 'release'>,
+  warnings: string[],
+  signal: AbortSignal | undefined,
+): Promise<ProvisionResult> {
   let accepted;
   try {
     accepted = acceptAnswer(answer, {
@@ -91,6 +116,7 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
   if (resolved.verify && result.credentialsType === 'X509_CERTIFICATE' && result.connectOptions.key === undefined) {
     result.warnings.push('Not verified: a certificate given without its private key cannot be used to connect from here.');
   } else if (resolved.verify) {
+    const { verifyCredentials } = require('./verify') as typeof import('./verify'); // MQTT, loaded only to verify
     result.verification = await verifyCredentials(result.connectOptions, resolved.server.connectTimeoutMs, signal);
   }
   return result;
@@ -101,6 +127,8 @@ interface PreparedRequest {
   certificate?: string;
   privateKey?: string;
   entry?: StoreEntry;
+  /** Ends the entry's in-flight mark (a resume in this process leaves in-flight entries alone). */
+  release?: () => void;
 }
 
 /** Certificate (X.509), pending key in the store, then the request JSON. */
@@ -108,11 +136,15 @@ async function prepareRequest(resolved: ResolvedOptions, signal: AbortSignal | u
   const { certificate, privateKey } = await deviceCertificate(resolved, laps, keyPool);
   if (signal?.aborted) throw aborted(false);
   let entry: StoreEntry | undefined;
+  let release: (() => void) | undefined;
   if (resolved.storeDir !== undefined) {
     const name = storeEntryName(resolved, certificate);
-    if (name !== undefined) entry = await prepareEntry(resolved.storeDir, name, privateKey);
+    if (name !== undefined) {
+      entry = await prepareEntry(resolved.storeDir, name, privateKey, pendingRecordFor(resolved, certificate, privateKey));
+      release = markInFlight(entry.deviceDir);
+    }
   }
-  return { payload: JSON.stringify(buildProvisionRequest(resolved, certificate)), certificate, privateKey, entry };
+  return { payload: JSON.stringify(buildProvisionRequest(resolved, certificate)), certificate, privateKey, entry, release };
 }
 
 async function deviceCertificate(resolved: ResolvedOptions, laps?: PhaseLaps, keyPool?: KeyPool): Promise<{ certificate?: string; privateKey?: string }> {
@@ -139,13 +171,18 @@ function storeEntryName(resolved: ResolvedOptions, certificate?: string): string
 }
 
 async function afterFailure(error: unknown, entry: StoreEntry | undefined): Promise<unknown> {
-  if (!(error instanceof ProvisionError) || entry?.pendingKeyPath === undefined) return error;
+  if (!(error instanceof ProvisionError) || (entry?.pendingKeyPath === undefined && entry?.pendingPath === undefined)) return error;
   const sent = error.details.requestSent === true;
   if (sent && KEEP_PENDING_KEY.has(error.code)) {
+    const kept = entry.pendingKeyPath !== undefined ? `The private key is kept at ${entry.pendingKeyPath}` : `What was sent is kept at ${entry.pendingPath}`;
     return new ProvisionError(
       error.code,
-      `${error.message} The private key is kept at ${entry.pendingKeyPath}.`,
-      { ...error.details, pendingKeyPath: entry.pendingKeyPath },
+      `${error.message} ${kept}; settle it later with a resume (msg.action = "resume", or gridlinks-provision --resume --out ${entry.storeDir}), which commits it if GridLinks created the device.`,
+      {
+        ...error.details,
+        ...(entry.pendingKeyPath !== undefined ? { pendingKeyPath: entry.pendingKeyPath } : {}),
+        ...(entry.pendingPath !== undefined ? { pendingPath: entry.pendingPath } : {}),
+      },
       { cause: error.cause },
     );
   }

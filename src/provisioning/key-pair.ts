@@ -54,15 +54,34 @@ function startWaiting(): void {
   }
 }
 
-async function withRsaSlot<T>(priority: KeyPriority, work: () => Promise<T>): Promise<T> {
+async function withRsaSlot<T>(priority: KeyPriority, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   if (waiting[priority].length === 0 && mayStart(priority)) running[priority] += 1;
-  else await new Promise<void>((resolve) => waiting[priority].push(resolve));
+  else await waitForSlot(priority, signal);
   try {
     return await work();
   } finally {
     running[priority] -= 1;
     startWaiting();
   }
+}
+
+/** Queues for a slot; an abort while queued leaves the queue (nothing started, nothing to release). */
+function waitForSlot(priority: KeyPriority, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error('key generation cancelled'));
+    const onAbort = (): void => {
+      const queue = waiting[priority];
+      const index = queue.indexOf(start);
+      if (index !== -1) queue.splice(index, 1);
+      reject(new Error('key generation cancelled'));
+    };
+    const start = (): void => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    waiting[priority].push(start);
+  });
 }
 
 export interface DeviceKeyPair {
@@ -94,13 +113,13 @@ export function generateDeviceKeyPair(algorithm: KeyAlgorithm): Promise<DeviceKe
   return newKeyPair(algorithm, 'device');
 }
 
-/** A new key pair at the given priority (key pools use 'pool'). */
-export async function newKeyPair(algorithm: KeyAlgorithm, priority: KeyPriority): Promise<DeviceKeyPair> {
+/** A new key pair at the given priority (key pools use 'pool'); `signal` cancels an RSA key still waiting for its turn. */
+export async function newKeyPair(algorithm: KeyAlgorithm, priority: KeyPriority, signal?: AbortSignal): Promise<DeviceKeyPair> {
   switch (algorithm) {
     case 'rsa2048':
     case 'rsa3072':
     case 'rsa4096':
-      return withRsaSlot(priority, () => generateKeyPairAsync('rsa', { modulusLength: Number(algorithm.slice(3)), publicExponent: 0x10001 }));
+      return withRsaSlot(priority, () => generateKeyPairAsync('rsa', { modulusLength: Number(algorithm.slice(3)), publicExponent: 0x10001 }), signal);
     case 'p256':
       return generateKeyPairAsync('ec', { namedCurve: 'prime256v1' });
     case 'p384':

@@ -76,6 +76,8 @@ class MemoryKeyPool implements KeyPool {
   private stalled = false;
   private readonly listeners = new Set<(state: KeyPoolState) => void>();
   private fullWaiters: Array<() => void> = [];
+  /** Cancels a refill still waiting for a spare CPU when the pool closes. */
+  private readonly closing = new AbortController();
 
   constructor(
     readonly algorithm: KeyAlgorithm,
@@ -121,6 +123,7 @@ class MemoryKeyPool implements KeyPool {
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
+      this.closing.abort();
       this.ready.length = 0;
       this.changed();
       this.listeners.clear();
@@ -134,12 +137,12 @@ class MemoryKeyPool implements KeyPool {
       this.fullWaiters.splice(0).forEach((resolve) => resolve());
       return;
     }
-    this.generating = newKeyPair(this.algorithm, isRsaAlgorithm(this.algorithm) ? 'pool' : 'device').then(
+    this.generating = newKeyPair(this.algorithm, isRsaAlgorithm(this.algorithm) ? 'pool' : 'device', this.closing.signal).then(
       (keyPair) => {
         if (!this.closed && this.ready.length < this.capacity) this.ready.push(keyPair);
       },
       () => {
-        this.stalled = true;
+        this.stalled = !this.closed;
         this.fullWaiters.splice(0).forEach((resolve) => resolve());
       },
     );

@@ -26,7 +26,10 @@ export interface ServerOptions {
   transport?: 'mqtt' | 'http';
   /** transport 'http': the MQTT port the device (and --verify) connects to (default 8883 with TLS, 1883 without). */
   verifyPort?: number;
-  /** Largest answer read (default 65536 bytes); a bigger one is BAD_RESPONSE. */
+  /**
+   * Largest answer read, in bytes (default 65536, GridLinks' own limit); over MQTT the whole packet, refused
+   * as soon as its header arrives. A bigger one is BAD_RESPONSE.
+   */
   maxAnswerBytes?: number;
 }
 
@@ -69,6 +72,8 @@ export interface ProvisionOptions {
   verify?: boolean;
   /** Credential store folder: keys are written before the request and committed atomically on SUCCESS. */
   storeDir?: string;
+  /** With a store: a device already committed there is answered from it, nothing sent ('reuse', the default), or refused with STORE ('fail'). */
+  ifStored?: 'reuse' | 'fail';
 }
 
 export interface AccessTokenCredentials {
@@ -117,6 +122,8 @@ export interface ProvisionResult {
   verification?: VerificationResult;
   /** Files committed in the credential store. */
   stored?: { dir: string; files: string[] };
+  /** The device was already in the store (ifStored 'reuse'): read from there, nothing was sent. */
+  fromStore?: true;
   /** Things the user should know that did not stop provisioning (e.g. server certificate not verified). */
   warnings: string[];
 }

@@ -92,8 +92,8 @@ describe('gridlinks-provision: queue, status and close', function () {
     assert.doesNotMatch(texts, /secret/i);
   });
 
-  it('close during an exchange aborts it, drops the queue, sends nothing and leaves no handle open', async function () {
-    const { flow, credentials } = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN', maxParallel: 1 }, server: { answerTimeout: 60 } });
+  it('close during an exchange drains it (bounded by the answer timeout), drops the queue, sends nothing and leaves no handle open', async function () {
+    const { flow, credentials } = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN', maxParallel: 1 }, server: { answerTimeout: 2 } });
     await load(flow, credentials);
     const baseline = await snapshot();
     sim.setFaults({ noAnswer: true });

@@ -200,12 +200,13 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
         }
       });
 
-      it('STORE: the store already holds this device; nothing sent', async () => {
+      it('STORE (ifStored fail): the store already holds this device; nothing sent', async () => {
         const storeDir = tempDir('gl-http-store-');
         try {
           const deviceName = uniqueName('stored');
           await provisionDevice(opts({ deviceName, storeDir }));
-          const error = await rejectsWith(provisionDevice(opts({ deviceName, storeDir })), 'STORE');
+          const error = await rejectsWith(provisionDevice(opts({ deviceName, storeDir, ifStored: 'fail' })), 'STORE');
+          assert.equal((await provisionDevice(opts({ deviceName, storeDir }))).fromStore, true, 'the default (reuse) answers from the store');
           assert.ok(fs.existsSync(path.join(storeDir, deviceName)));
           assert.notEqual(error.details.requestSent, true);
         } finally {
