@@ -67,7 +67,7 @@ export function chainLogin(server: ResolvedServer, identity: ChainIdentity, sign
     const onAbort = () => finish(aborted(connectSent));
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    function finish(error?: unknown): void {
+    function finish(error?: Error): void {
       if (settled) return;
       settled = true;
       clearTimeout(timer);

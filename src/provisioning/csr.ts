@@ -1,6 +1,6 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type forge from 'node-forge';
-import asn1 = require('node-forge/lib/asn1');
+import asn1 from 'node-forge/lib/asn1';
 import { fromDerOpaque } from './certificate';
 import { ProvisionError } from './errors';
 

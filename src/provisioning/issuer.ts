@@ -1,6 +1,6 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import type forge from 'node-forge';
-import asn1 = require('node-forge/lib/asn1');
+import asn1 from 'node-forge/lib/asn1';
 import { distinguishedName, fromDerOpaque, keyIdentifierOf, signCertificate, type CertificateIssuer } from './certificate';
 
 const SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
@@ -19,7 +19,7 @@ export interface LeafRequest {
  */
 export function certificateIssuer(signerCertificate: X509Certificate, signerKey: KeyObject): CertificateIssuer {
   const tbs = ((fromDerOpaque(signerCertificate.raw).value as forge.asn1.Asn1[])[0].value) as forge.asn1.Asn1[];
-  const offset = tbs[0].tagClass === 0x80 && tbs[0].type === 0 ? 1 : 0;
+  const offset = isContextTag(tbs[0], 0) ? 1 : 0;
   const subject = tbs[offset + 4];
   const spki = tbs[offset + 5];
   return { name: subject, privateKey: signerKey, keyIdentifier: subjectKeyIdentifierOf(tbs) ?? keyIdentifierOf(spki) };
@@ -27,7 +27,7 @@ export function certificateIssuer(signerCertificate: X509Certificate, signerKey:
 
 /** The SKI extension's key identifier, if the certificate has one. */
 function subjectKeyIdentifierOf(tbs: forge.asn1.Asn1[]): Buffer | undefined {
-  const wrapper = tbs.find((item) => item.tagClass === 0x80 && item.type === 3);
+  const wrapper = tbs.find((item) => isContextTag(item, 3));
   const extensions = ((wrapper?.value as forge.asn1.Asn1[] | undefined)?.[0]?.value ?? []) as forge.asn1.Asn1[];
   for (const extension of extensions) {
     const parts = extension.value as forge.asn1.Asn1[];
@@ -42,7 +42,12 @@ function subjectKeyIdentifierOf(tbs: forge.asn1.Asn1[]): Buffer | undefined {
 /** The bytes of an OCTET STRING, whether node-forge kept them as a string or parsed them into children. */
 function octetsOf(node: forge.asn1.Asn1): Buffer {
   if (typeof node.value === 'string') return Buffer.from(node.value, 'binary');
-  return Buffer.from((node.value as forge.asn1.Asn1[]).map((child) => asn1.toDer(child).getBytes()).join(''), 'binary');
+  return Buffer.from(node.value.map((child) => asn1.toDer(child).getBytes()).join(''), 'binary');
+}
+
+/** An explicit [n] tag (version [0], extensions [3]). */
+function isContextTag(node: forge.asn1.Asn1, tag: number): boolean {
+  return (node.tagClass as number) === (asn1.Class.CONTEXT_SPECIFIC as number) && (node.type as number) === tag;
 }
 
 /** A device certificate signed by the fleet CA (the TBS layout of certificate.ts, CA:false, clientAuth). */
