@@ -10,10 +10,12 @@ import type { CliArguments } from './args';
  */
 export function checkBeforeKeygen(options: ProvisionOptions | ChainProvisionOptions): void {
   if (isChainProvisionOptions(options)) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start)
     const { validateChainOptions } = require('../provisioning/chain-options') as typeof import('../provisioning/chain-options');
     validateChainOptions(options);
     return;
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start)
   const { validateOptions } = require('../provisioning/validate') as typeof import('../provisioning/validate');
   validateOptions(options);
 }
@@ -33,6 +35,7 @@ export function startDeviceKey(args: CliArguments): void {
     KEY_ALGORITHMS.includes(algorithm);
   if (makesKey) prefetchDeviceKeyPair(algorithm);
   if (args.transport === 'http' && !args.verify) return; // no MQTT in this run
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start)
   const mqttPacket = require(require.resolve('mqtt-packet', { paths: [require.resolve('mqtt')] })) as { writeToStream: { cacheNumbers: boolean } };
   mqttPacket.writeToStream.cacheNumbers = false;
 }
