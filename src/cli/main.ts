@@ -150,7 +150,7 @@ function reportUnprinted(result: ProvisionResult, error: NodeJS.ErrnoException):
 
 function packageVersion(): string {
   try {
-    return JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version as string;
+    return (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }

@@ -60,3 +60,8 @@ export class ProvisionError extends Error {
 export function isProvisionError(value: unknown): value is ProvisionError {
   return value instanceof ProvisionError;
 }
+
+/** A thrown value as an Error: promise rejections and `throw` can carry anything. */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}

@@ -1,5 +1,5 @@
 import { connect, type MqttClient, type Packet } from 'mqtt';
-import { ProvisionError } from './errors';
+import { asError } from './errors';
 import { closeClient } from './close-client';
 import { provisioningSessionOptions } from './connect-options';
 import {
@@ -60,10 +60,10 @@ export function exchangeProvisionRequest(
         payload = ready;
         publishWhenReady();
       },
-      (error: unknown) => finish({ error }),
+      (error: unknown) => finish({ error: asError(error) }),
     );
 
-    function finish(outcome: { answer: Buffer } | { error: unknown }): void {
+    function finish(outcome: { answer: Buffer } | { error: Error }): void {
       if (settled) return;
       client.stream?.removeListener('data', onBytes);
       settled = true;

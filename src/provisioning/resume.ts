@@ -64,12 +64,12 @@ export async function resumePending(options: ResumeOptions): Promise<ResumeSumma
   const server = deviceEndpoint(validateServer(options.server));
   const opened = await openStore(options.storeDir);
   const names = await listPendingNames(opened.storeDir);
-  const entries: ResumeReport[] = new Array(names.length);
+  const entries = new Array<ResumeReport>(names.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < names.length) {
       const index = next++;
-      entries[index] = await resumeEntry(await readPendingEntry(opened.storeDir, names[index] as string), server, options.signal);
+      entries[index] = await resumeEntry(await readPendingEntry(opened.storeDir, names[index]), server, options.signal);
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_LOGINS, names.length) }, worker));

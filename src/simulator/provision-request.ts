@@ -39,7 +39,8 @@ function gsonString(value: unknown, key: string): string {
     return gsonString(value[0], key);
   }
   if (typeof value === 'object') throw new StructuralFault(`${key} is an object`);
-  return String(value);
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value) ?? '';
 }
 
 function gsonBoolean(value: unknown, key: string): boolean {

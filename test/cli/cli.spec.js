@@ -77,7 +77,7 @@ describe('gridlinks-provision CLI against the simulator (TLS)', function () {
       env: { GRIDLINKS_PROVISION_KEY: KEY, GRIDLINKS_PROVISION_SECRET: SECRET },
     });
     assert.equal(code, 0, stderr);
-    assert.match(stdout, /^Provisioned device "clitok-.*" on 127\.0\.0\.1:\d+ \(TLS\) with ACCESS_TOKEN credentials\.\n  access token:   [A-Za-z0-9]{20}\n$/);
+    assert.match(stdout, /^Provisioned device "clitok-.*" on 127\.0\.0\.1:\d+ \(TLS\) with ACCESS_TOKEN credentials\.\n {2}access token: {3}[A-Za-z0-9]{20}\n$/);
   });
 
   it('NOT_FOUND exits 3 with the error as JSON', async () => {

@@ -1,5 +1,4 @@
 'use strict';
-/* global document */
 // The "X.509 chain (signed here)" choice in the real editor: the signer rows replace the key/secret rows,
 // the signer certificate and key are pasted as node credentials, the device is created by chain login,
 // and neither the signer key nor the certificate ends up in the deployed or exported flow.

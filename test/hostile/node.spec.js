@@ -71,6 +71,7 @@ describe('hostile server: the gridlinks-provision node', function () {
     assert.equal(msg.error.code, 'FAILURE');
     assert.doesNotMatch(msg.error.message, RAW_CONTROL);
     assert.match(msg.error.message, /\\x1b\[2J/);
+    // eslint-disable-next-line no-control-regex -- the raw escape sequence the server sent
     assert.match(msg.gridlinksError.details.serverMessage, /\u001b\[2J/);
   });
 
