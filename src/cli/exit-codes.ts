@@ -28,6 +28,8 @@ const BY_CODE: Record<ErrorCode, number> = {
   CONNECTION_CLOSED: EXIT.PROTOCOL,
   STORE: EXIT.STORE,
   ABORTED: EXIT.INTERRUPTED,
+  // Never produced by the CLI (gridlinks-device only).
+  QUEUE_FULL: EXIT.INTERNAL,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

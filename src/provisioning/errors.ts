@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'OUTCOME_UNKNOWN',
   'STORE',
   'ABORTED',
+  /** gridlinks-device only: a device's queue of messages waiting for its connection is full. */
+  'QUEUE_FULL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -30,6 +32,8 @@ export interface ProvisionErrorDetails {
   pendingKeyPath?: string;
   /** INVALID_INPUT: the offending option/field name. */
   field?: string;
+  /** gridlinks-device: the device the failing message was for. */
+  deviceName?: string;
 }
 
 /**

@@ -75,6 +75,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setFaults: (next: FaultSwitches) => {
       faults = { ...next };
     },
+    sendRpc: (deviceName, request, timeoutMs) => broker.control.sendRpc(deviceName, request, timeoutMs),
+    setSharedAttributes: (deviceName, values) => broker.control.setSharedAttributes(deviceName, values),
+    clientAttributes: (deviceName) => broker.control.clientAttributesOf(deviceName),
+    connectedDevices: () => broker.control.connectedDevices(),
+    isSubscribedToRpc: (deviceName) => broker.control.isSubscribedToRpc(deviceName),
+    disconnectDevice: (deviceName) => broker.control.disconnectDevice(deviceName),
     stop: () => {
       stopping ??= stopAll();
       return stopping;

@@ -100,4 +100,12 @@ export interface SimulatorHandle {
   addProfile(profile: ProfileConfig): void;
   setFaults(faults: FaultSwitches): void;
   stop(): Promise<void>;
+  /** Device sessions, server side (device-control.ts): RPCs, shared attributes, what devices reported. */
+  sendRpc(deviceName: string, request: { method: string; params?: unknown }, timeoutMs?: number): Promise<unknown>;
+  setSharedAttributes(deviceName: string, values: Record<string, unknown>): number;
+  clientAttributes(deviceName: string): Record<string, unknown>;
+  connectedDevices(): string[];
+  isSubscribedToRpc(deviceName: string): boolean;
+  /** Closes the device's sessions from the server side; returns how many. */
+  disconnectDevice(deviceName: string): number;
 }

@@ -24,7 +24,7 @@ const { listExamples, loadExample, pointFlowAtSimulator, withInlineCredentials }
 
 const EXAMPLES_DIR = path.join(PACKAGE_DIR, 'examples');
 const EXAMPLES = listExamples(EXAMPLES_DIR);
-const NODE_TYPES = ['gridlinks-server', 'gridlinks-provision'];
+const NODE_TYPES = ['gridlinks-server', 'gridlinks-provision', 'gridlinks-device'];
 const ICON_FILE = 'gridlinks.svg';
 /**
  * What pressing each example's inject does on an empty simulator, per its Comment node. An example not
@@ -35,6 +35,8 @@ const EXPECTED = {
   '02-access-token-then-telemetry': { devices: 1, credentialsType: 'ACCESS_TOKEN', telemetry: { temperature: 21.5, humidity: 48 } },
   // Five names, the last one a repeat: four devices, the repeat goes to the Catch branch (FAILURE).
   '03-gateway-bulk-provisioning': { devices: 4, credentialsType: 'ACCESS_TOKEN' },
+  // One device per credentials type, each then publishes a reading through the gridlinks-device node.
+  '05-devices-telemetry-and-rpc': { devices: 3 },
 };
 
 /** Inject nodes from which a message can reach a gridlinks-provision node. */
@@ -107,7 +109,7 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
         assert.match(settings.version, new RegExp(`^${runtime.label.replace('.', '\\.')}\\.`));
       });
 
-      it('registers both node types from the installed module, without error', async function () {
+      it('registers every node type from the installed module, without error', async function () {
         const sets = (await admin.getJson('/nodes')).filter((set) => set.module === PACKAGE_NAME);
         assert.deepEqual(sets.map((set) => set.name).sort(), [...NODE_TYPES].sort());
         for (const set of sets) {
