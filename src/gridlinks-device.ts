@@ -26,6 +26,12 @@ function wholeNumber(value: unknown, min: number, max: number, fallback: number)
 }
 
 export = function (RED: NodeAPI): void {
+  /** A message in the user's language; the English text where no catalog is loaded (RED._ then returns the key). */
+  function say(key: string, substitutions: Record<string, string | number>, english: string): string {
+    const text = RED._(key, substitutions);
+    return text === key ? english : text;
+  }
+
   function GridlinksDevice(this: Node, config: DeviceNodeDef): void {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -44,6 +50,7 @@ export = function (RED: NodeAPI): void {
               receive: config.receive !== false && config.receive !== 'false',
               idleTimeoutMs: wholeNumber(config.idleTimeout, 0, 86_400, POOL_DEFAULTS.idleTimeoutMs / 1000) * 1000,
               maxConnections: wholeNumber(config.maxConnections, 1, 100_000, POOL_DEFAULTS.maxConnections),
+              maxConnecting: POOL_DEFAULTS.maxConnecting,
               queueLimit: wholeNumber(config.queueSize, 1, 100_000, POOL_DEFAULTS.queueLimit),
               reconnectBaseMs: POOL_DEFAULTS.reconnectBaseMs,
               reconnectMaxMs: POOL_DEFAULTS.reconnectMaxMs,
@@ -128,9 +135,14 @@ export = function (RED: NodeAPI): void {
           if (unsent.length > 0) {
             const list = unsent
               .slice(0, 20)
-              .map((d) => RED._('gridlinks-device.warnings.unsent-device', { deviceName: d.deviceName, queued: d.queued, unacknowledged: d.unacknowledged }));
+              .map((d) =>
+                say('gridlinks-device.warnings.unsent-device', { ...d }, `${d.deviceName} (${d.queued} queued, ${d.unacknowledged} unacknowledged)`),
+              );
             if (unsent.length > 20) list.push('…');
-            node.warn(RED._('gridlinks-device.warnings.closed-unsent', { count: unsent.length, devices: list.join(', ') }));
+            const devices = list.join(', ');
+            node.warn(
+              say('gridlinks-device.warnings.closed-unsent', { count: unsent.length, devices }, `Closed with messages not sent or not acknowledged for ${unsent.length} device(s): ${devices}`),
+            );
           }
           done();
         },

@@ -8,6 +8,8 @@ export interface PoolSettings extends ConnectionSettings {
   maxConnections: number;
   /** A session unused this long is closed; 0 = never. */
   idleTimeoutMs: number;
+  /** Sessions being opened at once (the others wait their turn, their connect timeout not yet running). */
+  maxConnecting: number;
 }
 
 export interface PoolCounts {
@@ -32,6 +34,7 @@ export interface ClosedDevice {
 
 export const POOL_DEFAULTS = {
   maxConnections: 1000,
+  maxConnecting: 32,
   idleTimeoutMs: 300_000,
   queueLimit: 100,
   reconnectBaseMs: 1_000,
@@ -111,15 +114,19 @@ export class ConnectionPool {
   private connectionChanged(connection: DeviceConnection): void {
     if (this.closing) return;
     if (connection.state === 'closed' && this.connections.get(connection.key) === connection) this.connections.delete(connection.key);
-    if (this.waitingForPlace.length > 0 && (connection.isIdle || connection.state === 'closed')) this.givePlaces();
+    if (this.waitingForPlace.length > 0 && (connection.state !== 'connecting' || connection.isIdle)) this.givePlaces();
     this.events.changed();
   }
 
-  /** Starts waiting connections while there is a place, or an idle session to close for one. */
+  /** Starts waiting connections while there is a place (or an idle session to close for one) and a connect slot. */
   private givePlaces(): void {
     let open = 0;
-    for (const connection of this.connections.values()) if (connection.isOpen) open += 1;
-    while (this.waitingForPlace.length > 0) {
+    let connecting = 0;
+    for (const connection of this.connections.values()) {
+      if (connection.isOpen) open += 1;
+      if (connection.state === 'connecting') connecting += 1;
+    }
+    while (this.waitingForPlace.length > 0 && connecting < this.settings.maxConnecting) {
       if (open >= this.settings.maxConnections) {
         const victim = this.leastRecentlyUsedIdle();
         if (!victim) return;
@@ -131,6 +138,7 @@ export class ConnectionPool {
       if (next.state !== 'pending') continue;
       next.start();
       open += 1;
+      connecting += 1;
     }
   }
 

@@ -54,14 +54,17 @@ export class DeviceStatus {
 
   private refresh(): void {
     const { connected, queued } = this.counts();
-    const text = this.translate('gridlinks-device.status.counts', { connected, queued });
+    const key = 'gridlinks-device.status.counts';
+    const translated = this.translate(key, { connected, queued });
+    // Without a message catalog (e.g. node-red-node-test-helper) the key comes back: keep the numbers readable.
+    const text = translated === key ? `${connected} connected, ${queued} queued` : translated;
     const status: NodeStatus =
       this.failure !== undefined
         ? { fill: 'red', shape: 'ring', text: `${this.failure}: ${text}` }
         : { fill: queued > 0 ? 'yellow' : connected > 0 ? 'green' : 'grey', shape: connected > 0 ? 'dot' : 'ring', text };
-    const key = JSON.stringify(status);
-    if (key === this.shown) return;
-    this.shown = key;
+    const shown = JSON.stringify(status);
+    if (shown === this.shown) return;
+    this.shown = shown;
     this.show(status);
   }
 }
