@@ -42,6 +42,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const telemetry: TelemetryRecord[] = [];
   const broker = await DeviceBroker.create((record) => telemetry.push(record));
+  for (const [deviceName, values] of Object.entries(options.sharedAttributes ?? {})) broker.control.setSharedAttributes(deviceName, values);
   const provisionService = new ProvisionService(registry, () => faults);
   const gate: GateContext = {
     registry,

@@ -77,6 +77,8 @@ export interface SimulatorOptions {
   /** Provisioning session is closed this long after the answer (default 60000). */
   sessionCloseAfterAnswerMs?: number;
   faults?: FaultSwitches;
+  /** Shared attributes the devices start with, by device name (answered to attribute requests). */
+  sharedAttributes?: Record<string, Record<string, unknown>>;
   /** Human-readable log lines (never secrets). */
   log?: (line: string) => void;
 }
