@@ -5,7 +5,7 @@
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const { startTestSimulator, DEFAULT_PROFILE } = require('../helpers/simulator');
-const { tempDir, unusedPort } = require('../helpers/faults');
+const { tempDir, unusedPort, settledSnapshot, expectNothingLeft } = require('../helpers/faults');
 const { helper, load, serverNode, waitUntil, TAB, PROFILE } = require('../helpers/node-red');
 
 const TOKEN_DEVICES = Array.from({ length: 500 }, (_, i) => ({ name: `bulk-${i}`, token: `bulk-token-${i}` }));
@@ -235,6 +235,22 @@ describe('gridlinks-device node (real runtime, simulator on 127.0.0.1)', functio
     } finally {
       await silent.close();
     }
+  });
+
+  it('redeploy leaves no socket or timer behind: sessions up, a reconnect pending', async function () {
+    const { flow, credentials } = deviceFlow(sim, { server: { port: sim.mqttPort, tls: false } });
+    const warmup = deviceFlow(sim, { server: { port: sim.mqttPort, tls: false } });
+    // Node-RED's own first-load timers and handles are part of the baseline.
+    await load(warmup.flow, warmup.credentials);
+    await helper.unload();
+    const baseline = await settledSnapshot();
+    await load(flow, credentials);
+    for (let i = 10; i < 13; i++) await expectSent({ device: tokenDevice(i), payload: { i } });
+    sim.disconnectDevice(tokenDevice(11).deviceName);
+    await waitUntil(() => sim.connectedDevices().filter((name) => /^bulk-1[0-2]$/.test(name)).length === 2);
+    await helper.unload();
+    await expectNothingLeft(baseline);
+    await waitUntil(() => sim.connectedDevices().filter((name) => /^bulk-1[0-2]$/.test(name)).length === 0);
   });
 
   it('500 devices stay connected through one node (access tokens, plain MQTT)', async function () {
