@@ -47,7 +47,6 @@ export const POOL_DEFAULTS = {
  * place when every open session is busy), idle sessions closed after `idleTimeoutMs`.
  */
 export class ConnectionPool {
-  /** Map order = use order: a used connection is moved to the end, so the first idle one is the LRU. */
   private readonly connections = new Map<string, DeviceConnection>();
   private readonly waitingForPlace: DeviceConnection[] = [];
   private readonly idleSweep: NodeJS.Timeout | undefined;
@@ -67,11 +66,7 @@ export class ConnectionPool {
   send(identity: DeviceIdentity, action: DeviceAction): Promise<unknown> {
     const key = identityKey(identity);
     let connection = this.connections.get(key);
-    if (connection) {
-      this.connections.delete(key);
-      this.connections.set(key, connection);
-      return connection.submit(action);
-    }
+    if (connection) return connection.submit(action);
     connection = new DeviceConnection(key, identity, this.settings, {
       incoming: (from, message) => this.events.incoming(from.deviceName, message),
       changed: (from) => this.connectionChanged(from),
@@ -143,10 +138,11 @@ export class ConnectionPool {
   }
 
   private leastRecentlyUsedIdle(): DeviceConnection | undefined {
+    let oldest: DeviceConnection | undefined;
     for (const connection of this.connections.values()) {
-      if (connection.isOpen && connection.isIdle) return connection;
+      if (connection.isOpen && connection.isIdle && (!oldest || connection.useOrder < oldest.useOrder)) oldest = connection;
     }
-    return undefined;
+    return oldest;
   }
 
   private closeIdle(): void {

@@ -44,8 +44,12 @@ interface Job {
   action: DeviceAction;
   resolve(answer: unknown): void;
   reject(error: ProvisionError): void;
-  timer?: NodeJS.Timeout;
+  /** When it is given up (PUBACK or answer not come): Date.now() based. */
+  deadline?: number;
+  requestId?: number;
 }
+
+let useSequence = 0;
 
 /** On close, how long a message already sent may take to be acknowledged. */
 const ACK_GRACE_MS = 1_000;
@@ -61,6 +65,8 @@ const FINAL_CODES = new Set(['CONNECT_REFUSED', 'TLS']);
 export class DeviceConnection {
   state: ConnectionState = 'pending';
   lastUsed = Date.now();
+  /** Increases with every use across all sessions: orders them for least-recently-used closing. */
+  useOrder = ++useSequence;
   private readonly queue: Job[] = [];
   private readonly inFlight = new Set<Job>();
   private readonly attributeRequests = new Map<number, Job>();
@@ -70,6 +76,7 @@ export class DeviceConnection {
   private failedAttempts = 0;
   private wasUp = false;
   private drained: (() => void) | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly key: string,
@@ -102,6 +109,7 @@ export class DeviceConnection {
   /** Resolves when the server acknowledged the message (for an attribute request: with its answer). */
   submit(action: DeviceAction): Promise<unknown> {
     this.lastUsed = Date.now();
+    this.useOrder = ++useSequence;
     return new Promise((resolve, reject) => {
       const job: Job = { action, resolve, reject };
       if (this.state === 'connected') {
@@ -230,22 +238,16 @@ export class DeviceConnection {
   private send(job: Job): void {
     const client = this.client as MqttClient;
     const { server } = this.settings;
+    job.deadline = Date.now() + server.answerTimeoutMs;
     this.inFlight.add(job);
+    this.expiryTimer ??= setTimeout(() => this.expire(), server.answerTimeoutMs);
     let topic: string;
     if (job.action.kind === 'attributes/request') {
-      const requestId = this.nextRequestId++;
-      topic = `${ATTRIBUTES_REQUEST_PREFIX}${requestId}`;
-      this.attributeRequests.set(requestId, job);
-      job.timer = setTimeout(() => {
-        this.attributeRequests.delete(requestId);
-        this.settle(job, attributesTimeout(server, this.deviceName));
-      }, server.answerTimeoutMs);
+      job.requestId = this.nextRequestId++;
+      topic = `${ATTRIBUTES_REQUEST_PREFIX}${job.requestId}`;
+      this.attributeRequests.set(job.requestId, job);
     } else {
       topic = job.action.topic;
-      job.timer = setTimeout(
-        () => this.settle(job, publishUnacknowledged(server, this.deviceName, `no acknowledgement came within ${server.answerTimeoutMs} ms`)),
-        server.answerTimeoutMs,
-      );
     }
     client.publish(topic, job.action.body, { qos: 1 }, (error) => {
       if (job.action.kind === 'attributes/request' && !error) return; // settled by the answer
@@ -254,9 +256,34 @@ export class DeviceConnection {
     });
   }
 
+  /**
+   * One timer per session rather than one per message: jobs sit in the set in the order they were
+   * sent, so the expired ones are at its front; the timer then waits for the next deadline.
+   */
+  private expire(): void {
+    this.expiryTimer = undefined;
+    const { server } = this.settings;
+    const now = Date.now();
+    for (const job of this.inFlight) {
+      if ((job.deadline as number) > now) {
+        this.expiryTimer = setTimeout(() => this.expire(), (job.deadline as number) - now);
+        return;
+      }
+      if (job.action.kind === 'attributes/request') {
+        this.attributeRequests.delete(job.requestId as number);
+        this.settle(job, attributesTimeout(server, this.deviceName));
+      } else {
+        this.settle(job, publishUnacknowledged(server, this.deviceName, `no acknowledgement came within ${server.answerTimeoutMs} ms`));
+      }
+    }
+  }
+
   private settle(job: Job, outcome: ProvisionError | unknown): void {
     if (!this.inFlight.delete(job)) return;
-    clearTimeout(job.timer);
+    if (this.inFlight.size === 0 && this.expiryTimer) {
+      clearTimeout(this.expiryTimer);
+      this.expiryTimer = undefined;
+    }
     if (outcome instanceof Error) job.reject(outcome as ProvisionError);
     else job.resolve(outcome);
     if (this.inFlight.size === 0) {

@@ -3,7 +3,7 @@ import type { IClientOptions } from 'mqtt';
 import { deviceConnectOptions } from '../provisioning/connect-options';
 import { ProvisionError } from '../provisioning/errors';
 import type { ResolvedServer } from '../provisioning/validate';
-import type { BasicCredentials, CredentialsType, DeviceCredentials, X509Credentials } from '../provisioning/types';
+import type { AccessTokenCredentials, BasicCredentials, CredentialsType, DeviceCredentials, X509Credentials } from '../provisioning/types';
 
 /** A device the node can act as: its name and what it logs in with. */
 export interface DeviceIdentity {
@@ -73,8 +73,12 @@ function unnamed(credentials: Record<string, unknown>): string {
 
 /** Same device name and same login ⇒ same connection; new credentials under an old name get a connection of their own. */
 export function identityKey(identity: DeviceIdentity): string {
-  const digest = createHash('sha256').update(identity.credentialsType).update('\0').update(JSON.stringify(identity.credentials)).digest('hex');
-  return `${identity.deviceName}\0${digest.slice(0, 16)}`;
+  const credentials = identity.credentials as Partial<AccessTokenCredentials & BasicCredentials & X509Credentials>;
+  let login: string;
+  if (identity.credentialsType === 'ACCESS_TOKEN') login = credentials.accessToken ?? '';
+  else if (identity.credentialsType === 'MQTT_BASIC') login = JSON.stringify([credentials.clientId, credentials.userName, credentials.password]);
+  else login = createHash('sha256').update(credentials.certificate ?? '').digest('hex');
+  return `${identity.deviceName}\0${identity.credentialsType}\0${login}`;
 }
 
 /** mqtt.js options for the device's session: the core's device options; an X.509 chain follows the leaf. */

@@ -34,6 +34,7 @@ Fault switches (to test clients):
   --fault-close-after-request   close the connection as soon as a request arrives
   --fault-close-after-puback    core error: PUBACK (MQTT 5 reason 0x83), then close, no answer
   --fault-refuse-connect CODE   refuse every CONNECT with this CONNACK code (3.1.1 code or MQTT 5 reason)
+  --fault-device-silent         device sessions: publishes are never acknowledged nor answered
   --legacy-check-pre            CHECK_PRE_PROVISIONED_DEVICES as before 4.2.1.1 (a device can be
                                 provisioned again and again)
 
@@ -169,6 +170,7 @@ export async function parseCliArguments(argv: string[]): Promise<CliOptions> {
       case '--fault-close-after-puback': faults.closeAfterPuback = true; break;
       case '--fault-refuse-connect': faults.refuseConnect = parseCount(flag, value()); break;
       case '--legacy-check-pre': faults.checkPreRepeatable = true; break;
+      case '--fault-device-silent': faults.deviceSilent = true; break;
       default: throw new UsageError(`unknown option ${flag} (see --help)`);
     }
   }

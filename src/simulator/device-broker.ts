@@ -27,7 +27,7 @@ export class DeviceBroker {
 
   private constructor(private readonly aedes: AedesBroker) {}
 
-  static async create(onTelemetry: (record: TelemetryRecord) => void): Promise<DeviceBroker> {
+  static async create(onTelemetry: (record: TelemetryRecord) => void, isSilent: () => boolean = () => false): Promise<DeviceBroker> {
     const { Aedes } = await import('aedes');
     let broker: DeviceBroker | undefined;
     const aedes = await Aedes.createBroker({
@@ -40,6 +40,8 @@ export class DeviceBroker {
       authorizePublish: (client, packet, done) => {
         const device = client ? broker?.devicesByConnection.get(client.conn) : undefined;
         if (!device) return done(new Error('not a device session'));
+        // Fault deviceSilent: the publish is taken and never acknowledged, nothing is answered.
+        if (isSilent()) return;
         // GridLinks keeps nothing retained; a device's publishes reach no other session.
         packet.retain = false;
         broker?.control.devicePublished(device.name, client as unknown as DeviceSession, packet.topic, Buffer.from(packet.payload));

@@ -58,6 +58,8 @@ export interface FaultSwitches {
   refuseConnect?: number;
   /** CHECK_PRE_PROVISIONED_DEVICES as before 4.2.1.1: absent or 'provisioned' ⇒ SUCCESS again and again. */
   checkPreRepeatable?: boolean;
+  /** Device sessions: publishes are taken but never acknowledged (no PUBACK) nor answered. */
+  deviceSilent?: boolean;
 }
 
 export interface SimulatorOptions {

@@ -175,6 +175,27 @@ describe('device connection pool (src/device) against the simulator', function (
     assert.equal(await answer, 'pong');
   });
 
+  it('no PUBACK within the answer timeout is OUTCOME_UNKNOWN, no attribute answer is TIMEOUT', async function () {
+    server = validateServer({ host: sim.host, port: sim.mqttPort, tls: false, connectTimeoutMs: 3000, answerTimeoutMs: 300 });
+    try {
+      makePool();
+      const device = tokenDevice(0);
+      await pool.send(device, telemetry(device, { before: true }));
+      sim.setFaults({ deviceSilent: true });
+      const [unacknowledged, unanswered] = await Promise.allSettled([
+        pool.send(device, telemetry(device, { lost: true })),
+        pool.send(device, buildDeviceAction('attributes/request', {}, undefined, device.deviceName)),
+      ]);
+      assert.deepEqual([unacknowledged.reason.code, unacknowledged.reason.details.requestSent], ['OUTCOME_UNKNOWN', true]);
+      assert.match(unacknowledged.reason.message, /no acknowledgement came within 300 ms/);
+      assert.equal(unanswered.reason.code, 'TIMEOUT');
+      assert.equal(unanswered.reason.details.deviceName, device.deviceName);
+    } finally {
+      sim.setFaults({});
+      server = validateServer({ host: sim.host, port: sim.mqttPort, tls: false, connectTimeoutMs: 3000, answerTimeoutMs: 3000 });
+    }
+  });
+
   it('close() ends every session and reports devices with messages still waiting', async function () {
     makePool();
     const device = tokenDevice(5);
