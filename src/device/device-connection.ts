@@ -77,6 +77,7 @@ export class DeviceConnection {
   private wasUp = false;
   private drained: (() => void) | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly key: string,
@@ -138,7 +139,8 @@ export class DeviceConnection {
     if (this.state === 'closed') return report;
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.connectTimer);
     this.failQueue(closedWhileQueued(this.deviceName));
     const client = this.client;
     this.client = undefined;
@@ -171,6 +173,7 @@ export class DeviceConnection {
     this.client = client;
     let ready = false;
     const timer = setTimeout(() => failed(deviceConnectTimeout(server, this.deviceName)), server.connectTimeoutMs);
+    this.connectTimer = timer;
     const failed = (error: ProvisionError): void => {
       if (ready || this.client !== client) return;
       clearTimeout(timer);

@@ -81,7 +81,8 @@ async function provisioned(deviceName) {
 /** A listener that accepts and never answers: a session to it stays "connecting". */
 async function silentListener() {
   const sockets = new Set();
-  const server = net.createServer((socket) => sockets.add(socket));
+  // Reads and drops what arrives, so a socket the client closes closes here too.
+  const server = net.createServer((socket) => sockets.add(socket.resume()));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: server.address().port,
@@ -212,6 +213,9 @@ describe('gridlinks-device node (real runtime, simulator on 127.0.0.1)', functio
     try {
       const { flow, credentials } = deviceFlow(sim, { server: { port: silent.port, tls: false, connectTimeout: 30 } });
       await load(flow, credentials);
+      await helper.unload();
+      const baseline = await settledSnapshot();
+      await load(flow, credentials);
       const node = helper.getNode('dev');
       const statuses = [];
       const warnings = [];
@@ -232,6 +236,8 @@ describe('gridlinks-device node (real runtime, simulator on 127.0.0.1)', functio
       await helper.unload();
       assert.equal(warnings.length, 1);
       assert.match(warnings[0], /bulk-3 \(2 queued, 0 unacknowledged\)/);
+      // The session that was still connecting leaves no socket or connect timer behind.
+      await expectNothingLeft(baseline);
     } finally {
       await silent.close();
     }
