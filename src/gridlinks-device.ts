@@ -74,8 +74,7 @@ export = function (RED: NodeAPI): void {
     if (!server) status.broken('no server');
     else if (resolved && !resolved.ok) status.broken(resolved.error.details.field === 'ca' || resolved.error.details.field === 'caFile' ? 'CA' : resolved.error.code);
 
-    async function identityOf(msg: DeviceMessage): Promise<DeviceIdentity> {
-      if (msg.device !== undefined) return identityFromMessage(msg.device);
+    async function identityByName(msg: DeviceMessage): Promise<DeviceIdentity> {
       if (typeof msg.deviceName !== 'string' || msg.deviceName === '') {
         throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-device'), { field: 'device' });
       }
@@ -95,7 +94,7 @@ export = function (RED: NodeAPI): void {
       try {
         if (!server) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-server'), { field: 'server' });
         if (!resolved?.ok || !pool) throw (resolved as { error: ProvisionError }).error;
-        const identity = await identityOf(msg);
+        const identity = msg.device !== undefined ? identityFromMessage(msg.device) : await identityByName(msg);
         deviceName = identity.deviceName;
         const action = buildDeviceAction(msg.topic, msg.payload, msg.requestId, identity.deviceName);
         const answer = await pool.send(identity, action);

@@ -141,6 +141,7 @@ export class DeviceConnection {
     this.state = 'closed';
     clearTimeout(this.retryTimer);
     clearTimeout(this.connectTimer);
+    this.stopExpiry();
     this.failQueue(closedWhileQueued(this.deviceName));
     const client = this.client;
     this.client = undefined;
@@ -223,6 +224,7 @@ export class DeviceConnection {
         ? deviceConnectionClosed(this.settings.server, this.deviceName)
         : publishUnacknowledged(this.settings.server, this.deviceName, 'the connection was lost before the acknowledgement came'),
     );
+    this.stopExpiry();
     this.retryLater();
   }
 
@@ -282,17 +284,19 @@ export class DeviceConnection {
   }
 
   private settle(job: Job, outcome: ProvisionError | unknown): void {
+    // The expiry timer is left to run out (it finds nothing): clearing and re-arming it for every message costs more.
     if (!this.inFlight.delete(job)) return;
-    if (this.inFlight.size === 0 && this.expiryTimer) {
-      clearTimeout(this.expiryTimer);
-      this.expiryTimer = undefined;
-    }
     if (outcome instanceof Error) job.reject(outcome as ProvisionError);
     else job.resolve(outcome);
     if (this.inFlight.size === 0) {
       this.drained?.();
       this.events.changed(this);
     }
+  }
+
+  private stopExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
   }
 
   private acknowledgedOrAfter(ms: number): Promise<void> {
