@@ -15,6 +15,8 @@ const { table, verdict, fmt } = require('../lib/markdown');
 const { startSimulatorProcess } = require('../lib/simulator');
 const { loadDeviceFlow } = require('../lib/device-flow');
 const { timeAsync } = require('../lib/stats');
+const { ConnectionPool, POOL_DEFAULTS, buildDeviceAction, identityFromMessage } = require('../../nodes/device');
+const { validateServer } = require('../../nodes/provisioning');
 
 const MB = 1024 * 1024;
 const ROUNDS = 3;
@@ -89,6 +91,24 @@ function bareTelemetry(clients, total, window) {
   });
 }
 
+/** The node's session pool called directly (no Node-RED): what the node costs without the runtime around it. */
+function poolTelemetry(pool, total, window, devices) {
+  return new Promise((resolve, reject) => {
+    let started = 0;
+    let finished = 0;
+    const next = () => {
+      if (started >= total) return;
+      const message = deviceMessage(started++, devices);
+      const identity = identityFromMessage(message.device);
+      pool.send(identity, buildDeviceAction(undefined, message.payload, undefined, identity.deviceName)).then(() => {
+        if (++finished === total) resolve();
+        else next();
+      }, reject);
+    };
+    for (let i = 0; i < Math.min(window, total); i++) next();
+  });
+}
+
 tableMain(async (args, log) => {
   if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc (npm run bench does)');
   const devices = count(args, 500, 100);
@@ -97,6 +117,7 @@ tableMain(async (args, log) => {
   const profiles = profilesFile(devices + WARMUP_DEVICES);
   const sim = await startSimulatorProcess(['--profiles', profiles.file]);
   let flow;
+  let pool;
   let clients = [];
   try {
     const empty = await settledMemory();
@@ -114,21 +135,40 @@ tableMain(async (args, log) => {
     const afterBare = await settledMemory();
     log(`${devices} bare mqtt.js clients in ${connectBare.ms.toFixed(0)} ms`);
 
+    pool = new ConnectionPool(
+      { ...POOL_DEFAULTS, server: validateServer({ host: sim.host, port: sim.port, tls: true, ca: sim.caPem }), receive: true, idleTimeoutMs: 0 },
+      { incoming: () => {}, changed: () => {} },
+    );
+    await poolTelemetry(pool, devices, window, devices);
     await flow.send(2000, (i) => deviceMessage(i, devices), window);
     await bareTelemetry(clients, 2000, window);
-    const rate = { node: [], bare: [] };
+    await poolTelemetry(pool, 2000, window, devices);
+    const run = {
+      node: () => flow.send(messages, (i) => deviceMessage(i, devices), window),
+      bare: () => bareTelemetry(clients, messages, window),
+      pool: () => poolTelemetry(pool, messages, window, devices),
+    };
+    const rate = { node: [], bare: [], pool: [] };
+    const perCpuSecond = { node: [], bare: [], pool: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      // Alternate which path goes first, so neither always gets the warmer machine.
-      for (const which of round % 2 ? ['bare', 'node'] : ['node', 'bare']) {
-        const { ms } = await timeAsync(() =>
-          which === 'node' ? flow.send(messages, (i) => deviceMessage(i, devices), window) : bareTelemetry(clients, messages, window));
+      // Rotate which path goes first, so none always gets the warmer machine.
+      const order = ['node', 'bare', 'pool'];
+      for (const which of [...order.slice(round % 3), ...order.slice(0, round % 3)]) {
+        const cpuBefore = process.cpuUsage();
+        const { ms } = await timeAsync(run[which]);
+        const cpu = process.cpuUsage(cpuBefore);
         rate[which].push(messages / (ms / 1000));
-        log(`round ${round + 1} ${which}: ${(messages / (ms / 1000)).toFixed(0)} msgs/s`);
+        perCpuSecond[which].push(messages / ((cpu.user + cpu.system) / 1e6));
+        log(`round ${round + 1} ${which}: ${(messages / (ms / 1000)).toFixed(0)} msgs/s, ${perCpuSecond[which].at(-1).toFixed(0)} msgs per CPU second`);
       }
     }
     const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     const nodeRate = median(rate.node);
     const bareRate = median(rate.bare);
+    const nodePerCpu = median(perCpuSecond.node);
+    const barePerCpu = median(perCpuSecond.bare);
+    const poolRate = median(rate.pool);
+    const poolPerCpu = median(perCpuSecond.pool);
     const perNode = { rss: ((afterNode.rss - beforeNode.rss) * 1024) / devices, heap: ((afterNode.heapUsed - beforeNode.heapUsed) * 1024) / devices };
     const perBare = { rss: ((afterBare.rss - afterNode.rss) * 1024) / devices, heap: ((afterBare.heapUsed - afterNode.heapUsed) * 1024) / devices };
     return [
@@ -136,20 +176,26 @@ tableMain(async (args, log) => {
         `Node-RED ${flow.nodeRedVersion} runtime (embedded, no editor) with one gridlinks-device node, and bare mqtt.js clients ` +
         `(one per device, subscribed to the same topics). Node-RED itself took ${fmt(beforeNode.rss - empty.rss)} MB RSS before any session.`,
       '',
-      table(['', 'through the node', 'bare mqtt.js'], [
-        [`time to open ${devices} sessions (ms)`, connectNode.ms, connectBare.ms],
-        ['RSS per session (KB, after GC)', perNode.rss, perBare.rss],
-        ['JS heap per session (KB, after GC)', perNode.heap, perBare.heap],
-        [`telemetry msgs/s (QoS 1, ${window} in flight, median of ${ROUNDS} × ${messages})`, nodeRate, bareRate],
+      table(['', 'through the node', 'bare mqtt.js', "the node's pool without Node-RED"], [
+        [`time to open ${devices} sessions (ms)`, connectNode.ms, connectBare.ms, '–'],
+        ['RSS per session (KB, after GC)', perNode.rss, perBare.rss, '–'],
+        ['JS heap per session (KB, after GC)', perNode.heap, perBare.heap, '–'],
+        [`telemetry msgs/s (QoS 1, ${window} in flight, median of ${ROUNDS} × ${messages})`, nodeRate, bareRate, poolRate],
+        ['telemetry msgs per CPU second of this process (median)', nodePerCpu, barePerCpu, poolPerCpu],
       ]),
       '',
       'Opening: the node opens at most 32 sessions at once (the bare clients likewise, 32 at a time). A message leaves the node ' +
-        'once its PUBACK came; the bare clients count PUBACKs.',
+        'once its PUBACK came (counted by an onComplete hook, so no downstream node adds its cost); the bare clients count PUBACKs. ' +
+        'Messages per CPU second count only this process\'s CPU time (user + system), which other load on the machine does not change; ' +
+        'msgs/s is wall-clock and swings with it.',
       '',
-      verdict('telemetry through the node / bare mqtt.js', nodeRate / bareRate, 0.8, true).line,
+      verdict('telemetry through the node / bare mqtt.js, msgs/s', nodeRate / bareRate, 0.8, true).line,
+      verdict('telemetry through the node / bare mqtt.js, msgs per CPU second', nodePerCpu / barePerCpu, 0.8, true).line,
+      `- The pool alone / bare mqtt.js, msgs per CPU second: ${fmt(poolPerCpu / barePerCpu, 2)}; the rest of the gap is Node-RED's own per-message work (receive, send, done).`,
     ].join('\n');
   } finally {
     await Promise.all(clients.map((client) => new Promise((resolve) => client.end(true, {}, resolve))));
+    if (pool) await pool.close();
     if (flow) await flow.unload();
     await sim.stop();
     profiles.remove();
