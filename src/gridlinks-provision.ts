@@ -1,5 +1,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { JobQueue } from './node-red/job-queue';
+import { ClosingReport, drainLimitMs, pendingWarning, SETTLE_LIMIT_MS } from './node-red/close-drain';
+import { resumeForNode } from './node-red/resume-action';
+import { reportStoreAtDeploy } from './node-red/store-status';
 import {
   buildProvisionOptions,
   type ProvisionNodeCredentials,
@@ -8,8 +11,10 @@ import {
 import { mqttNodeBroker, outputResult } from './node-red/output';
 import type { GridlinksServerNode } from './node-red/server-options';
 import { StatusReporter } from './node-red/status';
+import { NodeKeyPool, keyPoolSize } from './node-red/node-key-pool';
 import { ProvisionError, isProvisionError } from './provisioning/errors';
 import { provisionDevice } from './provisioning/index';
+import type { KeyAlgorithm } from './provisioning/types';
 
 type ProvisionNodeDef = NodeDef & ProvisionNodeProperties & { server?: string };
 type Send = (msg: NodeMessageInFlow) => void;
@@ -52,6 +57,8 @@ export = function (RED: NodeAPI): void {
 
     async function provision(job: Job, signal: AbortSignal): Promise<void> {
       const { msg, send, done } = job;
+      if ((msg as { action?: unknown }).action === 'resume') return resume(job, signal);
+      let deviceName: string | undefined;
       try {
         const resolved = server?.serverOptions();
         if (!resolved) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-provision.errors.no-server'), { field: 'server' });
@@ -59,8 +66,12 @@ export = function (RED: NodeAPI): void {
         const options = await buildProvisionOptions(config, credentials, msg.payload, { ...resolved.options }, (value, type) =>
           evaluate(value, type, msg),
         );
+        deviceName = options.deviceName;
+        options.keyPool = keyPool.poolFor(options.keyAlgorithm);
         const result = await provisionDevice(options, signal);
-        if (signal.aborted) return;
+        // A result that settles while the node closes is still sent (the runtime may deliver it) and named in a warning.
+        closingReport.result(result);
+        if (closingReport.gone) return;
         RED.util.setMessageProperty(msg, outputProperty, outputResult(result, includePrivateKey), true);
         const broker = mqttNodeBroker(result, resolved.options);
         if (broker) (msg as NodeMessageInFlow & { broker?: unknown }).broker = broker;
@@ -68,11 +79,13 @@ export = function (RED: NodeAPI): void {
         send(msg);
         done();
       } catch (error) {
-        // On redeploy/shutdown the message is dropped: no output, no error (see the help, "Details").
-        if (signal.aborted) return;
         const failure = isProvisionError(error)
           ? error
           : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${(error as Error)?.message ?? String(error)}`);
+        closingReport.failure(deviceName, failure);
+        // Cut by the close before anything was sent: nothing to report.
+        if (closingReport.gone) return;
+        if (closingReport.closing && failure.code === 'ABORTED' && failure.details.requestSent !== true) return done();
         status.failed(statusCode(failure));
         (msg as NodeMessageInFlow & { gridlinksError?: unknown }).gridlinksError = failure.toJSON();
         try {
@@ -85,6 +98,32 @@ export = function (RED: NodeAPI): void {
       }
     }
 
+    /** msg.action = "resume": settle the store folder's pending entries; msg.payload = the reports. */
+    async function resume(job: Job, signal: AbortSignal): Promise<void> {
+      const { msg, send, done } = job;
+      try {
+        const resolved = server?.serverOptions();
+        if (!resolved) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-provision.errors.no-server'), { field: 'server' });
+        if (!resolved.ok) throw resolved.error;
+        const outcome = await resumeForNode(resolved.options, config.storeDir?.trim(), includePrivateKey, signal);
+        outcome.warnings.forEach((warning) => node.warn(warning));
+        if (closingReport.gone) return;
+        status.resumed(RED._('gridlinks-provision.status.resumed', { ...outcome.counts }), outcome.counts.unknown > 0);
+        RED.util.setMessageProperty(msg, outputProperty, outcome.entries, true);
+        send(msg);
+        done();
+      } catch (error) {
+        if (closingReport.gone) return;
+        const failure = isProvisionError(error) ? error : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${(error as Error)?.message ?? String(error)}`);
+        status.failed(statusCode(failure));
+        done(failure);
+      }
+    }
+
+    const closingReport = new ClosingReport((text) => node.warn(text));
+
+    const keyAlgorithm = (config.keyAlgorithm || 'rsa2048') as KeyAlgorithm;
+    const keyPool = new NodeKeyPool(keyPoolSize(config.keyPool), config.credentialsType, keyAlgorithm, (fill) => status.poolChanged(fill));
     const queue = new JobQueue<Job>(parallelLimit(config.maxParallel), provision, (counts) => status.update(counts));
 
     if (!server) {
@@ -93,17 +132,43 @@ export = function (RED: NodeAPI): void {
       const resolved = server.serverOptions();
       if (!resolved.ok) status.broken(statusCode(resolved.error));
     }
+    const storeDir = config.storeDir?.trim();
+    if (storeDir) {
+      void reportStoreAtDeploy(storeDir, {
+        warn: (text) => node.warn(text),
+        pending: (count, dir) => {
+          if (queue.isClosed) return;
+          node.warn(pendingWarning(count, dir));
+          status.pending(RED._('gridlinks-provision.status.pending', { count }));
+        },
+        refused: (message) => {
+          if (queue.isClosed) return;
+          node.warn(message);
+          status.broken('STORE');
+        },
+      });
+    }
 
     node.on('input', (msg, send, done) => {
       queue.push({ msg, send, done });
     });
 
+    // Close drains: queued messages that have not started are dropped; exchanges under way may finish
+    // (bounded well inside Node-RED's 15 s close timeout), then the rest are cut. See docs/recovery.md.
     node.on('close', (_removed: boolean, done: () => void) => {
       status.cancel();
-      queue.close().then(
-        () => done(),
-        () => done(),
-      );
+      closingReport.closing = true;
+      const resolved = server?.serverOptions();
+      const answerTimeoutMs = resolved?.ok ? resolved.options.answerTimeoutMs : undefined;
+      const finish = (): void => {
+        closingReport.gone = true;
+        done();
+      };
+      queue
+        .drain(drainLimitMs(answerTimeoutMs), SETTLE_LIMIT_MS)
+        .then(({ dropped }) => closingReport.dropped(dropped.length))
+        .then(() => keyPool.release())
+        .then(finish, finish);
     });
   }
 

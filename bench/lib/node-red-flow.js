@@ -14,21 +14,29 @@ const PACKAGE_DIR = path.resolve(__dirname, '..', '..');
 const COUNT_OUTPUT = "global.get('benchOutput')(msg); return null;";
 const COUNT_FAILURE = "global.get('benchFailure')(msg); return null;";
 
-function flowFor(sim, { keyAlgorithm, maxParallel }) {
+/** The provision node's properties; keyPool undefined = the node's default. */
+function provisionNode(id, { keyAlgorithm, maxParallel, keyPool }) {
+  return {
+    id, type: 'gridlinks-provision', z: 'tab', name: '', server: 'srv',
+    credentialsType: 'X509_CERTIFICATE', keyAlgorithm,
+    deviceName: 'payload.deviceName', deviceNameType: 'msg',
+    provisionKey: '', provisionKeyType: 'cred', provisionSecret: '', provisionSecretType: 'cred',
+    verify: false, storeDir: '', includePrivateKey: true, maxParallel, outputProperty: 'payload',
+    ...(keyPool === undefined ? {} : { keyPool }),
+    wires: [['count']],
+  };
+}
+
+/** `pooled` (optional): a second provision node `prov-pool` with these overrides (e.g. { keyPool: 8 }). */
+function flowFor(sim, { keyAlgorithm, maxParallel, keyPool, pooled }) {
   return [
     { id: 'tab', type: 'tab', label: 'bench' },
     {
       id: 'srv', type: 'gridlinks-server', host: sim.host, port: sim.port, tls: true, verifyServerCert: true,
       servername: '', protocolVersion: 4, caFile: '', connectTimeout: 10, answerTimeout: 15,
     },
-    {
-      id: 'prov', type: 'gridlinks-provision', z: 'tab', name: '', server: 'srv',
-      credentialsType: 'X509_CERTIFICATE', keyAlgorithm,
-      deviceName: 'payload.deviceName', deviceNameType: 'msg',
-      provisionKey: '', provisionKeyType: 'cred', provisionSecret: '', provisionSecretType: 'cred',
-      verify: false, storeDir: '', includePrivateKey: true, maxParallel, outputProperty: 'payload',
-      wires: [['count']],
-    },
+    provisionNode('prov', { keyAlgorithm, maxParallel, keyPool }),
+    ...(pooled ? [provisionNode('prov-pool', { keyAlgorithm, maxParallel, ...pooled })] : []),
     { id: 'count', type: 'function', z: 'tab', func: COUNT_OUTPUT, outputs: 0, wires: [] },
     { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['failed']] },
     { id: 'failed', type: 'function', z: 'tab', func: COUNT_FAILURE, outputs: 0, wires: [] },
@@ -36,15 +44,16 @@ function flowFor(sim, { keyAlgorithm, maxParallel }) {
 }
 
 /** Starts Node-RED with the flow; resolves { provisionAll(names, onProgress), unload() }. */
-async function loadProvisionFlow(sim, { keyAlgorithm = 'p256', maxParallel = 8 } = {}) {
+async function loadProvisionFlow(sim, { keyAlgorithm = 'p256', maxParallel = 8, keyPool, pooled } = {}) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridlinks-bench-nr-'));
   const scope = path.join(userDir, 'node_modules', '@gridlinks');
   fs.mkdirSync(scope, { recursive: true });
   fs.symlinkSync(PACKAGE_DIR, path.join(scope, 'node-red-gridlinks'), 'dir');
-  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flowFor(sim, { keyAlgorithm, maxParallel })));
+  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flowFor(sim, { keyAlgorithm, maxParallel, keyPool, pooled })));
   fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify({
     srv: { ca: sim.caPem },
     prov: { provisionDeviceKey: sim.provisionKey, provisionDeviceSecret: sim.provisionSecret },
+    'prov-pool': { provisionDeviceKey: sim.provisionKey, provisionDeviceSecret: sim.provisionSecret },
   }));
 
   const handlers = { output: () => {}, failure: () => {} };
@@ -66,12 +75,17 @@ async function loadProvisionFlow(sim, { keyAlgorithm = 'p256', maxParallel = 8 }
     },
   });
   await RED.start();
-  const prov = await waitForNode(RED, 'prov');
+  const nodes = { prov: await waitForNode(RED, 'prov') };
+  if (pooled) nodes['prov-pool'] = await waitForNode(RED, 'prov-pool');
 
   return {
     nodeRedVersion: RED.version(),
-    /** Sends one message per name at once and resolves when every one has come out (or failed). */
-    provisionAll(names, onProgress = () => {}) {
+    /**
+     * Sends one message per name (a string, or a payload object) at once to node `target` and resolves
+     * when every one has come out (or failed).
+     */
+    provisionAll(names, onProgress = () => {}, target = 'prov') {
+      const prov = nodes[target];
       return new Promise((resolve, reject) => {
         let done = 0;
         const failures = [];
@@ -87,7 +101,7 @@ async function loadProvisionFlow(sim, { keyAlgorithm = 'p256', maxParallel = 8 }
           failures.push(msg);
           settle();
         };
-        for (const name of names) prov.receive({ payload: { deviceName: name } });
+        for (const name of names) prov.receive({ payload: typeof name === 'string' ? { deviceName: name } : name });
       });
     },
     async unload() {

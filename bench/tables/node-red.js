@@ -17,7 +17,7 @@ let nodeRedVersion = '';
 const WARMUP = 8;
 
 async function throughNodeRed(sim, kind, devices, tag) {
-  const flow = await loadProvisionFlow(sim, { keyAlgorithm: kind, maxParallel: PARALLEL });
+  const flow = await loadProvisionFlow(sim, { keyAlgorithm: kind, maxParallel: PARALLEL, keyPool: 0 });
   try {
     await flow.provisionAll(Array.from({ length: WARMUP }, (_, i) => deviceName(`${tag}-warm`, i)));
     const names = Array.from({ length: devices }, (_, i) => deviceName(tag, i));

@@ -60,6 +60,39 @@ const CORE = path.resolve(__dirname, '..', '..', 'nodes', 'provisioning', 'index
 const MANY = path.resolve(__dirname, '..', 'lib', 'provision-many.js');
 const GATEWAY_PARALLEL = 4;
 
+/** GNU time, to read a child's peak RSS (maxresident) without loading anything into it. */
+const GNU_TIME = '/usr/bin/time';
+const HAS_GNU_TIME = fs.existsSync(GNU_TIME);
+
+/**
+ * Runs a Node child to completion under GNU time; resolves { ms (spawn → exit), rssMiB (peak) }, or
+ * rejects. The wrapper costs both sides of a comparison the same (one exec).
+ */
+function timedNodeRss(args) {
+  const rssFile = path.join(os.tmpdir(), `gridlinks-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const command = HAS_GNU_TIME ? GNU_TIME : process.execPath;
+  const argv = HAS_GNU_TIME ? ['-f', '%M', '-o', rssFile, process.execPath, ...args] : args;
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('close', (code) => {
+      const ms = msSince(start);
+      let rssMiB = NaN;
+      try {
+        rssMiB = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024;
+        fs.rmSync(rssFile, { force: true });
+      } catch {
+        /* no GNU time: no RSS */
+      }
+      if (code === 0) resolve({ ms, rssMiB });
+      else reject(new Error(`${path.basename(args[0] ?? '')} exited ${code}: ${output.slice(0, 500)}`));
+    });
+  });
+}
+
 /** Runs a Node child to completion; resolves its wall time from spawn to exit, or rejects. */
 function timedNode(args) {
   return new Promise((resolve, reject) => {
@@ -80,6 +113,13 @@ function oursCli(sim, name, outDir, keyType = 'rsa2048') {
   return timedNode([CLI, '--host', sim.host, '--port', String(sim.port), '--ca', sim.caFile,
     '--provision-key', sim.provisionKey, '--provision-secret', sim.provisionSecret,
     '--device-name', name, '--type', 'x509', '--key-type', keyType, '--out', outDir, '--json']);
+}
+
+/** The seed's job: provision, write the certificate and key, log in with them (--verify). Resolves { ms, rssMiB }. */
+function oursCliJob(sim, name, outDir, keyType = 'rsa2048') {
+  return timedNodeRss([CLI, '--host', sim.host, '--port', String(sim.port), '--ca', sim.caFile,
+    '--provision-key', sim.provisionKey, '--provision-secret', sim.provisionSecret,
+    '--device-name', name, '--type', 'x509', '--key-type', keyType, '--out', outDir, '--verify', '--json']);
 }
 
 async function seedOnce(sim, script, name) {
@@ -104,13 +144,27 @@ tableMain(async (args, log) => {
     const seedSingle = [];
     const seedSession = [];
     const oursSingle = [];
+    const oursRss = [];
+    const pairRatios = [];
+    const ecRuns = { ours: [], oursRss: [], bare: [], bareRss: [] };
     for (let i = 0; i < singles; i++) {
       const seedFirst = i % 2 === 0;
-      if (!seedFirst) oursSingle.push(await oursCli(sim, deviceName('cli-one', i), outDir));
+      let ours;
+      if (!seedFirst) ours = await oursCliJob(sim, deviceName('cli-one', i), outDir);
       const run = await seedOnce(sim, script, deviceName('seed-one', i));
+      if (seedFirst) ours = await oursCliJob(sim, deviceName('cli-one', i), outDir);
       seedSingle.push(run.provisionedMs);
       seedSession.push(run.sessionMs);
-      if (seedFirst) oursSingle.push(await oursCli(sim, deviceName('cli-one', i), outDir));
+      oursSingle.push(ours.ms);
+      oursRss.push(ours.rssMiB);
+      pairRatios.push(run.sessionMs / ours.ms);
+      // EC P-256 (key cost ≈ 0) against a bare `node -e 0`, also alternating.
+      const pair = seedFirst ? ['ec', 'bare'] : ['bare', 'ec'];
+      for (const kind of pair) {
+        const measured = kind === 'ec' ? await oursCliJob(sim, deviceName('cli-ec', i), outDir, 'p256') : await timedNodeRss(['-e', '0']);
+        ecRuns[kind === 'ec' ? 'ours' : 'bare'].push(measured.ms);
+        ecRuns[kind === 'ec' ? 'oursRss' : 'bareRss'].push(measured.rssMiB);
+      }
     }
     log(`(a) ${singles} single-device runs each`);
 
@@ -142,8 +196,10 @@ tableMain(async (args, log) => {
     const rateAtGateway = await keygenRate(count(args, 40, 8), GATEWAY_PARALLEL);
     log('bounds measured');
 
-    const a = { seed: summarize(seedSingle), ours: summarize(oursSingle), session: summarize(seedSession) };
-    const speedupA = a.seed.median / a.ours.median;
+    const a = { seed: summarize(seedSingle), ours: summarize(oursSingle), session: summarize(seedSession), pairs: summarize(pairRatios) };
+    const speedupA = a.session.median / a.ours.median;
+    const rss = { ours: summarize(oursRss), ec: summarize(ecRuns.oursRss), bare: summarize(ecRuns.bareRss) };
+    const ec = { ours: summarize(ecRuns.ours), bare: summarize(ecRuns.bare) };
     const seedB = summarize(seedBatch).median;
     const oursB = summarize(oursBatch).median;
     const speedupB = seedB / oursB;
@@ -151,14 +207,18 @@ tableMain(async (args, log) => {
     return [
       `RSA-2048 X.509 like the seed; the seed is its guide's own script run by \`${PYTHON}\` (paho-mqtt 1.6, cryptography) in a folder with ` +
         '`mqttserver.pub.pem`, its prompts answered on stdin. The seed never exits (it loops on the device session it opens after provisioning): ' +
-        'its time is taken when it prints its success line, before that session. Ours: `gridlinks-provision --json --out DIR` until the process exits. ' +
-        'Both write the certificate and key to disk. Simulator in a separate process.',
+        'the whole job ends when that session (a login with the new certificate) is up. Ours: `gridlinks-provision --json --out DIR --verify` until the ' +
+        'process exits (`--verify` logs in once with the new certificate). Both write the certificate and key to disk. The two run alternately, ' +
+        'each pair back to back (paired ratios), then our EC P-256 run and `node -e 0`, alternately. Peak RSS from GNU time (`%M`). Simulator in a separate process.',
       '',
-      table(['(a) one device, whole process', 'median ms', 'p95 ms', 'runs'], [
-        ['seed (spawn → "Provisioning 成功")', a.seed.median, a.seed.p95, a.seed.n],
-        ['seed, until its device session is up (for reference)', a.session.median, a.session.p95, a.session.n],
-        ['ours: gridlinks-provision CLI (spawn → exit)', a.ours.median, a.ours.p95, a.ours.n],
-        ['seed / ours', speedupA.toFixed(2), '', ''],
+      table(['(a) one device, whole process: provision, files, log in', 'median ms', 'p95 ms', 'min–max ms', 'peak RSS MiB (median)', 'runs'], [
+        ['seed (spawn → "Provisioning 成功")', a.seed.median, a.seed.p95, `${fmt(a.seed.min)}–${fmt(a.seed.max)}`, '', a.seed.n],
+        ['seed, until its device session is up (the whole job)', a.session.median, a.session.p95, `${fmt(a.session.min)}–${fmt(a.session.max)}`, '', a.session.n],
+        ['ours: `gridlinks-provision --out DIR --verify` (spawn → exit)', a.ours.median, a.ours.p95, `${fmt(a.ours.min)}–${fmt(a.ours.max)}`, rss.ours.median, a.ours.n],
+        ['ours, EC P-256 key (key cost ≈ 0)', ec.ours.median, ec.ours.p95, `${fmt(ec.ours.min)}–${fmt(ec.ours.max)}`, rss.ec.median, ec.ours.n],
+        ['`node -e 0`', ec.bare.median, ec.bare.p95, `${fmt(ec.bare.min)}–${fmt(ec.bare.max)}`, rss.bare.median, ec.bare.n],
+        ['seed / ours, ratio of the medians', speedupA.toFixed(2), '', '', '', ''],
+        ['seed / ours, median of the paired ratios (min–max)', a.pairs.median.toFixed(2), '', `${a.pairs.min.toFixed(2)}–${a.pairs.max.toFixed(2)}`, '', a.pairs.n],
       ]),
       '',
       table([`(b) ${batch} devices`, 'median seconds', 'devices/s', 'rounds'], [
@@ -167,7 +227,8 @@ tableMain(async (args, log) => {
         ['seed / ours', speedupB.toFixed(2), '', ''],
       ]),
       '',
-      verdict('(a) ours faster than the seed, one device', speedupA, 1.3, true, '×').line,
+      verdict('(a) ours faster than the seed, one device, provision + files + login (median of paired ratios)', a.pairs.median, 1.5, true, '×').line,
+      verdict('(a) our peak RSS − `node -e 0`\'s, RSA-2048', rss.ours.median - rss.bare.median, 15, false, ' MiB').line,
       verdict(`(b) ours faster than the seed, ${batch} devices`, speedupB, 3, true, '×').line,
       '',
       'What bounds these (measured in this run, medians):',
@@ -175,7 +236,7 @@ tableMain(async (args, log) => {
       table(['part', 'ms'], [
         ['Node.js start and exit (`node -e 0`)', parts.nodeStart],
         ['Node.js start + loading the CLI and the core with its modules (mqtt.js, node-forge ASN.1), no work', parts.nodeLoad],
-        ['ours, whole process with an EC P-256 key (key cost ≈ 0): start, load, certificate, TLS exchange, files, exit', parts.oursWithoutKeygen],
+        ['ours, whole process with an EC P-256 key (key cost ≈ 0): start, load, certificate, TLS exchange, files, exit (no login)', parts.oursWithoutKeygen],
         ['Python start and exit (`python3 -c pass`)', parts.pythonStart],
         ["Python start + the seed's imports (paho-mqtt, cryptography)", parts.pythonLoad],
         ['one native RSA-2048 key generation (in process)', parts.keygen],
@@ -184,7 +245,7 @@ tableMain(async (args, log) => {
       `- (a) Our CLI starts the RSA key on the thread pool before it loads its modules, and the core connects while the key is made, ` +
         `so the key (~${fmt(parts.keygen, 0)} ms) overlaps module loading and connecting, but not Node's own start (${fmt(parts.nodeStart, 0)} ms). ` +
         `Ours cannot take less than the larger of its whole run without key cost (${fmt(parts.oursWithoutKeygen, 0)} ms) and Node's start plus one key ` +
-        `(${fmt(parts.nodeStart + parts.keygen, 0)} ms): ${fmt(oursFloorA, 0)} ms vs the seed's ${fmt(a.seed.median, 0)} ms, at most ${(a.seed.median / oursFloorA).toFixed(2)}×. ` +
+        `(${fmt(parts.nodeStart + parts.keygen, 0)} ms), plus the login: ${fmt(oursFloorA, 0)} ms vs the seed's ${fmt(a.session.median, 0)} ms, at most ${(a.session.median / oursFloorA).toFixed(2)}×. ` +
         `The seed's interpreter starts and loads its modules in ${fmt(parts.pythonLoad, 0)} ms, and its one key costs it about what ours costs us.`,
       `- (b) Every device needs one RSA-2048 key. On ${os.cpus().length} CPUs, bare native key generation with ${GATEWAY_PARALLEL} in flight ` +
         `manages ${fmt(rateAtGateway)} keys/s, so ${batch} devices take at least ${fmt(batch / rateAtGateway)} s; against the seed's ` +

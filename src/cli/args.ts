@@ -4,10 +4,12 @@ import type { CredentialsType } from '../provisioning/types';
 import { EXIT_CODES_HELP } from './exit-codes';
 
 export const USAGE = `Usage: gridlinks-provision --host H [--port P] [--no-tls] [--ca FILE] [--servername NAME] [--insecure]
+         [--transport mqtt|http] [--verify-port P]
          --provision-key K --provision-secret S [--device-name N]
          [--type x509|access-token|mqtt-basic] [--key-type rsa2048|rsa3072|rsa4096|p256|p384]
          [--token T] [--client-id C] [--username U] [--password P] [--cert FILE [--private-key FILE]]
-         [--out DIR] [--verify] [--timeout SECONDS] [--mqtt-version 4|5] [--json]
+         [--out DIR [--if-stored reuse|fail]] [--verify] [--timeout SECONDS] [--mqtt-version 4|5] [--json]
+       gridlinks-provision --resume --out DIR --host H [--port P] [connection options] [--json]
 
 Provisions one device on GridLinks (ThingsBoard-compatible device provisioning over MQTT) and prints
 its new credentials. Without a certificate (--cert) an X.509 device gets a new key pair and a
@@ -15,7 +17,11 @@ self-signed certificate (CN = device name).
 
 Connection:
   --host H                 GridLinks MQTT host name or IP address
-  --port P                 MQTT port (default 8883 with TLS, 1883 with --no-tls)
+  --port P                 MQTT port (default 8883 with TLS, 1883 with --no-tls);
+                           with --transport http the HTTP(S) port (default 443 with TLS, 8080 with --no-tls)
+  --transport mqtt|http    provision over MQTT (default) or HTTP(S): POST /api/v1/provision
+  --verify-port P          with --transport http: the MQTT port the device (and --verify) connects to
+                           (default 8883 with TLS, 1883 with --no-tls)
   --no-tls                 plain MQTT (the provision secret travels unencrypted)
   --ca FILE                PEM CA certificate to trust (default: the system CAs)
   --servername NAME        TLS server name (SNI and certificate check) when it differs from --host
@@ -40,6 +46,12 @@ Provisioning (from the device profile's "Device provisioning" settings):
 Output:
   --out DIR                credential store: DIR/<device>/ gets credentials.json, certificate.pem and
                            private-key.pem (0600); the key is saved before the request is sent
+  --if-stored reuse|fail   a device already saved in --out: print it from there, nothing sent (reuse,
+                           the default), or refuse with STORE (fail)
+  --resume                 settle every request in DIR/.pending/ whose answer was lost: log in once with
+                           its credentials; accepted = saved like a success, refused = moved to
+                           .pending/.not-created/, else left pending. One line per entry; exit 0 only
+                           when none is left unknown (no provision key or secret needed)
   --verify                 connect once with the new credentials and report whether GridLinks accepts them
   --json                   print the result (or {"error":{"code","message","details"}}) as one JSON object
   -h, --help               this text
@@ -59,6 +71,8 @@ export interface CliArguments {
   caFile?: string;
   servername?: string;
   insecure: boolean;
+  transport?: string;
+  verifyPort?: string;
   provisionKey?: string;
   provisionSecret?: string;
   deviceName?: string;
@@ -71,6 +85,8 @@ export interface CliArguments {
   certFile?: string;
   privateKeyFile?: string;
   out?: string;
+  ifStored?: 'reuse' | 'fail';
+  resume: boolean;
   verify: boolean;
   timeoutSeconds?: string;
   mqttVersion?: string;
@@ -103,6 +119,8 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
         ca: { type: 'string' },
         servername: { type: 'string' },
         insecure: { type: 'boolean' },
+        transport: { type: 'string' },
+        'verify-port': { type: 'string' },
         'provision-key': { type: 'string' },
         'provision-secret': { type: 'string' },
         'device-name': { type: 'string' },
@@ -115,6 +133,8 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
         cert: { type: 'string' },
         'private-key': { type: 'string' },
         out: { type: 'string' },
+        'if-stored': { type: 'string' },
+        resume: { type: 'boolean' },
         verify: { type: 'boolean' },
         timeout: { type: 'string' },
         'mqtt-version': { type: 'string' },
@@ -129,6 +149,8 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
     throw usageError(/Unexpected argument/.test(message) ? 'Unexpected argument: every value must follow its --option' : message, 'arguments');
   }
   const text = (name: string) => values[name] as string | undefined;
+  const ifStored = text('if-stored');
+  if (ifStored !== undefined && ifStored !== 'reuse' && ifStored !== 'fail') throw usageError('--if-stored must be reuse or fail', 'if-stored');
   const typeName = text('type') ?? 'x509';
   const credentialsType = TYPES[typeName];
   if (!credentialsType) throw usageError(`--type must be one of ${Object.keys(TYPES).join(', ')}`, 'type');
@@ -139,6 +161,8 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
     caFile: text('ca'),
     servername: text('servername'),
     insecure: values.insecure === true,
+    transport: text('transport'),
+    verifyPort: text('verify-port'),
     provisionKey: text('provision-key') ?? env.GRIDLINKS_PROVISION_KEY,
     provisionSecret: text('provision-secret') ?? env.GRIDLINKS_PROVISION_SECRET,
     deviceName: text('device-name'),
@@ -151,6 +175,8 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
     certFile: text('cert'),
     privateKeyFile: text('private-key'),
     out: text('out'),
+    ...(ifStored !== undefined ? { ifStored } : {}),
+    resume: values.resume === true,
     verify: values.verify === true,
     timeoutSeconds: text('timeout'),
     mqttVersion: text('mqtt-version'),

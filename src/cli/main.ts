@@ -5,9 +5,11 @@ import { ProvisionError } from '../provisioning/errors';
 import type { ProvisionOptions } from '../provisioning/types';
 import { parseCliArguments, USAGE, type CliArguments } from './args';
 import { EXIT, exitCodeFor } from './exit-codes';
-import { startDeviceKey } from './early-key';
+import { checkBeforeKeygen, startDeviceKey } from './early-key';
 import { describeError, describeResult, errorJson } from './output';
 import { TerminalPrompt } from './prompt';
+import { runResume } from './resume-command';
+import { defaultPort, transportOption } from './transport-option';
 
 /** Option names of the core mapped back to the command-line flags, for error messages. */
 const FLAG_FOR_FIELD: Record<string, string> = {
@@ -16,6 +18,8 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   'server.servername': '--servername',
   'server.ca': '--ca',
   'server.protocolVersion': '--mqtt-version',
+  'server.transport': '--transport',
+  'server.verifyPort': '--verify-port',
   provisionDeviceKey: '--provision-key',
   provisionDeviceSecret: '--provision-secret',
   deviceName: '--device-name',
@@ -27,6 +31,7 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   username: '--username',
   password: '--password',
   storeDir: '--out',
+  ifStored: '--if-stored',
 };
 
 function usage(field: string, message: string): ProvisionError {
@@ -47,7 +52,7 @@ async function askForMissing(args: CliArguments): Promise<void> {
   const prompt = new TerminalPrompt();
   try {
     if (!args.host) args.host = await prompt.ask('GridLinks host: ');
-    if (!args.port) args.port = (await prompt.ask(`MQTT port [${args.tls ? 8883 : 1883}]: `)) || undefined;
+    if (!args.port) args.port = (await prompt.ask(`${args.transport === 'http' ? 'HTTP' : 'MQTT'} port [${defaultPort(args.transport === 'http' ? 'http' : 'mqtt', args.tls)}]: `)) || undefined;
     if (!args.provisionKey) args.provisionKey = await prompt.ask('Provision device key: ');
     if (!args.provisionSecret) args.provisionSecret = await prompt.ask('Provision device secret (hidden): ', { hidden: true });
     if (args.deviceName === undefined) args.deviceName = await prompt.ask('Device name (empty: GridLinks generates one): ');
@@ -78,10 +83,13 @@ function toOptions(args: CliArguments): ProvisionOptions {
     throw usage('mqtt-version', '--mqtt-version must be 4 (MQTT 3.1.1) or 5');
   }
   if (args.port !== undefined && !/^\d+$/.test(args.port)) throw usage('port', '--port must be a number from 1 to 65535');
+  const transport = transportOption(args);
   return {
     server: {
       host: args.host ?? '',
-      port: args.port === undefined ? (args.tls ? 8883 : 1883) : Number(args.port),
+      port: args.port === undefined ? defaultPort(transport, args.tls) : Number(args.port),
+      transport,
+      ...(args.verifyPort !== undefined ? { verifyPort: Number(args.verifyPort) } : {}),
       tls: args.tls,
       ca: readPemFile(args.caFile, '--ca'),
       servername: args.servername,
@@ -102,6 +110,7 @@ function toOptions(args: CliArguments): ProvisionOptions {
     privateKey: readPemFile(args.privateKeyFile, '--private-key'),
     verify: args.verify,
     storeDir: args.out,
+    ifStored: args.ifStored,
   };
 }
 
@@ -141,12 +150,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${packageVersion()}\n`);
       return EXIT.OK;
     }
-    startDeviceKey(args);
-    // Loaded only now, while the key pair is being made on the thread pool.
-    const { provisionDevice } = require('../provisioning/index') as typeof import('../provisioning/index');
+    if (args.resume) return await runResume(args, toOptions(args).server, json, controller.signal);
     if (process.stdin.isTTY) await askForMissing(args);
     requireGiven(args);
     const options = toOptions(args);
+    checkBeforeKeygen(options);
+    startDeviceKey(args);
+    // Loaded only now, while the key pair is being made on the thread pool.
+    const { provisionDevice } = require('../provisioning/index') as typeof import('../provisioning/index');
     if (args.insecure) warn('--insecure: the server certificate is not verified; anyone on the path can read the provision secret and the new credentials.');
     if (!args.tls) warn('--no-tls: the provision secret and the new credentials travel unencrypted.');
 

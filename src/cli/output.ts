@@ -6,7 +6,11 @@ export function describeResult(result: ProvisionResult): string {
   const lines: string[] = [];
   const server = `${result.server.host}:${result.server.port} (${result.server.tls ? 'TLS' : 'plain MQTT'})`;
   const name = result.deviceName === null ? 'a device named by GridLinks' : `device "${result.deviceName}"`;
-  lines.push(`Provisioned ${name} on ${server} with ${result.credentialsType} credentials.`);
+  lines.push(
+    result.fromStore
+      ? `The store already holds ${name} (${result.credentialsType} credentials, provisioned on ${server}); nothing was sent.`
+      : `Provisioned ${name} on ${server} with ${result.credentialsType} credentials.`,
+  );
   const saved = result.stored !== undefined;
   switch (result.credentialsType) {
     case 'ACCESS_TOKEN':

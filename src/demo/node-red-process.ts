@@ -19,6 +19,8 @@ export interface NodeRedProcessOptions {
   env?: Record<string, string>;
   /** Folder of the node-red package to run (default: the one this package depends on). */
   nodeRedDir?: string;
+  /** The node binary that runs Node-RED (default: the one running this process; Node-RED 5 needs Node >= 22.9). */
+  nodeExecutable?: string;
   /** Link this package folder into userDir/node_modules, as `npm install <folder>` would. */
   linkPackageDir?: string;
   /** Called with each line Node-RED prints. */
@@ -88,9 +90,11 @@ export async function startNodeRed(options: NodeRedProcessOptions): Promise<Node
   const nodeRedDir = options.nodeRedDir ?? path.dirname(require.resolve('node-red/package.json'));
   const watchdog = path.join(__dirname, 'parent-watchdog.js');
   const child = spawn(
-    process.execPath,
+    options.nodeExecutable ?? process.execPath,
     ['--require', watchdog, path.join(nodeRedDir, 'red.js'), '--userDir', userDir, '--settings', settingsFile],
-    { env: { ...process.env, ...options.env, NODE_RED_ENABLE_TOURS: 'false' }, stdio: ['pipe', 'pipe', 'pipe'] },
+    // Its own process group: a signal to ours (Ctrl-C, `timeout`, `kill -- -PGID`) reaches only us, and
+    // we stop Node-RED in order; if we die without doing so, parent-watchdog stops it.
+    { env: { ...process.env, ...options.env, NODE_RED_ENABLE_TOURS: 'false' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true },
   );
 
   const lines: string[] = [];

@@ -9,28 +9,24 @@ import type { SimulatorHandle } from '../simulator/types';
 import { NodeRedAdmin } from './admin-api';
 import { DeviceWatcher } from './device-watcher';
 import { DEMO_PROFILE, demoSettings, type DemoSettings } from './demo-settings';
-import { CA_FILE_ENV, injectNodes, listExamples, loadExample, onOwnTab, pointFlowAtSimulator, type FlowNode, type PreparedFlow } from './demo-flow';
+import { CA_FILE_ENV, injectNodes, loadExample, onOwnTab, pointFlowAtSimulator, type FlowNode, type PreparedFlow } from './demo-flow';
+import { chooseExample, debugStep } from './example-choice';
 import { startNodeRed, type NodeRedProcess } from './node-red-process';
 import { preferPort } from './ports';
+import { onStopRequest } from './stop-requests';
 
 const say = (line = ''): void => void process.stdout.write(`${line}\n`);
 
 /** Node-RED warnings every demo start prints and that mean nothing here. */
 const QUIET_WARNINGS = [/Projects disabled/, /Using unencrypted credentials/, /Encrypted credentials not found/];
+/** Node-RED's lines about (re)deploys and flows starting and stopping: they tell a newcomer what happens. */
+const FLOW_LINES = /\[info\] (Starting|Started|Stopping|Stopped|Updated)( modified)? (flows|nodes)|\[info\] Flows file/;
+/** How long a stop may take before the demo exits anyway (Node-RED is killed after 10 s of its own). */
+const STOP_DEADLINE_MS = 20_000;
 
 function forwardNodeRedLine(line: string): void {
-  if (/\[(warn|error)\]/.test(line) && !QUIET_WARNINGS.some((quiet) => quiet.test(line))) say(`  node-red | ${line}`);
-}
-
-/** The example whose provision node makes an X.509 device (the demo's subject), unless one was named. */
-function chooseExample(examplesDir: string, named: string | undefined): string {
-  if (named) return named;
-  const examples = listExamples(examplesDir);
-  const x509 = examples.find((name) =>
-    loadExample(name, examplesDir).some((node) => node.type === 'gridlinks-provision' && (node.credentialsType ?? 'X509_CERTIFICATE') === 'X509_CERTIFICATE'),
-  );
-  if (!x509) throw new Error(`No example flow with an X.509 gridlinks-provision node in ${examples.join(', ') || 'examples/'}.`);
-  return x509;
+  const problem = /\[(warn|error)\]/.test(line) && !QUIET_WARNINGS.some((quiet) => quiet.test(line));
+  if (problem || FLOW_LINES.test(line)) say(`  node-red | ${line}`);
 }
 
 /** The inject node that feeds a provision node (the one the demo presses at start). */
@@ -75,7 +71,7 @@ function printWelcome({ sim, nodeRed, settings, example, prepared, userDir, inje
   say('What to click:');
   say(`  1. Open ${nodeRed.url} in a browser.`);
   say(`  2. Press the button on the left of the inject node${inject?.name ? ` "${String(inject.name)}"` : ''}.`);
-  say('  3. Open the Debug sidebar (the bug icon, top right): the device certificate and private key are there.');
+  say(`  3. ${debugStep(prepared.flows)}`);
   say('  New devices show up below. Ctrl-C stops Node-RED and the simulator.');
   say();
 }
@@ -88,8 +84,12 @@ async function main(): Promise<void> {
   let stopping = false;
 
   const stopAll = async (exitCode: number): Promise<never> => {
-    if (stopping) process.exit(exitCode);
+    if (stopping) return new Promise<never>(() => undefined);
     stopping = true;
+    setTimeout(() => {
+      say(`Not stopped after ${STOP_DEADLINE_MS / 1000} s; exiting anyway.`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     say('Stopping Node-RED and the simulator...');
     watcher?.stop();
     await nodeRed?.stop();
@@ -97,9 +97,10 @@ async function main(): Promise<void> {
     say('Stopped.');
     process.exit(exitCode);
   };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll(0));
+  onStopRequest(() => void stopAll(0));
 
   try {
+    const example = chooseExample(settings.examplesDir, settings.example);
     const mqtts = await preferPort(settings.mqttsPort);
     const mqtt = await preferPort(settings.mqttPort);
     const editor = await preferPort(settings.editorPort);
@@ -116,7 +117,6 @@ async function main(): Promise<void> {
     simulator = sim;
     if (!sim.caFile || !sim.mqttsPort) throw new Error('The simulator started without TLS; the demo needs its CA file.');
 
-    const example = chooseExample(settings.examplesDir, settings.example);
     const target = { host: sim.host, mqttsPort: sim.mqttsPort, caFile: sim.caFile };
     const exampleFlow = onOwnTab(loadExample(example, settings.examplesDir), 'gridlinks-demo-tab', 'GridLinks demo');
     const prepared = pointFlowAtSimulator(exampleFlow, target, DEMO_PROFILE);

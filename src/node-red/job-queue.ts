@@ -44,13 +44,43 @@ export class JobQueue<T> {
    * tell each one), abort the running jobs, and resolve once they have all settled.
    */
   async close(): Promise<T[]> {
+    return (await this.drain(0, Number.POSITIVE_INFINITY)).dropped;
+  }
+
+  /**
+   * Close that lets work under way finish: stop accepting, forget everything still waiting (returned),
+   * give the running jobs up to `drainMs` to settle, then abort those left and give them up to
+   * `settleMs` more. Resolves with the dropped items and how many jobs were still running at the end
+   * (they settle later, on their own). Bounded by drainMs + settleMs.
+   */
+  async drain(drainMs: number, settleMs: number): Promise<{ dropped: T[]; stillRunning: number }> {
     this.closed = true;
     const dropped = this.waiting.slice(this.head);
     this.waiting.length = 0;
     this.head = 0;
+    await this.idleWithin(drainMs);
     for (const controller of this.running) controller.abort();
-    if (this.running.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    return dropped;
+    await this.idleWithin(settleMs);
+    return { dropped, stillRunning: this.running.size };
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private idleWithin(limitMs: number): Promise<void> {
+    if (this.running.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        if (timer) clearTimeout(timer);
+        const index = this.idleWaiters.indexOf(done);
+        if (index >= 0) this.idleWaiters.splice(index, 1);
+        resolve();
+      };
+      this.idleWaiters.push(done);
+      if (Number.isFinite(limitMs)) timer = setTimeout(done, limitMs);
+    });
   }
 
   private pump(): void {

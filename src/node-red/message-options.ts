@@ -14,8 +14,11 @@ export interface ProvisionNodeProperties {
   provisionSecretType?: string;
   verify?: boolean | string;
   storeDir?: string;
+  /** 'reuse' (default) or 'fail': a device already in the store folder. */
+  ifStored?: string;
   includePrivateKey?: boolean | string;
   maxParallel?: number | string;
+  keyPool?: number | string;
   outputProperty?: string;
 }
 
@@ -120,6 +123,7 @@ export async function buildProvisionOptions(
   };
   if (isTrue(props.verify)) options.verify = true;
   if (props.storeDir && props.storeDir.trim()) options.storeDir = props.storeDir.trim();
+  if (props.ifStored === 'fail') options.ifStored = 'fail';
 
   const configured = {
     deviceName: await fromSource('deviceName', props.deviceName, props.deviceNameType || 'msg', undefined, evaluate),

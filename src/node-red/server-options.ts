@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { ProvisionError } from '../provisioning/errors';
 import type { Node } from 'node-red';
 import type { ServerOptions } from '../provisioning/types';
+import { defaultPort } from '../provisioning/validate';
 
 /** The gridlinks-server node's properties, exactly as they appear in the flow JSON. */
 export interface ServerNodeProperties {
@@ -17,6 +18,10 @@ export interface ServerNodeProperties {
   connectTimeout?: unknown;
   /** Seconds. */
   answerTimeout?: unknown;
+  /** 'mqtt' (default) or 'http'. */
+  transport?: unknown;
+  /** transport 'http': the MQTT port devices and Verify use ('' = 8883 with TLS, 1883 without). */
+  verifyPort?: unknown;
 }
 
 export interface ServerNodeCredentials {
@@ -97,7 +102,9 @@ function readCaFile(path: string): { pem: string } | { error: ProvisionError } {
 export function resolveServerOptions(props: ServerNodeProperties, credentials: ServerNodeCredentials): ServerOptionsResult {
   const host = typeof props.host === 'string' ? props.host.trim() : '';
   if (!host || host.length > 253) return invalid('host', 'Set the GridLinks server host name or IP address.');
-  const port = Number(props.port === undefined || props.port === '' ? 8883 : props.port);
+  const transport = props.transport === undefined || props.transport === '' ? 'mqtt' : props.transport;
+  if (transport !== 'mqtt' && transport !== 'http') return invalid('transport', 'The transport must be MQTT or HTTP(S).');
+  const port = Number(props.port === undefined || props.port === '' ? defaultPort(transport, isTrue(props.tls, true)) : props.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) return invalid('port', 'The port must be a whole number from 1 to 65535.');
   const protocolVersion = Number(props.protocolVersion ?? 4);
   if (protocolVersion !== 4 && protocolVersion !== 5) return invalid('protocolVersion', 'The MQTT version must be 4 (3.1.1) or 5.');
@@ -115,6 +122,14 @@ export function resolveServerOptions(props: ServerNodeProperties, credentials: S
     connectTimeoutMs,
     answerTimeoutMs,
   };
+  if (transport === 'http') {
+    options.transport = 'http';
+    if (props.verifyPort !== undefined && props.verifyPort !== null && props.verifyPort !== '') {
+      const verifyPort = Number(props.verifyPort);
+      if (!Number.isInteger(verifyPort) || verifyPort < 1 || verifyPort > 65535) return invalid('verifyPort', 'The MQTT port for Verify must be a whole number from 1 to 65535.');
+      options.verifyPort = verifyPort;
+    }
+  }
   const servername = typeof props.servername === 'string' ? props.servername.trim() : '';
   if (servername) options.servername = servername;
 

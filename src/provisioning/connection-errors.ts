@@ -41,6 +41,11 @@ function where(server: ResolvedServer): string {
   return `${server.host}:${server.port}`;
 }
 
+function portHint(server: ResolvedServer): string {
+  if (server.transport === 'http') return server.tls ? 'HTTPS, usually 443' : 'plain HTTP, usually 8080';
+  return server.tls ? 'TLS, usually 8883' : 'plain MQTT, usually 1883';
+}
+
 /** An error before the request was published: nothing was sent, a retry is safe. */
 export function connectError(error: unknown, server: ResolvedServer): ProvisionError {
   const code = errorCodeOf(error);
@@ -49,7 +54,7 @@ export function connectError(error: unknown, server: ResolvedServer): ProvisionE
   if (code !== undefined && UNREACHABLE_CODES.has(code)) {
     return new ProvisionError(
       'UNREACHABLE',
-      `Cannot reach GridLinks at ${where(server)} (${code}): check the host name, the port (${server.tls ? 'TLS, usually 8883' : 'plain MQTT, usually 1883'}) and that the server is running and reachable from here. Nothing was sent.`,
+      `Cannot reach GridLinks at ${where(server)} (${code}): check the host name, the port (${portHint(server)}) and that the server is running and reachable from here. Nothing was sent.`,
       { reason: code, requestSent: false },
       options,
     );

@@ -30,8 +30,12 @@ export interface ProvisionErrorDetails {
   requestSent?: boolean;
   /** OUTCOME_UNKNOWN with a store: where the pending private key was kept. */
   pendingKeyPath?: string;
+  /** With a store: the pending record (certificate, chosen credentials, server) kept for a resume. */
+  pendingPath?: string;
   /** INVALID_INPUT: the offending option/field name. */
   field?: string;
+  /** transport 'http': the HTTP status of an answer that was not 200. */
+  httpStatus?: number;
   /** gridlinks-device: the device the failing message was for. */
   deviceName?: string;
 }

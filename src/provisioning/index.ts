@@ -2,17 +2,19 @@ import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from '
 import { ProvisionError } from './errors';
 import { createSelfSignedCertificate } from './certificate';
 import { certificateCredentialsId } from './credential-hash';
-import { generateDeviceKeyPair } from './key-pair';
+import { checkKeyPool, keyPairFor, type KeyPool } from './key-pool';
 import { deviceConnectOptions } from './connect-options';
 import { aborted } from './connection-errors';
-import { exchangeProvisionRequest } from './exchange';
+import { deviceEndpoint, exchangeFor } from './transport';
 import { buildProvisionRequest } from './request';
 import { acceptAnswer } from './response';
 import { commitEntry, discardPending, entryNameForDevice, entryNameForUnnamed, prepareEntry, type StoreEntry } from './store';
+import { markInFlight } from './in-flight';
+import { pendingRecordFor } from './pending-material';
+import { openStoreFor } from './reuse';
 import { storedFiles } from './stored-files';
 import { validateOptions, type ResolvedOptions } from './validate';
 import { phaseLaps, type PhaseLaps } from './timing';
-import { verifyCredentials } from './verify';
 import type { ProvisionOptions, ProvisionResult, X509Credentials } from './types';
 
 export * from './errors';
@@ -24,6 +26,10 @@ export { trimCertificate, certificateCredentialsId } from './credential-hash';
 export { buildProvisionRequest, REQUEST_TOPIC, RESPONSE_TOPIC } from './request';
 export { deviceConnectOptions } from './connect-options';
 export { entryNameForDevice } from './store';
+export { resumePending, type ResumeOptions, type ResumeReport, type ResumeOutcome } from './resume';
+export { inspectStore, type StoreInspection } from './leftovers';
+export { createKeyPool, useSharedKeyPool, sharedKeyPool, MAX_KEY_POOL_SIZE } from './key-pool';
+export type { KeyPool, KeyPoolOptions, KeyPoolState, SharedKeyPool } from './key-pool';
 
 const INSECURE_WARNING = 'The server certificate was not verified (insecure): anyone between this machine and the server could read the provision secret and the new credentials.';
 
@@ -37,23 +43,45 @@ const KEEP_PENDING_KEY = new Set(['OUTCOME_UNKNOWN', 'BAD_RESPONSE', 'ABORTED'])
  */
 export async function provisionDevice(options: ProvisionOptions, signal?: AbortSignal): Promise<ProvisionResult> {
   const resolved = validateOptions(options);
+  const keyPool = checkKeyPool(options.keyPool);
   const laps = phaseLaps();
   const warnings: string[] = [];
   if (resolved.server.tls && !resolved.server.rejectUnauthorized) warnings.push(INSECURE_WARNING);
   if (signal?.aborted) throw aborted(false);
+  const store = await openStoreFor(resolved);
+  warnings.push(...store.warnings);
+  if (store.fromStore !== undefined) return { ...store.fromStore, warnings: [...warnings, ...store.fromStore.warnings] };
 
   // The MQTT connection is set up while the key pair and certificate are made (an RSA key takes 0.1–1 s);
   // the request goes out once both are ready and, with a store, the private key is on disk.
-  const preparing = prepareRequest(resolved, signal, laps);
+  const preparing = prepareRequest(resolved, signal, laps, keyPool);
   const payload = preparing.then((prepared) => prepared.payload);
   let answer: Buffer;
   try {
-    answer = await exchangeProvisionRequest(resolved.server, payload, signal, phaseLaps());
+    answer = await exchangeFor(resolved.server)(resolved.server, payload, signal, phaseLaps());
   } catch (error) {
     const prepared = await preparing.catch(() => undefined);
-    throw await afterFailure(error, prepared?.entry);
+    try {
+      throw await afterFailure(error, prepared?.entry);
+    } finally {
+      prepared?.release?.();
+    }
   }
-  const { certificate, privateKey, entry } = await preparing;
+  const { certificate, privateKey, entry, release } = await preparing;
+  try {
+    return await finishProvisioning(resolved, answer, { certificate, privateKey, entry }, warnings, signal);
+  } finally {
+    release?.();
+  }
+}
+
+async function finishProvisioning(
+  resolved: ResolvedOptions,
+  answer: Buffer,
+  { certificate, privateKey, entry }: Omit<PreparedRequest, 'payload' | 'release'>,
+  warnings: string[],
+  signal: AbortSignal | undefined,
+): Promise<ProvisionResult> {
   let accepted;
   try {
     accepted = acceptAnswer(answer, {
@@ -66,17 +94,18 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
     throw await afterFailure(error, entry);
   }
 
+  const device = deviceEndpoint(resolved.server);
   const result: ProvisionResult = {
     deviceName: resolved.deviceName ?? null,
     credentialsType: accepted.credentialsType,
     credentials: accepted.credentials,
     server: {
       host: resolved.server.host,
-      port: resolved.server.port,
+      port: device.port,
       tls: resolved.server.tls,
       ...(resolved.server.servername !== undefined ? { servername: resolved.server.servername } : {}),
     },
-    connectOptions: deviceConnectOptions(resolved.server, accepted.credentialsType, accepted.credentials),
+    connectOptions: deviceConnectOptions(device, accepted.credentialsType, accepted.credentials),
     warnings: [...warnings, ...accepted.warnings],
   };
   if (result.credentialsType === 'X509_CERTIFICATE' && !resolved.server.tls) {
@@ -87,6 +116,7 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
   if (resolved.verify && result.credentialsType === 'X509_CERTIFICATE' && result.connectOptions.key === undefined) {
     result.warnings.push('Not verified: a certificate given without its private key cannot be used to connect from here.');
   } else if (resolved.verify) {
+    const { verifyCredentials } = require('./verify') as typeof import('./verify'); // MQTT, loaded only to verify
     result.verification = await verifyCredentials(result.connectOptions, resolved.server.connectTimeoutMs, signal);
   }
   return result;
@@ -97,25 +127,31 @@ interface PreparedRequest {
   certificate?: string;
   privateKey?: string;
   entry?: StoreEntry;
+  /** Ends the entry's in-flight mark (a resume in this process leaves in-flight entries alone). */
+  release?: () => void;
 }
 
 /** Certificate (X.509), pending key in the store, then the request JSON. */
-async function prepareRequest(resolved: ResolvedOptions, signal: AbortSignal | undefined, laps?: PhaseLaps): Promise<PreparedRequest> {
-  const { certificate, privateKey } = await deviceCertificate(resolved, laps);
+async function prepareRequest(resolved: ResolvedOptions, signal: AbortSignal | undefined, laps?: PhaseLaps, keyPool?: KeyPool): Promise<PreparedRequest> {
+  const { certificate, privateKey } = await deviceCertificate(resolved, laps, keyPool);
   if (signal?.aborted) throw aborted(false);
   let entry: StoreEntry | undefined;
+  let release: (() => void) | undefined;
   if (resolved.storeDir !== undefined) {
     const name = storeEntryName(resolved, certificate);
-    if (name !== undefined) entry = await prepareEntry(resolved.storeDir, name, privateKey);
+    if (name !== undefined) {
+      entry = await prepareEntry(resolved.storeDir, name, privateKey, pendingRecordFor(resolved, certificate, privateKey));
+      release = markInFlight(entry.deviceDir);
+    }
   }
-  return { payload: JSON.stringify(buildProvisionRequest(resolved, certificate)), certificate, privateKey, entry };
+  return { payload: JSON.stringify(buildProvisionRequest(resolved, certificate)), certificate, privateKey, entry, release };
 }
 
-async function deviceCertificate(resolved: ResolvedOptions, laps?: PhaseLaps): Promise<{ certificate?: string; privateKey?: string }> {
+async function deviceCertificate(resolved: ResolvedOptions, laps?: PhaseLaps, keyPool?: KeyPool): Promise<{ certificate?: string; privateKey?: string }> {
   if (resolved.credentialsType !== 'X509_CERTIFICATE') return {};
   if (resolved.certificate !== undefined) return { certificate: resolved.certificate, privateKey: resolved.privateKey };
   const commonName = resolved.commonName ?? resolved.deviceName?.slice(0, 64) ?? `device-${randomBytes(8).toString('hex')}`;
-  const keyPair = resolved.privateKey !== undefined ? givenKeyPair(resolved.privateKey) : await generateDeviceKeyPair(resolved.keyAlgorithm);
+  const keyPair = resolved.privateKey !== undefined ? givenKeyPair(resolved.privateKey) : await keyPairFor(resolved.keyAlgorithm, keyPool);
   laps?.lap('keygen');
   const certificate = await createSelfSignedCertificate(keyPair.publicKey, keyPair.privateKey, { commonName, validityDays: resolved.validityDays });
   laps?.lap('certificate');
@@ -135,13 +171,18 @@ function storeEntryName(resolved: ResolvedOptions, certificate?: string): string
 }
 
 async function afterFailure(error: unknown, entry: StoreEntry | undefined): Promise<unknown> {
-  if (!(error instanceof ProvisionError) || entry?.pendingKeyPath === undefined) return error;
+  if (!(error instanceof ProvisionError) || (entry?.pendingKeyPath === undefined && entry?.pendingPath === undefined)) return error;
   const sent = error.details.requestSent === true;
   if (sent && KEEP_PENDING_KEY.has(error.code)) {
+    const kept = entry.pendingKeyPath !== undefined ? `The private key is kept at ${entry.pendingKeyPath}` : `What was sent is kept at ${entry.pendingPath}`;
     return new ProvisionError(
       error.code,
-      `${error.message} The private key is kept at ${entry.pendingKeyPath}.`,
-      { ...error.details, pendingKeyPath: entry.pendingKeyPath },
+      `${error.message} ${kept}; settle it later with a resume (msg.action = "resume", or gridlinks-provision --resume --out ${entry.storeDir}), which commits it if GridLinks created the device.`,
+      {
+        ...error.details,
+        ...(entry.pendingKeyPath !== undefined ? { pendingKeyPath: entry.pendingKeyPath } : {}),
+        ...(entry.pendingPath !== undefined ? { pendingPath: entry.pendingPath } : {}),
+      },
       { cause: error.cause },
     );
   }

@@ -13,23 +13,75 @@ export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['rsa2048', 'rsa3072', 'r
 /** EC curves GridLinks devices use, by OpenSSL name. */
 export const SUPPORTED_CURVES: Readonly<Record<string, KeyAlgorithm>> = { prime256v1: 'p256', secp384r1: 'p384' };
 
-/**
- * RSA key generations running at once in this process. More than one per CPU adds no throughput; it
- * only keeps libuv's pool busy for other flows' file and DNS work and makes the event-loop thread
- * queue for a CPU.
- */
-const rsaSlots = { free: availableParallelism(), waiting: [] as Array<() => void> };
+export function isRsaAlgorithm(algorithm: KeyAlgorithm): boolean {
+  return algorithm.startsWith('rsa');
+}
 
-async function withRsaSlot<T>(work: () => Promise<T>): Promise<T> {
-  if (rsaSlots.free > 0) rsaSlots.free -= 1;
-  else await new Promise<void>((resolve) => rsaSlots.waiting.push(resolve));
+/**
+ * Who waits for an RSA key: a device being provisioned now, or a key pool filling up in the background.
+ * A device's key may start whenever fewer than one per CPU are running (more adds no throughput, only
+ * keeps libuv's pool from other flows' file and DNS work). A pool's key starts only when no device
+ * waits and a CPU is left for the event loop: never more than one per spare CPU.
+ */
+export type KeyPriority = 'device' | 'pool';
+
+const CPUS = availableParallelism();
+
+/**
+ * Devices' RSA generations at once: one per CPU (the most throughput), or GRIDLINKS_RSA_THREADS
+ * (read at start) to keep CPUs free for the event loop at the cost of RSA devices per second.
+ */
+function deviceLimit(): number {
+  const configured = Number(process.env.GRIDLINKS_RSA_THREADS);
+  return Number.isInteger(configured) && configured >= 1 ? Math.min(configured, CPUS) : CPUS;
+}
+
+const LIMIT: Record<KeyPriority, number> = { device: deviceLimit(), pool: Math.max(1, Math.min(deviceLimit(), CPUS - 1)) };
+const running: Record<KeyPriority, number> = { device: 0, pool: 0 };
+const waiting: Record<KeyPriority, Array<() => void>> = { device: [], pool: [] };
+
+function mayStart(priority: KeyPriority): boolean {
+  if (priority === 'device') return running.device < LIMIT.device;
+  return waiting.device.length === 0 && running.device + running.pool < LIMIT.pool;
+}
+
+function startWaiting(): void {
+  for (const priority of ['device', 'pool'] as const) {
+    while (waiting[priority].length > 0 && mayStart(priority)) {
+      running[priority] += 1;
+      waiting[priority].shift()!();
+    }
+  }
+}
+
+async function withRsaSlot<T>(priority: KeyPriority, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (waiting[priority].length === 0 && mayStart(priority)) running[priority] += 1;
+  else await waitForSlot(priority, signal);
   try {
     return await work();
   } finally {
-    const next = rsaSlots.waiting.shift();
-    if (next) next();
-    else rsaSlots.free += 1;
+    running[priority] -= 1;
+    startWaiting();
   }
+}
+
+/** Queues for a slot; an abort while queued leaves the queue (nothing started, nothing to release). */
+function waitForSlot(priority: KeyPriority, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error('key generation cancelled'));
+    const onAbort = (): void => {
+      const queue = waiting[priority];
+      const index = queue.indexOf(start);
+      if (index !== -1) queue.splice(index, 1);
+      reject(new Error('key generation cancelled'));
+    };
+    const start = (): void => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    waiting[priority].push(start);
+  });
 }
 
 export interface DeviceKeyPair {
@@ -46,7 +98,7 @@ let prefetched: { algorithm: KeyAlgorithm; keyPair: Promise<DeviceKeyPair> } | u
  * connection is set up.
  */
 export function prefetchDeviceKeyPair(algorithm: KeyAlgorithm): void {
-  const keyPair = newKeyPair(algorithm);
+  const keyPair = newKeyPair(algorithm, 'device');
   keyPair.catch(() => undefined);
   prefetched = { algorithm, keyPair };
 }
@@ -58,15 +110,16 @@ export function generateDeviceKeyPair(algorithm: KeyAlgorithm): Promise<DeviceKe
     prefetched = undefined;
     return keyPair;
   }
-  return newKeyPair(algorithm);
+  return newKeyPair(algorithm, 'device');
 }
 
-async function newKeyPair(algorithm: KeyAlgorithm): Promise<DeviceKeyPair> {
+/** A new key pair at the given priority (key pools use 'pool'); `signal` cancels an RSA key still waiting for its turn. */
+export async function newKeyPair(algorithm: KeyAlgorithm, priority: KeyPriority, signal?: AbortSignal): Promise<DeviceKeyPair> {
   switch (algorithm) {
     case 'rsa2048':
     case 'rsa3072':
     case 'rsa4096':
-      return withRsaSlot(() => generateKeyPairAsync('rsa', { modulusLength: Number(algorithm.slice(3)), publicExponent: 0x10001 }));
+      return withRsaSlot(priority, () => generateKeyPairAsync('rsa', { modulusLength: Number(algorithm.slice(3)), publicExponent: 0x10001 }), signal);
     case 'p256':
       return generateKeyPairAsync('ec', { namedCurve: 'prime256v1' });
     case 'p384':

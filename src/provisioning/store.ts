@@ -3,27 +3,36 @@ import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ProvisionError } from './errors';
 import { sha3Hex } from './credential-hash';
+import { ensureSafeStore, PENDING_DIR } from './store-safety';
+import type { PendingRecord } from './pending-record';
 
 /**
- * Credential store layout (one folder, created 0700 if missing):
+ * Credential store layout (one folder, created 0700 if missing; refused if it or `.pending` is a
+ * symlink, writable by others, or owned by another user: see store-safety.ts):
  *
  *   <storeDir>/<entry>/credentials.json   0600  what the server returned + where it came from
  *   <storeDir>/<entry>/certificate.pem    0600  X.509 only
  *   <storeDir>/<entry>/private-key.pem    0600  X.509 only, when the key is known
+ *   <storeDir>/.pending/<entry>.json      0600  everything sent but the key (certificate, chosen
+ *                                               token/basic credentials, server), written BEFORE sending
  *   <storeDir>/.pending/<entry>.key.pem   0600  X.509 key, written BEFORE the request is sent
+ *   <storeDir>/.pending/.not-created/     entries a resume found the server never created
  *
  * <entry> is the device name made filesystem-safe (percent-encoding of everything outside
  * [A-Za-z0-9._-], a leading dot encoded too), or `@x509-<id>` / `@token-<id>` / `@basic-<id>` for a
  * device whose name the server generated. A device folder appears in one atomic rename of a fully
  * written and fsynced temporary folder, and is never replaced: an existing folder is refused before
- * anything is sent. The pending key is removed once committed or once the server said no; it is kept
- * when the outcome is unknown.
+ * anything is sent. The pending files are removed once committed or once the server said no; they are
+ * kept when the outcome is unknown. Temporary names carry the writer's pid (`.tmp-<pid>-…`), so a
+ * later run can tell a killed run's leftovers (leftovers.ts) from a live run's work.
  */
 
-export const PENDING_DIR = '.pending';
+export { PENDING_DIR };
 export const CREDENTIALS_FILE = 'credentials.json';
 export const CERTIFICATE_FILE = 'certificate.pem';
 export const PRIVATE_KEY_FILE = 'private-key.pem';
+export const PENDING_KEY_SUFFIX = '.key.pem';
+export const PENDING_RECORD_SUFFIX = '.json';
 const MAX_ENTRY_BYTES = 180;
 
 export interface StoreEntry {
@@ -31,6 +40,8 @@ export interface StoreEntry {
   name: string;
   deviceDir: string;
   pendingKeyPath?: string;
+  /** The pending record (.json) written before sending, when there is one. */
+  pendingPath?: string;
 }
 
 export function entryNameForDevice(deviceName: string): string {
@@ -49,12 +60,17 @@ export function entryNameForUnnamed(kind: 'x509' | 'token' | 'basic', credential
   return `@${kind}-${(kind === 'x509' ? credentialsId : sha3Hex(credentialsId)).slice(0, 16)}`;
 }
 
+export function pendingPaths(storeDir: string, name: string): { keyPath: string; recordPath: string } {
+  const pendingDir = path.join(path.resolve(storeDir), PENDING_DIR);
+  return { keyPath: path.join(pendingDir, `${name}${PENDING_KEY_SUFFIX}`), recordPath: path.join(pendingDir, `${name}${PENDING_RECORD_SUFFIX}`) };
+}
+
 function storeError(message: string, cause: unknown, details: { pendingKeyPath?: string; requestSent?: boolean } = {}): ProvisionError {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
   return new ProvisionError('STORE', `${message}${code ? ` (${code})` : ''}`, { requestSent: false, ...details, ...(code ? { reason: code } : {}) }, { cause });
 }
 
-async function exists(file: string): Promise<boolean> {
+export async function exists(file: string): Promise<boolean> {
   try {
     await fs.lstat(file);
     return true;
@@ -64,7 +80,7 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
+export async function fsyncDirectory(dir: string): Promise<void> {
   const handle = await fs.open(dir, constants.O_RDONLY);
   try {
     await handle.sync();
@@ -74,7 +90,7 @@ async function fsyncDirectory(dir: string): Promise<void> {
 }
 
 /** Writes a new 0600 file and fsyncs it; fails if the file exists. */
-async function writeNewFile(file: string, content: string): Promise<void> {
+export async function writeNewFile(file: string, content: string): Promise<void> {
   const handle = await fs.open(file, 'wx', 0o600);
   try {
     await handle.writeFile(content, 'utf8');
@@ -84,47 +100,70 @@ async function writeNewFile(file: string, content: string): Promise<void> {
   }
 }
 
-function temporaryName(dir: string, name: string): string {
-  return path.join(dir, `.tmp-${name}-${randomBytes(6).toString('hex')}`);
+/** `.tmp-<pid>-<target>-<12 hex>`: the pid tells a killed writer's leftovers from a live one's. */
+export function temporaryName(dir: string, target: string): string {
+  return path.join(dir, `.tmp-${process.pid}-${target}-${randomBytes(6).toString('hex')}`);
 }
 
-/** Before sending: refuses an entry that exists (or has a pending key from an earlier attempt), then saves the key as pending. */
-export async function prepareEntry(storeDir: string, name: string, privateKey?: string): Promise<StoreEntry> {
-  const entry: StoreEntry = { storeDir: path.resolve(storeDir), name, deviceDir: path.resolve(storeDir, name) };
-  const pendingDir = path.join(entry.storeDir, PENDING_DIR);
-  const pendingKeyPath = path.join(pendingDir, `${name}.key.pem`);
+/** Writes `file` complete or not at all (temp + fsync + link, which never replaces an existing file). */
+export async function writeFileOnce(file: string, content: string): Promise<void> {
+  const dir = path.dirname(file);
+  const temporary = temporaryName(dir, path.basename(file));
   try {
-    await fs.mkdir(pendingDir, { recursive: true, mode: 0o700 });
-    await fs.access(entry.storeDir, constants.W_OK);
-  } catch (error) {
-    throw storeError(`Cannot write to the credential store ${entry.storeDir}: check that it is a folder this user can write. Nothing was sent`, error);
+    await writeNewFile(temporary, content);
+    await fs.link(temporary, file);
+  } finally {
+    await fs.rm(temporary, { force: true });
   }
-  if (await exists(entry.deviceDir)) {
+  await fsyncDirectory(dir);
+}
+
+/**
+ * Before sending: refuses an entry that exists (or has pending files from an earlier attempt), then
+ * saves what is needed to finish the job later: the pending record, then the private key.
+ */
+export async function prepareEntry(storeDir: string, name: string, privateKey?: string, record?: PendingRecord): Promise<StoreEntry> {
+  const safe = await ensureSafeStore(storeDir);
+  const entry: StoreEntry = { storeDir: safe.storeDir, name, deviceDir: path.join(safe.storeDir, name) };
+  const { keyPath, recordPath } = pendingPaths(safe.storeDir, name);
+  await refuseIfTaken(safe.storeDir, name);
+  const written: StoreEntry = { ...entry };
+  try {
+    if (record !== undefined) {
+      await writeFileOnce(recordPath, `${JSON.stringify(record, null, 2)}\n`);
+      written.pendingPath = recordPath;
+    }
+    if (privateKey !== undefined) {
+      await writeFileOnce(keyPath, privateKey);
+      written.pendingKeyPath = keyPath;
+    }
+  } catch (error) {
+    await discardPending(written);
+    throw storeError(`Cannot save the pending credentials in the credential store ${entry.storeDir}. Nothing was sent`, error);
+  }
+  return written;
+}
+
+/** STORE (nothing sent) when the entry is committed already, or an earlier attempt for it waits in `.pending/`. */
+export async function refuseIfTaken(storeDir: string, name: string): Promise<void> {
+  const deviceDir = path.join(storeDir, name);
+  const { keyPath, recordPath } = pendingPaths(storeDir, name);
+  if (await exists(deviceDir)) {
     throw new ProvisionError(
       'STORE',
-      `The credential store already holds credentials at ${entry.deviceDir}: they are never overwritten. Use another device name or store folder, or move that folder away. Nothing was sent.`,
+      `The credential store already holds credentials at ${deviceDir}: they are never overwritten. Use another device name or store folder, or move that folder away. Nothing was sent.`,
       { requestSent: false },
     );
   }
-  if (await exists(pendingKeyPath)) {
-    throw new ProvisionError(
-      'STORE',
-      `A key from an earlier attempt whose outcome is unknown is waiting at ${pendingKeyPath}: check in GridLinks whether that device exists, then move the file away. Nothing was sent.`,
-      { requestSent: false, pendingKeyPath },
-    );
+  for (const waiting of [keyPath, recordPath]) {
+    if (await exists(waiting)) {
+      throw new ProvisionError(
+        'STORE',
+        `An earlier attempt for this device, whose outcome is unknown, is waiting at ${waiting}: resume it (msg.action = "resume", or gridlinks-provision --resume --out ${storeDir}), which commits it if GridLinks created the device. Nothing was sent.`,
+        { requestSent: false, ...(waiting === keyPath ? { pendingKeyPath: keyPath } : {}) },
+      );
+    }
   }
-  if (privateKey === undefined) return entry;
-  const temporary = temporaryName(pendingDir, name);
-  try {
-    await writeNewFile(temporary, privateKey);
-    await fs.link(temporary, pendingKeyPath); // never replaces an existing file
-    await fs.unlink(temporary);
-    await fsyncDirectory(pendingDir);
-  } catch (error) {
-    await fs.rm(temporary, { force: true });
-    throw storeError(`Cannot save the private key in the credential store ${entry.storeDir}. Nothing was sent`, error);
-  }
-  return { ...entry, pendingKeyPath };
 }
 
 /** After SUCCESS: writes the files into a temporary folder, then renames it into place in one step. */
@@ -150,8 +189,8 @@ export async function commitEntry(entry: StoreEntry, files: Record<string, strin
   return Object.keys(files).map((name) => path.join(entry.deviceDir, name));
 }
 
-/** Removes the pending key (the server said no, or nothing was sent, or it is committed). */
+/** Removes the pending files (the server said no, or nothing was sent, or it is committed). */
 export async function discardPending(entry: StoreEntry): Promise<void> {
-  if (entry.pendingKeyPath === undefined) return;
-  await fs.rm(entry.pendingKeyPath, { force: true });
+  if (entry.pendingKeyPath !== undefined) await fs.rm(entry.pendingKeyPath, { force: true });
+  if (entry.pendingPath !== undefined) await fs.rm(entry.pendingPath, { force: true });
 }

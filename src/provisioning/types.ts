@@ -1,4 +1,5 @@
 import type { IClientOptions } from 'mqtt';
+import type { KeyPool } from './key-pool';
 
 export type CredentialsType = 'X509_CERTIFICATE' | 'ACCESS_TOKEN' | 'MQTT_BASIC';
 export type KeyAlgorithm = 'rsa2048' | 'rsa3072' | 'rsa4096' | 'p256' | 'p384';
@@ -21,6 +22,12 @@ export interface ServerOptions {
   connectTimeoutMs?: number;
   /** From publishing the request to the answer (default 15000 ms; the server's own limit is 10 s). */
   answerTimeoutMs?: number;
+  /** 'mqtt' (default) or 'http': POST /api/v1/provision on GridLinks' HTTP(S) port (HTTPS when `tls`). */
+  transport?: 'mqtt' | 'http';
+  /** transport 'http': the MQTT port the device (and --verify) connects to (default 8883 with TLS, 1883 without). */
+  verifyPort?: number;
+  /** Largest answer read (default 65536 bytes); a bigger one is BAD_RESPONSE. */
+  maxAnswerBytes?: number;
 }
 
 export interface ProvisionOptions {
@@ -44,6 +51,8 @@ export interface ProvisionOptions {
 
   /** X509_CERTIFICATE: key algorithm for a generated key pair (default rsa2048). */
   keyAlgorithm?: KeyAlgorithm;
+  /** X509_CERTIFICATE: key pairs made ahead of time (createKeyPool); used when its algorithm is keyAlgorithm. */
+  keyPool?: KeyPool;
   /** X509_CERTIFICATE: bring your own certificate (PEM), sent as is. */
   certificate?: string;
   /**
@@ -60,6 +69,8 @@ export interface ProvisionOptions {
   verify?: boolean;
   /** Credential store folder: keys are written before the request and committed atomically on SUCCESS. */
   storeDir?: string;
+  /** With a store: a device already committed there is answered from it, nothing sent ('reuse', the default), or refused with STORE ('fail'). */
+  ifStored?: 'reuse' | 'fail';
 }
 
 export interface AccessTokenCredentials {
@@ -108,6 +119,8 @@ export interface ProvisionResult {
   verification?: VerificationResult;
   /** Files committed in the credential store. */
   stored?: { dir: string; files: string[] };
+  /** The device was already in the store (ifStored 'reuse'): read from there, nothing was sent. */
+  fromStore?: true;
   /** Things the user should know that did not stop provisioning (e.g. server certificate not verified). */
   warnings: string[];
 }

@@ -1,6 +1,5 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { ProvisionError } from './errors';
-import { toPem } from './certificate';
 import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, SUPPORTED_CURVES } from './key-pair';
 import type { CredentialsType, KeyAlgorithm, ProvisionOptions } from './types';
 
@@ -14,7 +13,16 @@ export const DEFAULTS = {
   connectTimeoutMs: 10_000,
   answerTimeoutMs: 15_000,
   protocolVersion: 4 as const,
+  maxAnswerBytes: 65536,
 };
+
+export const TRANSPORTS: readonly ('mqtt' | 'http')[] = ['mqtt', 'http'];
+
+/** MQTT 8883 / 1883; HTTP 443 / 8080 (GridLinks' HTTP transport port, HTTPS usually behind a proxy on 443). */
+export function defaultPort(transport: 'mqtt' | 'http', tls: boolean): number {
+  if (transport === 'http') return tls ? 443 : 8080;
+  return tls ? 8883 : 1883;
+}
 
 /** Server options with every default filled in. */
 export interface ResolvedServer {
@@ -27,6 +35,10 @@ export interface ResolvedServer {
   protocolVersion: 4 | 5;
   connectTimeoutMs: number;
   answerTimeoutMs: number;
+  transport: 'mqtt' | 'http';
+  /** The MQTT port devices connect to: `port` for MQTT, `verifyPort` (or its default) for HTTP. */
+  verifyPort: number;
+  maxAnswerBytes: number;
 }
 
 /** ProvisionOptions after validation: defaults filled, empty strings dropped, device name trimmed. */
@@ -49,6 +61,7 @@ export interface ResolvedOptions {
   commonName?: string;
   verify: boolean;
   storeDir?: string;
+  ifStored: 'reuse' | 'fail';
 }
 
 // eslint-disable-next-line no-control-regex
@@ -105,7 +118,9 @@ export function validateServer(server: unknown): ResolvedServer {
   const host = requiredString(given.host, 'server.host', 'the GridLinks MQTT host name or IP address').trim();
   if (!host || /[\s/]/.test(host)) throw invalid('server.host', 'server.host must be a bare host name or IP address (no scheme, path or spaces).');
   const tls = optionalBoolean(given.tls, 'server.tls', true);
-  const port = optionalInteger(given.port, 'server.port', 1, 65535, tls ? 8883 : 1883);
+  const transport = oneOf(given.transport, 'server.transport', TRANSPORTS, 'mqtt');
+  const port = optionalInteger(given.port, 'server.port', 1, 65535, defaultPort(transport, tls));
+  const mqttPort = transport === 'mqtt' ? port : optionalInteger(given.verifyPort, 'server.verifyPort', 1, 65535, defaultPort('mqtt', tls));
   const ca = optionalString(given.ca, 'server.ca');
   if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) {
     throw invalid('server.ca', 'server.ca must be PEM text (-----BEGIN CERTIFICATE----- ...), not a file name.');
@@ -121,6 +136,9 @@ export function validateServer(server: unknown): ResolvedServer {
     protocolVersion: protocolVersion as 4 | 5,
     connectTimeoutMs: optionalInteger(given.connectTimeoutMs, 'server.connectTimeoutMs', 1, 600_000, DEFAULTS.connectTimeoutMs),
     answerTimeoutMs: optionalInteger(given.answerTimeoutMs, 'server.answerTimeoutMs', 1, 600_000, DEFAULTS.answerTimeoutMs),
+    transport,
+    verifyPort: mqttPort,
+    maxAnswerBytes: optionalInteger(given.maxAnswerBytes, 'server.maxAnswerBytes', 1024, 16 * 1024 * 1024, DEFAULTS.maxAnswerBytes),
   };
 }
 
@@ -149,6 +167,7 @@ export function validateOptions(options: ProvisionOptions | Record<string, unkno
     validityDays: optionalInteger(given.validityDays, 'validityDays', 1, 36_500, DEFAULTS.validityDays),
     verify: optionalBoolean(given.verify, 'verify', false),
     storeDir: optionalString(given.storeDir, 'storeDir'),
+    ifStored: oneOf(given.ifStored, 'ifStored', ['reuse', 'fail'] as const, 'reuse'),
   };
 
   const credentialFields = {
@@ -174,8 +193,9 @@ export function validateOptions(options: ProvisionOptions | Record<string, unkno
   if (credentialsType === 'ACCESS_TOKEN') {
     resolved.token = credentialFields.token;
     noControlCharacters(resolved.token, 'token');
-    if (resolved.token !== undefined && (resolved.token.length > MAX_NAME_LENGTH || /\s/.test(resolved.token))) {
-      throw invalid('token', `token must be at most ${MAX_NAME_LENGTH} characters without spaces.`);
+    // Spaces are allowed: GridLinks stores them and they work as the MQTT user name (docs/http-provisioning.md, client strictness).
+    if (resolved.token !== undefined && resolved.token.length > MAX_NAME_LENGTH) {
+      throw invalid('token', `token must be at most ${MAX_NAME_LENGTH} characters.`);
     }
   } else if (credentialsType === 'MQTT_BASIC') {
     Object.assign(resolved, validateBasic(credentialFields.clientId, credentialFields.username, credentialFields.password));
@@ -239,7 +259,7 @@ function validateX509(certificate?: string, privateKey?: string, commonName?: st
       throw invalid('privateKey', 'privateKey does not belong to the certificate: give the key the certificate was issued for.');
     }
   }
-  return { certificate: toPem(parsed.raw), privateKey };
+  return { certificate: parsed.toString(), privateKey }; // OpenSSL's PEM: 64-character lines, like toPem
 }
 
 /** A private key given without a certificate gets a new certificate: it must be a kind GridLinks devices use. */

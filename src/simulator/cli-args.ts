@@ -12,6 +12,8 @@ Options:
   --host HOST               listen address (default 127.0.0.1)
   --port PORT|0|off         plain MQTT port (default 1883; 0 = any free port)
   --tls-port PORT|0|off     MQTT over TLS port (default 8883; 0 = any free port)
+  --http-port PORT|0|off    HTTP provisioning, POST /api/v1/provision (default off; 0 = any free port)
+  --https-port PORT|0|off   the same over HTTPS, with the TLS listener's certificate (default off)
   --cert FILE --key FILE    server certificate and key (PEM); without them a throw-away CA and a
                             server certificate for localhost/127.0.0.1 are created in the data folder
   --profile KEY:SECRET[:STRATEGY]
@@ -39,7 +41,7 @@ Fault switches (to test clients):
                                 provisioned again and again)
 
 Output: the first stdout line is one JSON object for scripts,
-  {"mqttPort":1883,"mqttsPort":8883,"caFile":"/path/ca.pem","host":"127.0.0.1"}
+  {"mqttPort":1883,"mqttsPort":8883,"httpPort":null,"httpsPort":null,"caFile":"/path/ca.pem","host":"127.0.0.1"}
 (null for a listener that is off, caFile null with --cert/--key); then log lines without secrets.
 
 Profiles file:
@@ -148,6 +150,8 @@ export async function parseCliArguments(argv: string[]): Promise<CliOptions> {
       case '--host': simulator.host = value(); break;
       case '--port': simulator.mqttPort = parsePort(flag, value()); break;
       case '--tls-port': simulator.mqttsPort = parsePort(flag, value()); break;
+      case '--http-port': simulator.httpPort = parsePort(flag, value()); break;
+      case '--https-port': simulator.httpsPort = parsePort(flag, value()); break;
       case '--cert': certFile = value(); break;
       case '--key': keyFile = value(); break;
       case '--profile': simulator.profiles?.push(parseProfileArgument(value())); break;

@@ -15,15 +15,7 @@ async function main(): Promise<void> {
     return;
   }
   const simulator = await startSimulator({ ...cli.simulator, log: logLine });
-  process.stdout.write(`${JSON.stringify({
-    mqttPort: simulator.mqttPort,
-    mqttsPort: simulator.mqttsPort,
-    caFile: simulator.caFile,
-    host: simulator.host,
-  })}\n`);
-  const profiles = cli.simulator.profiles ?? [];
-  logLine(`GridLinks simulator on ${simulator.host}: mqtt ${simulator.mqttPort ?? 'off'}, mqtts ${simulator.mqttsPort ?? 'off'}`);
-  logLine(`${profiles.length} profile(s): ${profiles.map((p) => `${p.name ?? p.provisionDeviceKey} (${p.strategy ?? 'ALLOW_CREATE_NEW_DEVICES'})`).join(', ') || 'none'}; ${simulator.devices().length} device(s)`);
+  // Before the JSON line: whoever reads it may stop us at once, and must find the handlers in place.
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -48,6 +40,17 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.stdout.write(`${JSON.stringify({
+    mqttPort: simulator.mqttPort,
+    mqttsPort: simulator.mqttsPort,
+    httpPort: simulator.httpPort,
+    httpsPort: simulator.httpsPort,
+    caFile: simulator.caFile,
+    host: simulator.host,
+  })}\n`);
+  const profiles = cli.simulator.profiles ?? [];
+  logLine(`GridLinks simulator on ${simulator.host}: mqtt ${simulator.mqttPort ?? 'off'}, mqtts ${simulator.mqttsPort ?? 'off'}, http ${simulator.httpPort ?? 'off'}, https ${simulator.httpsPort ?? 'off'}`);
+  logLine(`${profiles.length} profile(s): ${profiles.map((p) => `${p.name ?? p.provisionDeviceKey} (${p.strategy ?? 'ALLOW_CREATE_NEW_DEVICES'})`).join(', ') || 'none'}; ${simulator.devices().length} device(s)`);
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import * as mqttPacket from 'mqtt-packet';
+import { refusalByConnectFields } from './connect-refusal';
 import { authenticateDevice } from './device-auth';
 import type { DeviceBroker } from './device-broker';
 import { connackPacket, protocolVersionOf, refusalFromCode, writePacket, type Refusal } from './packets';
@@ -72,6 +73,12 @@ export function acceptConnection(socket: Socket, context: GateContext): void {
       return;
     }
     const peerCertificate = socket instanceof TLSSocket ? socket.getPeerCertificate() : undefined;
+    const byFields = peerCertificate?.raw ? null : refusalByConnectFields(packet);
+    if (byFields) {
+      log(`device connection refused: ${byFields.reason}`);
+      refuse(socket, packet, byFields.refusal);
+      return;
+    }
     const auth = authenticateDevice(context.registry, {
       clientId: packet.clientId,
       username: packet.username,

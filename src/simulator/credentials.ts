@@ -28,6 +28,10 @@ export function basicCredentialsId(clientId: string, userName: string): string {
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
+export function hasControlCharacters(text: string): boolean {
+  return CONTROL_CHARS.test(text);
+}
+
 /** DeviceCredentialsDataValidator rules for MQTT_BASIC; returns the (log-only) reason or null when valid. */
 export function basicCredentialsProblem(basic: BasicCredentials): string | null {
   if (!basic.clientId && !basic.userName) return 'Both mqtt client id and user name are empty!';
@@ -50,6 +54,18 @@ export function basicCredentials(basic: BasicCredentials): DeviceCredentialsReco
 export function x509Credentials(certificate: string): DeviceCredentialsRecord {
   const trimmed = certTrimNewLines(certificate);
   return { credentialsType: 'X509_CERTIFICATE', credentialsValue: trimmed, credentialsId: sha3Hex(trimmed) };
+}
+
+/** The stored MQTT_BASIC JSON as the answer's credentialsValue: fields stored as null stay null (pre-provisioned devices). */
+export function basicAnswerValue(credentialsValue: string): Record<string, string | null> {
+  const parsed = JSON.parse(credentialsValue) as Record<string, string | null | undefined>;
+  return { clientId: parsed.clientId ?? null, userName: parsed.userName ?? null, password: parsed.password ?? null };
+}
+
+/** MQTT_BASIC credentials of a device listed before provisioning: absent fields are stored as null, as GridLinks stores them. */
+export function preProvisionedBasicCredentials(fields: { clientId?: string; userName?: string; password?: string }): DeviceCredentialsRecord {
+  const value = JSON.stringify({ clientId: fields.clientId ?? null, userName: fields.userName ?? null, password: fields.password ?? null });
+  return { credentialsType: 'MQTT_BASIC', credentialsValue: value, credentialsId: basicCredentialsId(fields.clientId ?? '', fields.userName ?? '') };
 }
 
 export function parseBasicValue(credentialsValue: string): BasicCredentials {

@@ -4,6 +4,7 @@ export type ProtocolVersion = 3 | 4 | 5;
 
 /** MQTT 5 reason codes the simulator sends (protocol.md §1, §3, §5). */
 export const REASON = {
+  noSubscriptionExisted: 0x11,
   unspecifiedError: 0x80,
   implementationSpecificError: 0x83,
   clientIdentifierNotValid: 0x85,

@@ -1,3 +1,4 @@
+import { parseLenientObject } from './lenient-json';
 import { decodeProvisionRequest } from './provision-protobuf';
 
 /** Reads a /provision/request payload the way ThingsBoard's JsonConverter + Gson do (protocol.md §2). */
@@ -47,41 +48,62 @@ function gsonBoolean(value: unknown, key: string): boolean {
   return gsonString(value, key).toLowerCase() === 'true';
 }
 
-/** JSON first; only if that fails to parse, protobuf (an empty payload is an all-defaults protobuf message). */
+/** JSON first (strict, then as leniently as Gson reads it); only if that fails to parse, protobuf (an empty payload is an all-defaults protobuf message). */
 export function parseProvisionRequest(payload: Buffer): ParsedRequest {
+  const fromJson = payload.length === 0 ? null : parseJsonProvisionRequest(payload.toString('utf8'));
+  if (fromJson) return fromJson;
+  const decoded = decodeProvisionRequest(payload);
+  if (decoded.kind === 'invalid') return { kind: 'malformed', reason: 'payload is neither JSON nor protobuf' };
+  return decoded.kind === 'request' ? { ...decoded, format: 'protobuf' } : decoded;
+}
+
+/** A JSON request (HTTP's only format): null when the text is no JSON at all, even read leniently. */
+export function parseJsonProvisionRequest(text: string): ParsedRequest | null {
   let json: unknown;
   try {
-    if (payload.length === 0) throw new SyntaxError('empty');
-    json = JSON.parse(payload.toString('utf8'));
+    json = JSON.parse(text);
   } catch {
-    const decoded = decodeProvisionRequest(payload);
-    if (decoded.kind === 'invalid') return { kind: 'malformed', reason: 'payload is neither JSON nor protobuf' };
-    return decoded.kind === 'request' ? { ...decoded, format: 'protobuf' } : decoded;
+    try {
+      json = parseLenientObject(text);
+    } catch {
+      return null;
+    }
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     return { kind: 'malformed', reason: 'payload is not a JSON object' };
   }
-  const fields = json as Record<string, unknown>;
+  return readRequestFields(json as Record<string, unknown>);
+}
+
+/** JsonConverter's order: deviceName, credentialsType, the credential fields, then key and secret; the first bad one decides. */
+function readRequestFields(fields: Record<string, unknown>): ParsedRequest {
   const has = (key: string): boolean => Object.prototype.hasOwnProperty.call(fields, key);
   const optional = (key: string): string => (has(key) ? gsonString(fields[key], key) : '');
+  const required = (key: string): string => {
+    if (!has(key)) throw new StructuralFault(`Failed to find the field ${key} in JSON body`);
+    return gsonString(fields[key], key);
+  };
   try {
-    for (const key of ['provisionDeviceKey', 'provisionDeviceSecret']) {
-      if (!has(key)) throw new StructuralFault(`Failed to find the field ${key} in JSON body`);
-    }
+    const deviceName = optional('deviceName');
     const typeName = has('credentialsType') ? gsonString(fields.credentialsType, 'credentialsType') : 'ACCESS_TOKEN';
     if (!(CREDENTIALS_TYPES as readonly string[]).includes(typeName)) {
       throw new StructuralFault('unknown credentialsType');
     }
+    const token = optional('token');
+    const clientId = optional('clientId');
+    const username = optional('username');
+    const password = optional('password');
+    const hash = optional('hash');
     const request: ProvisionRequest = {
-      provisionDeviceKey: gsonString(fields.provisionDeviceKey, 'provisionDeviceKey'),
-      provisionDeviceSecret: gsonString(fields.provisionDeviceSecret, 'provisionDeviceSecret'),
-      deviceName: optional('deviceName'),
+      provisionDeviceKey: required('provisionDeviceKey'),
+      provisionDeviceSecret: required('provisionDeviceSecret'),
+      deviceName,
       credentialsType: typeName as RequestCredentialsType,
-      token: optional('token'),
-      clientId: optional('clientId'),
-      username: optional('username'),
-      password: optional('password'),
-      hash: optional('hash'),
+      token,
+      clientId,
+      username,
+      password,
+      hash,
       gateway: has('gateway') ? gsonBoolean(fields.gateway, 'gateway') : false,
     };
     return { kind: 'request', request, format: 'json' };

@@ -1,4 +1,5 @@
-import { accessTokenCredentials, basicCredentials, basicCredentialsProblem, parseBasicValue, randomAlphanumeric, x509Credentials } from './credentials';
+import { accessTokenCredentials, basicAnswerValue, basicCredentials, basicCredentialsProblem, hasControlCharacters, randomAlphanumeric, x509Credentials } from './credentials';
+import { deviceNameProblem } from './device-name-rules';
 import { encodeProvisionResponse } from './provision-protobuf';
 import type { ProvisionRequest } from './provision-request';
 import type { Registry, StoredProfile } from './registry';
@@ -20,8 +21,6 @@ export interface ProvisionDecision {
 export const NOT_FOUND_MESSAGE = 'Provision data was not found!';
 export const FAILURE_MESSAGE = 'Failed to provision device!';
 
-const MAX_NAME_LENGTH = 255;
-const XSS_PATTERN = /<\s*[a-z!/?]|javascript:|on\w+\s*=/i;
 
 function notFound(reason: string): ProvisionDecision {
   const body = Buffer.from(JSON.stringify({ errorMsg: NOT_FOUND_MESSAGE, status: 'NOT_FOUND' }));
@@ -35,7 +34,7 @@ function failure(reason: string, deviceName?: string): ProvisionDecision {
 
 function success(device: DeviceRecord): ProvisionDecision {
   const { credentialsType, credentialsValue } = device.credentials;
-  const value = credentialsType === 'MQTT_BASIC' ? parseBasicValue(credentialsValue) : credentialsValue;
+  const value = credentialsType === 'MQTT_BASIC' ? basicAnswerValue(credentialsValue) : credentialsValue;
   const body = Buffer.from(JSON.stringify({ credentialsValue: value, credentialsType, status: 'SUCCESS' }));
   const protobuf = encodeProvisionResponse('SUCCESS', credentialsType, credentialsValue);
   return { status: 'SUCCESS', reason: `device ${device.name} provisioned (${credentialsType})`, deviceName: device.name, body, protobuf };
@@ -47,7 +46,8 @@ function requestedCredentials(request: ProvisionRequest): DeviceCredentialsRecor
   if (![token, hash, username, password, clientId].some((field) => field !== '')) return null;
   switch (request.credentialsType) {
     case 'ACCESS_TOKEN':
-      return token ? accessTokenCredentials(token) : 'access token credentials without a token';
+      if (!token) return 'access token credentials without a token';
+      return hasControlCharacters(token) ? 'access token contains control characters' : accessTokenCredentials(token);
     case 'X509_CERTIFICATE':
       return hash ? x509Credentials(hash) : 'X.509 credentials without a certificate';
     case 'MQTT_BASIC': {
@@ -105,7 +105,8 @@ export class ProvisionService {
       return failure('The device is present and could not be provisioned once more!', requestedName);
     }
     const name = requestedName || randomAlphanumeric(20);
-    if (name.length > MAX_NAME_LENGTH || XSS_PATTERN.test(name)) return failure('device name is invalid', name);
+    const nameProblem = deviceNameProblem(name);
+    if (nameProblem) return failure(nameProblem, name);
     const credentials = requestedCredentials(request) ?? accessTokenCredentials(randomAlphanumeric(20));
     if (typeof credentials === 'string') return failure(credentials, name);
     const device: DeviceRecord = {

@@ -54,8 +54,7 @@ export class ProvisionSession {
         break;
       case 'unsubscribe':
         if (this.context.faults().noSuback) break;
-        if (packet.unsubscriptions.includes(RESPONSE_TOPIC)) this.grantedQos = undefined;
-        this.send({ cmd: 'unsuback', messageId: packet.messageId, granted: packet.unsubscriptions.map(() => 0) } as mqttPacket.IUnsubackPacket);
+        this.onUnsubscribe(packet);
         break;
       case 'pingreq':
         this.send({ cmd: 'pingresp' });
@@ -67,6 +66,15 @@ export class ProvisionSession {
       default:
         break;
     }
+  }
+
+  /** MQTT 5: 0x00 for the subscribed response topic, 0x11 (no subscription existed) for anything else. */
+  private onUnsubscribe(packet: mqttPacket.IUnsubscribePacket): void {
+    const granted = packet.unsubscriptions.map((topic) =>
+      topic === RESPONSE_TOPIC && this.grantedQos !== undefined ? 0 : REASON.noSubscriptionExisted,
+    );
+    if (packet.unsubscriptions.includes(RESPONSE_TOPIC)) this.grantedQos = undefined;
+    this.send({ cmd: 'unsuback', messageId: packet.messageId, granted } as mqttPacket.IUnsubackPacket);
   }
 
   private onSubscribe(packet: mqttPacket.ISubscribePacket): void {
@@ -113,7 +121,9 @@ export class ProvisionSession {
       case 'malformed':
         this.context.log(`provision session: payload cannot be decoded (${parsed.reason})`);
         if (this.version === 5) {
+          // QoS 0 has no PUBACK to carry the reason: DISCONNECT 0x99 and close.
           if (packet.qos > 0) this.puback(packet, REASON.payloadFormatInvalid);
+          else this.rejectAndClose(packet, REASON.payloadFormatInvalid);
         } else {
           this.socket.destroy();
         }

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { accessTokenCredentials, basicCredentials, x509Credentials } from './credentials';
+import { accessTokenCredentials, preProvisionedBasicCredentials, x509Credentials } from './credentials';
 import type { DeviceCredentialsRecord, DeviceRecord, PreProvisionedDevice, ProfileConfig, ProvisionStrategy } from './types';
 
 export const REGISTRY_FILE = 'registry.json';
@@ -24,7 +24,7 @@ export function credentialsOfPreProvisioned(device: PreProvisionedDevice): Devic
     case 'X509_CERTIFICATE':
       return x509Credentials(device.credentialsValue ?? '');
     case 'MQTT_BASIC':
-      return basicCredentials({ clientId: device.clientId ?? '', userName: device.userName ?? '', password: device.password ?? '' });
+      return preProvisionedBasicCredentials(device);
     default:
       throw new Error(`device ${device.name}: unknown credentialsType ${String(device.credentialsType)}`);
   }

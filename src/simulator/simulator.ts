@@ -2,10 +2,12 @@ import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { acceptConnection, type GateContext } from './connection-gate';
+import { createProvisioningHttpServer } from './http-provisioning';
+import { brokenClientChainLink } from './client-chain';
 import { DeviceBroker } from './device-broker';
 import { ProvisionService } from './provision-service';
 import { Registry } from './registry';
-import { prepareServerTls } from './tls-material';
+import { prepareServerTls, type ServerTlsMaterial } from './tls-material';
 import type { FaultSwitches, SimulatorHandle, SimulatorOptions, TelemetryRecord } from './types';
 
 export const DEFAULT_SESSION_CLOSE_AFTER_ANSWER_MS = 60_000;
@@ -68,6 +70,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     host,
     mqttPort: null,
     mqttsPort: null,
+    httpPort: null,
+    httpsPort: null,
     caPem: null,
     caFile: null,
     devices: () => registry.devices(),
@@ -99,6 +103,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     log('simulator stopped');
   }
 
+  let material: ServerTlsMaterial | undefined;
+  async function tlsMaterial(): Promise<ServerTlsMaterial> {
+    if (material) return material;
+    material = await prepareServerTls({ cert: options.cert, key: options.key, dataDir: options.dataDir, host });
+    tempDir = material.tempDir;
+    handle.caPem = material.caPem;
+    handle.caFile = material.caFile;
+    return material;
+  }
+
   try {
     if (mqttPort !== null) {
       const server = net.createServer({ noDelay: true }, (socket) => {
@@ -109,14 +123,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       handle.mqttPort = await listen(server, host, mqttPort);
     }
     if (mqttsPort !== null) {
-      const material = await prepareServerTls({ cert: options.cert, key: options.key, dataDir: options.dataDir, host });
-      tempDir = material.tempDir;
-      handle.caPem = material.caPem;
-      handle.caFile = material.caFile;
+      const material = await tlsMaterial();
       const server = tls.createServer(
         { noDelay: true, cert: material.certPem, key: material.keyPem, requestCert: true, rejectUnauthorized: false },
         (socket) => {
           track(socket);
+          const broken = brokenClientChainLink(socket);
+          if (broken) {
+            log(`TLS client certificate chain refused: ${broken}`);
+            socket.destroy();
+            return;
+          }
           acceptConnection(socket, gate);
         },
       );
@@ -127,6 +144,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       });
       servers.push(server);
       handle.mqttsPort = await listen(server, host, mqttsPort);
+    }
+    const httpContext = { service: provisionService, faults: () => faults, log };
+    if (options.httpPort !== undefined && options.httpPort !== null) {
+      const server = createProvisioningHttpServer(httpContext);
+      server.on('connection', track);
+      servers.push(server);
+      handle.httpPort = await listen(server, host, options.httpPort);
+    }
+    if (options.httpsPort !== undefined && options.httpsPort !== null) {
+      const { certPem, keyPem } = await tlsMaterial();
+      const server = createProvisioningHttpServer(httpContext, { cert: certPem, key: keyPem });
+      server.on('connection', track);
+      servers.push(server);
+      handle.httpsPort = await listen(server, host, options.httpsPort);
     }
   } catch (error) {
     await handle.stop();

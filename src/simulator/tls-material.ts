@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { createCertificate, type CertificateAndKey } from './certificates';
+import { makeTempFolder } from './temp-folders';
 
 export interface ServerTlsMaterial {
   certPem: string;
@@ -44,7 +44,7 @@ export async function prepareServerTls(options: { cert?: string; key?: string; d
     if (!options.cert || !options.key) throw new Error('give both a server certificate and its key');
     return { certPem: options.cert, keyPem: options.key, caPem: null, caFile: null, tempDir: null };
   }
-  const tempDir = options.dataDir ? null : await fs.mkdtemp(path.join(os.tmpdir(), 'gridlinks-sim-'));
+  const tempDir = options.dataDir ? null : await makeTempFolder();
   const dir = options.dataDir ?? (tempDir as string);
   await fs.mkdir(dir, { recursive: true });
   let ca = await readPair(dir, CA_CERT, CA_KEY);

@@ -69,6 +69,10 @@ export interface SimulatorOptions {
   mqttPort?: number | null;
   /** MQTT over TLS port; 0 = any free port; null = off. Default 0. */
   mqttsPort?: number | null;
+  /** HTTP provisioning (POST /api/v1/provision) port; 0 = any free port; null = off. Default off. */
+  httpPort?: number | null;
+  /** The same over HTTPS (the TLS listener's certificate); 0 = any free port; null = off. Default off. */
+  httpsPort?: number | null;
   /** Server certificate and key (PEM). Absent: a throw-away CA + server cert for localhost/127.0.0.1 in the data folder. */
   cert?: string;
   key?: string;
@@ -96,6 +100,8 @@ export interface SimulatorHandle {
   host: string;
   mqttPort: number | null;
   mqttsPort: number | null;
+  httpPort: number | null;
+  httpsPort: number | null;
   /** PEM of the CA that signed the server certificate (generated or given); null when cert/key were given without a CA. */
   caPem: string | null;
   caFile: string | null;

@@ -127,7 +127,7 @@ describe('gridlinks-provision CLI against the simulator (TLS)', function () {
       assert.ok(stdout.includes(path.join(deviceDir, file)));
     }
     assert.ok(!stdout.includes('PRIVATE KEY'));
-    const again = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--device-name', deviceName, '--out', out]);
+    const again = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--device-name', deviceName, '--out', out, '--if-stored', 'fail']);
     assert.equal(again.code, 7, 'refuses to overwrite');
   });
 

@@ -1,6 +1,7 @@
 'use strict';
 // Editor gestures for the Chromium test, done with the mouse the way a user does them.
-// Selectors follow Node-RED 4.1's editor (see conventions §6.1/§6.3).
+// Selectors follow Node-RED 4.1's editor (see conventions §6.1/§6.3); where 5.0's redesigned editor
+// differs (the sidebar tab bar), both are handled.
 
 /** Centre of an element's bounding box. */
 async function centre(locator) {
@@ -70,12 +71,20 @@ async function statusText(page, id) {
   return (await nodeOnCanvas(page, id).locator('.red-ui-flow-node-status-label').textContent()).trim();
 }
 
-/** Opens a sidebar tab ('debug', 'info', ...) through its tab button. */
+/**
+ * Opens a sidebar tab ('debug', 'help', ...) through its tab button: 4.x has a tab strip (icon buttons
+ * `#red-ui-tab-<tab>-link-button` or tabs `#red-ui-tab-<tab>`), 5.x one tab bar of `button[data-tab-id]`.
+ * In 5.x a click on the tab already shown hides it, so a selected tab is left as it is. The caller waits
+ * for what it wants to see in the tab.
+ */
 async function showSidebar(page, tab) {
-  const button = page.locator(`#red-ui-tab-${tab}-link-button`);
-  if (await button.count()) await button.click();
-  else await page.click(`#red-ui-tab-${tab} a`);
-  await page.waitForSelector(`#red-ui-sidebar-content .red-ui-${tab}-content, .red-ui-${tab}-content`, { state: 'visible' }).catch(() => undefined);
+  const button = page.locator(`#red-ui-tab-${tab}-link-button, button[data-tab-id="${tab}"]`).first();
+  if (!(await button.count())) {
+    await page.click(`#red-ui-tab-${tab} a`);
+    return;
+  }
+  const selected = /\bselected\b/.test((await button.getAttribute('class')) || '');
+  if (!selected || !(await button.isVisible())) await button.click();
 }
 
 module.exports = { clickEmptyCanvas, dragFromPalette, dragWire, openNodeEditor, deploy, pressInject, statusText, showSidebar };

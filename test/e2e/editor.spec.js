@@ -18,11 +18,12 @@ const {
   requireChromium,
   launchChromium,
 } = require('../helpers/e2e');
+const { runtimes, INSTALL_TIMEOUT_MS } = require('../helpers/runtimes');
 const { clickEmptyCanvas, dragFromPalette, dragWire, openNodeEditor, deploy, statusText, pressInject, showSidebar } = require('./editor-actions');
 
 const DEVICE_NAME = 'browser-device-1';
-const SCREENSHOT_DIRS = [path.join(PACKAGE_DIR, 'test', '.tmp', 'screenshots')];
-if (process.env.UPDATE_SCREENSHOTS === '1') SCREENSHOT_DIRS.push(path.join(PACKAGE_DIR, 'docs'));
+/** Screenshots of the newest editor go to docs/ (UPDATE_SCREENSHOTS=1); every version's go to test/.tmp. */
+const DOCS_SCREENSHOTS_FROM = '4.1';
 
 /** inject (payload {deviceName}) and debug, already deployed; the test adds the provision node between them. */
 const STARTING_FLOW = [
@@ -44,8 +45,11 @@ const STARTING_FLOW = [
   { id: 'e2e-debug', type: 'debug', z: 'e2e-tab', name: 'credentials', active: true, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', x: 680, y: 100, wires: [] },
 ];
 
-describe('editor in Chromium: drag, configure, deploy, provision', function () {
+for (const runtime of runtimes('4.1', '5.0')) {
+describe(`editor in Chromium on Node-RED ${runtime.label} (Node ${runtime.node}): drag, configure, deploy, provision`, function () {
   this.timeout(120000);
+  const screenshotDirs = [path.join(PACKAGE_DIR, 'test', '.tmp', 'screenshots', runtime.label)];
+  if (process.env.UPDATE_SCREENSHOTS === '1' && runtime.label === DOCS_SCREENSHOTS_FROM) screenshotDirs.push(path.join(PACKAGE_DIR, 'docs'));
   let simulator;
   let nodeRed;
   let browser;
@@ -65,7 +69,7 @@ describe('editor in Chromium: drag, configure, deploy, provision', function () {
       document.getElementById('red-ui-workspace-chart').scrollLeft = 0;
     });
     const shot = await page.screenshot();
-    for (const dir of SCREENSHOT_DIRS) {
+    for (const dir of screenshotDirs) {
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, name), shot);
     }
@@ -73,8 +77,17 @@ describe('editor in Chromium: drag, configure, deploy, provision', function () {
 
   before(async function () {
     requireChromium(this);
+    this.timeout(INSTALL_TIMEOUT_MS + 60000);
+    const { nodeRedDir, nodeExecutable, env } = await runtime.prepare();
     simulator = await startTestSimulator();
-    nodeRed = await startNodeRed({ userDir: freshDir('editor-node-red'), linkPackageDir: PACKAGE_DIR, flows: STARTING_FLOW });
+    nodeRed = await startNodeRed({
+      userDir: freshDir(`editor-node-red-${runtime.label}`),
+      nodeRedDir,
+      nodeExecutable,
+      env,
+      linkPackageDir: PACKAGE_DIR,
+      flows: STARTING_FLOW,
+    });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -97,7 +110,7 @@ describe('editor in Chromium: drag, configure, deploy, provision', function () {
     const icon = await paletteNode.locator('.red-ui-palette-icon').evaluate((el) => getComputedStyle(el).backgroundImage);
     assert.match(icon, /gridlinks\.svg/);
     // Its help, as a user finds it: Help sidebar → Node Help → the package → provision.
-    await page.click('#red-ui-tab-help-link-button');
+    await showSidebar(page, 'help');
     const contents = page.locator('.red-ui-sidebar-help-toc');
     await contents.getByText(PACKAGE_NAME, { exact: true }).click();
     await contents.getByText('provision', { exact: true }).click();
@@ -187,3 +200,4 @@ describe('editor in Chromium: drag, configure, deploy, provision', function () {
     assert.deepEqual(pageErrors, []);
   });
 });
+}

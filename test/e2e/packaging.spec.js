@@ -1,14 +1,13 @@
 'use strict';
 // Install as a user would: `npm pack`, `npm install <tarball>` into a fresh Node-RED user folder, then
-// Node-RED 4.1 and 3.1 from that folder, checked through the admin HTTP API and against the simulator.
+// each Node-RED of the compatibility matrix (3.1 and 4.1 on Node 20, 5.0 on Node 22; test/helpers/runtimes.js)
+// from that folder, checked through the admin HTTP API and against the simulator.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const {
   PACKAGE_DIR,
   PACKAGE_NAME,
-  NODE_RED_41_DIR,
-  NODE_RED_31_DIR,
   DEMO_PROFILE,
   NodeRedAdmin,
   startNodeRed,
@@ -20,6 +19,7 @@ const {
   installTarball,
   problemLines,
 } = require('../helpers/e2e');
+const { NODE_RED_RUNTIMES, INSTALL_TIMEOUT_MS } = require('../helpers/runtimes');
 const { listExamples, loadExample, pointFlowAtSimulator, withInlineCredentials } = require('../../nodes/demo/demo-flow');
 
 const EXAMPLES_DIR = path.join(PACKAGE_DIR, 'examples');
@@ -80,22 +80,36 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
     assert.deepEqual(packedFiles.filter((file) => /^(src|test|bench)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts'))), []);
   });
 
-  for (const runtime of [
-    { label: '4.1', dir: NODE_RED_41_DIR },
-    { label: '3.1', dir: NODE_RED_31_DIR },
-  ]) {
-    describe(`on Node-RED ${runtime.label}`, function () {
+  it("README images are absolute URLs of the repository's raw files (relative ones break on the npm page)", function () {
+    const manifest = require(path.join(PACKAGE_DIR, 'package.json'));
+    const repository = manifest.repository.url.match(/github\.com\/([^/]+\/[^/.]+)/)[1];
+    const rawBase = `https://raw.githubusercontent.com/${repository}/main/`;
+    const readme = fs.readFileSync(path.join(PACKAGE_DIR, 'README.md'), 'utf8');
+    const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)|<img[^>]+src="([^"]+)"/g)].map((match) => match[1] ?? match[2]);
+    assert.ok(images.length > 0, 'the README shows no image');
+    for (const image of images) {
+      assert.ok(image.startsWith(rawBase), `${image} is not under ${rawBase}`);
+      assert.ok(fs.existsSync(path.join(PACKAGE_DIR, image.slice(rawBase.length))), `${image}: no such file in the repository`);
+    }
+    assert.ok(packedFiles.includes('README.md'));
+    assert.ok(packedFiles.includes('CHANGELOG.md'));
+  });
+
+  for (const runtime of NODE_RED_RUNTIMES) {
+    describe(`on Node-RED ${runtime.label} (Node ${runtime.node})`, function () {
       let simulator;
       let nodeRed;
       let admin;
       let prepared;
 
       before(async function () {
+        this.timeout(INSTALL_TIMEOUT_MS + 60000);
+        const { nodeRedDir, nodeExecutable, env: runtimeEnv } = await runtime.prepare();
         simulator = await startTestSimulator();
         const target = { host: simulator.host, mqttsPort: simulator.mqttsPort, caFile: simulator.caFile };
         prepared = new Map(EXAMPLES.map((name) => [name, pointFlowAtSimulator(loadExample(name, EXAMPLES_DIR), target, DEMO_PROFILE)]));
-        const env = Object.assign({}, ...[...prepared.values()].map((flow) => flow.env));
-        nodeRed = await startNodeRed({ userDir, nodeRedDir: runtime.dir, flows: [], env });
+        const env = Object.assign({ ...runtimeEnv }, ...[...prepared.values()].map((flow) => flow.env));
+        nodeRed = await startNodeRed({ userDir, nodeRedDir, nodeExecutable, flows: [], env });
         admin = new NodeRedAdmin(nodeRed.url);
       });
 
@@ -104,9 +118,11 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
         await simulator?.stop();
       });
 
-      it(`is Node-RED ${runtime.label}.x`, async function () {
+      it(`is Node-RED ${runtime.label}.x on Node ${runtime.node}`, async function () {
         const settings = await admin.getJson('/settings');
         assert.match(settings.version, new RegExp(`^${runtime.label.replace('.', '\\.')}\\.`));
+        const startLine = nodeRed.lines.find((line) => /Node\.js\s+version:/.test(line));
+        assert.match(startLine, new RegExp(`Node\\.js\\s+version:\\s+v${runtime.node}\\.`));
       });
 
       it('registers every node type from the installed module, without error', async function () {

@@ -1,6 +1,6 @@
 'use strict';
 // Shared by test/e2e/*.spec.js: a simulator with the demo profile, Node-RED processes, the npm
-// tarball, Chromium through playwright-core. Owner: the demo/packaging/browser task.
+// tarball, Chromium through playwright-core (the Node-RED versions: test/helpers/runtimes.js). Owner: the demo/packaging/browser task.
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -11,8 +11,6 @@ const execFileAsync = promisify(execFile);
 const PACKAGE_DIR = path.resolve(__dirname, '..', '..');
 const TMP_DIR = path.join(PACKAGE_DIR, 'test', '.tmp');
 const PACKAGE_NAME = require(path.join(PACKAGE_DIR, 'package.json')).name;
-const NODE_RED_41_DIR = path.dirname(require.resolve('node-red/package.json'));
-const NODE_RED_31_DIR = path.join(PACKAGE_DIR, 'node_modules', 'node-red-3-1');
 
 const { startSimulator } = require('../../nodes/simulator');
 const { startNodeRed } = require('../../nodes/demo/node-red-process');
@@ -120,8 +118,6 @@ function problemLines(nodeRed) {
 module.exports = {
   PACKAGE_DIR,
   PACKAGE_NAME,
-  NODE_RED_41_DIR,
-  NODE_RED_31_DIR,
   DEMO_PROFILE,
   NodeRedAdmin,
   startNodeRed,

@@ -61,6 +61,35 @@ describe('JobQueue', function () {
     assert.deepEqual(changes.at(-1), { running: 0, queued: 0 });
   });
 
+  it('drain lets running jobs finish within the limit, returns the queued items, and refuses new work', async function () {
+    const { runner, pending } = controllableRunner();
+    const queue = new JobQueue(2, runner);
+    for (let i = 0; i < 5; i += 1) queue.push(i);
+    const draining = queue.drain(60_000, 60_000);
+    assert.equal(queue.push(9), false);
+    pending.forEach((job) => job.finish());
+    const { dropped, stillRunning } = await draining;
+    assert.deepEqual(dropped, [2, 3, 4]);
+    assert.equal(stillRunning, 0);
+    assert.deepEqual(pending.map((job) => job.item), [0, 1], 'nothing queued was started');
+  });
+
+  it('drain aborts the jobs still running at the limit, and stops waiting for those that ignore the abort after settleMs', async function () {
+    const signals = [];
+    let release;
+    const stubborn = new Promise((resolve) => (release = resolve));
+    const queue = new JobQueue(2, (item, signal) => {
+      signals.push(signal);
+      return item === 'stubborn' ? stubborn : new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    });
+    queue.push('polite');
+    queue.push('stubborn');
+    const { stillRunning } = await queue.drain(20, 20);
+    assert.deepEqual(signals.map((signal) => signal.aborted), [true, true]);
+    assert.equal(stillRunning, 1);
+    release();
+  });
+
   it('rejects a limit below 1', function () {
     assert.throws(() => new JobQueue(0, async () => {}), RangeError);
   });

@@ -73,12 +73,12 @@ describe('provisioning credential store', function () {
     assert.notEqual(entryNameForDevice(`${'x'.repeat(250)}1`), entryNameForDevice(`${'x'.repeat(250)}2`));
   });
 
-  it('never overwrites: existing credentials for the device name are refused with STORE before anything is sent', async () => {
+  it("never overwrites: with ifStored 'fail', existing credentials for the device name are refused with STORE before anything is sent", async () => {
     const deviceName = uniqueName('twice');
     fs.mkdirSync(path.join(dir, deviceName));
     fs.writeFileSync(path.join(dir, deviceName, 'credentials.json'), '{"mine":true}');
     const before = sim.devices().length;
-    const error = await rejectsWith(provisionDevice(options(sim, { deviceName, keyAlgorithm: 'p256', storeDir: dir })), 'STORE');
+    const error = await rejectsWith(provisionDevice(options(sim, { deviceName, keyAlgorithm: 'p256', storeDir: dir, ifStored: 'fail' })), 'STORE');
     assert.equal(error.details.requestSent, false);
     assert.equal(sim.devices().length, before, 'nothing was sent');
     assert.equal(fs.readFileSync(path.join(dir, deviceName, 'credentials.json'), 'utf8'), '{"mine":true}');

@@ -94,7 +94,12 @@ describe('provisioning/validateOptions', () => {
     invalid({ ...base(), token: 't' }, 'token');
     invalid({ ...base(), credentialsType: 'ACCESS_TOKEN', username: 'u' }, 'username');
     invalid({ ...base(), credentialsType: 'MQTT_BASIC', clientId: 'c', certificate: 'x' }, 'certificate');
-    invalid({ ...base(), credentialsType: 'ACCESS_TOKEN', token: 'has space' }, 'token');
+  });
+
+  it('tokens: control characters refused (GridLinks answers FAILURE), a space allowed (GridLinks stores it, it works as the MQTT user name)', () => {
+    invalid({ ...base(), credentialsType: 'ACCESS_TOKEN', token: 'has\ttab' }, 'token');
+    invalid({ ...base(), credentialsType: 'ACCESS_TOKEN', token: 'x'.repeat(256) }, 'token');
+    assert.equal(validateOptions({ ...base(), credentialsType: 'ACCESS_TOKEN', token: 'has space' }).token, 'has space');
   });
 
   it('checks a BYO certificate and key, and re-encodes the certificate as canonical PEM', async () => {

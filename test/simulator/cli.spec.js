@@ -41,7 +41,7 @@ describe('simulator: gridlinks-sim command line', function () {
       devices: [{ name: 'listed-1', profile: 'Pre', credentialsType: 'ACCESS_TOKEN', credentialsValue: 'listed-token-XYZ' }],
     }));
     cli = await startSimulatorCli(['--port', '0', '--tls-port', '0', '--profile', 'cli-key:cli-secret-XYZ', '--profiles', profilesFile, '--data', dataDir]);
-    assert.deepEqual(Object.keys(cli.info).sort(), ['caFile', 'host', 'mqttPort', 'mqttsPort']);
+    assert.deepEqual(Object.keys(cli.info).sort(), ['caFile', 'host', 'httpPort', 'httpsPort', 'mqttPort', 'mqttsPort']);
     assert.equal(cli.info.host, '127.0.0.1');
     assert.ok(cli.info.mqttPort > 0 && cli.info.mqttsPort > 0);
     assert.equal(cli.info.caFile, path.join(dataDir, 'ca.pem'));
