@@ -96,6 +96,24 @@ describe('device connection pool (src/device) against the simulator', function (
     assert.equal(received.filter((m) => m.deviceName === other.deviceName).length, 0);
   });
 
+  it('MQTT 5 sessions (server node protocolVersion 5): telemetry, an RPC round trip, a refusal with its reason code', async function () {
+    pool = new ConnectionPool(
+      { ...POOL_DEFAULTS, server: validateServer({ host: sim.host, port: sim.mqttPort, tls: false, protocolVersion: 5, connectTimeoutMs: 3000 }), receive: true },
+      { incoming: (deviceName, message) => received.push({ deviceName, ...message }), changed: () => {} },
+    );
+    received = [];
+    const device = tokenDevice(2);
+    await pool.send(device, telemetry(device, { v5: true }));
+    assert.deepEqual(sim.telemetry(device.deviceName).at(-1).payload, { v5: true });
+    const answer = sim.sendRpc(device.deviceName, { method: 'v5' });
+    await waitUntil(() => received.some((m) => m.kind === 'rpc/request'));
+    const request = received.find((m) => m.kind === 'rpc/request');
+    await pool.send(device, buildDeviceAction('rpc/response', { over: 5 }, request.requestId, device.deviceName));
+    assert.deepEqual(await answer, { over: 5 });
+    const wrong = { deviceName: 'v5-wrong', credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: 'v5-wrong-token' } };
+    await assert.rejects(pool.send(wrong, telemetry(wrong, {})), (error) => error.code === 'CONNECT_REFUSED' && error.details.returnCode >= 0x80);
+  });
+
   it('with receive off, the session does not subscribe to RPCs', async function () {
     makePool({ receive: false });
     const device = tokenDevice(5);
