@@ -13,6 +13,7 @@ import {
 } from './device-errors';
 import { sessionOptions, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
+import { InFlight, type Job } from './in-flight';
 import {
   ATTRIBUTES_REQUEST_PREFIX,
   ATTRIBUTES_RESPONSE_SUBSCRIPTION,
@@ -40,15 +41,6 @@ export interface ConnectionEvents {
   changed(connection: DeviceConnection): void;
 }
 
-interface Job {
-  action: DeviceAction;
-  resolve(answer: unknown): void;
-  reject(error: ProvisionError): void;
-  /** When it is given up (PUBACK or answer not come): Date.now() based. */
-  deadline?: number;
-  requestId?: number;
-}
-
 let useSequence = 0;
 
 /** On close, how long a message already sent may take to be acknowledged. */
@@ -68,15 +60,11 @@ export class DeviceConnection {
   /** Increases with every use across all sessions: orders them for least-recently-used closing. */
   useOrder = ++useSequence;
   private readonly queue: Job[] = [];
-  private readonly inFlight = new Set<Job>();
-  private readonly attributeRequests = new Map<number, Job>();
-  private nextRequestId = 1;
+  private readonly inFlight: InFlight;
   private client: MqttClient | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private failedAttempts = 0;
   private wasUp = false;
-  private drained: (() => void) | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -84,7 +72,17 @@ export class DeviceConnection {
     readonly identity: DeviceIdentity,
     private readonly settings: ConnectionSettings,
     private readonly events: ConnectionEvents,
-  ) {}
+  ) {
+    const { server } = settings;
+    this.inFlight = new InFlight(
+      server.answerTimeoutMs,
+      (job) =>
+        job.action.kind === 'attributes/request'
+          ? attributesTimeout(server, this.deviceName)
+          : publishUnacknowledged(server, this.deviceName, `no acknowledgement came within ${server.answerTimeoutMs} ms`),
+      () => this.events.changed(this),
+    );
+  }
 
   get deviceName(): string {
     return this.identity.deviceName;
@@ -141,15 +139,15 @@ export class DeviceConnection {
     this.state = 'closed';
     clearTimeout(this.retryTimer);
     clearTimeout(this.connectTimer);
-    this.stopExpiry();
+    this.inFlight.stop();
     this.failQueue(closedWhileQueued(this.deviceName));
     const client = this.client;
     this.client = undefined;
     if (client) {
-      await this.acknowledgedOrAfter(ACK_GRACE_MS);
+      await this.inFlight.settledOrAfter(ACK_GRACE_MS);
       await closeClient(client, wasConnected);
     }
-    this.failInFlight((job) =>
+    this.inFlight.failAll((job) =>
       job.action.kind === 'attributes/request'
         ? closedWhileQueued(this.deviceName)
         : publishUnacknowledged(this.settings.server, this.deviceName, 'the node closed the connection before the acknowledgement came'),
@@ -219,12 +217,12 @@ export class DeviceConnection {
     if (this.client !== client) return;
     this.client = undefined;
     void closeClient(client, false);
-    this.failInFlight((job) =>
+    this.inFlight.failAll((job) =>
       job.action.kind === 'attributes/request'
         ? deviceConnectionClosed(this.settings.server, this.deviceName)
         : publishUnacknowledged(this.settings.server, this.deviceName, 'the connection was lost before the acknowledgement came'),
     );
-    this.stopExpiry();
+    this.inFlight.stop();
     this.retryLater();
   }
 
@@ -242,74 +240,12 @@ export class DeviceConnection {
 
   private send(job: Job): void {
     const client = this.client as MqttClient;
-    const { server } = this.settings;
-    job.deadline = Date.now() + server.answerTimeoutMs;
     this.inFlight.add(job);
-    this.expiryTimer ??= setTimeout(() => this.expire(), server.answerTimeoutMs);
-    let topic: string;
-    if (job.action.kind === 'attributes/request') {
-      job.requestId = this.nextRequestId++;
-      topic = `${ATTRIBUTES_REQUEST_PREFIX}${job.requestId}`;
-      this.attributeRequests.set(job.requestId, job);
-    } else {
-      topic = job.action.topic;
-    }
+    const isRequest = job.action.kind === 'attributes/request';
+    const topic = job.action.kind === 'attributes/request' ? `${ATTRIBUTES_REQUEST_PREFIX}${job.requestId}` : job.action.topic;
     client.publish(topic, job.action.body, { qos: 1 }, (error) => {
-      if (job.action.kind === 'attributes/request' && !error) return; // settled by the answer
-      if (error) this.settle(job, publishUnacknowledged(server, this.deviceName, 'the connection was lost before the acknowledgement came'));
-      else this.settle(job, undefined);
-    });
-  }
-
-  /**
-   * One timer per session rather than one per message: jobs sit in the set in the order they were
-   * sent, so the expired ones are at its front; the timer then waits for the next deadline.
-   */
-  private expire(): void {
-    this.expiryTimer = undefined;
-    const { server } = this.settings;
-    const now = Date.now();
-    for (const job of this.inFlight) {
-      if ((job.deadline as number) > now) {
-        this.expiryTimer = setTimeout(() => this.expire(), (job.deadline as number) - now);
-        return;
-      }
-      if (job.action.kind === 'attributes/request') {
-        this.attributeRequests.delete(job.requestId as number);
-        this.settle(job, attributesTimeout(server, this.deviceName));
-      } else {
-        this.settle(job, publishUnacknowledged(server, this.deviceName, `no acknowledgement came within ${server.answerTimeoutMs} ms`));
-      }
-    }
-  }
-
-  private settle(job: Job, outcome: ProvisionError | unknown): void {
-    // The expiry timer is left to run out (it finds nothing): clearing and re-arming it for every message costs more.
-    if (!this.inFlight.delete(job)) return;
-    if (outcome instanceof Error) job.reject(outcome as ProvisionError);
-    else job.resolve(outcome);
-    if (this.inFlight.size === 0) {
-      this.drained?.();
-      this.events.changed(this);
-    }
-  }
-
-  private stopExpiry(): void {
-    clearTimeout(this.expiryTimer);
-    this.expiryTimer = undefined;
-  }
-
-  private acknowledgedOrAfter(ms: number): Promise<void> {
-    if (this.inFlight.size === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(finish, ms);
-      function finish(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.drained = finish;
-    }).then(() => {
-      this.drained = undefined;
+      if (error) this.inFlight.settle(job, publishUnacknowledged(this.settings.server, this.deviceName, 'the connection was lost before the acknowledgement came'));
+      else if (!isRequest) this.inFlight.settle(job, undefined); // an attribute request is settled by its answer
     });
   }
 
@@ -317,10 +253,7 @@ export class DeviceConnection {
     const message = parseIncoming(topic, payload);
     if (!message) return;
     if (message.kind === 'attributes/response') {
-      const job = message.requestId === undefined ? undefined : this.attributeRequests.get(message.requestId);
-      if (!job) return;
-      this.attributeRequests.delete(message.requestId as number);
-      this.settle(job, message.payload);
+      if (message.requestId !== undefined) this.inFlight.answer(message.requestId, message.payload);
       return;
     }
     this.lastUsed = Date.now();
@@ -331,10 +264,5 @@ export class DeviceConnection {
     const jobs = this.queue.splice(0);
     for (const job of jobs) job.reject(error);
     if (jobs.length > 0) this.events.changed(this);
-  }
-
-  private failInFlight(errorFor: (job: Job) => ProvisionError): void {
-    for (const job of [...this.inFlight]) this.settle(job, errorFor(job));
-    this.attributeRequests.clear();
   }
 }
