@@ -116,6 +116,7 @@ export = function (RED: NodeAPI): void {
         if (closingReport.gone) return;
         const failure = isProvisionError(error) ? error : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${(error as Error)?.message ?? String(error)}`);
         status.failed(statusCode(failure));
+        (msg as NodeMessageInFlow & { gridlinksError?: unknown }).gridlinksError = failure.toJSON();
         done(failure);
       }
     }
@@ -164,11 +165,11 @@ export = function (RED: NodeAPI): void {
         closingReport.gone = true;
         done();
       };
-      queue
-        .drain(drainLimitMs(answerTimeoutMs), SETTLE_LIMIT_MS)
-        .then(({ dropped }) => closingReport.dropped(dropped.length))
-        .then(() => keyPool.release())
-        .then(finish, finish);
+      // The key pool is released at once: a pool key generation still running overlaps the drain.
+      Promise.all([
+        queue.drain(drainLimitMs(answerTimeoutMs), SETTLE_LIMIT_MS).then(({ dropped }) => closingReport.dropped(dropped.length)),
+        keyPool.release(),
+      ]).then(finish, finish);
     });
   }
 

@@ -1,6 +1,6 @@
 'use strict';
 /**
- * Table 7: many devices through one gridlinks-device node in a real Node-RED runtime: time to open 500
+ * Table 9: many devices through one gridlinks-device node in a real Node-RED runtime: time to open 500
  * device sessions (access tokens, MQTT over TLS) and memory per session; then telemetry messages per
  * second through the node against bare mqtt.js clients (one per device) doing the same, same simulator.
  * Needs --expose-gc (npm run bench passes it).

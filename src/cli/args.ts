@@ -57,8 +57,11 @@ Output:
   -h, --help               this text
   --version                the package version
 
-Without --out the credentials (token, password, certificate and private key) are printed on stdout;
-with --out only where they were saved. The provision secret is never printed.
+Without --out the credentials (token, password, certificate and private key) are printed on stdout,
+which must then lead somewhere (not closed, not /dev/null); with --out (also with --json) only where
+they were saved and the non-secret ids. The provision secret is never printed. Text chosen by the
+server is printed with control characters escaped and long values shortened; --json keeps it exact.
+An answer larger than 64 KiB ends the session (BAD_RESPONSE).
 Questions are asked for missing values only when stdin is a terminal.
 
 ${EXIT_CODES_HELP}

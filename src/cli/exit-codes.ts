@@ -39,13 +39,15 @@ export function exitCodeFor(code: ErrorCode): number {
 export const EXIT_CODES_HELP = `Exit codes:
   0    provisioned (with --verify: and the server accepted the new credentials)
   1    unexpected internal error
-  2    INVALID_INPUT: bad or missing option (nothing was sent)
+  2    INVALID_INPUT: bad or missing option, or no --out while stdout is closed (nothing was sent)
   3    NOT_FOUND, FAILURE: GridLinks refused (wrong key/secret; name taken, not pre-provisioned, credentials in use)
-  4    TIMEOUT, UNREACHABLE, TLS, CONNECT_REFUSED: could not talk to the server (nothing was sent; safe to retry)
+  4    TIMEOUT, UNREACHABLE, TLS, CONNECT_REFUSED: could not talk to the server (nothing was sent; safe to retry);
+       TLS also when --no-tls is used on a TLS port
   5    OUTCOME_UNKNOWN: the request was sent but no answer came; the device may exist (a kept key's path is printed)
   6    BAD_RESPONSE, CREDENTIAL_MISMATCH, CONNECTION_CLOSED: the server answered wrongly or dropped the request
   7    STORE: the --out folder cannot be written, or already holds this device (nothing was sent);
-       or the device was provisioned but its files could not be saved (the credentials are printed)
+       or the device was provisioned but its files could not be saved, or stdout broke (EPIPE) without
+       --out (the credentials are printed, on stderr if stdout broke)
   8    provisioned, but --verify: the server refused a connection with the new credentials
   130  ABORTED: interrupted by Ctrl-C / SIGINT (143 for SIGTERM); if the request was already sent the
        device may exist, and a saved key is kept`;

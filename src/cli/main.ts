@@ -2,11 +2,13 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ProvisionError } from '../provisioning/errors';
-import type { ProvisionOptions } from '../provisioning/types';
+import type { ProvisionOptions, ProvisionResult } from '../provisioning/types';
 import { parseCliArguments, USAGE, type CliArguments } from './args';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { checkBeforeKeygen, startDeviceKey } from './early-key';
-import { describeError, describeResult, errorJson } from './output';
+import { describeError, describeResult, errorJson, resultJson } from './output';
+import { checkStdoutKeepsCredentials, writeStdout } from './stdout';
+import { displayText } from '../provisioning/display-text';
 import { TerminalPrompt } from './prompt';
 import { runResume } from './resume-command';
 import { defaultPort, transportOption } from './transport-option';
@@ -83,6 +85,7 @@ function toOptions(args: CliArguments): ProvisionOptions {
     throw usage('mqtt-version', '--mqtt-version must be 4 (MQTT 3.1.1) or 5');
   }
   if (args.port !== undefined && !/^\d+$/.test(args.port)) throw usage('port', '--port must be a number from 1 to 65535');
+  if (args.out !== undefined && args.out.trim() === '') throw usage('out', '--out must name a folder (it was empty); leave it out to print the credentials');
   const transport = transportOption(args);
   return {
     server: {
@@ -120,6 +123,17 @@ function withFlagNames(error: ProvisionError): ProvisionError {
   return new ProvisionError(error.code, `${flag}: ${error.message}`, error.details);
 }
 
+/** stdout failed after provisioning (EPIPE, ...): the credentials are on disk (--out), or go to stderr rather than be lost. */
+function reportUnprinted(result: ProvisionResult, error: NodeJS.ErrnoException): number {
+  const why = `stdout cannot be written (${error.code ?? error.message})`;
+  if (result.stored !== undefined) {
+    process.stderr.write(`warning: ${why}; the credentials are saved in ${result.stored.dir}\n`);
+    return EXIT.OK;
+  }
+  process.stderr.write(`error: ${why}; the device was provisioned, its credentials follow here so they are not lost:\n${describeResult(result)}`);
+  return EXIT.STORE;
+}
+
 function packageVersion(): string {
   try {
     return JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version as string;
@@ -130,7 +144,7 @@ function packageVersion(): string {
 
 export async function main(argv: string[]): Promise<number> {
   let json = argv.includes('--json');
-  const warn = (text: string) => process.stderr.write(`warning: ${text}\n`);
+  const warn = (text: string) => process.stderr.write(`warning: ${displayText(text, 8192)}\n`);
   const controller = new AbortController();
   let interruptedBy: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -155,6 +169,7 @@ export async function main(argv: string[]): Promise<number> {
     requireGiven(args);
     const options = toOptions(args);
     checkBeforeKeygen(options);
+    checkStdoutKeepsCredentials(args.out);
     startDeviceKey(args);
     // Loaded only now, while the key pair is being made on the thread pool.
     const { provisionDevice } = require('../provisioning/index') as typeof import('../provisioning/index');
@@ -163,7 +178,8 @@ export async function main(argv: string[]): Promise<number> {
 
     const result = await provisionDevice(options, controller.signal);
     for (const text of result.warnings) if (!(args.insecure && /insecure/.test(text))) warn(text);
-    process.stdout.write(json ? `${JSON.stringify(result)}\n` : describeResult(result));
+    const printed = await writeStdout(json ? resultJson(result) : describeResult(result));
+    if (printed !== undefined) return reportUnprinted(result, printed);
     if (args.out !== undefined && result.stored === undefined) return EXIT.STORE;
     if (result.verification && !result.verification.accepted) return EXIT.VERIFY_REFUSED;
     return EXIT.OK;
@@ -173,8 +189,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.INTERNAL;
     }
     const error = withFlagNames(caught);
-    if (json) process.stdout.write(errorJson(error));
-    else process.stderr.write(describeError(error));
+    if (!json || (await writeStdout(errorJson(error))) !== undefined) process.stderr.write(describeError(error));
     if (error.code === 'ABORTED' && interruptedBy === 'SIGTERM') return 128 + 15;
     return exitCodeFor(error.code);
   } finally {

@@ -1,3 +1,4 @@
+import { displayText, terminalSafeJson } from '../provisioning/display-text';
 import type { ProvisionError } from '../provisioning/errors';
 import type { AccessTokenCredentials, BasicCredentials, ProvisionResult, X509Credentials } from '../provisioning/types';
 
@@ -5,7 +6,7 @@ import type { AccessTokenCredentials, BasicCredentials, ProvisionResult, X509Cre
 export function describeResult(result: ProvisionResult): string {
   const lines: string[] = [];
   const server = `${result.server.host}:${result.server.port} (${result.server.tls ? 'TLS' : 'plain MQTT'})`;
-  const name = result.deviceName === null ? 'a device named by GridLinks' : `device "${result.deviceName}"`;
+  const name = result.deviceName === null ? 'a device named by GridLinks' : `device "${displayText(result.deviceName)}"`;
   lines.push(
     result.fromStore
       ? `The store already holds ${name} (${result.credentialsType} credentials, provisioned on ${server}); nothing was sent.`
@@ -14,13 +15,13 @@ export function describeResult(result: ProvisionResult): string {
   const saved = result.stored !== undefined;
   switch (result.credentialsType) {
     case 'ACCESS_TOKEN':
-      if (!saved) lines.push(`  access token:   ${(result.credentials as AccessTokenCredentials).accessToken}`);
+      if (!saved) lines.push(`  access token:   ${displayText((result.credentials as AccessTokenCredentials).accessToken)}`);
       break;
     case 'MQTT_BASIC': {
       const basic = result.credentials as BasicCredentials;
-      if (basic.clientId !== undefined) lines.push(`  client id:      ${basic.clientId}`);
-      if (basic.userName !== undefined) lines.push(`  user name:      ${basic.userName}`);
-      if (basic.password !== undefined && !saved) lines.push(`  password:       ${basic.password}`);
+      if (basic.clientId !== undefined) lines.push(`  client id:      ${displayText(basic.clientId)}`);
+      if (basic.userName !== undefined) lines.push(`  user name:      ${displayText(basic.userName)}`);
+      if (basic.password !== undefined && !saved) lines.push(`  password:       ${displayText(basic.password)}`);
       break;
     }
     case 'X509_CERTIFICATE': {
@@ -42,16 +43,31 @@ export function describeResult(result: ProvisionResult): string {
     lines.push(
       verification.accepted
         ? '  verified:       GridLinks accepted a connection with the new credentials'
-        : `  verified:       NO: ${verification.message ?? 'refused'}${verification.returnCode !== undefined ? ` (code ${verification.returnCode})` : ''}`,
+        : `  verified:       NO: ${displayText(verification.message ?? 'refused')}${verification.returnCode !== undefined ? ` (code ${verification.returnCode})` : ''}`,
     );
   }
   return `${lines.join('\n')}\n`;
 }
 
+/** Server text in a message is escaped where it is made; this catches anything else a terminal would act on. */
 export function describeError(error: ProvisionError): string {
-  return `error [${error.code}]: ${error.message}\n`;
+  return `error [${error.code}]: ${displayText(error.message, 8192)}\n`;
 }
 
 export function errorJson(error: ProvisionError): string {
-  return `${JSON.stringify({ error: { code: error.code, message: error.message, details: error.details } })}\n`;
+  return `${terminalSafeJson(JSON.stringify({ error: { code: error.code, message: error.message, details: error.details } }))}\n`;
+}
+
+/**
+ * The result as JSON, exact values. When the credentials were saved (--out), the secrets stay in the files:
+ * no private key, password or token, no connectOptions; what identifies the device and where it was saved remain.
+ */
+export function resultJson(result: ProvisionResult): string {
+  let shown: unknown = result;
+  if (result.stored !== undefined) {
+    const { connectOptions: _connectOptions, credentials, ...rest } = result;
+    const { clientId, userName, credentialsId } = credentials as Partial<BasicCredentials & X509Credentials>;
+    shown = { ...rest, credentials: { clientId, userName, credentialsId } };
+  }
+  return `${terminalSafeJson(JSON.stringify(shown))}\n`;
 }

@@ -1,3 +1,4 @@
+import { displayText } from '../provisioning/display-text';
 import type { NodeStatus } from 'node-red';
 
 type Translate = (key: string, substitutions?: Record<string, string | number>) => string;
@@ -29,7 +30,7 @@ export class BatchTally {
   /** One device: its name or its code, as before; several: counts and the error codes. */
   outcome(translate: Translate): NodeStatus {
     if (this.ok === 1 && this.failedCount === 0) {
-      return { fill: 'green', shape: 'dot', text: this.lastName ? truncate(this.lastName) : translate('gridlinks-provision.status.provisioned') };
+      return { fill: 'green', shape: 'dot', text: this.lastName ? truncate(displayText(this.lastName, 1000)) : translate('gridlinks-provision.status.provisioned') };
     }
     if (this.failedCount === 0) return { fill: 'green', shape: 'dot', text: translate('gridlinks-provision.status.batch-ok', { ok: this.ok }) };
     const codes = this.codes();

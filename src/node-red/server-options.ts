@@ -1,5 +1,5 @@
-import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { certificatesOnly } from '../provisioning/ca-bundle';
 import { ProvisionError } from '../provisioning/errors';
 import type { Node } from 'node-red';
 import type { ServerOptions } from '../provisioning/types';
@@ -22,6 +22,8 @@ export interface ServerNodeProperties {
   transport?: unknown;
   /** transport 'http': the MQTT port devices and Verify use ('' = 8883 with TLS, 1883 without). */
   verifyPort?: unknown;
+  /** KiB, the largest packet taken from the server (default 64). */
+  maxAnswerKiB?: unknown;
 }
 
 export interface ServerNodeCredentials {
@@ -38,7 +40,6 @@ export interface GridlinksServerNode extends Node<ServerNodeCredentials> {
 }
 
 const MAX_CA_BYTES = 1024 * 1024;
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 function invalid(field: string, message: string): ServerOptionsResult {
   return { ok: false, error: new ProvisionError('INVALID_INPUT', message, { field }) };
@@ -56,28 +57,14 @@ function secondsToMs(value: unknown, fallbackMs: number): number | null {
   return Math.round(seconds * 1000);
 }
 
-/** Checks that `pem` holds one or more parseable PEM certificates and nothing else of substance. */
+/** Checks that `pem` holds PEM certificates and nothing else (no private key, no other block). */
 export function checkCaPem(pem: string, origin: string): ProvisionError | null {
-  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
-  if (blocks.length === 0) {
-    return new ProvisionError(
-      'INVALID_INPUT',
-      `The server CA (${origin}) contains no PEM certificate ("-----BEGIN CERTIFICATE-----"). Paste or upload the CA certificate of your GridLinks server.`,
-      { field: 'ca' },
-    );
+  try {
+    certificatesOnly(pem, 'ca', `The server CA (${origin})`);
+    return null;
+  } catch (error) {
+    return error as ProvisionError;
   }
-  for (const [index, block] of blocks.entries()) {
-    try {
-      new X509Certificate(block);
-    } catch {
-      return new ProvisionError(
-        'INVALID_INPUT',
-        `Certificate ${index + 1} of the server CA (${origin}) cannot be parsed. Check that the PEM was copied completely.`,
-        { field: 'ca' },
-      );
-    }
-  }
-  return null;
 }
 
 function readCaFile(path: string): { pem: string } | { error: ProvisionError } {
@@ -113,6 +100,11 @@ export function resolveServerOptions(props: ServerNodeProperties, credentials: S
   const answerTimeoutMs = secondsToMs(props.answerTimeout, 15000);
   if (answerTimeoutMs === null) return invalid('answerTimeout', 'The answer timeout must be a number of seconds from 0 to 3600.');
 
+  const maxAnswerKiB = props.maxAnswerKiB === undefined || props.maxAnswerKiB === '' ? 64 : Number(props.maxAnswerKiB);
+  if (!Number.isInteger(maxAnswerKiB) || maxAnswerKiB < 1 || maxAnswerKiB > 16384) {
+    return invalid('maxAnswerKiB', 'The maximum answer size must be a whole number of KiB from 1 to 16384.');
+  }
+
   const options: ServerOptions = {
     host,
     port,
@@ -121,6 +113,7 @@ export function resolveServerOptions(props: ServerNodeProperties, credentials: S
     protocolVersion,
     connectTimeoutMs,
     answerTimeoutMs,
+    maxAnswerBytes: maxAnswerKiB * 1024,
   };
   if (transport === 'http') {
     options.transport = 'http';
@@ -152,7 +145,7 @@ export function resolveServerOptions(props: ServerNodeProperties, credentials: S
     if (pem) {
       const problem = checkCaPem(pem, origin);
       if (problem) return { ok: false, error: problem };
-      options.ca = pem;
+      options.ca = certificatesOnly(pem, 'ca');
     }
   }
   return { ok: true, options };

@@ -31,6 +31,8 @@ export function provisioningSessionOptions(server: ResolvedServer): IClientOptio
     resubscribe: false,
     // Our own timer (connectTimeoutMs) fires first and reports TIMEOUT; this is only a backstop.
     connectTimeout: server.connectTimeoutMs + 5_000,
+    // MQTT 5: tells the server the limit; a bigger packet is cut off by our own guard as it arrives.
+    ...(server.protocolVersion === 5 ? { properties: { maximumPacketSize: server.maxAnswerBytes } } : {}),
   };
 }
 

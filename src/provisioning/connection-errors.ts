@@ -137,3 +137,15 @@ export function aborted(requestSent: boolean): ProvisionError {
     { requestSent },
   );
 }
+
+/** The server announced a packet bigger than maxAnswerBytes: the session was ended before reading it. */
+export function answerTooLarge(server: ResolvedServer, announcedBytes: number, requestSent: boolean): ProvisionError {
+  const outcome = requestSent
+    ? 'The request had been sent: the device may have been created; check it in GridLinks before retrying.'
+    : 'Nothing was sent.';
+  return new ProvisionError(
+    'BAD_RESPONSE',
+    `GridLinks at ${where(server)} sent a packet of ${announcedBytes} bytes, more than the limit of ${server.maxAnswerBytes} (maxAnswerBytes); the session was ended without reading it. ${outcome}`,
+    { requestSent },
+  );
+}

@@ -4,6 +4,7 @@ import { closeClient } from './close-client';
 import { provisioningSessionOptions } from './connect-options';
 import {
   aborted,
+  answerTooLarge,
   closedBeforeSending,
   connectError,
   connectTimeout,
@@ -11,6 +12,8 @@ import {
   outcomeUnknown,
   rejectedWithoutAnswer,
 } from './connection-errors';
+import { looksLikeTls, plainClientOnTlsPort, speaksTls } from './tls-port-probe';
+import { PacketSizeGuard } from './packet-size-guard';
 import { REQUEST_TOPIC, RESPONSE_TOPIC } from './request';
 import type { PhaseLaps } from './timing';
 import type { ResolvedServer } from './validate';
@@ -24,22 +27,29 @@ type Phase = 'connecting' | 'published';
  * the making (a key pair being generated) while the connection is set up; if it fails, its error is the
  * outcome and nothing is sent. Resolves with the answer's bytes once the socket is closed; rejects
  * (also only after the socket is closed) with a ProvisionError, or the payload's own error. Every
- * timer and listener is released on every path.
+ * timer and listener is released on every path. A packet announcing more than `server.maxAnswerBytes`
+ * ends the session as soon as its header arrives; an answer that comes before our request was
+ * published and acknowledged is not ours and is ignored (and reported through `note`).
  */
 export function exchangeProvisionRequest(
   server: ResolvedServer,
   requestPayload: string | Promise<string>,
   signal?: AbortSignal,
   laps?: PhaseLaps,
+  note?: (text: string) => void,
 ): Promise<Buffer> {
   if (signal?.aborted) return Promise.reject(aborted(false));
   return new Promise((resolve, reject) => {
     const client: MqttClient = connect(provisioningSessionOptions(server));
+    const sizeGuard = new PacketSizeGuard(server.maxAnswerBytes);
+    client.stream.prependListener('data', onBytes);
     let phase: Phase = 'connecting';
     let connected = false;
     let payload: string | undefined;
     let pubackArrived = false;
     let settled = false;
+    let bytesReceived = 0;
+    let probing = false;
     let timer: NodeJS.Timeout | undefined = setTimeout(() => finish({ error: connectTimeout(server) }), server.connectTimeoutMs);
 
     const onAbort = () => finish({ error: aborted(phase === 'published') });
@@ -55,6 +65,7 @@ export function exchangeProvisionRequest(
 
     function finish(outcome: { answer: Buffer } | { error: unknown }): void {
       if (settled) return;
+      client.stream?.removeListener('data', onBytes);
       settled = true;
       clearTimeout(timer);
       timer = undefined;
@@ -73,7 +84,11 @@ export function exchangeProvisionRequest(
 
     /** The connection is gone (or failing) without an answer: what that means depends on how far we got. */
     function lost(cause?: unknown): void {
-      if (phase === 'connecting') {
+      if (settled || probing) return;
+      const resetOrClosed = cause === undefined || errorCodeOf(cause) === 'ECONNRESET' || errorCodeOf(cause) === 'EPIPE';
+      if (phase === 'connecting' && !server.tls && !connected && bytesReceived === 0 && resetOrClosed) {
+        probeForTls();
+      } else if (phase === 'connecting') {
         finish({ error: cause === undefined ? closedBeforeSending(server) : connectError(cause, server) });
       } else if (pubackArrived) {
         finish({ error: rejectedWithoutAnswer(server) });
@@ -81,6 +96,31 @@ export function exchangeProvisionRequest(
         const code = errorCodeOf(cause);
         finish({ error: outcomeUnknown(server, `the connection was lost before any acknowledgement${code ? ` (${code})` : ''}`, cause) });
       }
+    }
+
+    /** A plain client closed before CONNACK without a byte: a TLS port does exactly that; ask it, harmlessly. */
+    function probeForTls(): void {
+      probing = true;
+      clearTimeout(timer);
+      timer = undefined;
+      void speaksTls(server, Math.min(server.connectTimeoutMs, 3_000), signal).then((tls) => {
+        probing = false;
+        finish({ error: tls ? plainClientOnTlsPort(server) : closedBeforeSending(server) });
+      });
+    }
+
+    /** Raw bytes from the server, before mqtt.js parses (and buffers) them. */
+    function onBytes(chunk: Buffer): void {
+      if (bytesReceived === 0 && !server.tls && looksLikeTls(chunk)) {
+        client.stream.destroy();
+        finish({ error: plainClientOnTlsPort(server) });
+        return;
+      }
+      bytesReceived += chunk.length;
+      const announced = sizeGuard.check(chunk);
+      if (announced === undefined) return;
+      client.stream.destroy();
+      finish({ error: answerTooLarge(server, announced, phase === 'published') });
     }
 
     function publishWhenReady(): void {
@@ -109,7 +149,10 @@ export function exchangeProvisionRequest(
       publishWhenReady();
     });
     client.on('message', (topic: string, answer: Buffer) => {
-      if (topic === RESPONSE_TOPIC) finish({ answer });
+      if (topic !== RESPONSE_TOPIC) return;
+      // GridLinks acknowledges a QoS 1 request (PUBACK) before it answers (protocol.md §3): anything earlier is not ours.
+      if (phase === 'published' && pubackArrived) finish({ answer });
+      else note?.(`GridLinks at ${server.host}:${server.port} sent an answer (${answer.length} bytes) before the request was published and acknowledged; it was ignored.`);
     });
     // Stays attached after settling: a late socket error must neither throw nor change the outcome.
     client.on('error', (error: Error) => lost(error));

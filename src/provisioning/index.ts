@@ -58,7 +58,7 @@ export async function provisionDevice(options: ProvisionOptions, signal?: AbortS
   const payload = preparing.then((prepared) => prepared.payload);
   let answer: Buffer;
   try {
-    answer = await exchangeFor(resolved.server)(resolved.server, payload, signal, phaseLaps());
+    answer = await exchangeFor(resolved.server)(resolved.server, payload, signal, phaseLaps(), (note) => warnings.push(note));
   } catch (error) {
     const prepared = await preparing.catch(() => undefined);
     try {

@@ -1,5 +1,6 @@
 import { ProvisionError } from './errors';
 import { certificateCredentialsId, trimCertificate } from './credential-hash';
+import { displayText } from './display-text';
 import type { BasicCredentials, CredentialsType, DeviceCredentials } from './types';
 
 export interface AnswerContext {
@@ -25,9 +26,19 @@ const FAILURE_ADVICE =
   'pre-provisioned devices and this one does not exist in that profile or was already provisioned; or the token, client id/username ' +
   'or certificate is already used by another device.';
 
-/** A short, safe rendering of a value parsed from the answer (never calls the value's own toString). */
+/** Longest credential value (token, client id, user name, password) taken from an answer. */
+const MAX_CREDENTIAL_LENGTH = 4096;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** A short, safe rendering of a value parsed from the answer (no recursion into objects, nothing raw). */
 function describeJson(value: unknown): string {
-  return (JSON.stringify(value) ?? String(typeof value)).slice(0, 40);
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return `"${displayText(value, 40)}"`;
+  return String(value);
 }
 
 function badResponse(message: string): ProvisionError {
@@ -38,9 +49,25 @@ function badResponse(message: string): ProvisionError {
 
 /** Parses and checks GridLinks' answer (protocol.md §3); throws ProvisionError for every refusal or oddity. */
 export function acceptAnswer(payload: Buffer, context: AnswerContext): AcceptedAnswer {
+  try {
+    return readAnswer(payload, context);
+  } catch (error) {
+    if (error instanceof ProvisionError) throw error;
+    // Whatever the answer's shape, a surprise in reading it is the answer's fault, never an internal error.
+    throw badResponse(`GridLinks answered with ${payload.length} bytes this client cannot read (${(error as Error)?.name ?? 'error'}).`);
+  }
+}
+
+function readAnswer(payload: Buffer, context: AnswerContext): AcceptedAnswer {
+  let text: string;
+  try {
+    text = UTF8.decode(payload);
+  } catch {
+    throw badResponse(`GridLinks answered with ${payload.length} bytes that are not UTF-8 text.`);
+  }
   let answer: unknown;
   try {
-    answer = JSON.parse(payload.toString('utf8'));
+    answer = JSON.parse(text);
   } catch {
     throw badResponse(`GridLinks answered with ${payload.length} bytes that are not JSON.`);
   }
@@ -49,8 +76,11 @@ export function acceptAnswer(payload: Buffer, context: AnswerContext): AcceptedA
   }
   const fields = answer as Record<string, unknown>;
   const status = fields.status ?? fields.provisionDeviceStatus;
+  if (fields.errorMsg !== undefined && fields.errorMsg !== null && typeof fields.errorMsg !== 'string') {
+    throw badResponse(`GridLinks answered with an errorMsg that is ${describeJson(fields.errorMsg)}, not text.`);
+  }
   const serverMessage = typeof fields.errorMsg === 'string' ? fields.errorMsg : undefined;
-  const said = serverMessage ? ` (GridLinks said: "${serverMessage}")` : '';
+  const said = serverMessage ? ` (GridLinks said: "${displayText(serverMessage, 200)}")` : '';
 
   switch (status) {
     case 'NOT_FOUND':
@@ -85,6 +115,7 @@ function acceptCredentials(fields: Record<string, unknown>, context: AnswerConte
   switch (returned) {
     case 'ACCESS_TOKEN': {
       if (typeof value !== 'string' || value === '') throw badResponse('GridLinks answered SUCCESS without an access token.');
+      usableCredential(value, 'access token');
       if (context.requested === 'ACCESS_TOKEN' && context.requestedToken !== undefined && value !== context.requestedToken) {
         warnings.push('GridLinks returned a different access token than the one asked for (a pre-provisioned device keeps its token). Use the returned one.');
       }
@@ -110,6 +141,7 @@ function basicCredentials(value: unknown): BasicCredentials {
   }
   if (typeof object !== 'object' || object === null) throw badResponse('GridLinks answered SUCCESS with MQTT_BASIC credentials that are not an object.');
   const { clientId, userName, password } = object as Record<string, unknown>;
+  for (const [field, text] of Object.entries({ clientId, userName, password })) if (typeof text === 'string') usableCredential(text, field);
   const credentials: BasicCredentials = {};
   if (typeof clientId === 'string' && clientId !== '') credentials.clientId = clientId;
   if (typeof userName === 'string' && userName !== '') credentials.userName = userName;
@@ -118,6 +150,14 @@ function basicCredentials(value: unknown): BasicCredentials {
     throw badResponse('GridLinks answered SUCCESS with MQTT_BASIC credentials that have neither a client id nor a user name.');
   }
   return credentials;
+}
+
+/** GridLinks never issues credentials with control characters or of this length: such an answer is not usable. */
+function usableCredential(value: string, what: string): void {
+  if (value.length > MAX_CREDENTIAL_LENGTH) {
+    throw badResponse(`GridLinks answered SUCCESS with a ${what} of ${value.length} characters (more than ${MAX_CREDENTIAL_LENGTH}); no device can use it.`);
+  }
+  if (CONTROL_CHARACTERS.test(value)) throw badResponse(`GridLinks answered SUCCESS with a ${what} that contains control characters; no device can use it.`);
 }
 
 function x509Credentials(value: unknown, context: AnswerContext) {

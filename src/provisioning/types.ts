@@ -26,7 +26,10 @@ export interface ServerOptions {
   transport?: 'mqtt' | 'http';
   /** transport 'http': the MQTT port the device (and --verify) connects to (default 8883 with TLS, 1883 without). */
   verifyPort?: number;
-  /** Largest answer read (default 65536 bytes); a bigger one is BAD_RESPONSE. */
+  /**
+   * Largest answer read, in bytes (default 65536, GridLinks' own limit); over MQTT the whole packet, refused
+   * as soon as its header arrives. A bigger one is BAD_RESPONSE.
+   */
   maxAnswerBytes?: number;
 }
 

@@ -1,5 +1,6 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { ProvisionError } from './errors';
+import { certificatesOnly } from './ca-bundle';
 import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, SUPPORTED_CURVES } from './key-pair';
 import type { CredentialsType, KeyAlgorithm, ProvisionOptions } from './types';
 
@@ -13,6 +14,7 @@ export const DEFAULTS = {
   connectTimeoutMs: 10_000,
   answerTimeoutMs: 15_000,
   protocolVersion: 4 as const,
+  /** GridLinks' own limit (NETTY_MAX_PAYLOAD_SIZE). */
   maxAnswerBytes: 65536,
 };
 
@@ -121,10 +123,8 @@ export function validateServer(server: unknown): ResolvedServer {
   const transport = oneOf(given.transport, 'server.transport', TRANSPORTS, 'mqtt');
   const port = optionalInteger(given.port, 'server.port', 1, 65535, defaultPort(transport, tls));
   const mqttPort = transport === 'mqtt' ? port : optionalInteger(given.verifyPort, 'server.verifyPort', 1, 65535, defaultPort('mqtt', tls));
-  const ca = optionalString(given.ca, 'server.ca');
-  if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) {
-    throw invalid('server.ca', 'server.ca must be PEM text (-----BEGIN CERTIFICATE----- ...), not a file name.');
-  }
+  const givenCa = optionalString(given.ca, 'server.ca');
+  const ca = givenCa === undefined ? undefined : certificatesOnly(givenCa, 'server.ca');
   const protocolVersion = optionalInteger(given.protocolVersion, 'server.protocolVersion', 4, 5, DEFAULTS.protocolVersion);
   return {
     host,

@@ -4,8 +4,9 @@ import * as mqttPacket from 'mqtt-packet';
 import { refusalByConnectFields } from './connect-refusal';
 import { authenticateDevice } from './device-auth';
 import type { DeviceBroker } from './device-broker';
-import { connackPacket, protocolVersionOf, refusalFromCode, writePacket, type Refusal } from './packets';
-import { ProvisionSession, type ProvisionSessionContext } from './provision-session';
+import { PacketSizeGuard } from '../provisioning/packet-size-guard';
+import { connackPacket, protocolVersionOf, refusalFromCode, REASON, writePacket, type ProtocolVersion, type Refusal } from './packets';
+import { MAX_PAYLOAD_BYTES, ProvisionSession, type ProvisionSessionContext } from './provision-session';
 import type { Registry } from './registry';
 import { bridgeV5Connection } from './v5-bridge';
 
@@ -30,6 +31,8 @@ function refuse(socket: Socket, connect: mqttPacket.IConnectPacket, refusal: Ref
  */
 export function acceptConnection(socket: Socket, context: GateContext): void {
   const parser = mqttPacket.parser();
+  const sizeGuard = new PacketSizeGuard(MAX_PAYLOAD_BYTES);
+  let version: ProtocolVersion | undefined;
   const received: Buffer[] = [];
   let session: ProvisionSession | undefined;
   let decided = false;
@@ -37,6 +40,8 @@ export function acceptConnection(socket: Socket, context: GateContext): void {
   socket.once('close', () => clearTimeout(connectTimer));
   socket.on('error', () => socket.destroy());
   const onData = (chunk: Buffer): void => {
+    const oversized = sizeGuard.check(chunk);
+    if (oversized !== undefined) return dropOversized(oversized);
     if (!decided) received.push(chunk);
     parser.parse(chunk);
   };
@@ -59,8 +64,24 @@ export function acceptConnection(socket: Socket, context: GateContext): void {
     }
   });
 
+  /**
+   * GridLinks' decoder refuses a packet over its limit from the fixed header, before buffering it: MQTT 5
+   * gets DISCONNECT 0x81, 3.1.1 (and a CONNECT that is itself too big) is just closed.
+   */
+  function dropOversized(packetBytes: number): void {
+    socket.removeListener('data', onData);
+    context.provision.log(`connection: a packet of ${packetBytes} bytes announced, more than ${MAX_PAYLOAD_BYTES}; closing`);
+    if (version === 5 && !socket.destroyed) {
+      writePacket(socket, { cmd: 'disconnect', reasonCode: REASON.malformedPacket } as mqttPacket.IDisconnectPacket, 5);
+      socket.end(() => socket.destroy());
+    } else {
+      socket.destroy();
+    }
+  }
+
   function route(packet: mqttPacket.IConnectPacket): void {
     const log = context.provision.log;
+    version = protocolVersionOf(packet);
     const refuseCode = context.provision.faults().refuseConnect;
     if (refuseCode !== undefined) {
       log(`connection refused with code ${refuseCode} (fault refuse-connect)`);
@@ -95,6 +116,12 @@ export function acceptConnection(socket: Socket, context: GateContext): void {
     socket.pause();
     socket.unshift(Buffer.concat(received));
     received.length = 0;
+    // aedes' parser would buffer any packet whole: the limit is checked first, from the bytes above on.
+    const deviceGuard = new PacketSizeGuard(MAX_PAYLOAD_BYTES);
+    socket.prependListener('data', (chunk: Buffer) => {
+      const oversized = deviceGuard.check(chunk);
+      if (oversized !== undefined && !socket.destroyed) dropOversized(oversized);
+    });
     const connection = protocolVersionOf(packet) === 5 ? bridgeV5Connection(socket) : socket;
     context.broker.adopt(connection, auth.device);
   }

@@ -6,6 +6,7 @@ export type ProtocolVersion = 3 | 4 | 5;
 export const REASON = {
   noSubscriptionExisted: 0x11,
   unspecifiedError: 0x80,
+  malformedPacket: 0x81,
   implementationSpecificError: 0x83,
   clientIdentifierNotValid: 0x85,
   badUserNameOrPassword: 0x86,

@@ -32,6 +32,8 @@ export class ProvisionSession {
   private closed = false;
   /** Set by the first protobuf request; GridLinks never resets it for the session. */
   private answerInProtobuf = false;
+  /** Closes a session silent for 1.5 × its keepalive (MQTT 3.1.1 §3.1.2.10); none for keepalive 0. */
+  private keepaliveTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -41,10 +43,18 @@ export class ProvisionSession {
     this.version = protocolVersionOf(connect);
     socket.once('close', () => this.dispose());
     this.send(connackPacket(this.version, null, connect.clean === false));
+    const silenceLimitMs = (connect.keepalive ?? 0) * 1500;
+    if (silenceLimitMs > 0) {
+      this.keepaliveTimer = setTimeout(() => {
+        this.context.log(`provision session: nothing received for 1.5 × keepalive (${silenceLimitMs} ms); closing`);
+        socket.destroy();
+      }, silenceLimitMs);
+    }
   }
 
   handle(packet: mqttPacket.Packet): void {
     if (this.closed) return;
+    this.keepaliveTimer?.refresh();
     switch (packet.cmd) {
       case 'publish':
         this.onPublish(packet);
@@ -205,6 +215,7 @@ export class ProvisionSession {
 
   private dispose(): void {
     this.closed = true;
+    clearTimeout(this.keepaliveTimer);
     if (this.closeTimer) clearTimeout(this.closeTimer);
     for (const timer of this.delayTimers) clearTimeout(timer);
     this.delayTimers.clear();

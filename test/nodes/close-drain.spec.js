@@ -152,6 +152,24 @@ describe('gridlinks-provision: close drains, store reuse, resume action', functi
     assert.ok(!warned.join('\n').includes('PRIVATE KEY'));
   });
 
+  it('msg.action = "resume" without a store folder is INVALID_INPUT; an unsafe store folder shows STORE at deploy', async function () {
+    let built = provisionFlow(sim, { props: { storeDir: '' } });
+    await load(built.flow, built.credentials);
+    const caught = nextMessage('caught');
+    helper.getNode('prov').receive({ action: 'resume' });
+    const msg = await caught;
+    assert.equal(msg.error.code, 'INVALID_INPUT');
+    assert.equal(msg.gridlinksError.details.field, 'storeDir');
+    await helper.unload();
+
+    fs.chmodSync(storeDir, 0o777);
+    built = flowFor();
+    await load(built.flow, built.credentials);
+    const prov = helper.getNode('prov');
+    await waitUntil(() => prov.status.getCalls().some((call) => call.args[0].text === 'STORE'));
+    assert.ok(warnings().some((text) => /can be changed by other users.*chmod 700/.test(text)), warnings().join('\n'));
+  });
+
   it('deploy shows the pending count; msg.action = "resume" commits a lost answer and reports every entry', async function () {
     sim.setFaults({ noAnswer: true });
     let built = flowFor({}, { answerTimeout: 1 });

@@ -181,9 +181,11 @@ describe('provisionDevice errors (simulator over TLS, real sockets)', function (
   it('TLS setting wrong for the port fails fast with a connection error, not a hang', async () => {
     const tlsToPlain = await rejectsWith(provisionDevice(token({ server: { port: sim.mqttPort } })), 'TLS');
     assert.equal(tlsToPlain.details.reason, 'ECONNRESET');
-    const plainToTls = await rejectsWith(provisionDevice(token({ server: { port: sim.mqttsPort, tls: false } })), 'CONNECTION_CLOSED');
+    // A setting problem (#10): the port is asked whether it speaks TLS, and the hint says to turn TLS on.
+    const plainToTls = await rejectsWith(provisionDevice(token({ server: { port: sim.mqttsPort, tls: false } })), 'TLS');
     assert.equal(plainToTls.details.requestSent, false);
-    assert.match(plainToTls.message, /TLS/);
+    assert.equal(plainToTls.details.reason, 'TLS_PORT');
+    assert.match(plainToTls.message, /speaks TLS, but TLS is off/);
   });
 
   it('ABORTED: a signal aborted before the call sends nothing', async () => {
