@@ -60,7 +60,7 @@ export = function (RED: NodeAPI): void {
                 if (closing) return;
                 const out: Record<string, unknown> = { deviceName, topic: message.kind, payload: message.payload };
                 if (message.requestId !== undefined) out.requestId = message.requestId;
-                node.send([null, out as NodeMessageInFlow]);
+                node.send([null, out]);
               },
               changed: () => status.changed(),
             },
@@ -122,7 +122,7 @@ export = function (RED: NodeAPI): void {
     }
 
     node.on('input', (msg, send, done) => {
-      void handle(msg as DeviceMessage, send as (msg: Array<NodeMessageInFlow | null>) => void, done);
+      void handle(msg, send, done);
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -88,7 +88,7 @@ export function buildDeviceAction(topic: unknown, payload: unknown, requestId: u
     default:
       throw invalid(
         'topic',
-        `msg.topic "${String(kind).slice(0, 60)}" is not something a device does: use telemetry (or leave it empty), attributes, attributes/request or rpc/response.`,
+        `msg.topic ${typeof kind === 'string' ? `"${kind.slice(0, 60)}"` : `(a ${typeof kind})`} is not something a device does: use telemetry (or leave it empty), attributes, attributes/request or rpc/response.`,
         deviceName,
       );
   }

@@ -46,7 +46,7 @@ export class InFlight {
   }
 
   /** Resolves the job (outcome not an Error) or rejects it; a job settled already is left alone. */
-  settle(job: Job, outcome: ProvisionError | unknown): void {
+  settle(job: Job, outcome: unknown): void {
     // The expiry timer is left to run out (it then finds nothing): re-arming it per message costs more.
     if (!this.jobs.delete(job)) return;
     if (job.requestId !== undefined) this.attributeRequests.delete(job.requestId);
