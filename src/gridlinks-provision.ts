@@ -177,6 +177,8 @@ export = function (RED: NodeAPI): void {
     credentials: {
       provisionDeviceKey: { type: 'password' },
       provisionDeviceSecret: { type: 'password' },
+      signerCertificate: { type: 'text' },
+      signerPrivateKey: { type: 'password' },
     },
   });
 };

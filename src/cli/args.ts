@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ProvisionError } from '../provisioning/errors';
 import type { CredentialsType } from '../provisioning/types';
 import { EXIT_CODES_HELP } from './exit-codes';
+import { CHAIN_USAGE } from './chain-args';
 
 export const USAGE = `Usage: gridlinks-provision --host H [--port P] [--no-tls] [--ca FILE] [--servername NAME] [--insecure]
          [--transport mqtt|http] [--verify-port P]
@@ -10,6 +11,8 @@ export const USAGE = `Usage: gridlinks-provision --host H [--port P] [--no-tls] 
          [--token T] [--client-id C] [--username U] [--password P] [--cert FILE [--private-key FILE]]
          [--out DIR [--if-stored reuse|fail]] [--verify] [--timeout SECONDS] [--mqtt-version 4|5] [--json]
        gridlinks-provision --resume --out DIR --host H [--port P] [connection options] [--json]
+       gridlinks-provision --host H ... --type x509-chain --signer-cert FILE --signer-key FILE
+         [--chain FILE] [--csr FILE] [--common-name CN] [--regex PATTERN] [--device-name N]
 
 Provisions one device on GridLinks (ThingsBoard-compatible device provisioning over MQTT) and prints
 its new credentials. Without a certificate (--cert) an X.509 device gets a new key pair and a
@@ -33,7 +36,7 @@ Provisioning (from the device profile's "Device provisioning" settings):
   --provision-key K        provision device key     (or env GRIDLINKS_PROVISION_KEY)
   --provision-secret S     provision device secret  (or env GRIDLINKS_PROVISION_SECRET, which keeps it out of ps)
   --device-name N          device name; empty = GridLinks generates one (and does not say which)
-  --type T                 x509 (default) | access-token | mqtt-basic
+  --type T                 x509 (default) | access-token | mqtt-basic | x509-chain (below)
   --key-type K             x509 key: rsa2048 (default) | rsa3072 | rsa4096 | p256 | p384
   --cert FILE              x509: send this PEM certificate instead of generating one
   --private-key FILE       x509: the key of --cert (kept with the credentials); alone, a certificate
@@ -42,6 +45,8 @@ Provisioning (from the device profile's "Device provisioning" settings):
   --client-id C            mqtt-basic: client id
   --username U             mqtt-basic: user name
   --password P             mqtt-basic: password (needs --username)
+
+${CHAIN_USAGE}
 
 Output:
   --out DIR                credential store: DIR/<device>/ gets credentials.json, certificate.pem and
@@ -79,8 +84,14 @@ export interface CliArguments {
   provisionKey?: string;
   provisionSecret?: string;
   deviceName?: string;
-  credentialsType: CredentialsType;
+  credentialsType: CredentialsType | 'X509_CERTIFICATE_CHAIN';
   keyType?: string;
+  signerCertFile?: string;
+  signerKeyFile?: string;
+  chainFile?: string;
+  csrFile?: string;
+  commonName?: string;
+  regex?: string;
   token?: string;
   clientId?: string;
   username?: string;
@@ -98,8 +109,9 @@ export interface CliArguments {
   version: boolean;
 }
 
-const TYPES: Record<string, CredentialsType> = {
+const TYPES: Record<string, CredentialsType | 'X509_CERTIFICATE_CHAIN'> = {
   x509: 'X509_CERTIFICATE',
+  'x509-chain': 'X509_CERTIFICATE_CHAIN',
   'access-token': 'ACCESS_TOKEN',
   'mqtt-basic': 'MQTT_BASIC',
 };
@@ -135,6 +147,12 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
         password: { type: 'string' },
         cert: { type: 'string' },
         'private-key': { type: 'string' },
+        'signer-cert': { type: 'string' },
+        'signer-key': { type: 'string' },
+        chain: { type: 'string' },
+        csr: { type: 'string' },
+        'common-name': { type: 'string' },
+        regex: { type: 'string' },
         out: { type: 'string' },
         'if-stored': { type: 'string' },
         resume: { type: 'boolean' },
@@ -177,6 +195,12 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
     password: text('password'),
     certFile: text('cert'),
     privateKeyFile: text('private-key'),
+    signerCertFile: text('signer-cert'),
+    signerKeyFile: text('signer-key'),
+    chainFile: text('chain'),
+    csrFile: text('csr'),
+    commonName: text('common-name'),
+    regex: text('regex'),
     out: text('out'),
     ...(ifStored !== undefined ? { ifStored } : {}),
     resume: values.resume === true,

@@ -1,5 +1,6 @@
 import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, prefetchDeviceKeyPair } from '../provisioning/key-pair';
 import type { KeyAlgorithm, ProvisionOptions } from '../provisioning/types';
+import { isChainProvisionOptions, type ChainProvisionOptions } from '../provisioning/chain-types';
 import type { CliArguments } from './args';
 
 /**
@@ -7,7 +8,12 @@ import type { CliArguments } from './args';
  * answers at once instead of after a key generation (RSA: 0.1–1 s). Loads the validation module only
  * (no MQTT); throws the core's INVALID_INPUT.
  */
-export function checkBeforeKeygen(options: ProvisionOptions): void {
+export function checkBeforeKeygen(options: ProvisionOptions | ChainProvisionOptions): void {
+  if (isChainProvisionOptions(options)) {
+    const { validateChainOptions } = require('../provisioning/chain-options') as typeof import('../provisioning/chain-options');
+    validateChainOptions(options);
+    return;
+  }
   const { validateOptions } = require('../provisioning/validate') as typeof import('../provisioning/validate');
   validateOptions(options);
 }
@@ -22,7 +28,9 @@ export function checkBeforeKeygen(options: ProvisionOptions): void {
 export function startDeviceKey(args: CliArguments): void {
   const algorithm = (args.keyType ?? DEFAULT_KEY_ALGORITHM) as KeyAlgorithm;
   const makesKey =
-    args.credentialsType === 'X509_CERTIFICATE' && args.certFile === undefined && args.privateKeyFile === undefined && KEY_ALGORITHMS.includes(algorithm);
+    ((args.credentialsType === 'X509_CERTIFICATE' && args.certFile === undefined && args.privateKeyFile === undefined) ||
+      (args.credentialsType === 'X509_CERTIFICATE_CHAIN' && args.csrFile === undefined)) &&
+    KEY_ALGORITHMS.includes(algorithm);
   if (makesKey) prefetchDeviceKeyPair(algorithm);
   if (args.transport === 'http' && !args.verify) return; // no MQTT in this run
   const mqttPacket = require(require.resolve('mqtt-packet', { paths: [require.resolve('mqtt')] })) as { writeToStream: { cacheNumbers: boolean } };

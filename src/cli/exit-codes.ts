@@ -28,6 +28,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   CONNECTION_CLOSED: EXIT.PROTOCOL,
   STORE: EXIT.STORE,
   ABORTED: EXIT.INTERRUPTED,
+  CHAIN_REFUSED: EXIT.REFUSED,
   // Never produced by the CLI (gridlinks-device only).
   QUEUE_FULL: EXIT.INTERNAL,
 };
@@ -40,7 +41,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   0    provisioned (with --verify: and the server accepted the new credentials)
   1    unexpected internal error
   2    INVALID_INPUT: bad or missing option, or no --out while stdout is closed (nothing was sent)
-  3    NOT_FOUND, FAILURE: GridLinks refused (wrong key/secret; name taken, not pre-provisioned, credentials in use)
+  3    NOT_FOUND, FAILURE: GridLinks refused (wrong key/secret; name taken, not pre-provisioned, credentials in use);
+       CHAIN_REFUSED: GridLinks refused the certificate chain (profile CA, CN regex, "allow create")
   4    TIMEOUT, UNREACHABLE, TLS, CONNECT_REFUSED: could not talk to the server (nothing was sent; safe to retry);
        TLS also when --no-tls is used on a TLS port
   5    OUTCOME_UNKNOWN: the request was sent but no answer came; the device may exist (a kept key's path is printed)

@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ProvisionError } from '../provisioning/errors';
-import type { ProvisionOptions, ProvisionResult } from '../provisioning/types';
+import type { ChainProvisionOptions } from '../provisioning/chain-types';
+import type { ProvisionOptions, ProvisionResult, ServerOptions } from '../provisioning/types';
+import { toChainOptions } from './chain-args';
 import { parseCliArguments, USAGE, type CliArguments } from './args';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { checkBeforeKeygen, startDeviceKey } from './early-key';
@@ -33,6 +35,12 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   username: '--username',
   password: '--password',
   storeDir: '--out',
+  signerCertificate: '--signer-cert',
+  signerKey: '--signer-key',
+  chain: '--chain',
+  csr: '--csr',
+  commonName: '--common-name',
+  certificateRegExPattern: '--regex',
   ifStored: '--if-stored',
 };
 
@@ -55,26 +63,30 @@ async function askForMissing(args: CliArguments): Promise<void> {
   try {
     if (!args.host) args.host = await prompt.ask('GridLinks host: ');
     if (!args.port) args.port = (await prompt.ask(`${args.transport === 'http' ? 'HTTP' : 'MQTT'} port [${defaultPort(args.transport === 'http' ? 'http' : 'mqtt', args.tls)}]: `)) || undefined;
-    if (!args.provisionKey) args.provisionKey = await prompt.ask('Provision device key: ');
-    if (!args.provisionSecret) args.provisionSecret = await prompt.ask('Provision device secret (hidden): ', { hidden: true });
-    if (args.deviceName === undefined) args.deviceName = await prompt.ask('Device name (empty: GridLinks generates one): ');
+    const chain = args.credentialsType === 'X509_CERTIFICATE_CHAIN';
+    if (!args.provisionKey && !chain) args.provisionKey = await prompt.ask('Provision device key: ');
+    if (!args.provisionSecret && !chain) args.provisionSecret = await prompt.ask('Provision device secret (hidden): ', { hidden: true });
+    if (args.deviceName === undefined && args.csrFile === undefined) args.deviceName = await prompt.ask('Device name (empty: GridLinks generates one): ');
   } finally {
     prompt.close();
   }
 }
 
 function requireGiven(args: CliArguments): void {
-  const missing: [unknown, string][] = [
-    [args.host, '--host'],
-    [args.provisionKey, '--provision-key (or GRIDLINKS_PROVISION_KEY)'],
-    [args.provisionSecret, '--provision-secret (or GRIDLINKS_PROVISION_SECRET)'],
-  ];
+  const missing: [unknown, string][] =
+    args.credentialsType === 'X509_CERTIFICATE_CHAIN'
+      ? [[args.host, '--host'], [args.signerCertFile, '--signer-cert'], [args.signerKeyFile, '--signer-key']]
+      : [
+          [args.host, '--host'],
+          [args.provisionKey, '--provision-key (or GRIDLINKS_PROVISION_KEY)'],
+          [args.provisionSecret, '--provision-secret (or GRIDLINKS_PROVISION_SECRET)'],
+        ];
   for (const [value, flag] of missing) {
     if (!value) throw usage(flag.split(' ')[0].replace(/^--/, ''), `${flag} is required (stdin is not a terminal, so nothing is asked)`);
   }
 }
 
-function toOptions(args: CliArguments): ProvisionOptions {
+function toOptions(args: CliArguments): ProvisionOptions | ChainProvisionOptions {
   let timeoutMs: number | undefined;
   if (args.timeoutSeconds !== undefined) {
     const seconds = Number(args.timeoutSeconds);
@@ -87,19 +99,21 @@ function toOptions(args: CliArguments): ProvisionOptions {
   if (args.port !== undefined && !/^\d+$/.test(args.port)) throw usage('port', '--port must be a number from 1 to 65535');
   if (args.out !== undefined && args.out.trim() === '') throw usage('out', '--out must name a folder (it was empty); leave it out to print the credentials');
   const transport = transportOption(args);
+  const server: ServerOptions = {
+    host: args.host ?? '',
+    port: args.port === undefined ? defaultPort(transport, args.tls) : Number(args.port),
+    transport,
+    ...(args.verifyPort !== undefined ? { verifyPort: Number(args.verifyPort) } : {}),
+    tls: args.tls,
+    ca: readPemFile(args.caFile, '--ca'),
+    servername: args.servername,
+    rejectUnauthorized: !args.insecure,
+    protocolVersion: args.mqttVersion === '5' ? 5 : 4,
+    ...(timeoutMs !== undefined ? { connectTimeoutMs: timeoutMs, answerTimeoutMs: timeoutMs } : {}),
+  };
+  if (args.credentialsType === 'X509_CERTIFICATE_CHAIN') return toChainOptions(args, server);
   return {
-    server: {
-      host: args.host ?? '',
-      port: args.port === undefined ? defaultPort(transport, args.tls) : Number(args.port),
-      transport,
-      ...(args.verifyPort !== undefined ? { verifyPort: Number(args.verifyPort) } : {}),
-      tls: args.tls,
-      ca: readPemFile(args.caFile, '--ca'),
-      servername: args.servername,
-      rejectUnauthorized: !args.insecure,
-      protocolVersion: args.mqttVersion === '5' ? 5 : 4,
-      ...(timeoutMs !== undefined ? { connectTimeoutMs: timeoutMs, answerTimeoutMs: timeoutMs } : {}),
-    },
+    server,
     provisionDeviceKey: args.provisionKey ?? '',
     provisionDeviceSecret: args.provisionSecret ?? '',
     deviceName: args.deviceName,

@@ -10,7 +10,9 @@ export function describeResult(result: ProvisionResult): string {
   lines.push(
     result.fromStore
       ? `The store already holds ${name} (${result.credentialsType} credentials, provisioned on ${server}); nothing was sent.`
-      : `Provisioned ${name} on ${server} with ${result.credentialsType} credentials.`,
+      : result.issued && !result.provisioned
+        ? `Issued a certificate for ${name}; nothing was sent to ${server}: the device connects with it (and the chain) itself.`
+        : `Provisioned ${name} on ${server} with ${result.credentialsType} credentials${result.issued ? ' (certificate issued here, chain login)' : ''}.`,
   );
   const saved = result.stored !== undefined;
   switch (result.credentialsType) {
@@ -29,6 +31,7 @@ export function describeResult(result: ProvisionResult): string {
       lines.push(`  credentials id: ${x509.credentialsId}`);
       if (!saved) {
         lines.push('', x509.certificate.trimEnd());
+        if (x509.chain !== undefined) lines.push('', x509.chain.trimEnd());
         if (x509.privateKey !== undefined) lines.push('', x509.privateKey.trimEnd());
       }
       break;

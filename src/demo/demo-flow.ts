@@ -18,6 +18,9 @@ export interface SimulatorTarget {
 export interface ProfileSecret {
   provisionDeviceKey: string;
   provisionDeviceSecret: string;
+  /** X.509 chain examples: the chain profile's CA certificate and key (PEM), given to their signer sources. */
+  signerCertificate?: string;
+  signerKey?: string;
 }
 
 /** Node credentials by node id, the shape of flows_cred.json (with credentialSecret: false). */
@@ -50,6 +53,12 @@ const PROVISION_SOURCES = [
   { property: 'provisionSecret', credential: 'provisionDeviceSecret', profileField: 'provisionDeviceSecret' },
 ] as const;
 
+/** The signer of a provision node set to X509_CERTIFICATE_CHAIN, filled the same way when the profile has one. */
+const SIGNER_SOURCES = [
+  { property: 'signerCert', credential: 'signerCertificate', profileField: 'signerCertificate' },
+  { property: 'signerKey', credential: 'signerPrivateKey', profileField: 'signerKey' },
+] as const;
+
 /** The environment variable the examples read the server CA file from (`${GRIDLINKS_CA_FILE}`). */
 export const CA_FILE_ENV = 'GRIDLINKS_CA_FILE';
 
@@ -69,8 +78,9 @@ export function pointFlowAtSimulator(flow: FlowNode[], target: SimulatorTarget, 
     } else if (node.type === 'mqtt-broker') {
       Object.assign(node, { broker: target.host, port: String(target.mqttsPort) });
     } else if (node.type === 'gridlinks-provision') {
-      for (const source of PROVISION_SOURCES) {
-        const value = profile[source.profileField];
+      const chain = node.credentialsType === 'X509_CERTIFICATE_CHAIN' && profile.signerCertificate !== undefined && profile.signerKey !== undefined;
+      for (const source of [...PROVISION_SOURCES, ...(chain ? SIGNER_SOURCES : [])]) {
+        const value = profile[source.profileField] as string;
         const type = node[`${source.property}Type`];
         if (type === 'env' && typeof node[source.property] === 'string' && node[source.property] !== '') {
           env[node[source.property] as string] = value;

@@ -1,9 +1,11 @@
 import { ProvisionError } from '../provisioning/errors';
 import type { ProvisionOptions, ServerOptions } from '../provisioning/types';
 import { CREDENTIALS_TYPES, KEY_ALGORITHMS } from '../provisioning/validate';
+import type { ChainProvisionOptions } from '../provisioning/chain-types';
+import { buildChainOptions, wantsChain, type ChainNodeCredentials, type ChainNodeProperties } from './chain-options';
 
 /** The gridlinks-provision node's properties, as they appear in the flow JSON. */
-export interface ProvisionNodeProperties {
+export interface ProvisionNodeProperties extends ChainNodeProperties {
   credentialsType?: string;
   keyAlgorithm?: string;
   deviceName?: string;
@@ -22,7 +24,7 @@ export interface ProvisionNodeProperties {
   outputProperty?: string;
 }
 
-export interface ProvisionNodeCredentials {
+export interface ProvisionNodeCredentials extends ChainNodeCredentials {
   provisionDeviceKey?: string;
   provisionDeviceSecret?: string;
 }
@@ -110,7 +112,8 @@ export async function buildProvisionOptions(
   payload: unknown,
   server: ServerOptions,
   evaluate: EvaluateProperty,
-): Promise<ProvisionOptions> {
+): Promise<ProvisionOptions | ChainProvisionOptions> {
+  if (wantsChain(props, payload)) return buildChainOptions(props, credentials, payload, server, evaluate);
   const input = isPlainObject(payload) ? payload : {};
   const fromMsg = 'msg.payload.';
 

@@ -25,6 +25,7 @@ const OID = {
   keyUsage: '2.5.29.15',
   extKeyUsage: '2.5.29.37',
   subjectKeyIdentifier: '2.5.29.14',
+  authorityKeyIdentifier: '2.5.29.35',
   clientAuth: '1.3.6.1.5.5.7.3.2',
 } as const;
 
@@ -43,29 +44,61 @@ export async function createSelfSignedCertificate(
   privateKey: KeyObject,
   request: Pick<CertificateRequest, 'commonName' | 'validityDays'>,
 ): Promise<string> {
-  const signatureOid = publicKey.asymmetricKeyType === 'rsa' ? OID.rsaSignatureSha256 : OID.ecdsaSignatureSha256;
-  const signatureAlgorithm = algorithmIdentifier(signatureOid, publicKey.asymmetricKeyType === 'rsa');
+  const name = distinguishedName(request.commonName);
+  return signCertificate({ publicKey, subject: name, validityDays: request.validityDays, issuer: { name, privateKey } });
+}
+
+/** Who signs a certificate: its subject name (DER, copied as is), key identifier and private key. */
+export interface CertificateIssuer {
+  name: forge.asn1.Asn1;
+  privateKey: KeyObject;
+  /** The issuer's subject key identifier, written as the authority key identifier (absent for self-signed). */
+  keyIdentifier?: Buffer;
+}
+
+export interface LeafTemplate {
+  publicKey: KeyObject;
+  subject: forge.asn1.Asn1;
+  validityDays: number;
+  issuer: CertificateIssuer;
+}
+
+/**
+ * The one TBSCertificate layout of every certificate made here (self-signed or CA-signed device leaf):
+ * v3, random serial, SHA-256 signature by the issuer's key type, basicConstraints CA:false, keyUsage
+ * digitalSignature (+ keyEncipherment for RSA), extKeyUsage clientAuth, subject key identifier, and the
+ * authority key identifier when an issuer's is known. Signed with native async crypto.sign.
+ */
+export async function signCertificate(template: LeafTemplate): Promise<string> {
+  const { publicKey, issuer } = template;
+  const signerType = issuer.privateKey.asymmetricKeyType;
+  const signatureOid = signerType === 'rsa' ? OID.rsaSignatureSha256 : OID.ecdsaSignatureSha256;
+  const signatureAlgorithm = algorithmIdentifier(signatureOid, signerType === 'rsa');
   const spkiDer = publicKey.export({ type: 'spki', format: 'der' });
   // Keep BIT STRINGs opaque so the SPKI re-encodes byte for byte.
-  const spki = (asn1.fromDer as unknown as (bytes: string, options: object) => forge.asn1.Asn1)(spkiDer.toString('binary'), { decodeBitStrings: false });
-  const name = distinguishedName(request.commonName);
+  const spki = fromDerOpaque(spkiDer);
   const notBefore = new Date(Date.now() - 60_000);
-  const notAfter = new Date(notBefore.getTime() + request.validityDays * 86_400_000);
+  const notAfter = new Date(notBefore.getTime() + template.validityDays * 86_400_000);
 
   const tbs = sequence([
     asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [integer('\x02')]),
     integer(randomSerial()),
     signatureAlgorithm,
-    name,
+    issuer.name,
     sequence([time(notBefore), time(notAfter)]),
-    name,
+    template.subject,
     spki,
-    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 3, true, [sequence(extensions(spki, publicKey.asymmetricKeyType === 'rsa'))]),
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 3, true, [sequence(extensions(spki, publicKey.asymmetricKeyType === 'rsa', issuer.keyIdentifier))]),
   ]);
   const tbsDer = Buffer.from(asn1.toDer(tbs).getBytes(), 'binary');
-  const signature = await signAsync(tbsDer, privateKey);
+  const signature = await signAsync(tbsDer, issuer.privateKey);
   const certificate = sequence([tbs, signatureAlgorithm, bitString(signature)]);
   return toPem(Buffer.from(asn1.toDer(certificate).getBytes(), 'binary'));
+}
+
+/** DER to node-forge ASN.1 with BIT STRINGs left opaque (they re-encode byte for byte). */
+export function fromDerOpaque(der: Buffer): forge.asn1.Asn1 {
+  return (asn1.fromDer as unknown as (bytes: string, options: object) => forge.asn1.Asn1)(der.toString('binary'), { decodeBitStrings: false });
 }
 
 /** The callback form of crypto.sign runs on the thread pool. */
@@ -82,16 +115,25 @@ export function toPem(der: Buffer): string {
 }
 
 
-function extensions(spki: forge.asn1.Asn1, isRsa: boolean): forge.asn1.Asn1[] {
+/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's bytes. */
+export function keyIdentifierOf(spki: forge.asn1.Asn1): Buffer {
   const subjectPublicKey = (spki.value as forge.asn1.Asn1[])[1].value as string;
-  const keyIdentifier = createHash('sha1').update(Buffer.from(subjectPublicKey.slice(1), 'binary')).digest();
+  return createHash('sha1').update(Buffer.from(subjectPublicKey.slice(1), 'binary')).digest();
+}
+
+function extensions(spki: forge.asn1.Asn1, isRsa: boolean, authorityKeyIdentifier?: Buffer): forge.asn1.Asn1[] {
+  const keyIdentifier = keyIdentifierOf(spki);
   // keyUsage bits: digitalSignature (bit 0) [+ keyEncipherment (bit 2) for RSA]
   const keyUsageBits = isRsa ? '\x05\xa0' : '\x07\x80';
+  const authority = authorityKeyIdentifier === undefined
+    ? []
+    : [extension(OID.authorityKeyIdentifier, false, sequence([asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, authorityKeyIdentifier.toString('binary'))]))];
   return [
     extension(OID.basicConstraints, true, sequence([])),
     extension(OID.keyUsage, true, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, keyUsageBits)),
     extension(OID.extKeyUsage, false, sequence([oid(OID.clientAuth)])),
     extension(OID.subjectKeyIdentifier, false, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, keyIdentifier.toString('binary'))),
+    ...authority,
   ];
 }
 
@@ -102,7 +144,7 @@ function extension(id: string, critical: boolean, value: forge.asn1.Asn1): forge
   return sequence(parts);
 }
 
-function distinguishedName(commonName: string): forge.asn1.Asn1 {
+export function distinguishedName(commonName: string): forge.asn1.Asn1 {
   const utf8 = Buffer.from(commonName, 'utf8').toString('binary');
   const attribute = sequence([oid(OID.commonName), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTF8, false, utf8)]);
   return sequence([asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, [attribute])]);

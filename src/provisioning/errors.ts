@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'OUTCOME_UNKNOWN',
   'STORE',
   'ABORTED',
+  'CHAIN_REFUSED',
   /** gridlinks-device only: a device's queue of messages waiting for its connection is full. */
   'QUEUE_FULL',
 ] as const;
@@ -22,7 +23,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface ProvisionErrorDetails {
   /** errorMsg as the server sent it (NOT_FOUND / FAILURE). */
   serverMessage?: string;
-  /** CONNACK return code (3.1.1) or reason code (5) for CONNECT_REFUSED. */
+  /** CONNACK return code (3.1.1) or reason code (5) for CONNECT_REFUSED and CHAIN_REFUSED. */
   returnCode?: number;
   /** Underlying TLS / socket error code, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE, ECONNREFUSED. */
   reason?: string;

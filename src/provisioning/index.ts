@@ -16,9 +16,12 @@ import { storedFiles } from './stored-files';
 import { validateOptions, type ResolvedOptions } from './validate';
 import { phaseLaps, type PhaseLaps } from './timing';
 import type { ProvisionOptions, ProvisionResult, X509Credentials } from './types';
+import { isChainProvisionOptions, type ChainProvisionOptions } from './chain-types';
+import { provisionByChain } from './chain-provision';
 
 export * from './errors';
 export * from './types';
+export * from './chain-types';
 export { validateOptions, validateServer, DEFAULTS, CREDENTIALS_TYPES, KEY_ALGORITHMS } from './validate';
 export type { ResolvedOptions, ResolvedServer } from './validate';
 export { generateDeviceCertificate } from './certificate';
@@ -41,7 +44,8 @@ const KEEP_PENDING_KEY = new Set(['OUTCOME_UNKNOWN', 'BAD_RESPONSE', 'ABORTED'])
  * the key as pending (with a store), runs the MQTT exchange, checks the answer, commits the store,
  * optionally verifies the new credentials. Throws ProvisionError with a stable `code`.
  */
-export async function provisionDevice(options: ProvisionOptions, signal?: AbortSignal): Promise<ProvisionResult> {
+export async function provisionDevice(options: ProvisionOptions | ChainProvisionOptions, signal?: AbortSignal): Promise<ProvisionResult> {
+  if (isChainProvisionOptions(options)) return provisionByChain(options, signal, { afterFailure, storeResult });
   const resolved = validateOptions(options);
   const keyPool = checkKeyPool(options.keyPool);
   const laps = phaseLaps();
@@ -190,7 +194,7 @@ async function afterFailure(error: unknown, entry: StoreEntry | undefined): Prom
   return error;
 }
 
-async function storeResult(resolved: ResolvedOptions, result: ProvisionResult, entry: StoreEntry | undefined): Promise<void> {
+async function storeResult(resolved: Pick<ResolvedOptions, 'storeDir'>, result: ProvisionResult, entry: StoreEntry | undefined): Promise<void> {
   try {
     if (entry === undefined) {
       // A server-named device without a pending key: its entry name comes from the credentials.

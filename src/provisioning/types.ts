@@ -93,6 +93,8 @@ export interface X509Credentials {
   privateKey?: string;
   /** SHA3-256 hex of the trimmed certificate: the id the server stores. */
   credentialsId: string;
+  /** X.509 chain provisioning: PEM of the signer and the certificates above it, presented after the leaf. */
+  chain?: string;
 }
 
 export type DeviceCredentials = AccessTokenCredentials | BasicCredentials | X509Credentials;
@@ -126,4 +128,8 @@ export interface ProvisionResult {
   fromStore?: true;
   /** Things the user should know that did not stop provisioning (e.g. server certificate not verified). */
   warnings: string[];
+  /** X.509 chain provisioning only: whether GridLinks accepted the login (false for a CSR: not connected). */
+  provisioned?: boolean;
+  /** X.509 chain provisioning only: a certificate was issued here by the signer. */
+  issued?: boolean;
 }

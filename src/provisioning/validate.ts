@@ -70,12 +70,12 @@ export interface ResolvedOptions {
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 const MAX_NAME_LENGTH = 255;
 
-function invalid(field: string, message: string): ProvisionError {
+export function invalid(field: string, message: string): ProvisionError {
   return new ProvisionError('INVALID_INPUT', message, { field });
 }
 
 /** A string option: absent, null and '' all mean "not given". */
-function optionalString(value: unknown, field: string): string | undefined {
+export function optionalString(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') throw invalid(field, `${field} must be a string.`);
   return value;
@@ -87,13 +87,13 @@ function requiredString(value: unknown, field: string, what: string): string {
   return text;
 }
 
-function noControlCharacters(value: string | undefined, field: string): void {
+export function noControlCharacters(value: string | undefined, field: string): void {
   if (value !== undefined && CONTROL_CHARACTERS.test(value)) {
     throw invalid(field, `${field} must not contain control characters (GridLinks refuses them).`);
   }
 }
 
-function optionalInteger(value: unknown, field: string, min: number, max: number, fallback: number): number {
+export function optionalInteger(value: unknown, field: string, min: number, max: number, fallback: number): number {
   if (value === undefined || value === null || value === '') return fallback;
   const number = typeof value === 'string' ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
@@ -102,13 +102,13 @@ function optionalInteger(value: unknown, field: string, min: number, max: number
   return number;
 }
 
-function optionalBoolean(value: unknown, field: string, fallback: boolean): boolean {
+export function optionalBoolean(value: unknown, field: string, fallback: boolean): boolean {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'boolean') throw invalid(field, `${field} must be true or false.`);
   return value;
 }
 
-function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback: T): T {
+export function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback: T): T {
   if (value === undefined || value === null || value === '') return fallback;
   if (!allowed.includes(value as T)) throw invalid(field, `${field} must be one of ${allowed.join(', ')}.`);
   return value as T;
@@ -205,7 +205,7 @@ export function validateOptions(options: ProvisionOptions | Record<string, unkno
   return resolved;
 }
 
-function validateDeviceName(value: unknown): string | undefined {
+export function validateDeviceName(value: unknown): string | undefined {
   const raw = optionalString(value, 'deviceName');
   if (raw === undefined) return undefined;
   const name = raw.trim();

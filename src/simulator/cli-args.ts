@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import type { FaultSwitches, PreProvisionedDevice, ProfileConfig, ProvisionStrategy, SimulatorOptions } from './types';
 
-export const STRATEGIES: readonly ProvisionStrategy[] = ['ALLOW_CREATE_NEW_DEVICES', 'CHECK_PRE_PROVISIONED_DEVICES', 'DISABLED'];
+export const STRATEGIES: readonly ProvisionStrategy[] = ['ALLOW_CREATE_NEW_DEVICES', 'CHECK_PRE_PROVISIONED_DEVICES', 'DISABLED', 'X509_CERTIFICATE_CHAIN'];
 
 export const HELP = `Usage: gridlinks-sim [options]
 
@@ -19,6 +19,12 @@ Options:
   --profile KEY:SECRET[:STRATEGY]
                             a device profile (repeatable); STRATEGY is ALLOW_CREATE_NEW_DEVICES (default),
                             CHECK_PRE_PROVISIONED_DEVICES or DISABLED
+  --chain-profile CA_FILE   an X.509 certificate-chain profile (repeatable): devices whose client certificate
+                            chains up to this CA are created on their first TLS connection, named from the CN
+  --chain-cn-regex PATTERN  for the --chain-profile before it: device name = group(1) of PATTERN found in the
+                            certificate CN (default "(.*)")
+  --chain-no-create         for the --chain-profile before it: refuse devices that do not exist yet
+                            (existing ones still rotate their certificate)
   --profiles FILE           JSON file with profiles and pre-provisioned devices (format below)
   --data DIR                keep the device registry (registry.json) and the generated CA here;
                             without it devices live in memory only
@@ -48,7 +54,9 @@ Profiles file:
   {
     "profiles": [
       {"name": "Sensors", "provisionDeviceKey": "KEY", "provisionDeviceSecret": "SECRET",
-       "strategy": "CHECK_PRE_PROVISIONED_DEVICES"}
+       "strategy": "CHECK_PRE_PROVISIONED_DEVICES"},
+      {"name": "Fleet", "strategy": "X509_CERTIFICATE_CHAIN", "caCertificate": "fleet-ca.pem",
+       "certificateRegExPattern": "^fleet-(.*)$", "allowCreateNewDevices": true}
     ],
     "devices": [
       {"name": "sensor-1", "profile": "Sensors", "credentialsType": "ACCESS_TOKEN", "credentialsValue": "TOKEN"},
@@ -58,6 +66,7 @@ Profiles file:
        "credentialsValue": "-----BEGIN CERTIFICATE-----\\n...\\n-----END CERTIFICATE-----\\n"}
     ]
   }
+  A chain profile's caCertificate is PEM text or a file name; its key and secret are derived from it.
   A profile's name defaults to its key; a device's "profile" is that name. "provisionState": "provisioned"
   marks a device as already provisioned. SIGINT/SIGTERM stop the simulator.
 `;
@@ -109,6 +118,10 @@ export async function readProfilesFile(file: string): Promise<ProfilesFile> {
     throw new UsageError(`cannot read the profiles file ${file}: ${(error as Error).message}`);
   }
   for (const profile of parsed.profiles ?? []) {
+    if (profile.strategy === 'X509_CERTIFICATE_CHAIN') {
+      if (typeof profile.caCertificate !== 'string' || !profile.caCertificate) throw new UsageError(`${file}: an X509_CERTIFICATE_CHAIN profile needs caCertificate`);
+      continue;
+    }
     if (!profile.provisionDeviceKey || typeof profile.provisionDeviceSecret !== 'string') {
       throw new UsageError(`${file}: every profile needs provisionDeviceKey and provisionDeviceSecret`);
     }
@@ -117,6 +130,12 @@ export async function readProfilesFile(file: string): Promise<ProfilesFile> {
     }
   }
   return parsed;
+}
+
+function lastChainProfile(simulator: SimulatorOptions, flag: string): ProfileConfig {
+  const last = simulator.profiles?.[simulator.profiles.length - 1];
+  if (last?.strategy !== 'X509_CERTIFICATE_CHAIN') throw new UsageError(`${flag} applies to the --chain-profile just before it`);
+  return last;
 }
 
 async function readSharedAttributesFile(file: string): Promise<Record<string, Record<string, unknown>>> {
@@ -155,6 +174,9 @@ export async function parseCliArguments(argv: string[]): Promise<CliOptions> {
       case '--cert': certFile = value(); break;
       case '--key': keyFile = value(); break;
       case '--profile': simulator.profiles?.push(parseProfileArgument(value())); break;
+      case '--chain-profile': simulator.profiles?.push({ strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: value() }); break;
+      case '--chain-cn-regex': lastChainProfile(simulator, flag).certificateRegExPattern = value(); break;
+      case '--chain-no-create': lastChainProfile(simulator, flag).allowCreateNewDevices = false; break;
       case '--profiles': {
         const file = await readProfilesFile(value());
         simulator.profiles?.push(...(file.profiles ?? []));

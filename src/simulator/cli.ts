@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   })}\n`);
   const profiles = cli.simulator.profiles ?? [];
   logLine(`GridLinks simulator on ${simulator.host}: mqtt ${simulator.mqttPort ?? 'off'}, mqtts ${simulator.mqttsPort ?? 'off'}, http ${simulator.httpPort ?? 'off'}, https ${simulator.httpsPort ?? 'off'}`);
-  logLine(`${profiles.length} profile(s): ${profiles.map((p) => `${p.name ?? p.provisionDeviceKey} (${p.strategy ?? 'ALLOW_CREATE_NEW_DEVICES'})`).join(', ') || 'none'}; ${simulator.devices().length} device(s)`);
+  logLine(`${profiles.length} profile(s): ${profiles.map((p) => `${p.name ?? p.provisionDeviceKey ?? 'chain profile'} (${p.strategy ?? 'ALLOW_CREATE_NEW_DEVICES'})`).join(', ') || 'none'}; ${simulator.devices().length} device(s)`);
 }
 
 main().catch((error: unknown) => {

@@ -93,7 +93,7 @@ export function acceptConnection(socket: Socket, context: GateContext): void {
       session = new ProvisionSession(socket, packet, context.provision);
       return;
     }
-    const peerCertificate = socket instanceof TLSSocket ? socket.getPeerCertificate() : undefined;
+    const peerCertificate = socket instanceof TLSSocket ? socket.getPeerCertificate(true) : undefined;
     const byFields = peerCertificate?.raw ? null : refusalByConnectFields(packet);
     if (byFields) {
       log(`device connection refused: ${byFields.reason}`);

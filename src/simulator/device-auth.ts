@@ -1,5 +1,6 @@
 import type { PeerCertificate } from 'node:tls';
 import { sha3Hex } from '../provisioning/credential-hash';
+import { authenticateByChain } from './chain-provisioning';
 import { parseBasicValue } from './credentials';
 import { REFUSE_BAD_CREDENTIALS, REFUSE_IDENTIFIER, REFUSE_NOT_AUTHORIZED, type Refusal } from './packets';
 import type { Registry } from './registry';
@@ -20,11 +21,16 @@ function refuse(refusal: Refusal, reason: string): DeviceAuthResult {
 }
 
 function authenticateCertificate(registry: Registry, certificate: PeerCertificate, now: number): DeviceAuthResult {
-  const device = registry.deviceByCredentialsId(sha3Hex(certificate.raw.toString('base64')));
-  if (!device || device.credentials.credentialsType !== 'X509_CERTIFICATE') {
+  const known = registry.deviceByCredentialsId(sha3Hex(certificate.raw.toString('base64')));
+  const expired = now < Date.parse(certificate.valid_from) || now > Date.parse(certificate.valid_to);
+  if (!known && expired) return refuse(REFUSE_NOT_AUTHORIZED, 'client certificate is expired or not yet valid');
+  const found = known ? { device: known } : authenticateByChain(registry, certificate);
+  if (found.refusal) return found;
+  const device = found.device;
+  if (device.credentials.credentialsType !== 'X509_CERTIFICATE') {
     return refuse(REFUSE_NOT_AUTHORIZED, 'client certificate matches no device');
   }
-  if (now < Date.parse(certificate.valid_from) || now > Date.parse(certificate.valid_to)) {
+  if (expired) {
     return refuse(REFUSE_NOT_AUTHORIZED, `client certificate of ${device.name} is expired or not yet valid`);
   }
   return { device };

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { chainProfileConfig, type ChainSettings } from './chain-provisioning';
 import { accessTokenCredentials, preProvisionedBasicCredentials, x509Credentials } from './credentials';
 import type { DeviceCredentialsRecord, DeviceRecord, PreProvisionedDevice, ProfileConfig, ProvisionStrategy } from './types';
 
@@ -15,6 +16,8 @@ export interface StoredProfile {
   provisionDeviceKey: string;
   provisionDeviceSecret: string;
   strategy: ProvisionStrategy;
+  /** X509_CERTIFICATE_CHAIN profiles only. */
+  chain?: ChainSettings;
 }
 
 export function credentialsOfPreProvisioned(device: PreProvisionedDevice): DeviceCredentialsRecord {
@@ -40,13 +43,15 @@ export class Registry {
 
   constructor(private readonly dataDir: string | undefined) {}
 
-  addProfile(profile: ProfileConfig): void {
+  addProfile(given: ProfileConfig): void {
+    const profile = given.strategy === 'X509_CERTIFICATE_CHAIN' ? chainProfileConfig(given) : given;
     if (!profile.provisionDeviceKey) throw new Error('a profile needs a non-empty provisionDeviceKey');
     this.profilesByKey.set(profile.provisionDeviceKey, {
       name: profile.name ?? profile.provisionDeviceKey,
       provisionDeviceKey: profile.provisionDeviceKey,
-      provisionDeviceSecret: profile.provisionDeviceSecret,
+      provisionDeviceSecret: profile.provisionDeviceSecret ?? '',
       strategy: profile.strategy ?? 'ALLOW_CREATE_NEW_DEVICES',
+      ...('chain' in profile ? { chain: profile.chain as ChainSettings } : {}),
     });
   }
 
@@ -76,6 +81,13 @@ export class Registry {
     this.devicesByName.set(device.name, device);
     this.devicesByCredentialsId.set(device.credentials.credentialsId, device);
     return true;
+  }
+
+  /** Gives a device new credentials (X.509 chain rotation): its old credential no longer identifies it. */
+  replaceCredentials(device: DeviceRecord, credentials: DeviceCredentialsRecord): void {
+    this.devicesByCredentialsId.delete(device.credentials.credentialsId);
+    device.credentials = credentials;
+    this.devicesByCredentialsId.set(credentials.credentialsId, device);
   }
 
   /** Profiles-file devices that are not yet in the (reloaded) registry. */

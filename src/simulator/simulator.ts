@@ -4,6 +4,7 @@ import * as tls from 'node:tls';
 import { acceptConnection, type GateContext } from './connection-gate';
 import { createProvisioningHttpServer } from './http-provisioning';
 import { brokenClientChainLink } from './client-chain';
+import { provisionDuringHandshake } from './chain-provisioning';
 import { DeviceBroker } from './device-broker';
 import { ProvisionService } from './provision-service';
 import { Registry } from './registry';
@@ -134,6 +135,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             socket.destroy();
             return;
           }
+          provisionDuringHandshake(registry, socket.getPeerCertificate(true), log);
           acceptConnection(socket, gate);
         },
       );

@@ -1,11 +1,18 @@
-export type ProvisionStrategy = 'ALLOW_CREATE_NEW_DEVICES' | 'CHECK_PRE_PROVISIONED_DEVICES' | 'DISABLED';
+export type ProvisionStrategy = 'ALLOW_CREATE_NEW_DEVICES' | 'CHECK_PRE_PROVISIONED_DEVICES' | 'DISABLED' | 'X509_CERTIFICATE_CHAIN';
 export type SimCredentialsType = 'ACCESS_TOKEN' | 'MQTT_BASIC' | 'X509_CERTIFICATE';
 
 export interface ProfileConfig {
   name?: string;
-  provisionDeviceKey: string;
-  provisionDeviceSecret: string;
+  /** Key/secret strategies; for X509_CERTIFICATE_CHAIN both are derived from caCertificate. */
+  provisionDeviceKey?: string;
+  provisionDeviceSecret?: string;
   strategy?: ProvisionStrategy;
+  /** X509_CERTIFICATE_CHAIN: the profile's CA certificate, PEM text or a file name. */
+  caCertificate?: string;
+  /** X509_CERTIFICATE_CHAIN: device name = group(1) of this pattern found in the leaf CN (default "(.*)"). */
+  certificateRegExPattern?: string;
+  /** X509_CERTIFICATE_CHAIN: create devices that do not exist yet (default true). */
+  allowCreateNewDevices?: boolean;
 }
 
 /** Stored credentials, the way GridLinks stores them (credentialsValue / credentialsId rules of protocol.md §4). */

@@ -21,6 +21,7 @@ const {
 } = require('../helpers/e2e');
 const { NODE_RED_RUNTIMES, INSTALL_TIMEOUT_MS } = require('../helpers/runtimes');
 const { listExamples, loadExample, pointFlowAtSimulator, withInlineCredentials } = require('../../nodes/demo/demo-flow');
+const { createCertificate } = require('../../nodes/simulator');
 
 const EXAMPLES_DIR = path.join(PACKAGE_DIR, 'examples');
 const EXAMPLES = listExamples(EXAMPLES_DIR);
@@ -35,6 +36,8 @@ const EXPECTED = {
   '02-access-token-then-telemetry': { devices: 1, credentialsType: 'ACCESS_TOKEN', telemetry: { temperature: 21.5, humidity: 48 } },
   // Five names, the last one a repeat: four devices, the repeat goes to the Catch branch (FAILURE).
   '03-gateway-bulk-provisioning': { devices: 4, credentialsType: 'ACCESS_TOKEN' },
+  // Three names, each device created by its chain login to the simulator's chain profile.
+  '04-gateway-issues-chain-certificates': { devices: 3, credentialsType: 'X509_CERTIFICATE' },
   // One device per credentials type, each then publishes a reading through the gridlinks-device node.
   '05-devices-telemetry-and-rpc': { devices: 3 },
 };
@@ -105,9 +108,13 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
       before(async function () {
         this.timeout(INSTALL_TIMEOUT_MS + 60000);
         const { nodeRedDir, nodeExecutable, env: runtimeEnv } = await runtime.prepare();
-        simulator = await startTestSimulator();
+        const fleetCa = await createCertificate({ commonName: 'packaging fleet CA', isCA: true });
+        simulator = await startTestSimulator({
+          profiles: [{ ...DEMO_PROFILE, strategy: 'ALLOW_CREATE_NEW_DEVICES' }, { name: 'fleet', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: fleetCa.certPem }],
+        });
         const target = { host: simulator.host, mqttsPort: simulator.mqttsPort, caFile: simulator.caFile };
-        prepared = new Map(EXAMPLES.map((name) => [name, pointFlowAtSimulator(loadExample(name, EXAMPLES_DIR), target, DEMO_PROFILE)]));
+        const profile = { ...DEMO_PROFILE, signerCertificate: fleetCa.certPem, signerKey: fleetCa.keyPem };
+        prepared = new Map(EXAMPLES.map((name) => [name, pointFlowAtSimulator(loadExample(name, EXAMPLES_DIR), target, profile)]));
         const env = Object.assign({ ...runtimeEnv }, ...[...prepared.values()].map((flow) => flow.env));
         nodeRed = await startNodeRed({ userDir, nodeRedDir, nodeExecutable, flows: [], env });
         admin = new NodeRedAdmin(nodeRed.url);

@@ -5,9 +5,10 @@ const path = require('node:path');
 const { startTestSimulator, DEFAULT_PROFILE } = require('../helpers/simulator');
 const { tempDir } = require('../helpers/faults');
 const { helper, load, waitUntil } = require('../helpers/node-red');
+const { makeFleetPki } = require('../helpers/chain-pki');
 
 const EXAMPLES_DIR = path.resolve(__dirname, '..', '..', 'examples');
-const ENV = ['GRIDLINKS_CA_FILE', 'GRIDLINKS_PROVISION_KEY', 'GRIDLINKS_PROVISION_SECRET'];
+const ENV = ['GRIDLINKS_CA_FILE', 'GRIDLINKS_PROVISION_KEY', 'GRIDLINKS_PROVISION_SECRET', 'GRIDLINKS_SIGNER_CERT', 'GRIDLINKS_SIGNER_KEY'];
 
 function loadExample(file) {
   return JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), 'utf8'));
@@ -36,15 +37,19 @@ function byName(flow, type, name) {
 
 describe('examples: each one imported into the test runtime and run against the simulator', function () {
   let sim;
+  let pki;
   const saved = {};
   before(async function () {
-    sim = await startTestSimulator({ mqttPort: null });
+    pki = makeFleetPki();
+    sim = await startTestSimulator({ mqttPort: null, profiles: [{ name: 'fleet', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: pki.fleet.certPem }] });
     const caFile = path.join(tempDir('nr-examples'), 'ca.pem');
     fs.writeFileSync(caFile, sim.caPem);
     for (const name of ENV) saved[name] = process.env[name];
     process.env.GRIDLINKS_CA_FILE = caFile;
     process.env.GRIDLINKS_PROVISION_KEY = DEFAULT_PROFILE.provisionDeviceKey;
     process.env.GRIDLINKS_PROVISION_SECRET = DEFAULT_PROFILE.provisionDeviceSecret;
+    process.env.GRIDLINKS_SIGNER_CERT = pki.fleet.certPem;
+    process.env.GRIDLINKS_SIGNER_KEY = pki.fleet.keyPem;
   });
   after(async function () {
     for (const name of ENV) {
@@ -52,6 +57,7 @@ describe('examples: each one imported into the test runtime and run against the 
       else process.env[name] = saved[name];
     }
     await sim.stop();
+    pki.remove();
   });
   afterEach(async function () {
     await helper.unload();
@@ -120,6 +126,25 @@ describe('examples: each one imported into the test runtime and run against the 
       assert.equal(typeof credentials.accessToken, 'string');
     }
   });
+
+  it('04: the gateway issues chain certificates for a list; each device is created by its TLS login and connects with its own certificate', async function () {
+    const flow = pointAt(loadExample('04-gateway-issues-chain-certificates.json'), sim);
+    await load(flow);
+    const seen = watchDebugNodes(flow);
+    helper.getNode(byName(flow, 'inject', 'device list').id).receive({});
+    await waitUntil(() => seen['devices connected'].length + seen['issued, not connected'].length + seen.failures.length === 3);
+    assert.deepEqual(seen.failures, []);
+    assert.deepEqual(seen['issued, not connected'], []);
+    const names = seen['devices connected'].map((msg) => msg.payload.deviceName).sort();
+    assert.deepEqual(names, ['meter-1', 'meter-2', 'meter-3']);
+    for (const msg of seen['devices connected']) {
+      const device = sim.devices().find((d) => d.name === msg.payload.deviceName);
+      assert.equal(device.profile, 'fleet');
+      assert.equal(device.credentials.credentialsId, msg.payload.credentials.credentialsId);
+      assert.equal(msg.payload.credentials.chain, pki.fleet.certPem);
+    }
+  });
+
   it('05: provisions X.509, token and basic devices, publishes a reading as each through one device node, answers an RPC', async function () {
     const flow = pointAt(loadExample('05-devices-telemetry-and-rpc.json'), sim);
     await load(flow);

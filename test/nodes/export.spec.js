@@ -11,6 +11,8 @@ const SECRET = 'nr-export-secret-do-not-leak';
 const KEY = 'nr-export-key-do-not-leak';
 const CA_MARKER = 'MIIBnr-export-ca-marker';
 const CA = `-----BEGIN CERTIFICATE-----\n${CA_MARKER}\n-----END CERTIFICATE-----\n`;
+const SIGNER_KEY_MARKER = 'MIIEnr-export-signer-key-do-not-leak';
+const SIGNER_KEY = `-----BEGIN PRIVATE KEY-----\n${SIGNER_KEY_MARKER}\n-----END PRIVATE KEY-----\n`;
 
 /** What the editor deploys: nodes with their credentials inline. */
 const DEPLOYED = [
@@ -25,7 +27,7 @@ const DEPLOYED = [
     keyAlgorithm: 'rsa2048', deviceName: 'payload.deviceName', deviceNameType: 'msg', provisionKey: '', provisionKeyType: 'cred',
     provisionSecret: '', provisionSecretType: 'cred', verify: false, storeDir: '', includePrivateKey: true, maxParallel: 4,
     outputProperty: 'payload', x: 200, y: 100, wires: [[]],
-    credentials: { provisionDeviceKey: KEY, provisionDeviceSecret: SECRET },
+    credentials: { provisionDeviceKey: KEY, provisionDeviceSecret: SECRET, signerPrivateKey: SIGNER_KEY },
   },
 ];
 
@@ -47,12 +49,12 @@ describe('exported flow and flow file carry no secret (real Node-RED process)', 
   it('GET /flows (what Export gives) has neither the key, the secret nor the CA', async function () {
     const text = JSON.stringify(await admin.getJson('/flows'));
     assert.match(text, /gridlinks-provision/);
-    for (const needle of [SECRET, KEY, CA_MARKER]) assert.equal(text.includes(needle), false, `${needle} in GET /flows`);
+    for (const needle of [SECRET, KEY, CA_MARKER, SIGNER_KEY_MARKER]) assert.equal(text.includes(needle), false, `${needle} in GET /flows`);
   });
 
   it('flows.json has none of them; they live in flows_cred.json', async function () {
     const flowFile = fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8');
-    for (const needle of [SECRET, KEY, CA_MARKER]) assert.equal(flowFile.includes(needle), false, `${needle} in flows.json`);
+    for (const needle of [SECRET, KEY, CA_MARKER, SIGNER_KEY_MARKER]) assert.equal(flowFile.includes(needle), false, `${needle} in flows.json`);
     const credFile = JSON.parse(fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8'));
     assert.equal(credFile.prov.provisionDeviceSecret, SECRET);
     assert.equal(credFile.srv.ca, CA);
@@ -60,7 +62,8 @@ describe('exported flow and flow file carry no secret (real Node-RED process)', 
 
   it('the editor gets has_<secret> flags for the password credentials, never their values', async function () {
     const creds = await admin.getJson('/credentials/gridlinks-provision/prov');
-    assert.deepEqual(creds, { has_provisionDeviceKey: true, has_provisionDeviceSecret: true });
+    // The signer certificate is a public CA certificate (a text credential, shown back in the editor); its key is not.
+    assert.deepEqual(creds, { has_provisionDeviceKey: true, has_provisionDeviceSecret: true, has_signerPrivateKey: true, signerCertificate: '' });
   });
 
   it('the bad (placeholder) CA is reported in the log without its content', async function () {

@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import type { DetailedPeerCertificate, PeerCertificate } from 'node:tls';
+import { compileCnPattern } from '../provisioning/chain-name';
+import { sha3Hex, trimCertificate } from '../provisioning/credential-hash';
+import { x509Credentials } from './credentials';
+import { REFUSE_NOT_AUTHORIZED } from './packets';
+import type { Registry, StoredProfile } from './registry';
+import type { DeviceRecord, ProfileConfig } from './types';
+
+/** GridLinks' editor default for the CN regular expression. */
+export const DEFAULT_CN_PATTERN = '(.*)';
+
+export interface ChainSettings {
+  certificateRegExPattern: string;
+  allowCreateNewDevices: boolean;
+}
+
+export type ChainAuthResult = { device: DeviceRecord; refusal?: undefined; note?: string } | { device?: undefined; refusal: typeof REFUSE_NOT_AUTHORIZED; reason: string };
+
+/**
+ * A chain profile as GridLinks stores it: provisionDeviceSecret = the CA certificate PEM, provisionDeviceKey =
+ * the SHA3-256 of that PEM trimmed like a device certificate. `caCertificate` is PEM text or a file name.
+ */
+export function chainProfileConfig(profile: ProfileConfig): ProfileConfig & { chain: ChainSettings } {
+  const given = profile.caCertificate ?? '';
+  let ca: X509Certificate;
+  try {
+    ca = new X509Certificate(given.includes('-----BEGIN CERTIFICATE-----') ? given : readFileSync(given, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(`chain profile ${profile.name ?? given}: caCertificate must be a PEM CA certificate or a file holding one${code ? ` (${code})` : ''}`, { cause: error });
+  }
+  const caPem = `-----BEGIN CERTIFICATE-----\n${ca.raw.toString('base64')}\n-----END CERTIFICATE-----\n`;
+  const certificateRegExPattern = profile.certificateRegExPattern ?? DEFAULT_CN_PATTERN;
+  compileCnPattern(certificateRegExPattern);
+  const provisionDeviceKey = sha3Hex(trimCertificate(caPem));
+  return {
+    ...profile,
+    name: profile.name ?? `chain-${provisionDeviceKey.slice(0, 8)}`,
+    provisionDeviceKey,
+    provisionDeviceSecret: caPem,
+    chain: { certificateRegExPattern, allowCreateNewDevices: profile.allowCreateNewDevices !== false },
+  };
+}
+
+/** The presented chain, leaf first, as Node links it (by issuer name and key identifier, not by signature). */
+function presentedChain(leaf: PeerCertificate): PeerCertificate[] {
+  const chain: PeerCertificate[] = [];
+  const seen = new Set<string>();
+  let current: PeerCertificate | undefined = leaf;
+  while (current?.raw && !seen.has(current.fingerprint256)) {
+    chain.push(current);
+    seen.add(current.fingerprint256);
+    current = (current as DetailedPeerCertificate).issuerCertificate;
+  }
+  return chain;
+}
+
+/**
+ * GridLinks provisions in its TLS trust manager, during the handshake: a device can exist before (or
+ * without) any CONNECT. A refusal is only logged there; the CONNECT is then refused (authenticateByChain
+ * runs again and finds why). Expired leaves and leaves that already are a device credential are left to
+ * the CONNECT.
+ */
+export function provisionDuringHandshake(registry: Registry, leaf: PeerCertificate | undefined, log: (line: string) => void): void {
+  if (!leaf?.raw) return;
+  const now = Date.now();
+  if (now < Date.parse(leaf.valid_from) || now > Date.parse(leaf.valid_to)) return;
+  if (registry.deviceByCredentialsId(sha3Hex(leaf.raw.toString('base64')))) return;
+  const result = authenticateByChain(registry, leaf);
+  if (!result.refusal && result.note) log(`device ${result.device.name} ${result.note} during the TLS handshake`);
+}
+
+function firstCommonName(certificate: PeerCertificate): string | undefined {
+  const cn = (certificate.subject as unknown as Record<string, string | string[] | undefined>)?.CN;
+  return Array.isArray(cn) ? cn[0] : cn;
+}
+
+function refuse(reason: string): ChainAuthResult {
+  return { refusal: REFUSE_NOT_AUTHORIZED, reason };
+}
+
+/**
+ * A client certificate whose own hash is no device credential: walk the chain (leaf first). A certificate
+ * that is a device credential identifies that device; one that is a chain profile's CA provisions the leaf:
+ * the name is group(1) of the profile pattern found in the leaf's first CN; an existing device of that
+ * profile gets this leaf as its credential (rotation), a new one is created if the profile allows it.
+ */
+export function authenticateByChain(registry: Registry, leaf: PeerCertificate): ChainAuthResult {
+  const chain = presentedChain(leaf);
+  for (const certificate of chain.slice(1)) {
+    const credentialsId = sha3Hex(certificate.raw.toString('base64'));
+    const device = registry.deviceByCredentialsId(credentialsId);
+    if (device?.credentials.credentialsType === 'X509_CERTIFICATE') return { device };
+    const profile = registry.profileByKey(credentialsId);
+    if (profile?.chain) return provisionLeaf(registry, profile, leaf);
+  }
+  return refuse('client certificate matches no device and its chain reaches no X.509 chain profile CA');
+}
+
+function provisionLeaf(registry: Registry, profile: StoredProfile & { chain?: ChainSettings }, leaf: PeerCertificate): ChainAuthResult {
+  const settings = profile.chain as ChainSettings;
+  const cn = firstCommonName(leaf) ?? '';
+  const match = compileCnPattern(settings.certificateRegExPattern).exec(cn);
+  const name = match?.[1];
+  if (!name) return refuse(`chain profile ${profile.name}: CN "${cn}" gives no device name with ${settings.certificateRegExPattern}`);
+  const credentials = x509Credentials(leaf.raw.toString('base64'));
+  const existing = registry.deviceByName(name);
+  if (existing) {
+    if (existing.profile !== profile.name) return refuse(`chain profile ${profile.name}: device ${name} belongs to profile ${existing.profile}`);
+    registry.replaceCredentials(existing, credentials);
+    void registry.save().catch(() => undefined);
+    return { device: existing, note: `certificate rotated by chain profile ${profile.name}` };
+  }
+  if (!settings.allowCreateNewDevices) return refuse(`chain profile ${profile.name}: device ${name} does not exist and creating devices is off`);
+  const device: DeviceRecord = { name, profile: profile.name, gateway: false, provisionState: 'provisioned', credentials, createdTime: Date.now() };
+  if (!registry.addDevice(device)) return refuse(`chain profile ${profile.name}: the certificate of ${name} is already used by another device`);
+  void registry.save().catch(() => undefined);
+  return { device, note: `created by chain profile ${profile.name}` };
+}

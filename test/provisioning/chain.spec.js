@@ -1,0 +1,276 @@
+'use strict';
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const tls = require('node:tls');
+const mqttPacket = require('mqtt-packet');
+const { provisionDevice, certificateCredentialsId, resumePending } = require('../../nodes/provisioning');
+const { startSim, tlsServer, rejectsWith, leakedSince, resourceBaseline, tempDir, mode } = require('./support');
+const { connectDevice } = require('../helpers/simulator');
+const { createCertificate } = require('../../nodes/simulator');
+const { makeFleetPki, deviceCsr, openssl } = require('../helpers/chain-pki');
+
+describe('provisioning: X.509 certificate chain (core against the simulator over TLS)', function () {
+  this.timeout(60_000);
+  let pki;
+  let sim;
+  before(async function () {
+    pki = makeFleetPki();
+    // fleet-ec does not allow new devices: one exists already, with a first leaf made by openssl.
+    const existing = deviceCsr(pki.dir, 'ec-existing', 'ec-existing');
+    sim = await startSim({
+      mqttPort: null,
+      profiles: [
+        { name: 'fleet', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: pki.fleet.certPem, certificateRegExPattern: '^acme-(.*)$' },
+        { name: 'fleet-ec', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: pki.fleetEc.certPem, allowCreateNewDevices: false },
+      ],
+      devices: [{ name: 'ec-existing', profile: 'fleet-ec', credentialsType: 'X509_CERTIFICATE', credentialsValue: existing.leaf(pki.fleetEc) }],
+    });
+  });
+  after(async function () {
+    await sim.stop();
+    pki.remove();
+  });
+
+  function chainOptions(extra = {}) {
+    const { server, ...rest } = extra;
+    return {
+      server: tlsServer(sim, server),
+      credentialsType: 'X509_CERTIFICATE_CHAIN',
+      signerCertificate: pki.fleet.certPem,
+      signerKey: pki.fleet.keyPem,
+      ...rest,
+    };
+  }
+  const device = (name) => sim.devices().find((d) => d.name === name);
+
+  it('creates the device: issues a leaf for a new key, logs in with leaf + signer, reports the name the pattern gives', async function () {
+    const baseline = await resourceBaseline();
+    const result = await provisionDevice(chainOptions({ commonName: 'acme-pump-1', certificateRegExPattern: '^acme-(.*)$', keyAlgorithm: 'p256', verify: true }));
+    assert.equal(result.deviceName, 'pump-1');
+    assert.equal(result.provisioned, true);
+    assert.equal(result.issued, true);
+    assert.equal(result.credentialsType, 'X509_CERTIFICATE');
+    const leaf = new crypto.X509Certificate(result.credentials.certificate);
+    assert.equal(leaf.subject, 'CN=acme-pump-1');
+    assert.equal(leaf.issuer, new crypto.X509Certificate(pki.fleet.certPem).subject);
+    assert.equal(leaf.verify(new crypto.X509Certificate(pki.fleet.certPem).publicKey), true);
+    assert.equal(leaf.checkPrivateKey(crypto.createPrivateKey(result.credentials.privateKey)), true);
+    assert.equal(leaf.publicKey.asymmetricKeyDetails.namedCurve, 'prime256v1');
+    assert.equal(result.credentials.credentialsId, certificateCredentialsId(result.credentials.certificate));
+    assert.equal(result.connectOptions.cert, result.credentials.certificate + result.credentials.chain);
+    assert.deepEqual(result.verification, { accepted: true });
+    assert.equal(device('pump-1').credentials.credentialsId, result.credentials.credentialsId);
+    assert.equal(device('pump-1').profile, 'fleet');
+    assert.deepEqual(await leakedSince(baseline), []);
+  });
+
+  it('an EC signer with the root as chain rotates an existing device; the leaf verifies with openssl against the root (RSA device key)', async function () {
+    const result = await provisionDevice(chainOptions({ signerCertificate: pki.fleetEc.certPem, signerKey: pki.fleetEc.keyPem, chain: pki.root.certPem, deviceName: 'ec-existing' }));
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'leaf.pem'), result.credentials.certificate);
+    const verified = openssl(['verify', '-CAfile', pki.root.certFile, '-untrusted', pki.fleetEc.certFile, '-purpose', 'sslclient', path.join(dir, 'leaf.pem')]).toString();
+    assert.match(verified, /leaf\.pem: OK/);
+    assert.equal(new crypto.X509Certificate(result.credentials.certificate).publicKey.asymmetricKeyType, 'rsa');
+    assert.equal(result.credentials.chain, pki.fleetEc.certPem.replace(/\r/g, '') + pki.root.certPem.replace(/\r/g, ''));
+    assert.equal(device('ec-existing').credentials.credentialsId, result.credentials.credentialsId);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('rotates an existing device: a second provisioning with the same name replaces its credential', async function () {
+    const first = await provisionDevice(chainOptions({ deviceName: 'acme-rotating' }));
+    const created = device('rotating');
+    assert.equal(first.deviceName, 'acme-rotating');
+    const second = await provisionDevice(chainOptions({ deviceName: 'acme-rotating' }));
+    assert.notEqual(second.credentials.credentialsId, first.credentials.credentialsId);
+    assert.equal(device('rotating').credentials.credentialsId, second.credentials.credentialsId);
+    assert.equal(device('rotating').createdTime, created.createdTime);
+    const old = await connectDevice(sim, { tls: true, cert: first.credentials.certificate, key: first.credentials.privateKey }).catch((error) => error);
+    assert.equal(old.code, 5);
+  });
+
+  it('predicts a refusal by the CN pattern before anything is made or sent (INVALID_INPUT)', async function () {
+    const count = sim.devices().length;
+    const noMatch = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'pump-2', certificateRegExPattern: '^acme-(.*)$' })), 'INVALID_INPUT');
+    assert.equal(noMatch.details.field, 'certificateRegExPattern');
+    assert.match(noMatch.message, /does not match/);
+    const otherName = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'pump-2', commonName: 'acme-pump-3', certificateRegExPattern: '^acme-(.*)$' })), 'INVALID_INPUT');
+    assert.equal(otherName.details.field, 'deviceName');
+    const javaOnly = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'x', certificateRegExPattern: '\\Qacme\\E(.*)' })), 'INVALID_INPUT');
+    assert.match(javaOnly.message, /Java-only/);
+    assert.equal(sim.devices().length, count);
+  });
+
+  it('CHAIN_REFUSED with advice when the server pattern refuses the CN (MQTT 3.1.1 code 5, MQTT 5 0x87)', async function () {
+    const baseline = await resourceBaseline();
+    const error = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'not-acme' })), 'CHAIN_REFUSED');
+    assert.equal(error.details.returnCode, 5);
+    assert.match(error.message, /CA certificate.*regular expression.*allow creating new devices/s);
+    const v5 = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'not-acme', server: { protocolVersion: 5 } })), 'CHAIN_REFUSED');
+    assert.equal(v5.details.returnCode, 0x87);
+    assert.equal(device('not-acme'), undefined);
+    assert.deepEqual(await leakedSince(baseline), []);
+  });
+
+  it('CHAIN_REFUSED when the profile does not allow new devices; with a store the pending key is removed', async function () {
+    const storeDir = tempDir();
+    await rejectsWith(provisionDevice(chainOptions({ signerCertificate: pki.fleetEc.certPem, signerKey: pki.fleetEc.keyPem, deviceName: 'ec-new', storeDir })), 'CHAIN_REFUSED');
+    assert.equal(device('ec-new'), undefined);
+    assert.deepEqual(fs.readdirSync(path.join(storeDir, '.pending')), []);
+    assert.deepEqual(fs.readdirSync(storeDir), ['.pending']);
+    fs.rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  it('CHAIN_REFUSED when the signer is not the CA of any chain profile', async function () {
+    await rejectsWith(provisionDevice(chainOptions({ signerCertificate: pki.other.certPem, signerKey: pki.other.keyPem, deviceName: 'acme-other' })), 'CHAIN_REFUSED');
+    assert.equal(device('other'), undefined);
+  });
+
+  it('checks the signer and every link of the chain before making a key (INVALID_INPUT)', async function () {
+    const broken = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-x', chain: pki.other.certPem })), 'INVALID_INPUT');
+    assert.equal(broken.details.field, 'chain');
+    assert.match(broken.message, /chain is broken/);
+    const wrongKey = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-x', signerKey: pki.other.keyPem })), 'INVALID_INPUT');
+    assert.equal(wrongKey.details.field, 'signerKey');
+    assert.doesNotMatch(wrongKey.message, /PRIVATE KEY/);
+    const plain = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-x', server: { tls: false } })), 'INVALID_INPUT');
+    assert.equal(plain.details.field, 'server.tls');
+    const secret = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-x', provisionDeviceSecret: 's' })), 'INVALID_INPUT');
+    assert.equal(secret.details.field, 'provisionDeviceSecret');
+    const noName = await rejectsWith(provisionDevice(chainOptions({})), 'INVALID_INPUT');
+    assert.equal(noName.details.field, 'commonName');
+    const leafDevice = deviceCsr(pki.dir, 'not-a-ca', 'acme-leaf');
+    const notCa = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-x', signerCertificate: leafDevice.leaf(pki.fleet), signerKey: leafDevice.keyPem })), 'INVALID_INPUT');
+    assert.equal(notCa.details.field, 'signerCertificate');
+    assert.match(notCa.message, /not a CA certificate/);
+  });
+
+  it('stores certificate, key and chain (0600) like the key/secret path', async function () {
+    const storeDir = tempDir();
+    const result = await provisionDevice(chainOptions({ deviceName: 'acme-stored', storeDir }));
+    assert.equal(result.stored.dir, path.join(storeDir, 'acme-stored'));
+    const files = fs.readdirSync(result.stored.dir).sort();
+    assert.deepEqual(files, ['certificate.pem', 'chain.pem', 'credentials.json', 'private-key.pem']);
+    for (const file of files) assert.equal(mode(path.join(result.stored.dir, file)), 0o600);
+    assert.equal(fs.readFileSync(path.join(result.stored.dir, 'chain.pem'), 'utf8'), result.credentials.chain);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(result.stored.dir, 'credentials.json'), 'utf8')).credentials.chainFile, 'chain.pem');
+    fs.rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  it('OUTCOME_UNKNOWN when the server drops the connection after the CONNECT without a CONNACK; the stored key is kept', async function () {
+    // A TLS endpoint that takes the handshake and the CONNECT, then closes: the device may exist now.
+    const ca = await createCertificate({ commonName: 'drop test CA', isCA: true });
+    const serverCert = await createCertificate({ commonName: 'localhost', issuer: ca, ipAddresses: ['127.0.0.1'] });
+    const server = tls.createServer({ cert: serverCert.certPem, key: serverCert.keyPem, requestCert: true, rejectUnauthorized: false }, (socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.destroy());
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const storeDir = tempDir();
+    try {
+      const error = await rejectsWith(
+        provisionDevice(chainOptions({ deviceName: 'acme-dropped', storeDir, server: { port: server.address().port, ca: ca.certPem } })),
+        'OUTCOME_UNKNOWN',
+      );
+      assert.equal(error.details.requestSent, true);
+      assert.equal(fs.existsSync(error.details.pendingKeyPath), true);
+      assert.match(fs.readFileSync(error.details.pendingKeyPath, 'utf8'), /BEGIN PRIVATE KEY/);
+      // The simulator never saw this leaf: a resume's login with it is refused, so the attempt is settled as not created.
+      const summary = await resumePending({ server: tlsServer(sim), storeDir });
+      assert.deepEqual(summary.entries.map((entry) => [entry.deviceName, entry.outcome]), [['acme-dropped', 'not-created']]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      fs.rmSync(storeDir, { recursive: true, force: true });
+    }
+  });
+
+  it('store rules of the key/secret path: a stored device is answered from the store (reuse) or refused (fail), nothing sent', async function () {
+    const storeDir = tempDir();
+    const first = await provisionDevice(chainOptions({ deviceName: 'acme-kept', storeDir }));
+    const again = await provisionDevice(chainOptions({ deviceName: 'acme-kept', storeDir }));
+    assert.equal(again.fromStore, true);
+    assert.equal(again.credentials.credentialsId, first.credentials.credentialsId);
+    assert.equal(device('kept').credentials.credentialsId, first.credentials.credentialsId);
+    await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-kept', storeDir, ifStored: 'fail' })), 'STORE');
+    fs.rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  describe('CSR signing: the device keeps its key', function () {
+    for (const kind of ['ec', 'rsa']) {
+      it(`${kind}: issues for the CSR's key and CN without connecting; openssl verifies it and its key is the CSR's; the device then connects and is created`, async function () {
+        const csr = deviceCsr(pki.dir, `csr-${kind}`, `acme-csr-${kind}`, { kind });
+        const count = sim.devices().length;
+        const result = await provisionDevice(chainOptions({ csr: csr.csrPem, chain: pki.root.certPem }));
+        assert.equal(result.provisioned, false);
+        assert.equal(result.issued, true);
+        assert.equal(result.deviceName, `acme-csr-${kind}`);
+        assert.equal(result.credentials.privateKey, undefined);
+        assert.equal(result.connectOptions.key, undefined);
+        assert.equal(sim.devices().length, count);
+
+        const dir = tempDir();
+        const leafFile = path.join(dir, 'leaf.pem');
+        fs.writeFileSync(leafFile, result.credentials.certificate);
+        assert.match(openssl(['verify', '-CAfile', pki.root.certFile, '-untrusted', pki.fleet.certFile, '-purpose', 'sslclient', leafFile]).toString(), /OK/);
+        const leafKey = openssl(['x509', '-in', leafFile, '-noout', '-pubkey']).toString();
+        const csrKey = openssl(['req', '-in', csr.csrFile, '-noout', '-pubkey']).toString();
+        assert.equal(leafKey, csrKey);
+        assert.match(openssl(['x509', '-in', leafFile, '-noout', '-subject']).toString(), new RegExp(`CN ?= ?acme-csr-${kind}`));
+        fs.rmSync(dir, { recursive: true, force: true });
+
+        const { client } = await connectDevice(sim, { tls: true, cert: result.credentials.certificate + result.credentials.chain, key: csr.keyPem });
+        await client.endAsync();
+        assert.equal(device(`csr-${kind}`).credentials.credentialsId, result.credentials.credentialsId);
+      });
+    }
+
+    it('with a store: certificate, chain and credentials.json are saved, no private key (the device has it)', async function () {
+      const csr = deviceCsr(pki.dir, 'csr-store', 'acme-csr-stored');
+      const storeDir = tempDir();
+      const result = await provisionDevice(chainOptions({ csr: csr.csrPem, storeDir }));
+      assert.deepEqual(fs.readdirSync(result.stored.dir).sort(), ['certificate.pem', 'chain.pem', 'credentials.json']);
+      assert.deepEqual(fs.readdirSync(path.join(storeDir, '.pending')), []);
+      fs.rmSync(storeDir, { recursive: true, force: true });
+    });
+
+    it('commonName overrides the CSR CN; a CSR whose signature does not verify is refused (INVALID_INPUT csr)', async function () {
+      const csr = deviceCsr(pki.dir, 'csr-cn', 'ignored-cn');
+      const result = await provisionDevice(chainOptions({ csr: csr.csrPem, commonName: 'acme-chosen' }));
+      assert.equal(new crypto.X509Certificate(result.credentials.certificate).subject, 'CN=acme-chosen');
+      const der = Buffer.from(csr.csrPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+      der[der.length - 5] ^= 0x01;
+      const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
+      const error = await rejectsWith(provisionDevice(chainOptions({ csr: tampered })), 'INVALID_INPUT');
+      assert.equal(error.details.field, 'csr');
+    });
+
+    it('interop: openssl s_client presenting a certificate issued here (leaf + chain) gets CONNACK 0 and the device is created', async function () {
+      const csr = deviceCsr(pki.dir, 'csr-sclient', 'acme-sclient');
+      const result = await provisionDevice(chainOptions({ csr: csr.csrPem }));
+      const dir = tempDir();
+      const files = { cert: path.join(dir, 'leaf.pem'), chain: path.join(dir, 'chain.pem'), ca: path.join(dir, 'ca.pem') };
+      fs.writeFileSync(files.cert, result.credentials.certificate);
+      fs.writeFileSync(files.chain, result.credentials.chain);
+      fs.writeFileSync(files.ca, sim.caPem);
+      const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${sim.mqttsPort}`, '-servername', 'localhost', '-CAfile', files.ca,
+        '-verify_return_error', '-cert', files.cert, '-cert_chain', files.chain, '-key', csr.keyFile, '-quiet'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const received = [];
+      const connack = new Promise((resolve) => {
+        child.stdout.on('data', (chunk) => {
+          received.push(chunk);
+          if (Buffer.concat(received).length >= 4) resolve(Buffer.concat(received).subarray(0, 4));
+        });
+        child.once('exit', () => resolve(Buffer.concat(received)));
+      });
+      child.stdin.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 's-client', clean: true, keepalive: 30 }));
+      const bytes = await connack;
+      child.stdin.end();
+      child.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+      assert.deepEqual([...bytes], [0x20, 0x02, 0x00, 0x00]);
+      assert.equal(device('sclient').credentials.credentialsId, result.credentials.credentialsId);
+    });
+  });
+});
