@@ -1,13 +1,14 @@
 'use strict';
 // Devices read from the credential store (src/device/stored-device.ts), as provisionDevice wrote them,
-// and an X.509 session that sends a chain after its certificate, against the simulator over TLS.
+// and a device from X.509 chain provisioning whose session sends the chain after its certificate.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { startTestSimulator, DEFAULT_PROFILE } = require('../helpers/simulator');
 const { tempDir } = require('../helpers/faults');
 const { provisionDevice, validateServer, entryNameForDevice } = require('../../nodes/provisioning');
-const { readStoredDevice, ConnectionPool, POOL_DEFAULTS, buildDeviceAction } = require('../../nodes/device');
+const { readStoredDevice, ConnectionPool, POOL_DEFAULTS, buildDeviceAction, sessionOptions } = require('../../nodes/device');
+const { makeFleetPki } = require('../helpers/chain-pki');
 
 describe('devices from the credential store', function () {
   let sim;
@@ -59,21 +60,34 @@ describe('devices from the credential store', function () {
     await assert.rejects(readStoredDevice(storeDir, 'store-nokey'), (error) => error.code === 'STORE' && /no private key/.test(error.message));
   });
 
-  it('a stored chain file is sent after the certificate; the session logs in as the leaf', async function () {
-    const device = await provision('store-chain', { credentialsType: 'X509_CERTIFICATE', keyAlgorithm: 'p256' });
-    const dir = path.join(storeDir, entryNameForDevice('store-chain'));
-    const record = JSON.parse(fs.readFileSync(path.join(dir, 'credentials.json'), 'utf8'));
-    fs.writeFileSync(path.join(dir, 'chain.pem'), sim.caPem);
-    fs.writeFileSync(path.join(dir, 'credentials.json'), JSON.stringify({ ...record, credentials: { ...record.credentials, chainFile: 'chain.pem' } }));
-    const identity = await readStoredDevice(storeDir, 'store-chain');
-    assert.equal(identity.credentials.chain, sim.caPem);
-
-    const pool = new ConnectionPool({ ...POOL_DEFAULTS, server: validateServer(serverOptions), receive: false }, { incoming: () => {}, changed: () => {} });
+  it('a device from X.509 chain provisioning: its stored chain file is sent after the certificate, and it publishes', async function () {
+    const pki = makeFleetPki();
+    const chainSim = await startTestSimulator({ mqttPort: null, profiles: [{ name: 'fleet', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: pki.fleet.certPem }] });
+    const pool = new ConnectionPool(
+      { ...POOL_DEFAULTS, server: validateServer({ host: chainSim.host, port: chainSim.mqttsPort, tls: true, ca: chainSim.caPem, servername: 'localhost' }), receive: false },
+      { incoming: () => {}, changed: () => {} },
+    );
     try {
+      const result = await provisionDevice({
+        server: { host: chainSim.host, port: chainSim.mqttsPort, tls: true, ca: chainSim.caPem, servername: 'localhost' },
+        credentialsType: 'X509_CERTIFICATE_CHAIN',
+        signerCertificate: pki.fleet.certPem,
+        signerKey: pki.fleet.keyPem,
+        commonName: 'chain-meter-1',
+        keyAlgorithm: 'p256',
+        storeDir,
+      });
+      const identity = await readStoredDevice(storeDir, result.deviceName);
+      assert.equal(identity.credentials.chain, pki.fleet.certPem);
+      const options = sessionOptions(validateServer({ host: chainSim.host, port: chainSim.mqttsPort }), identity);
+      assert.equal((options.cert.match(/BEGIN CERTIFICATE/g) || []).length, 2);
       await pool.send(identity, buildDeviceAction('telemetry', { chained: true }, undefined, identity.deviceName));
+      assert.deepEqual(chainSim.telemetry(result.deviceName).map((r) => r.payload), [{ chained: true }]);
     } finally {
       await pool.close();
+      await chainSim.stop();
+      pki.remove();
     }
-    assert.deepEqual(sim.telemetry(device.deviceName).map((r) => r.payload), [{ chained: true }]);
   });
+
 });
