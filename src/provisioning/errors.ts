@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'STORE',
   'ABORTED',
   'CHAIN_REFUSED',
+  /** gridlinks-device only: a device's queue of messages waiting for its connection is full. */
+  'QUEUE_FULL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -35,6 +37,8 @@ export interface ProvisionErrorDetails {
   field?: string;
   /** transport 'http': the HTTP status of an answer that was not 200. */
   httpStatus?: number;
+  /** gridlinks-device: the device the failing message was for. */
+  deviceName?: string;
 }
 
 /**

@@ -29,6 +29,8 @@ Options:
   --data DIR                keep the device registry (registry.json) and the generated CA here;
                             without it devices live in memory only
   --session-close-ms MS     close a provisioning session this long after its answer (default 60000)
+  --shared-attributes FILE  JSON {"device name": {"key": value}}: shared attributes the devices start with
+  --control-stdin           read control commands on stdin (send RPCs, push shared attributes; listed below)
   --help                    show this text
 
 Fault switches (to test clients):
@@ -40,6 +42,7 @@ Fault switches (to test clients):
   --fault-close-after-request   close the connection as soon as a request arrives
   --fault-close-after-puback    core error: PUBACK (MQTT 5 reason 0x83), then close, no answer
   --fault-refuse-connect CODE   refuse every CONNECT with this CONNACK code (3.1.1 code or MQTT 5 reason)
+  --fault-device-silent         device sessions: publishes are never acknowledged nor answered
   --legacy-check-pre            CHECK_PRE_PROVISIONED_DEVICES as before 4.2.1.1 (a device can be
                                 provisioned again and again)
 
@@ -72,6 +75,8 @@ export class UsageError extends Error {}
 
 export interface CliOptions {
   help: boolean;
+  /** Read control commands (control-commands.ts) on stdin. */
+  controlStdin?: boolean;
   simulator: SimulatorOptions;
 }
 
@@ -133,12 +138,25 @@ function lastChainProfile(simulator: SimulatorOptions, flag: string): ProfileCon
   return last;
 }
 
+async function readSharedAttributesFile(file: string): Promise<Record<string, Record<string, unknown>>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read the shared attributes file ${file}: ${(error as Error).message}`);
+  }
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isObject(parsed) || !Object.values(parsed).every(isObject)) throw new UsageError(`${file}: expected {"device name": {"key": value, ...}, ...}`);
+  return parsed as Record<string, Record<string, unknown>>;
+}
+
 export async function parseCliArguments(argv: string[]): Promise<CliOptions> {
   const simulator: SimulatorOptions = { mqttPort: 1883, mqttsPort: 8883, profiles: [], devices: [] };
   const faults: FaultSwitches = {};
   let certFile: string | undefined;
   let keyFile: string | undefined;
   let help = false;
+  let controlStdin = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -167,6 +185,8 @@ export async function parseCliArguments(argv: string[]): Promise<CliOptions> {
       }
       case '--data': simulator.dataDir = value(); break;
       case '--session-close-ms': simulator.sessionCloseAfterAnswerMs = parseCount(flag, value()); break;
+      case '--shared-attributes': simulator.sharedAttributes = await readSharedAttributesFile(value()); break;
+      case '--control-stdin': controlStdin = true; break;
       case '--fault-no-answer': faults.noAnswer = true; break;
       case '--fault-garbage': faults.garbageAnswer = true; break;
       case '--fault-raw-answer': faults.rawAnswer = value(); break;
@@ -176,6 +196,7 @@ export async function parseCliArguments(argv: string[]): Promise<CliOptions> {
       case '--fault-close-after-puback': faults.closeAfterPuback = true; break;
       case '--fault-refuse-connect': faults.refuseConnect = parseCount(flag, value()); break;
       case '--legacy-check-pre': faults.checkPreRepeatable = true; break;
+      case '--fault-device-silent': faults.deviceSilent = true; break;
       default: throw new UsageError(`unknown option ${flag} (see --help)`);
     }
   }
@@ -188,5 +209,5 @@ export async function parseCliArguments(argv: string[]): Promise<CliOptions> {
     }
   }
   simulator.faults = faults;
-  return { help, simulator };
+  return { help, simulator, controlStdin };
 }

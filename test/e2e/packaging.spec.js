@@ -25,7 +25,7 @@ const { createCertificate } = require('../../nodes/simulator');
 
 const EXAMPLES_DIR = path.join(PACKAGE_DIR, 'examples');
 const EXAMPLES = listExamples(EXAMPLES_DIR);
-const NODE_TYPES = ['gridlinks-server', 'gridlinks-provision'];
+const NODE_TYPES = ['gridlinks-server', 'gridlinks-provision', 'gridlinks-device'];
 const ICON_FILE = 'gridlinks.svg';
 /**
  * What pressing each example's inject does on an empty simulator, per its Comment node. An example not
@@ -38,6 +38,8 @@ const EXPECTED = {
   '03-gateway-bulk-provisioning': { devices: 4, credentialsType: 'ACCESS_TOKEN' },
   // Three names, each device created by its chain login to the simulator's chain profile.
   '04-gateway-issues-chain-certificates': { devices: 3, credentialsType: 'X509_CERTIFICATE' },
+  // One device per credentials type, each then publishes a reading through the gridlinks-device node.
+  '05-devices-telemetry-and-rpc': { devices: 3 },
 };
 
 /** Inject nodes from which a message can reach a gridlinks-provision node. */
@@ -130,7 +132,7 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
         assert.match(startLine, new RegExp(`Node\\.js\\s+version:\\s+v${runtime.node}\\.`));
       });
 
-      it('registers both node types from the installed module, without error', async function () {
+      it('registers every node type from the installed module, without error', async function () {
         const sets = (await admin.getJson('/nodes')).filter((set) => set.module === PACKAGE_NAME);
         assert.deepEqual(sets.map((set) => set.name).sort(), [...NODE_TYPES].sort());
         for (const set of sets) {

@@ -251,8 +251,8 @@ const CLI_PATH = path.join(__dirname, '..', '..', 'nodes', 'simulator', 'cli.js'
  * { child, info, sim, lines, stderr, exited, stop() }. `sim` looks like a handle (host, ports, caPem) for the
  * helpers above; `lines` collects later stdout lines; stop() sends SIGTERM and resolves the exit code.
  */
-function startSimulatorCli(args, { timeoutMs = 15000 } = {}) {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startSimulatorCli(args, { timeoutMs = 15000, stdin = false } = {}) {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   const lines = [];
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });

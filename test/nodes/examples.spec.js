@@ -144,4 +144,33 @@ describe('examples: each one imported into the test runtime and run against the 
       assert.equal(msg.payload.credentials.chain, pki.fleet.certPem);
     }
   });
+
+  it('05: provisions X.509, token and basic devices, publishes a reading as each through one device node, answers an RPC', async function () {
+    const flow = pointAt(loadExample('05-devices-telemetry-and-rpc.json'), sim);
+    await load(flow);
+    const seen = watchDebugNodes(flow);
+    helper.getNode(byName(flow, 'inject').id).receive({});
+    await waitUntil(() => seen.acknowledged.length + seen.failed.length >= 3);
+    assert.deepEqual(seen.failed, []);
+    const byType = {};
+    for (const msg of seen.acknowledged) {
+      assert.equal(msg.topic, 'telemetry');
+      byType[msg.device.credentialsType] = msg.deviceName;
+      const records = sim.telemetry(msg.deviceName);
+      assert.equal(records.length, 1);
+      assert.equal(typeof records[0].payload.temperature, 'number');
+      assert.deepEqual(records[0].payload, msg.payload);
+    }
+    assert.deepEqual(Object.keys(byType).sort(), ['ACCESS_TOKEN', 'MQTT_BASIC', 'X509_CERTIFICATE']);
+    for (const deviceName of Object.values(byType)) {
+      assert.ok(sim.connectedDevices().includes(deviceName), `${deviceName} stays connected`);
+    }
+    const x509Device = byType.X509_CERTIFICATE;
+    const answer = await sim.sendRpc(x509Device, { method: 'reboot', params: { delay: 1 } });
+    assert.deepEqual(answer, { ok: true, method: 'reboot' });
+    assert.equal(seen.received.at(-1).deviceName, x509Device);
+    assert.equal(seen.received.at(-1).topic, 'rpc/request');
+    await waitUntil(() => seen.acknowledged.length === 4);
+    assert.equal(seen.acknowledged[3].topic, 'rpc/response');
+  });
 });
