@@ -72,7 +72,8 @@ export = function (RED: NodeAPI): void {
       () => pool?.counts() ?? { connected: 0, queued: 0, open: 0 },
     );
     if (!server) status.broken('no server');
-    else if (resolved && !resolved.ok) status.broken(resolved.error.details.field === 'ca' || resolved.error.details.field === 'caFile' ? 'CA' : resolved.error.code);
+    else if (resolved && !resolved.ok)
+      status.broken(resolved.error.details.field === 'ca' || resolved.error.details.field === 'caFile' ? 'CA' : resolved.error.code);
 
     async function identityByName(msg: DeviceMessage): Promise<DeviceIdentity> {
       if (typeof msg.deviceName !== 'string' || msg.deviceName === '') {
@@ -80,7 +81,8 @@ export = function (RED: NodeAPI): void {
       }
       const connected = pool?.knownDevice(msg.deviceName);
       if (connected) return connected;
-      if (!storeDir) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-store', { deviceName: msg.deviceName }), { field: 'storeDir' });
+      if (!storeDir)
+        throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-store', { deviceName: msg.deviceName }), { field: 'storeDir' });
       const known = storedDevices.get(msg.deviceName);
       if (known) return known;
       const identity = await readStoredDevice(storeDir, msg.deviceName);
@@ -134,13 +136,15 @@ export = function (RED: NodeAPI): void {
           if (unsent.length > 0) {
             const list = unsent
               .slice(0, 20)
-              .map((d) =>
-                say('gridlinks-device.warnings.unsent-device', { ...d }, `${d.deviceName} (${d.queued} queued, ${d.unacknowledged} unacknowledged)`),
-              );
+              .map((d) => say('gridlinks-device.warnings.unsent-device', { ...d }, `${d.deviceName} (${d.queued} queued, ${d.unacknowledged} unacknowledged)`));
             if (unsent.length > 20) list.push('…');
             const devices = list.join(', ');
             node.warn(
-              say('gridlinks-device.warnings.closed-unsent', { count: unsent.length, devices }, `Closed with messages not sent or not acknowledged for ${unsent.length} device(s): ${devices}`),
+              say(
+                'gridlinks-device.warnings.closed-unsent',
+                { count: unsent.length, devices },
+                `Closed with messages not sent or not acknowledged for ${unsent.length} device(s): ${devices}`,
+              ),
             );
           }
           done();

@@ -15,7 +15,9 @@ export function chooseExample(examplesDir: string, named: string | undefined): s
 
 /** The credential types the flow's provision nodes ask for (the node's default is an X.509 certificate). */
 export function credentialTypes(flows: FlowNode[]): string[] {
-  const types = flows.filter((node) => node.type === 'gridlinks-provision').map((node) => (typeof node.credentialsType === 'string' && node.credentialsType) || 'X509_CERTIFICATE');
+  const types = flows
+    .filter((node) => node.type === 'gridlinks-provision')
+    .map((node) => (typeof node.credentialsType === 'string' && node.credentialsType) || 'X509_CERTIFICATE');
   return [...new Set(types)];
 }
 
@@ -28,8 +30,14 @@ const WHAT_A_DEVICE_GETS: Record<string, string> = {
 /** "What to click" step 3 for this flow: where its debug nodes print, and what a device gets. */
 export function debugStep(flows: FlowNode[]): string {
   const debugNames = flows.filter((node) => node.type === 'debug').map((node) => `"${nodeLabel(node)}"`);
-  const gets = credentialTypes(flows).map((type) => WHAT_A_DEVICE_GETS[type] ?? type).join(' or ');
+  const gets = credentialTypes(flows)
+    .map((type) => WHAT_A_DEVICE_GETS[type] ?? type)
+    .join(' or ');
   const where =
-    debugNames.length === 0 ? 'messages show there' : debugNames.length === 1 ? `the debug node ${debugNames[0]} prints there` : `the debug nodes ${debugNames.join(', ')} print there`;
+    debugNames.length === 0
+      ? 'messages show there'
+      : debugNames.length === 1
+        ? `the debug node ${debugNames[0]} prints there`
+        : `the debug nodes ${debugNames.join(', ')} print there`;
   return `Open the Debug sidebar (the bug icon): ${where}. Each device gets ${gets}.`;
 }

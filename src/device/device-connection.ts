@@ -14,13 +14,7 @@ import {
 import { sessionOptions, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
 import { InFlight, type Job } from './in-flight';
-import {
-  ATTRIBUTES_REQUEST_PREFIX,
-  ATTRIBUTES_RESPONSE_SUBSCRIPTION,
-  RECEIVE_SUBSCRIPTIONS,
-  parseIncoming,
-  type IncomingMessage,
-} from './topics';
+import { ATTRIBUTES_REQUEST_PREFIX, ATTRIBUTES_RESPONSE_SUBSCRIPTION, RECEIVE_SUBSCRIPTIONS, parseIncoming, type IncomingMessage } from './topics';
 
 export type ConnectionState = 'pending' | 'connecting' | 'connected' | 'waiting' | 'closed';
 
@@ -244,7 +238,8 @@ export class DeviceConnection {
     const isRequest = job.action.kind === 'attributes/request';
     const topic = job.action.kind === 'attributes/request' ? `${ATTRIBUTES_REQUEST_PREFIX}${job.requestId}` : job.action.topic;
     client.publish(topic, job.action.body, { qos: 1 }, (error) => {
-      if (error) this.inFlight.settle(job, publishUnacknowledged(this.settings.server, this.deviceName, 'the connection was lost before the acknowledgement came'));
+      if (error)
+        this.inFlight.settle(job, publishUnacknowledged(this.settings.server, this.deviceName, 'the connection was lost before the acknowledgement came'));
       else if (!isRequest) this.inFlight.settle(job, undefined); // an attribute request is settled by its answer
     });
   }

@@ -28,13 +28,16 @@ function text(value: unknown): string | undefined {
  */
 export function identityFromMessage(device: unknown): DeviceIdentity {
   if (typeof device !== 'object' || device === null) {
-    throw invalid('msg.device must be a provisioned device ({deviceName, credentialsType, credentials}, as gridlinks-provision sends it), or set a store folder and msg.deviceName.');
+    throw invalid(
+      'msg.device must be a provisioned device ({deviceName, credentialsType, credentials}, as gridlinks-provision sends it), or set a store folder and msg.deviceName.',
+    );
   }
   const record = device as Record<string, unknown>;
   const credentials = (typeof record.credentials === 'object' && record.credentials !== null ? record.credentials : {}) as Record<string, unknown>;
   const credentialsType = record.credentialsType as CredentialsType;
   const deviceName = text(record.deviceName) ?? unnamed(credentials);
-  if (!TYPES.includes(credentialsType)) throw invalid(`msg.device.credentialsType of "${deviceName}" must be X509_CERTIFICATE, ACCESS_TOKEN or MQTT_BASIC.`, deviceName);
+  if (!TYPES.includes(credentialsType))
+    throw invalid(`msg.device.credentialsType of "${deviceName}" must be X509_CERTIFICATE, ACCESS_TOKEN or MQTT_BASIC.`, deviceName);
   switch (credentialsType) {
     case 'ACCESS_TOKEN': {
       const accessToken = text(credentials.accessToken);
@@ -54,7 +57,10 @@ export function identityFromMessage(device: unknown): DeviceIdentity {
       const certificate = text(credentials.certificate);
       const privateKey = text(credentials.privateKey);
       if (!certificate || !privateKey) {
-        throw invalid(`msg.device.credentials of "${deviceName}" need the certificate and the private key (PEM) to connect; a result without its key needs the store folder.`, deviceName);
+        throw invalid(
+          `msg.device.credentials of "${deviceName}" need the certificate and the private key (PEM) to connect; a result without its key needs the store folder.`,
+          deviceName,
+        );
       }
       const chain = text(credentials.chain);
       return {
@@ -77,7 +83,10 @@ export function identityKey(identity: DeviceIdentity): string {
   let login: string;
   if (identity.credentialsType === 'ACCESS_TOKEN') login = credentials.accessToken ?? '';
   else if (identity.credentialsType === 'MQTT_BASIC') login = JSON.stringify([credentials.clientId, credentials.userName, credentials.password]);
-  else login = createHash('sha256').update(credentials.certificate ?? '').digest('hex');
+  else
+    login = createHash('sha256')
+      .update(credentials.certificate ?? '')
+      .digest('hex');
   return `${identity.deviceName}\0${identity.credentialsType}\0${login}`;
 }
 

@@ -5,9 +5,7 @@ export const ACTIONS = ['telemetry', 'attributes', 'attributes/request', 'rpc/re
 export type ActionKind = (typeof ACTIONS)[number];
 
 /** One thing to do as a device: a PUBLISH (QoS 1), and for an attribute request, an answer to wait for. */
-export type DeviceAction =
-  | { kind: 'telemetry' | 'attributes' | 'rpc/response'; topic: string; body: string }
-  | { kind: 'attributes/request'; body: string };
+export type DeviceAction = { kind: 'telemetry' | 'attributes' | 'rpc/response'; topic: string; body: string } | { kind: 'attributes/request'; body: string };
 
 /** Anything above this is refused before it is queued (GridLinks' default max payload is 64 KB). */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -79,7 +77,8 @@ export function buildDeviceAction(topic: unknown, payload: unknown, requestId: u
     case 'telemetry':
       return { kind: 'telemetry', topic: TELEMETRY_TOPIC, body: telemetryBody(payload, deviceName) };
     case 'attributes':
-      if (!isPlainObject(payload)) throw invalid('payload', `Client attributes for device "${deviceName}" must be an object ({"firmware": "1.2"}).`, deviceName);
+      if (!isPlainObject(payload))
+        throw invalid('payload', `Client attributes for device "${deviceName}" must be an object ({"firmware": "1.2"}).`, deviceName);
       return { kind: 'attributes', topic: ATTRIBUTES_TOPIC, body: serialize(payload, deviceName) };
     case 'attributes/request':
       return { kind: 'attributes/request', body: attributesRequestBody(payload, deviceName) };

@@ -38,9 +38,17 @@ export async function readStoredDevice(storeDir: string, deviceName: string): Pr
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw storeError(deviceName, `The store folder ${path.resolve(storeDir)} holds no device "${deviceName}": provision it with this store folder first, or check the name.`, code);
+      throw storeError(
+        deviceName,
+        `The store folder ${path.resolve(storeDir)} holds no device "${deviceName}": provision it with this store folder first, or check the name.`,
+        code,
+      );
     }
-    throw storeError(deviceName, `The stored credentials of device "${deviceName}" in ${deviceDir} cannot be read${code ? ` (${code})` : ' (not JSON)'}.`, code);
+    throw storeError(
+      deviceName,
+      `The stored credentials of device "${deviceName}" in ${deviceDir} cannot be read${code ? ` (${code})` : ' (not JSON)'}.`,
+      code,
+    );
   }
   const stored = (typeof record.credentials === 'object' && record.credentials !== null ? record.credentials : {}) as Record<string, unknown>;
   let credentials: Record<string, unknown> = stored;
@@ -57,7 +65,10 @@ export async function readStoredDevice(storeDir: string, deviceName: string): Pr
       throw storeError(deviceName, `The certificate or key files of device "${deviceName}" in ${deviceDir} cannot be read (${code ?? 'error'}).`, code);
     }
     if (credentials.privateKey === undefined) {
-      throw storeError(deviceName, `The store holds no private key for device "${deviceName}" (${deviceDir}): it cannot log in with its certificate from here.`);
+      throw storeError(
+        deviceName,
+        `The store holds no private key for device "${deviceName}" (${deviceDir}): it cannot log in with its certificate from here.`,
+      );
     }
   }
   try {

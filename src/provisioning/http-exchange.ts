@@ -32,9 +32,7 @@ export function exchangeProvisionRequestHttp(
       // One fresh connection per request, closed afterwards: nothing pooled outlives the message.
       agent: false,
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', Connection: 'close' },
-      ...(server.tls
-        ? { ca: server.ca, servername: server.servername, rejectUnauthorized: server.rejectUnauthorized }
-        : {}),
+      ...(server.tls ? { ca: server.ca, servername: server.servername, rejectUnauthorized: server.rejectUnauthorized } : {}),
     });
     let socket: Socket | undefined;
     let socketClosed = false;

@@ -3,7 +3,17 @@ import { promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { parsePendingRecord } from './pending-record';
 import { listPendingNames } from './pending-entries';
-import { CERTIFICATE_FILE, CREDENTIALS_FILE, PENDING_KEY_SUFFIX, PRIVATE_KEY_FILE, discardPending, exists, fsyncDirectory, pendingPaths, writeFileOnce } from './store';
+import {
+  CERTIFICATE_FILE,
+  CREDENTIALS_FILE,
+  PENDING_KEY_SUFFIX,
+  PRIVATE_KEY_FILE,
+  discardPending,
+  exists,
+  fsyncDirectory,
+  pendingPaths,
+  writeFileOnce,
+} from './store';
 import { ensureSafeStore } from './store-safety';
 
 /** Where a leftover key goes when its pending name is taken by other content. */
@@ -174,7 +184,7 @@ function isCertificate(pem: string): boolean {
 function parseJson(text: string): { credentials?: { certificateFile?: unknown; privateKeyFile?: unknown } } | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value) : undefined;
+    return typeof value === 'object' && value !== null ? value : undefined;
   } catch {
     return undefined;
   }

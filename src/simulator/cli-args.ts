@@ -119,7 +119,8 @@ export async function readProfilesFile(file: string): Promise<ProfilesFile> {
   }
   for (const profile of parsed.profiles ?? []) {
     if (profile.strategy === 'X509_CERTIFICATE_CHAIN') {
-      if (typeof profile.caCertificate !== 'string' || !profile.caCertificate) throw new UsageError(`${file}: an X509_CERTIFICATE_CHAIN profile needs caCertificate`);
+      if (typeof profile.caCertificate !== 'string' || !profile.caCertificate)
+        throw new UsageError(`${file}: an X509_CERTIFICATE_CHAIN profile needs caCertificate`);
       continue;
     }
     if (!profile.provisionDeviceKey || typeof profile.provisionDeviceSecret !== 'string') {
@@ -165,39 +166,93 @@ export async function parseCliArguments(argv: string[]): Promise<CliOptions> {
       return next;
     };
     switch (flag) {
-      case '--help': case '-h': help = true; break;
-      case '--host': simulator.host = value(); break;
-      case '--port': simulator.mqttPort = parsePort(flag, value()); break;
-      case '--tls-port': simulator.mqttsPort = parsePort(flag, value()); break;
-      case '--http-port': simulator.httpPort = parsePort(flag, value()); break;
-      case '--https-port': simulator.httpsPort = parsePort(flag, value()); break;
-      case '--cert': certFile = value(); break;
-      case '--key': keyFile = value(); break;
-      case '--profile': simulator.profiles?.push(parseProfileArgument(value())); break;
-      case '--chain-profile': simulator.profiles?.push({ strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: value() }); break;
-      case '--chain-cn-regex': lastChainProfile(simulator, flag).certificateRegExPattern = value(); break;
-      case '--chain-no-create': lastChainProfile(simulator, flag).allowCreateNewDevices = false; break;
+      case '--help':
+      case '-h':
+        help = true;
+        break;
+      case '--host':
+        simulator.host = value();
+        break;
+      case '--port':
+        simulator.mqttPort = parsePort(flag, value());
+        break;
+      case '--tls-port':
+        simulator.mqttsPort = parsePort(flag, value());
+        break;
+      case '--http-port':
+        simulator.httpPort = parsePort(flag, value());
+        break;
+      case '--https-port':
+        simulator.httpsPort = parsePort(flag, value());
+        break;
+      case '--cert':
+        certFile = value();
+        break;
+      case '--key':
+        keyFile = value();
+        break;
+      case '--profile':
+        simulator.profiles?.push(parseProfileArgument(value()));
+        break;
+      case '--chain-profile':
+        simulator.profiles?.push({ strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: value() });
+        break;
+      case '--chain-cn-regex':
+        lastChainProfile(simulator, flag).certificateRegExPattern = value();
+        break;
+      case '--chain-no-create':
+        lastChainProfile(simulator, flag).allowCreateNewDevices = false;
+        break;
       case '--profiles': {
         const file = await readProfilesFile(value());
         simulator.profiles?.push(...(file.profiles ?? []));
         simulator.devices?.push(...(file.devices ?? []));
         break;
       }
-      case '--data': simulator.dataDir = value(); break;
-      case '--session-close-ms': simulator.sessionCloseAfterAnswerMs = parseCount(flag, value()); break;
-      case '--shared-attributes': simulator.sharedAttributes = await readSharedAttributesFile(value()); break;
-      case '--control-stdin': controlStdin = true; break;
-      case '--fault-no-answer': faults.noAnswer = true; break;
-      case '--fault-garbage': faults.garbageAnswer = true; break;
-      case '--fault-raw-answer': faults.rawAnswer = value(); break;
-      case '--fault-no-suback': faults.noSuback = true; break;
-      case '--fault-delay': faults.answerDelayMs = parseCount(flag, value()); break;
-      case '--fault-close-after-request': faults.closeAfterRequest = true; break;
-      case '--fault-close-after-puback': faults.closeAfterPuback = true; break;
-      case '--fault-refuse-connect': faults.refuseConnect = parseCount(flag, value()); break;
-      case '--legacy-check-pre': faults.checkPreRepeatable = true; break;
-      case '--fault-device-silent': faults.deviceSilent = true; break;
-      default: throw new UsageError(`unknown option ${flag} (see --help)`);
+      case '--data':
+        simulator.dataDir = value();
+        break;
+      case '--session-close-ms':
+        simulator.sessionCloseAfterAnswerMs = parseCount(flag, value());
+        break;
+      case '--shared-attributes':
+        simulator.sharedAttributes = await readSharedAttributesFile(value());
+        break;
+      case '--control-stdin':
+        controlStdin = true;
+        break;
+      case '--fault-no-answer':
+        faults.noAnswer = true;
+        break;
+      case '--fault-garbage':
+        faults.garbageAnswer = true;
+        break;
+      case '--fault-raw-answer':
+        faults.rawAnswer = value();
+        break;
+      case '--fault-no-suback':
+        faults.noSuback = true;
+        break;
+      case '--fault-delay':
+        faults.answerDelayMs = parseCount(flag, value());
+        break;
+      case '--fault-close-after-request':
+        faults.closeAfterRequest = true;
+        break;
+      case '--fault-close-after-puback':
+        faults.closeAfterPuback = true;
+        break;
+      case '--fault-refuse-connect':
+        faults.refuseConnect = parseCount(flag, value());
+        break;
+      case '--legacy-check-pre':
+        faults.checkPreRepeatable = true;
+        break;
+      case '--fault-device-silent':
+        faults.deviceSilent = true;
+        break;
+      default:
+        throw new UsageError(`unknown option ${flag} (see --help)`);
     }
   }
   if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--cert and --key go together');

@@ -40,17 +40,23 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  process.stdout.write(`${JSON.stringify({
-    mqttPort: simulator.mqttPort,
-    mqttsPort: simulator.mqttsPort,
-    httpPort: simulator.httpPort,
-    httpsPort: simulator.httpsPort,
-    caFile: simulator.caFile,
-    host: simulator.host,
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      mqttPort: simulator.mqttPort,
+      mqttsPort: simulator.mqttsPort,
+      httpPort: simulator.httpPort,
+      httpsPort: simulator.httpsPort,
+      caFile: simulator.caFile,
+      host: simulator.host,
+    })}\n`,
+  );
   const profiles = cli.simulator.profiles ?? [];
-  logLine(`GridLinks simulator on ${simulator.host}: mqtt ${simulator.mqttPort ?? 'off'}, mqtts ${simulator.mqttsPort ?? 'off'}, http ${simulator.httpPort ?? 'off'}, https ${simulator.httpsPort ?? 'off'}`);
-  logLine(`${profiles.length} profile(s): ${profiles.map((p) => `${p.name ?? p.provisionDeviceKey ?? 'chain profile'} (${p.strategy ?? 'ALLOW_CREATE_NEW_DEVICES'})`).join(', ') || 'none'}; ${simulator.devices().length} device(s)`);
+  logLine(
+    `GridLinks simulator on ${simulator.host}: mqtt ${simulator.mqttPort ?? 'off'}, mqtts ${simulator.mqttsPort ?? 'off'}, http ${simulator.httpPort ?? 'off'}, https ${simulator.httpsPort ?? 'off'}`,
+  );
+  logLine(
+    `${profiles.length} profile(s): ${profiles.map((p) => `${p.name ?? p.provisionDeviceKey ?? 'chain profile'} (${p.strategy ?? 'ALLOW_CREATE_NEW_DEVICES'})`).join(', ') || 'none'}; ${simulator.devices().length} device(s)`,
+  );
 }
 
 main().catch((error: unknown) => {

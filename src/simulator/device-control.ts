@@ -93,7 +93,10 @@ export class DeviceControl {
       const requestId = topic.slice(ATTRIBUTES_REQUEST_PREFIX.length);
       const request = parse(payload);
       const answer = this.attributesAnswer(deviceName, isObject(request) ? request : {});
-      session.publish({ cmd: 'publish', topic: `v1/devices/me/attributes/response/${requestId}`, payload: json(answer), qos: 0, retain: false, dup: false }, () => {});
+      session.publish(
+        { cmd: 'publish', topic: `v1/devices/me/attributes/response/${requestId}`, payload: json(answer), qos: 0, retain: false, dup: false },
+        () => {},
+      );
     } else if (topic.startsWith(RPC_RESPONSE_PREFIX)) {
       const key = `${deviceName}\0${topic.slice(RPC_RESPONSE_PREFIX.length)}`;
       const pending = this.pendingRpc.get(key);

@@ -23,8 +23,7 @@ export type ParsedRequest =
   /** Server-side exception (missing key field, null/object value, unknown credentialsType): no answer, close. */
   | { kind: 'structural'; reason: string }
   /** Not JSON (and not protobuf), or an array value of != 1 elements. */
-  | { kind: 'malformed'; reason: string }
-  ;
+  | { kind: 'malformed'; reason: string };
 
 const CREDENTIALS_TYPES: readonly RequestCredentialsType[] = ['ACCESS_TOKEN', 'MQTT_BASIC', 'X509_CERTIFICATE', 'LWM2M_CREDENTIALS'];
 

@@ -80,9 +80,7 @@ export class ProvisionSession {
 
   /** MQTT 5: 0x00 for the subscribed response topic, 0x11 (no subscription existed) for anything else. */
   private onUnsubscribe(packet: mqttPacket.IUnsubscribePacket): void {
-    const granted = packet.unsubscriptions.map((topic) =>
-      topic === RESPONSE_TOPIC && this.grantedQos !== undefined ? 0 : REASON.noSubscriptionExisted,
-    );
+    const granted = packet.unsubscriptions.map((topic) => (topic === RESPONSE_TOPIC && this.grantedQos !== undefined ? 0 : REASON.noSubscriptionExisted));
     if (packet.unsubscriptions.includes(RESPONSE_TOPIC)) this.grantedQos = undefined;
     this.send({ cmd: 'unsuback', messageId: packet.messageId, granted });
   }

@@ -44,7 +44,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   await registry.save();
 
   const telemetry: TelemetryRecord[] = [];
-  const broker = await DeviceBroker.create((record) => telemetry.push(record), () => faults.deviceSilent === true);
+  const broker = await DeviceBroker.create(
+    (record) => telemetry.push(record),
+    () => faults.deviceSilent === true,
+  );
   for (const [deviceName, values] of Object.entries(options.sharedAttributes ?? {})) broker.control.setSharedAttributes(deviceName, values);
   const provisionService = new ProvisionService(registry, () => faults);
   const gate: GateContext = {

@@ -59,8 +59,17 @@ describe('device connection pool (src/device) against the simulator', function (
     const a = tokenDevice(0);
     const b = tokenDevice(1);
     await Promise.all([1, 2, 3].map((n) => pool.send(a, telemetry(a, { n }))).concat(pool.send(b, telemetry(b, { n: 9 }))));
-    assert.deepEqual(sim.telemetry(a.deviceName).map((r) => r.payload.n).sort(), [1, 2, 3]);
-    assert.deepEqual(sim.telemetry(b.deviceName).map((r) => r.payload), [{ n: 9 }]);
+    assert.deepEqual(
+      sim
+        .telemetry(a.deviceName)
+        .map((r) => r.payload.n)
+        .sort(),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      sim.telemetry(b.deviceName).map((r) => r.payload),
+      [{ n: 9 }],
+    );
     assert.deepEqual(pool.counts(), { connected: 2, queued: 0, open: 2 });
     assert.deepEqual(sim.connectedDevices().sort(), [a.deviceName, b.deviceName]);
   });
@@ -70,7 +79,10 @@ describe('device connection pool (src/device) against the simulator', function (
     const device = tokenDevice(2);
     await pool.send(device, buildDeviceAction('attributes', { firmware: '1.2', model: 'x' }, undefined, device.deviceName));
     sim.setSharedAttributes(device.deviceName, { interval: 30, mode: 'eco' });
-    const answer = await pool.send(device, buildDeviceAction('attributes/request', { clientKeys: ['firmware'], sharedKeys: 'interval,missing' }, undefined, device.deviceName));
+    const answer = await pool.send(
+      device,
+      buildDeviceAction('attributes/request', { clientKeys: ['firmware'], sharedKeys: 'interval,missing' }, undefined, device.deviceName),
+    );
     assert.deepEqual(answer, { client: { firmware: '1.2' }, shared: { interval: 30 } });
     const all = await pool.send(device, buildDeviceAction('attributes/request', {}, undefined, device.deviceName));
     assert.deepEqual(all, { client: { firmware: '1.2', model: 'x' }, shared: { interval: 30, mode: 'eco' } });
@@ -91,14 +103,21 @@ describe('device connection pool (src/device) against the simulator', function (
     assert.deepEqual(await answered, { ok: true });
     assert.equal(sim.setSharedAttributes(device.deviceName, { target: 21 }), 1);
     await waitUntil(() => received.some((m) => m.kind === 'attributes'));
-    assert.deepEqual(received.filter((m) => m.kind === 'attributes'), [{ deviceName: device.deviceName, kind: 'attributes', payload: { target: 21 } }]);
+    assert.deepEqual(
+      received.filter((m) => m.kind === 'attributes'),
+      [{ deviceName: device.deviceName, kind: 'attributes', payload: { target: 21 } }],
+    );
     await pool.send(device, buildDeviceAction('attributes', { reported: 1 }, undefined, device.deviceName));
     assert.equal(received.filter((m) => m.deviceName === other.deviceName).length, 0);
   });
 
   it('MQTT 5 sessions (server node protocolVersion 5): telemetry, an RPC round trip, a refusal with its reason code', async function () {
     pool = new ConnectionPool(
-      { ...POOL_DEFAULTS, server: validateServer({ host: sim.host, port: sim.mqttPort, tls: false, protocolVersion: 5, connectTimeoutMs: 3000 }), receive: true },
+      {
+        ...POOL_DEFAULTS,
+        server: validateServer({ host: sim.host, port: sim.mqttPort, tls: false, protocolVersion: 5, connectTimeoutMs: 3000 }),
+        receive: true,
+      },
       { incoming: (deviceName, message) => received.push({ deviceName, ...message }), changed: () => {} },
     );
     received = [];
@@ -145,14 +164,20 @@ describe('device connection pool (src/device) against the simulator', function (
       { incoming: () => {}, changed: () => {} },
     );
     const device = tokenDevice(0);
-    await assert.rejects(pool.send(device, telemetry(device, { x: 1 })), (error) => error.code === 'UNREACHABLE' && error.details.deviceName === device.deviceName);
+    await assert.rejects(
+      pool.send(device, telemetry(device, { x: 1 })),
+      (error) => error.code === 'UNREACHABLE' && error.details.deviceName === device.deviceName,
+    );
   });
 
   it('more messages than the queue holds while connecting: the extra ones fail QUEUE_FULL, the others are sent', async function () {
     makePool({ queueLimit: 3 });
     const device = tokenDevice(1);
     const results = await Promise.allSettled([1, 2, 3, 4, 5].map((n) => pool.send(device, telemetry(device, { q: n }))));
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected'],
+    );
     assert.equal(results[3].reason.code, 'QUEUE_FULL');
     assert.equal(results[3].reason.details.deviceName, device.deviceName);
   });
@@ -227,4 +252,3 @@ describe('device connection pool (src/device) against the simulator', function (
     assert.equal((await pending).code, 'ABORTED');
   });
 });
-

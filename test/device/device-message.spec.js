@@ -11,7 +11,10 @@ describe('device messages: msg.topic / msg.payload → GridLinks device API topi
     for (const topic of [undefined, null, '', 'telemetry']) {
       assert.deepEqual(buildDeviceAction(topic, { t: 1 }, undefined, 'd1'), { kind: 'telemetry', topic: 'v1/devices/me/telemetry', body: '{"t":1}' });
     }
-    const series = [{ ts: 1, values: { t: 1 } }, { ts: 2, values: { t: 2 } }];
+    const series = [
+      { ts: 1, values: { t: 1 } },
+      { ts: 2, values: { t: 2 } },
+    ];
     assert.equal(buildDeviceAction('telemetry', series, undefined, 'd1').body, JSON.stringify(series));
     for (const payload of ['21.5', 21.5, null, [], [1], Buffer.from('{}')]) {
       assert.throws(() => buildDeviceAction('telemetry', payload, undefined, 'd1'), invalid('payload'), String(payload));
@@ -19,7 +22,11 @@ describe('device messages: msg.topic / msg.payload → GridLinks device API topi
   });
 
   it('attributes: an object on v1/devices/me/attributes', function () {
-    assert.deepEqual(buildDeviceAction('attributes', { fw: '1' }, undefined, 'd1'), { kind: 'attributes', topic: 'v1/devices/me/attributes', body: '{"fw":"1"}' });
+    assert.deepEqual(buildDeviceAction('attributes', { fw: '1' }, undefined, 'd1'), {
+      kind: 'attributes',
+      topic: 'v1/devices/me/attributes',
+      body: '{"fw":"1"}',
+    });
     assert.throws(() => buildDeviceAction('attributes', [{ fw: 1 }], undefined, 'd1'), invalid('payload'));
   });
 
@@ -34,7 +41,11 @@ describe('device messages: msg.topic / msg.payload → GridLinks device API topi
   });
 
   it('rpc/response: the answer on v1/devices/me/rpc/response/{requestId}; the id must be a whole number', function () {
-    assert.deepEqual(buildDeviceAction('rpc/response', { ok: true }, 7, 'd1'), { kind: 'rpc/response', topic: 'v1/devices/me/rpc/response/7', body: '{"ok":true}' });
+    assert.deepEqual(buildDeviceAction('rpc/response', { ok: true }, 7, 'd1'), {
+      kind: 'rpc/response',
+      topic: 'v1/devices/me/rpc/response/7',
+      body: '{"ok":true}',
+    });
     assert.equal(buildDeviceAction('rpc/response', 'done', '12', 'd1').topic, 'v1/devices/me/rpc/response/12');
     assert.equal(buildDeviceAction('rpc/response', undefined, 1, 'd1').body, 'null');
     for (const id of [undefined, -1, 1.5, '1/2', '../x']) assert.throws(() => buildDeviceAction('rpc/response', {}, id, 'd1'), invalid('requestId'));
@@ -65,7 +76,13 @@ describe('device identity: msg.device → how the session logs in', function () 
   const server = validateServer({ host: '127.0.0.1', port: 8883, tls: true, ca: undefined });
 
   it('a provision result (extra fields ignored) for each credentials type', function () {
-    const token = identityFromMessage({ deviceName: 't', credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: 'T' }, connectOptions: {}, warnings: [] });
+    const token = identityFromMessage({
+      deviceName: 't',
+      credentialsType: 'ACCESS_TOKEN',
+      credentials: { accessToken: 'T' },
+      connectOptions: {},
+      warnings: [],
+    });
     assert.equal(sessionOptions(server, token).username, 'T');
     const basic = identityFromMessage({ deviceName: 'b', credentialsType: 'MQTT_BASIC', credentials: { clientId: 'c', userName: 'u', password: 'p' } });
     assert.deepEqual([sessionOptions(server, basic).clientId, sessionOptions(server, basic).username, sessionOptions(server, basic).password], ['c', 'u', 'p']);
@@ -74,7 +91,11 @@ describe('device identity: msg.device → how the session logs in', function () 
   it('X.509: certificate, key, and a chain sent after the leaf', function () {
     const leaf = '-----BEGIN CERTIFICATE-----\nLEAF\n-----END CERTIFICATE-----\n';
     const chain = '-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n';
-    const identity = identityFromMessage({ deviceName: 'x', credentialsType: 'X509_CERTIFICATE', credentials: { certificate: leaf, privateKey: 'KEY', chain } });
+    const identity = identityFromMessage({
+      deviceName: 'x',
+      credentialsType: 'X509_CERTIFICATE',
+      credentials: { certificate: leaf, privateKey: 'KEY', chain },
+    });
     const options = sessionOptions(server, identity);
     assert.equal(options.cert, `${leaf.trimEnd()}\n${chain.trim()}\n`);
     assert.equal(options.key, 'KEY');
@@ -92,7 +113,11 @@ describe('device identity: msg.device → how the session logs in', function () 
       { deviceName: 'x', credentialsType: 'X509_CERTIFICATE', credentials: { certificate: 'C' } },
     ];
     for (const device of cases) {
-      assert.throws(() => identityFromMessage(device), (error) => error.code === 'INVALID_INPUT' && error.details.field === 'device', JSON.stringify(device));
+      assert.throws(
+        () => identityFromMessage(device),
+        (error) => error.code === 'INVALID_INPUT' && error.details.field === 'device',
+        JSON.stringify(device),
+      );
     }
   });
 });

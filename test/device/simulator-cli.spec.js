@@ -13,13 +13,18 @@ describe('gridlinks-sim control commands on stdin', function () {
   before(async function () {
     const dir = tempDir('sim-control');
     const profiles = path.join(dir, 'profiles.json');
-    fs.writeFileSync(profiles, JSON.stringify({
-      profiles: [{ name: 'p', provisionDeviceKey: 'k', provisionDeviceSecret: 's' }],
-      devices: [{ name: 'cli meter', profile: 'p', credentialsType: 'ACCESS_TOKEN', credentialsValue: 'cli-meter-token' }],
-    }));
+    fs.writeFileSync(
+      profiles,
+      JSON.stringify({
+        profiles: [{ name: 'p', provisionDeviceKey: 'k', provisionDeviceSecret: 's' }],
+        devices: [{ name: 'cli meter', profile: 'p', credentialsType: 'ACCESS_TOKEN', credentialsValue: 'cli-meter-token' }],
+      }),
+    );
     const shared = path.join(dir, 'shared.json');
     fs.writeFileSync(shared, JSON.stringify({ 'cli meter': { interval: 60 } }));
-    cli = await startSimulatorCli(['--port', '0', '--tls-port', 'off', '--profiles', profiles, '--shared-attributes', shared, '--control-stdin'], { stdin: true });
+    cli = await startSimulatorCli(['--port', '0', '--tls-port', 'off', '--profiles', profiles, '--shared-attributes', shared, '--control-stdin'], {
+      stdin: true,
+    });
     ({ client } = await connectDevice(cli.sim, { username: 'cli-meter-token' }));
   });
   after(async function () {
@@ -58,7 +63,10 @@ describe('gridlinks-sim control commands on stdin', function () {
     assert.deepEqual((await command('devices')).result, { connected: ['cli meter'] });
     await new Promise((resolve) => client.publish('v1/devices/me/telemetry', JSON.stringify({ t: 1 }), { qos: 1 }, resolve));
     const published = await command('published "cli meter"');
-    assert.deepEqual(published.result.published.map((r) => r.payload), [{ t: 1 }]);
+    assert.deepEqual(
+      published.result.published.map((r) => r.payload),
+      [{ t: 1 }],
+    );
     assert.deepEqual((await command('shared "cli meter" {"mode": "eco"}')).result, { device: 'cli meter', sessions: 0 });
     assert.match((await command('reboot-all')).error, /unknown command/);
     assert.match((await command('rpc nobody m')).error, /no session subscribed/);

@@ -48,11 +48,17 @@ describe('devices from the credential store', function () {
   });
 
   it('an unknown device, a missing key, or a file name that leaves the device folder is STORE naming the device', async function () {
-    await assert.rejects(readStoredDevice(storeDir, 'not-there'), (error) => error.code === 'STORE' && error.details.deviceName === 'not-there' && /not-there/.test(error.message));
+    await assert.rejects(
+      readStoredDevice(storeDir, 'not-there'),
+      (error) => error.code === 'STORE' && error.details.deviceName === 'not-there' && /not-there/.test(error.message),
+    );
     await provision('store-nokey', { credentialsType: 'X509_CERTIFICATE', keyAlgorithm: 'p256' });
     const dir = path.join(storeDir, entryNameForDevice('store-nokey'));
     const record = JSON.parse(fs.readFileSync(path.join(dir, 'credentials.json'), 'utf8'));
-    fs.writeFileSync(path.join(dir, 'credentials.json'), JSON.stringify({ ...record, credentials: { ...record.credentials, certificateFile: '../../etc/passwd' } }));
+    fs.writeFileSync(
+      path.join(dir, 'credentials.json'),
+      JSON.stringify({ ...record, credentials: { ...record.credentials, certificateFile: '../../etc/passwd' } }),
+    );
     await assert.rejects(readStoredDevice(storeDir, 'store-nokey'), (error) => error.code === 'STORE' && /incomplete/.test(error.message));
     const { privateKeyFile, ...withoutKey } = record.credentials;
     assert.equal(privateKeyFile, 'private-key.pem');
@@ -62,9 +68,16 @@ describe('devices from the credential store', function () {
 
   it('a device from X.509 chain provisioning: its stored chain file is sent after the certificate, and it publishes', async function () {
     const pki = makeFleetPki();
-    const chainSim = await startTestSimulator({ mqttPort: null, profiles: [{ name: 'fleet', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: pki.fleet.certPem }] });
+    const chainSim = await startTestSimulator({
+      mqttPort: null,
+      profiles: [{ name: 'fleet', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: pki.fleet.certPem }],
+    });
     const pool = new ConnectionPool(
-      { ...POOL_DEFAULTS, server: validateServer({ host: chainSim.host, port: chainSim.mqttsPort, tls: true, ca: chainSim.caPem, servername: 'localhost' }), receive: false },
+      {
+        ...POOL_DEFAULTS,
+        server: validateServer({ host: chainSim.host, port: chainSim.mqttsPort, tls: true, ca: chainSim.caPem, servername: 'localhost' }),
+        receive: false,
+      },
       { incoming: () => {}, changed: () => {} },
     );
     try {
@@ -82,12 +95,14 @@ describe('devices from the credential store', function () {
       const options = sessionOptions(validateServer({ host: chainSim.host, port: chainSim.mqttsPort }), identity);
       assert.equal((options.cert.match(/BEGIN CERTIFICATE/g) || []).length, 2);
       await pool.send(identity, buildDeviceAction('telemetry', { chained: true }, undefined, identity.deviceName));
-      assert.deepEqual(chainSim.telemetry(result.deviceName).map((r) => r.payload), [{ chained: true }]);
+      assert.deepEqual(
+        chainSim.telemetry(result.deviceName).map((r) => r.payload),
+        [{ chained: true }],
+      );
     } finally {
       await pool.close();
       await chainSim.stop();
       pki.remove();
     }
   });
-
 });

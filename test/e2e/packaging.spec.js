@@ -80,7 +80,10 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
     }
     assert.ok(packedFiles.includes(`nodes/icons/${ICON_FILE}`));
     for (const example of EXAMPLES) assert.ok(packedFiles.includes(`examples/${example}.json`));
-    assert.deepEqual(packedFiles.filter((file) => /^(src|test|bench)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts'))), []);
+    assert.deepEqual(
+      packedFiles.filter((file) => /^(src|test|bench)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts'))),
+      [],
+    );
   });
 
   it("README images are absolute URLs of the repository's raw files (relative ones break on the npm page)", function () {
@@ -110,7 +113,10 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
         const { nodeRedDir, nodeExecutable, env: runtimeEnv } = await runtime.prepare();
         const fleetCa = await createCertificate({ commonName: 'packaging fleet CA', isCA: true });
         simulator = await startTestSimulator({
-          profiles: [{ ...DEMO_PROFILE, strategy: 'ALLOW_CREATE_NEW_DEVICES' }, { name: 'fleet', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: fleetCa.certPem }],
+          profiles: [
+            { ...DEMO_PROFILE, strategy: 'ALLOW_CREATE_NEW_DEVICES' },
+            { name: 'fleet', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: fleetCa.certPem },
+          ],
         });
         const target = { host: simulator.host, mqttsPort: simulator.mqttsPort, caFile: simulator.caFile };
         const profile = { ...DEMO_PROFILE, signerCertificate: fleetCa.certPem, signerKey: fleetCa.keyPem };
@@ -203,7 +209,11 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
           await waitFor(`${expected.devices} device(s) provisioned by ${example}`, () => fresh().length >= expected.devices, 30000);
           if (expected.telemetry) {
             const [device] = fresh();
-            const records = await waitFor(`telemetry from ${device.name}`, () => simulator.telemetry(device.name).length > 0 && simulator.telemetry(device.name), 20000);
+            const records = await waitFor(
+              `telemetry from ${device.name}`,
+              () => simulator.telemetry(device.name).length > 0 && simulator.telemetry(device.name),
+              20000,
+            );
             assert.deepEqual(records[0].payload, expected.telemetry);
           }
           // The last request of the bulk example (a repeated name) is answered FAILURE; let it finish.

@@ -154,4 +154,14 @@ function unusedPort() {
 /** Host names in the reserved .invalid domain (RFC 6761) never resolve: no test aims anywhere real. */
 const UNRESOLVABLE_HOST = 'gridlinks-fault-test.invalid';
 
-module.exports = { snapshot, settledSnapshot, expectNothingLeft, tempDir, startSimulatorProcess, faultCertificates, unusedPort, UNRESOLVABLE_HOST, SIMULATOR_CLI };
+module.exports = {
+  snapshot,
+  settledSnapshot,
+  expectNothingLeft,
+  tempDir,
+  startSimulatorProcess,
+  faultCertificates,
+  unusedPort,
+  UNRESOLVABLE_HOST,
+  SIMULATOR_CLI,
+};

@@ -99,9 +99,8 @@ function provisionFlow(sim, { props = {}, provisionCreds, server = {}, serverCre
   ];
   const credentials = {
     srv: serverCreds === undefined ? srv.credentials : serverCreds,
-    prov: provisionCreds === undefined
-      ? { provisionDeviceKey: PROFILE.provisionDeviceKey, provisionDeviceSecret: PROFILE.provisionDeviceSecret }
-      : provisionCreds,
+    prov:
+      provisionCreds === undefined ? { provisionDeviceKey: PROFILE.provisionDeviceKey, provisionDeviceSecret: PROFILE.provisionDeviceSecret } : provisionCreds,
   };
   return { flow, credentials };
 }

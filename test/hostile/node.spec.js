@@ -8,11 +8,14 @@ const { helper, provisionFlow, load, expectCaught, expectOutput, waitUntil } = r
 const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/;
 
 function hostileFlow(server, { props = {}, serverProps = {} } = {}) {
-  return provisionFlow({ mqttsPort: server.port }, {
-    props: { credentialsType: 'ACCESS_TOKEN', ...props },
-    server: { tls: false, answerTimeout: 5, ...serverProps },
-    serverCreds: {},
-  });
+  return provisionFlow(
+    { mqttsPort: server.port },
+    {
+      props: { credentialsType: 'ACCESS_TOKEN', ...props },
+      server: { tls: false, answerTimeout: 5, ...serverProps },
+      serverCreds: {},
+    },
+  );
 }
 
 describe('hostile server: the gridlinks-provision node', function () {

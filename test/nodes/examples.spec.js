@@ -69,10 +69,16 @@ describe('examples: each one imported into the test runtime and run against the 
     for (const file of files) {
       const flow = loadExample(file);
       assert.ok(Array.isArray(flow), file);
-      assert.ok(flow.some((n) => n.type === 'comment' && n.info), `${file}: comment`);
+      assert.ok(
+        flow.some((n) => n.type === 'comment' && n.info),
+        `${file}: comment`,
+      );
       const server = byName(flow, 'gridlinks-server');
       assert.deepEqual([server.host, server.port, server.caFile], ['127.0.0.1', 8883, '${GRIDLINKS_CA_FILE}'], file);
-      assert.ok(flow.every((n) => n.credentials === undefined), `${file}: no credentials`);
+      assert.ok(
+        flow.every((n) => n.credentials === undefined),
+        `${file}: no credentials`,
+      );
       const text = JSON.stringify(flow);
       assert.equal(text.includes(DEFAULT_PROFILE.provisionDeviceSecret), false, file);
     }

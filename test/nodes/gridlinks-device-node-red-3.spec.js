@@ -34,11 +34,15 @@ describe('gridlinks-device on Node-RED 3.1', function () {
     await load(flow, { srv: srv.credentials });
     assert.match(helper._RED.version(), /^3\.1\./);
     const sent = new Promise((resolve) => helper.getNode('sent').once('input', resolve));
-    helper.getNode('dev').receive({ device: { deviceName: 'nr31-meter', credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: 'nr31-token' } }, payload: { t: 31 } });
+    helper
+      .getNode('dev')
+      .receive({ device: { deviceName: 'nr31-meter', credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: 'nr31-token' } }, payload: { t: 31 } });
     assert.equal((await sent).deviceName, 'nr31-meter');
     assert.deepEqual(sim.telemetry('nr31-meter')[0].payload, { t: 31 });
     const caught = new Promise((resolve) => helper.getNode('caught').once('input', resolve));
-    helper.getNode('dev').receive({ device: { deviceName: 'nr31-gone', credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: 'deleted' } }, payload: { t: 1 } });
+    helper
+      .getNode('dev')
+      .receive({ device: { deviceName: 'nr31-gone', credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: 'deleted' } }, payload: { t: 1 } });
     const msg = await caught;
     assert.equal(msg.gridlinksError.code, 'CONNECT_REFUSED');
     assert.equal(msg.gridlinksError.details.deviceName, 'nr31-gone');

@@ -21,14 +21,36 @@ function deviceFlow(sim, { device = {}, server = {}, serverCreds } = {}) {
     { id: TAB, type: 'tab', label: 'device tests' },
     srv.node,
     {
-      id: 'prov', type: 'gridlinks-provision', z: TAB, server: 'srv', credentialsType: 'X509_CERTIFICATE', keyAlgorithm: 'p256',
-      deviceName: 'payload.deviceName', deviceNameType: 'msg', provisionKeyType: 'cred', provisionSecretType: 'cred',
-      storeDir: device.storeDir || '', includePrivateKey: true, maxParallel: 4, outputProperty: 'payload', wires: [['provisioned']],
+      id: 'prov',
+      type: 'gridlinks-provision',
+      z: TAB,
+      server: 'srv',
+      credentialsType: 'X509_CERTIFICATE',
+      keyAlgorithm: 'p256',
+      deviceName: 'payload.deviceName',
+      deviceNameType: 'msg',
+      provisionKeyType: 'cred',
+      provisionSecretType: 'cred',
+      storeDir: device.storeDir || '',
+      includePrivateKey: true,
+      maxParallel: 4,
+      outputProperty: 'payload',
+      wires: [['provisioned']],
     },
     { id: 'provisioned', type: 'helper', z: TAB },
     {
-      id: 'dev', type: 'gridlinks-device', z: TAB, name: '', server: 'srv', storeDir: '', receive: true,
-      idleTimeout: 300, maxConnections: 1000, queueSize: 100, wires: [['sent'], ['received']], ...device,
+      id: 'dev',
+      type: 'gridlinks-device',
+      z: TAB,
+      name: '',
+      server: 'srv',
+      storeDir: '',
+      receive: true,
+      idleTimeout: 300,
+      maxConnections: 1000,
+      queueSize: 100,
+      wires: [['sent'], ['received']],
+      ...device,
     },
     { id: 'sent', type: 'helper', z: TAB },
     { id: 'received', type: 'helper', z: TAB },
@@ -111,9 +133,18 @@ describe('gridlinks-device node (real runtime, simulator on 127.0.0.1)', functio
     const { flow, credentials } = deviceFlow(sim);
     await load(flow, credentials);
     const device = await provisioned(`node-x509-${Date.now()}`);
-    const sent = await expectSent({ device, payload: [{ ts: 1700000000000, values: { t: 1 } }, { ts: 1700000001000, values: { t: 2 } }] });
+    const sent = await expectSent({
+      device,
+      payload: [
+        { ts: 1700000000000, values: { t: 1 } },
+        { ts: 1700000001000, values: { t: 2 } },
+      ],
+    });
     assert.equal(sent.deviceName, device.deviceName);
-    assert.deepEqual(sim.telemetry(device.deviceName)[0].payload, [{ ts: 1700000000000, values: { t: 1 } }, { ts: 1700000001000, values: { t: 2 } }]);
+    assert.deepEqual(sim.telemetry(device.deviceName)[0].payload, [
+      { ts: 1700000000000, values: { t: 1 } },
+      { ts: 1700000001000, values: { t: 2 } },
+    ]);
     await expectSent({ device, topic: 'attributes', payload: { firmware: '2.0' } });
     assert.deepEqual(sim.clientAttributes(device.deviceName), { firmware: '2.0' });
     sim.setSharedAttributes(device.deviceName, { setpoint: 22 });
@@ -202,7 +233,13 @@ describe('gridlinks-device node (real runtime, simulator on 127.0.0.1)', functio
       helper.getNode('dev').receive({ device: tokenDevice(1), payload: { n: 1 } });
       helper.getNode('dev').receive({ device: tokenDevice(1), payload: { n: 2 } });
       await waitUntil(() => caught.length === 2);
-      assert.deepEqual(caught.map((error) => [error.code, error.details.deviceName]), [['QUEUE_FULL', 'bulk-1'], ['TIMEOUT', 'bulk-1']]);
+      assert.deepEqual(
+        caught.map((error) => [error.code, error.details.deviceName]),
+        [
+          ['QUEUE_FULL', 'bulk-1'],
+          ['TIMEOUT', 'bulk-1'],
+        ],
+      );
     } finally {
       await silent.close();
     }
@@ -285,6 +322,9 @@ describe('gridlinks-device node (real runtime, simulator on 127.0.0.1)', functio
     await waitUntil(() => acknowledged + failures.length === 2 * TOKEN_DEVICES.length);
     assert.deepEqual(failures, []);
     assert.equal(sim.connectedDevices().filter((name) => name.startsWith('bulk-')).length, 500);
-    assert.deepEqual(sim.telemetry('bulk-499').map((r) => r.payload), [{ i: 499 }, { i: 499, round: 2 }]);
+    assert.deepEqual(
+      sim.telemetry('bulk-499').map((r) => r.payload),
+      [{ i: 499 }, { i: 499, round: 2 }],
+    );
   });
 });
