@@ -3,11 +3,7 @@ import { JobQueue } from './node-red/job-queue';
 import { ClosingReport, drainLimitMs, pendingWarning, SETTLE_LIMIT_MS } from './node-red/close-drain';
 import { resumeForNode } from './node-red/resume-action';
 import { reportStoreAtDeploy } from './node-red/store-status';
-import {
-  buildProvisionOptions,
-  type ProvisionNodeCredentials,
-  type ProvisionNodeProperties,
-} from './node-red/message-options';
+import { buildProvisionOptions, type ProvisionNodeCredentials, type ProvisionNodeProperties } from './node-red/message-options';
 import { mqttNodeBroker, outputResult } from './node-red/output';
 import type { GridlinksServerNode } from './node-red/server-options';
 import { StatusReporter } from './node-red/status';
@@ -63,9 +59,7 @@ export = function (RED: NodeAPI): void {
         const resolved = server?.serverOptions();
         if (!resolved) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-provision.errors.no-server'), { field: 'server' });
         if (!resolved.ok) throw resolved.error;
-        const options = await buildProvisionOptions(config, credentials, msg.payload, { ...resolved.options }, (value, type) =>
-          evaluate(value, type, msg),
-        );
+        const options = await buildProvisionOptions(config, credentials, msg.payload, { ...resolved.options }, (value, type) => evaluate(value, type, msg));
         deviceName = options.deviceName;
         options.keyPool = keyPool.poolFor(options.keyAlgorithm);
         const result = await provisionDevice(options, signal);
@@ -114,7 +108,9 @@ export = function (RED: NodeAPI): void {
         done();
       } catch (error) {
         if (closingReport.gone) return;
-        const failure = isProvisionError(error) ? error : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${(error as Error)?.message ?? String(error)}`);
+        const failure = isProvisionError(error)
+          ? error
+          : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${(error as Error)?.message ?? String(error)}`);
         status.failed(statusCode(failure));
         (msg as NodeMessageInFlow & { gridlinksError?: unknown }).gridlinksError = failure.toJSON();
         done(failure);

@@ -1,10 +1,5 @@
 import type { NodeAPI, NodeDef } from 'node-red';
-import {
-  resolveServerOptions,
-  type GridlinksServerNode,
-  type ServerNodeCredentials,
-  type ServerNodeProperties,
-} from './node-red/server-options';
+import { resolveServerOptions, type GridlinksServerNode, type ServerNodeCredentials, type ServerNodeProperties } from './node-red/server-options';
 
 type ServerNodeDef = NodeDef & ServerNodeProperties;
 

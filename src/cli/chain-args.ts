@@ -20,7 +20,9 @@ function readFile(file: string | undefined, flag: string): string | undefined {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ProvisionError('INVALID_INPUT', `${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}) (see --help)`, { field: flag.slice(2) });
+    throw new ProvisionError('INVALID_INPUT', `${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}) (see --help)`, {
+      field: flag.slice(2),
+    });
   }
 }
 

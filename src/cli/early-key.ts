@@ -35,7 +35,8 @@ export function startDeviceKey(args: CliArguments): void {
     KEY_ALGORITHMS.includes(algorithm);
   if (makesKey) prefetchDeviceKeyPair(algorithm);
   if (args.transport === 'http' && !args.verify) return; // no MQTT in this run
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start)
+  // mqtt.js' own copy of mqtt-packet, wherever npm placed it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mqttPacket = require(require.resolve('mqtt-packet', { paths: [require.resolve('mqtt')] })) as { writeToStream: { cacheNumbers: boolean } };
   mqttPacket.writeToStream.cacheNumbers = false;
 }

@@ -29,6 +29,8 @@ const BY_CODE: Record<ErrorCode, number> = {
   STORE: EXIT.STORE,
   ABORTED: EXIT.INTERRUPTED,
   CHAIN_REFUSED: EXIT.REFUSED,
+  // Never produced by the CLI (gridlinks-device only).
+  QUEUE_FULL: EXIT.INTERNAL,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

@@ -62,7 +62,10 @@ async function askForMissing(args: CliArguments): Promise<void> {
   const prompt = new TerminalPrompt();
   try {
     if (!args.host) args.host = await prompt.ask('GridLinks host: ');
-    if (!args.port) args.port = (await prompt.ask(`${args.transport === 'http' ? 'HTTP' : 'MQTT'} port [${defaultPort(args.transport === 'http' ? 'http' : 'mqtt', args.tls)}]: `)) || undefined;
+    if (!args.port)
+      args.port =
+        (await prompt.ask(`${args.transport === 'http' ? 'HTTP' : 'MQTT'} port [${defaultPort(args.transport === 'http' ? 'http' : 'mqtt', args.tls)}]: `)) ||
+        undefined;
     const chain = args.credentialsType === 'X509_CERTIFICATE_CHAIN';
     if (!args.provisionKey && !chain) args.provisionKey = await prompt.ask('Provision device key: ');
     if (!args.provisionSecret && !chain) args.provisionSecret = await prompt.ask('Provision device secret (hidden): ', { hidden: true });
@@ -75,7 +78,11 @@ async function askForMissing(args: CliArguments): Promise<void> {
 function requireGiven(args: CliArguments): void {
   const missing: [unknown, string][] =
     args.credentialsType === 'X509_CERTIFICATE_CHAIN'
-      ? [[args.host, '--host'], [args.signerCertFile, '--signer-cert'], [args.signerKeyFile, '--signer-key']]
+      ? [
+          [args.host, '--host'],
+          [args.signerCertFile, '--signer-cert'],
+          [args.signerKeyFile, '--signer-key'],
+        ]
       : [
           [args.host, '--host'],
           [args.provisionKey, '--provision-key (or GRIDLINKS_PROVISION_KEY)'],
@@ -150,7 +157,7 @@ function reportUnprinted(result: ProvisionResult, error: NodeJS.ErrnoException):
 
 function packageVersion(): string {
   try {
-    return JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version as string;
+    return (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }

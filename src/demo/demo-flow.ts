@@ -8,6 +8,11 @@ export interface FlowNode {
   [property: string]: unknown;
 }
 
+/** A node's name in messages to the user, or its id when it has none. */
+export function nodeLabel(node: FlowNode): string {
+  return typeof node.name === 'string' && node.name !== '' ? node.name : node.id;
+}
+
 /** Where the simulator listens, as the flows should see it. */
 export interface SimulatorTarget {
   host: string;

@@ -1,5 +1,5 @@
 import type { FlowNode } from './demo-flow';
-import { listExamples, loadExample } from './demo-flow';
+import { listExamples, loadExample, nodeLabel } from './demo-flow';
 
 /** The example flow the demo deploys: the one named (checked against examples/), else the first with an X.509 provision node. */
 export function chooseExample(examplesDir: string, named: string | undefined): string {
@@ -15,7 +15,9 @@ export function chooseExample(examplesDir: string, named: string | undefined): s
 
 /** The credential types the flow's provision nodes ask for (the node's default is an X.509 certificate). */
 export function credentialTypes(flows: FlowNode[]): string[] {
-  const types = flows.filter((node) => node.type === 'gridlinks-provision').map((node) => String(node.credentialsType || 'X509_CERTIFICATE'));
+  const types = flows
+    .filter((node) => node.type === 'gridlinks-provision')
+    .map((node) => (typeof node.credentialsType === 'string' && node.credentialsType) || 'X509_CERTIFICATE');
   return [...new Set(types)];
 }
 
@@ -27,9 +29,15 @@ const WHAT_A_DEVICE_GETS: Record<string, string> = {
 
 /** "What to click" step 3 for this flow: where its debug nodes print, and what a device gets. */
 export function debugStep(flows: FlowNode[]): string {
-  const debugNames = flows.filter((node) => node.type === 'debug').map((node) => `"${String(node.name || node.id)}"`);
-  const gets = credentialTypes(flows).map((type) => WHAT_A_DEVICE_GETS[type] ?? type).join(' or ');
+  const debugNames = flows.filter((node) => node.type === 'debug').map((node) => `"${nodeLabel(node)}"`);
+  const gets = credentialTypes(flows)
+    .map((type) => WHAT_A_DEVICE_GETS[type] ?? type)
+    .join(' or ');
   const where =
-    debugNames.length === 0 ? 'messages show there' : debugNames.length === 1 ? `the debug node ${debugNames[0]} prints there` : `the debug nodes ${debugNames.join(', ')} print there`;
+    debugNames.length === 0
+      ? 'messages show there'
+      : debugNames.length === 1
+        ? `the debug node ${debugNames[0]} prints there`
+        : `the debug nodes ${debugNames.join(', ')} print there`;
   return `Open the Debug sidebar (the bug icon): ${where}. Each device gets ${gets}.`;
 }

@@ -158,7 +158,7 @@ export async function startNodeRed(options: NodeRedProcessOptions): Promise<Node
     await waitForLine(/Started flows/, options.startTimeoutMs ?? 60_000);
   } catch (error) {
     await stop();
-    throw new Error(`${(error as Error).message}\n${lines.slice(-TAIL_LINES).join('\n')}`);
+    throw new Error(`${(error as Error).message}\n${lines.slice(-TAIL_LINES).join('\n')}`, { cause: error });
   }
   return { url: `http://127.0.0.1:${port}`, port, child, lines, waitForLine, stop };
 }

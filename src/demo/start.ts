@@ -9,7 +9,7 @@ import type { SimulatorHandle } from '../simulator/types';
 import { NodeRedAdmin } from './admin-api';
 import { DeviceWatcher } from './device-watcher';
 import { DEMO_PROFILE, demoSettings, type DemoSettings } from './demo-settings';
-import { CA_FILE_ENV, injectNodes, loadExample, onOwnTab, pointFlowAtSimulator, type FlowNode, type PreparedFlow } from './demo-flow';
+import { CA_FILE_ENV, injectNodes, loadExample, nodeLabel, onOwnTab, pointFlowAtSimulator, type FlowNode, type PreparedFlow } from './demo-flow';
 import { chooseExample, debugStep } from './example-choice';
 import { startNodeRed, type NodeRedProcess } from './node-red-process';
 import { preferPort } from './ports';
@@ -70,7 +70,7 @@ function printWelcome({ sim, nodeRed, settings, example, prepared, userDir, inje
   say();
   say('What to click:');
   say(`  1. Open ${nodeRed.url} in a browser.`);
-  say(`  2. Press the button on the left of the inject node${inject?.name ? ` "${String(inject.name)}"` : ''}.`);
+  say(`  2. Press the button on the left of the inject node${typeof inject?.name === 'string' && inject.name ? ` "${inject.name}"` : ''}.`);
   say(`  3. ${debugStep(prepared.flows)}`);
   say('  New devices show up below. Ctrl-C stops Node-RED and the simulator.');
   say();
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
 
     watcher = new DeviceWatcher(sim, (line) => say(line));
     if (inject) {
-      say(`Provisioning one device now through the flow (inject "${String(inject.name || inject.id)}")...`);
+      say(`Provisioning one device now through the flow (inject "${nodeLabel(inject)}")...`);
       await new NodeRedAdmin(nodeRed.url).inject(inject.id);
       if (!(await watcher.waitForFirst(60_000))) {
         say('No device was provisioned within a minute: see the node-red lines above and the node status in the editor.');

@@ -30,7 +30,11 @@ export class BatchTally {
   /** One device: its name or its code, as before; several: counts and the error codes. */
   outcome(translate: Translate): NodeStatus {
     if (this.ok === 1 && this.failedCount === 0) {
-      return { fill: 'green', shape: 'dot', text: this.lastName ? truncate(displayText(this.lastName, 1000)) : translate('gridlinks-provision.status.provisioned') };
+      return {
+        fill: 'green',
+        shape: 'dot',
+        text: this.lastName ? truncate(displayText(this.lastName, 1000)) : translate('gridlinks-provision.status.provisioned'),
+      };
     }
     if (this.failedCount === 0) return { fill: 'green', shape: 'dot', text: translate('gridlinks-provision.status.batch-ok', { ok: this.ok }) };
     const codes = this.codes();

@@ -56,7 +56,13 @@ export function wantsChain(props: { credentialsType?: string }, payload: unknown
   return (asked ?? props.credentialsType) === CHAIN_TYPE;
 }
 
-async function fromSource(field: 'signerCertificate' | 'signerKey', value: string | undefined, type: string | undefined, credential: string | undefined, evaluate: EvaluateProperty): Promise<string | undefined> {
+async function fromSource(
+  field: 'signerCertificate' | 'signerKey',
+  value: string | undefined,
+  type: string | undefined,
+  credential: string | undefined,
+  evaluate: EvaluateProperty,
+): Promise<string | undefined> {
   const sourceType = type || CREDENTIAL_SOURCE;
   if (sourceType === CREDENTIAL_SOURCE) return credential || undefined;
   let result: unknown;
@@ -78,7 +84,8 @@ export async function buildChainOptions(
 ): Promise<ChainProvisionOptions> {
   const input = isPlainObject(payload) ? payload : {};
   const signerCertificate = await fromSource('signerCertificate', props.signerCert, props.signerCertType, credentials.signerCertificate, evaluate);
-  if (!signerCertificate) throw invalid('signerCertificate', "No signer certificate: paste the device profile's CA certificate on the node, or point its source at one.");
+  if (!signerCertificate)
+    throw invalid('signerCertificate', "No signer certificate: paste the device profile's CA certificate on the node, or point its source at one.");
   const signerKey = await fromSource('signerKey', props.signerKey, props.signerKeyType, credentials.signerPrivateKey, evaluate);
   if (!signerKey) throw invalid('signerKey', 'No signer key: paste the private key of the signer certificate on the node, or point its source at one.');
 
@@ -93,7 +100,8 @@ export async function buildChainOptions(
   }
   const keyAlgorithm = input.keyAlgorithm ?? props.keyAlgorithm;
   if (keyAlgorithm !== undefined && keyAlgorithm !== '') {
-    if (!(KEY_ALGORITHMS as readonly unknown[]).includes(keyAlgorithm)) throw invalid('keyAlgorithm', `keyAlgorithm must be one of ${KEY_ALGORITHMS.join(', ')}.`);
+    if (!(KEY_ALGORITHMS as readonly unknown[]).includes(keyAlgorithm))
+      throw invalid('keyAlgorithm', `keyAlgorithm must be one of ${KEY_ALGORITHMS.join(', ')}.`);
     options.keyAlgorithm = keyAlgorithm as KeyAlgorithm;
   }
   if (props.certificateRegExPattern) options.certificateRegExPattern = props.certificateRegExPattern;

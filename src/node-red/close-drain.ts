@@ -36,15 +36,21 @@ export class ClosingReport {
     const where = result.stored
       ? `its credentials are saved at ${result.stored.dir}.`
       : 'its credentials exist only in that message (no store folder): set a Store folder to keep them.';
-    this.warn(`Device ${label(result.deviceName)} was provisioned while the node was stopping (redeploy or shutdown); its message may not reach the next node: ${where}`);
+    this.warn(
+      `Device ${label(result.deviceName)} was provisioned while the node was stopping (redeploy or shutdown); its message may not reach the next node: ${where}`,
+    );
   }
 
   /** A failure that settles while closing: named when the request had gone out (the device may exist). */
   failure(deviceName: string | undefined, error: ProvisionError): void {
     if (!this.closing || error.details.requestSent !== true) return;
     const kept = error.details.pendingPath ?? error.details.pendingKeyPath;
-    const where = kept ? `What is needed to finish it is kept at ${kept}: ${RESUME_HINT}.` : 'Nothing was kept (no store folder): check the device in GridLinks.';
-    this.warn(`Device ${label(deviceName ?? null)}: ${error.code} while the node was stopping (redeploy or shutdown), after its request was sent, so the device may exist. ${where}`);
+    const where = kept
+      ? `What is needed to finish it is kept at ${kept}: ${RESUME_HINT}.`
+      : 'Nothing was kept (no store folder): check the device in GridLinks.';
+    this.warn(
+      `Device ${label(deviceName ?? null)}: ${error.code} while the node was stopping (redeploy or shutdown), after its request was sent, so the device may exist. ${where}`,
+    );
   }
 }
 

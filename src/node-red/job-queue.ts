@@ -3,6 +3,8 @@
  * gave (a msg reference plus send/done); nothing is computed until the job starts, so a burst of
  * messages costs one small object each while it waits.
  */
+import { asError } from '../provisioning/errors';
+
 export interface QueueCounts {
   running: number;
   queued: number;
@@ -85,7 +87,7 @@ export class JobQueue<T> {
 
   private pump(): void {
     while (!this.closed && this.running.size < this.maxParallel && this.head < this.waiting.length) {
-      const item = this.waiting[this.head] as T;
+      const item = this.waiting[this.head];
       (this.waiting as Array<T | undefined>)[this.head] = undefined;
       this.head += 1;
       if (this.head > 1024 && this.head * 2 > this.waiting.length) {
@@ -109,7 +111,7 @@ export class JobQueue<T> {
     try {
       job = this.runJob(item, controller.signal);
     } catch (error) {
-      job = Promise.reject(error);
+      job = Promise.reject(asError(error));
     }
     // runJob reports its own failures; a rejection here is a programming error we must not let kill the queue.
     job.then(settle, settle);

@@ -35,7 +35,6 @@ export type EvaluateProperty = (value: string, type: string) => Promise<unknown>
 /** TypedInput type meaning "use the node's own credential". */
 export const CREDENTIAL_SOURCE = 'cred';
 
-
 /** Longest accepted value per msg.payload string field (characters). */
 const MAX_LENGTH = {
   deviceName: 255,
@@ -148,11 +147,19 @@ export async function buildProvisionOptions(
     );
   }
 
-  const stringFields: StringField[] = ['deviceName', 'provisionDeviceKey', 'provisionDeviceSecret', 'token', 'clientId', 'username', 'password', 'certificate', 'privateKey'];
+  const stringFields: StringField[] = [
+    'deviceName',
+    'provisionDeviceKey',
+    'provisionDeviceSecret',
+    'token',
+    'clientId',
+    'username',
+    'password',
+    'certificate',
+    'privateKey',
+  ];
   for (const field of stringFields) {
-    const value = hasValue(input, field)
-      ? checkString(field, input[field], fromMsg)
-      : (configured as Partial<Record<StringField, string>>)[field];
+    const value = hasValue(input, field) ? checkString(field, input[field], fromMsg) : (configured as Partial<Record<StringField, string>>)[field];
     if (value !== undefined && value !== '') options[field] = value;
   }
   if (hasValue(input, 'credentialsType')) options.credentialsType = checkEnum('credentialsType', input.credentialsType, CREDENTIALS_TYPES, fromMsg);

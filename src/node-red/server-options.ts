@@ -119,7 +119,8 @@ export function resolveServerOptions(props: ServerNodeProperties, credentials: S
     options.transport = 'http';
     if (props.verifyPort !== undefined && props.verifyPort !== null && props.verifyPort !== '') {
       const verifyPort = Number(props.verifyPort);
-      if (!Number.isInteger(verifyPort) || verifyPort < 1 || verifyPort > 65535) return invalid('verifyPort', 'The MQTT port for Verify must be a whole number from 1 to 65535.');
+      if (!Number.isInteger(verifyPort) || verifyPort < 1 || verifyPort > 65535)
+        return invalid('verifyPort', 'The MQTT port for Verify must be a whole number from 1 to 65535.');
       options.verifyPort = verifyPort;
     }
   }

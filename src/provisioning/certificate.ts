@@ -114,20 +114,28 @@ export function toPem(der: Buffer): string {
   return `-----BEGIN CERTIFICATE-----\n${body}-----END CERTIFICATE-----\n`;
 }
 
-
 /** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's bytes. */
 export function keyIdentifierOf(spki: forge.asn1.Asn1): Buffer {
   const subjectPublicKey = (spki.value as forge.asn1.Asn1[])[1].value as string;
-  return createHash('sha1').update(Buffer.from(subjectPublicKey.slice(1), 'binary')).digest();
+  return createHash('sha1')
+    .update(Buffer.from(subjectPublicKey.slice(1), 'binary'))
+    .digest();
 }
 
 function extensions(spki: forge.asn1.Asn1, isRsa: boolean, authorityKeyIdentifier?: Buffer): forge.asn1.Asn1[] {
   const keyIdentifier = keyIdentifierOf(spki);
   // keyUsage bits: digitalSignature (bit 0) [+ keyEncipherment (bit 2) for RSA]
   const keyUsageBits = isRsa ? '\x05\xa0' : '\x07\x80';
-  const authority = authorityKeyIdentifier === undefined
-    ? []
-    : [extension(OID.authorityKeyIdentifier, false, sequence([asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, authorityKeyIdentifier.toString('binary'))]))];
+  const authority =
+    authorityKeyIdentifier === undefined
+      ? []
+      : [
+          extension(
+            OID.authorityKeyIdentifier,
+            false,
+            sequence([asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, authorityKeyIdentifier.toString('binary'))]),
+          ),
+        ];
   return [
     extension(OID.basicConstraints, true, sequence([])),
     extension(OID.keyUsage, true, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, keyUsageBits)),

@@ -84,12 +84,22 @@ export function chainLogin(server: ResolvedServer, identity: ChainIdentity, sign
       const code = errorCodeOf(error);
       if (typeof code === 'number') finish(NOT_AUTHORIZED.has(code) ? chainRefused(code, server) : otherRefusal(code, server));
       else if (!connectSent || TLS_ALERT.test(String(code ?? error.message))) finish(connectError(error, server));
-      else finish(outcomeUnknown(server, `the connection failed after the CONNECT (${code ?? error.message}) without a CONNACK; GridLinks drops it like this when it refuses a certificate chain whose links do not verify`, error));
+      else
+        finish(
+          outcomeUnknown(
+            server,
+            `the connection failed after the CONNECT (${code ?? error.message}) without a CONNACK; GridLinks drops it like this when it refuses a certificate chain whose links do not verify`,
+            error,
+          ),
+        );
     });
     client.on('close', () =>
       finish(
         connectSent
-          ? outcomeUnknown(server, 'the connection closed after the CONNECT without a CONNACK; GridLinks drops it like this when it refuses a certificate chain whose links do not verify')
+          ? outcomeUnknown(
+              server,
+              'the connection closed after the CONNECT without a CONNACK; GridLinks drops it like this when it refuses a certificate chain whose links do not verify',
+            )
           : closedBeforeSending(server),
       ),
     );

@@ -32,11 +32,15 @@ export function compileCnPattern(pattern: string): RegExp {
 export function predictDeviceName(commonName: string, pattern: string): string {
   const match = compileCnPattern(pattern).exec(commonName);
   if (match === null) {
-    throw invalid(`The certificate CN "${commonName}" does not match the profile's pattern ${pattern}: GridLinks would refuse the device. Change the CN (commonName) or the pattern.`);
+    throw invalid(
+      `The certificate CN "${commonName}" does not match the profile's pattern ${pattern}: GridLinks would refuse the device. Change the CN (commonName) or the pattern.`,
+    );
   }
   const name = match[1];
   if (name === undefined || name === '') {
-    throw invalid(`The pattern ${pattern} matches the CN "${commonName}" but its first group ( ... ) captures nothing: GridLinks needs group 1 as the device name.`);
+    throw invalid(
+      `The pattern ${pattern} matches the CN "${commonName}" but its first group ( ... ) captures nothing: GridLinks needs group 1 as the device name.`,
+    );
   }
   return name;
 }

@@ -58,7 +58,8 @@ function readSignerKey(pem: string, signer: X509Certificate): KeyObject {
     throw invalid('signerKey', 'signerKey is not a readable unencrypted PEM private key (decrypt it first: openssl pkey -in key.pem -out plain.pem).');
   }
   if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ec') throw invalid('signerKey', 'signerKey must be an RSA or EC key.');
-  if (!signer.checkPrivateKey(key)) throw invalid('signerKey', 'signerKey does not belong to signerCertificate: give the private key of the profile CA certificate.');
+  if (!signer.checkPrivateKey(key))
+    throw invalid('signerKey', 'signerKey does not belong to signerCertificate: give the private key of the profile CA certificate.');
   return key;
 }
 
@@ -67,13 +68,23 @@ function checkLinks(certificates: X509Certificate[]): void {
   const now = Date.now();
   certificates.forEach((certificate, index) => {
     const what = index === 0 ? 'signerCertificate' : `certificate ${index} of chain`;
-    if (!certificate.ca) throw invalid(index === 0 ? 'signerCertificate' : 'chain', `${what} (${certificate.subject}) is not a CA certificate (basicConstraints CA:TRUE): it cannot sign device certificates.`);
+    if (!certificate.ca)
+      throw invalid(
+        index === 0 ? 'signerCertificate' : 'chain',
+        `${what} (${certificate.subject}) is not a CA certificate (basicConstraints CA:TRUE): it cannot sign device certificates.`,
+      );
     if (now < Date.parse(certificate.validFrom) || now > Date.parse(certificate.validTo)) {
-      throw invalid(index === 0 ? 'signerCertificate' : 'chain', `${what} (${certificate.subject}) is expired or not valid yet (${certificate.validFrom} – ${certificate.validTo}).`);
+      throw invalid(
+        index === 0 ? 'signerCertificate' : 'chain',
+        `${what} (${certificate.subject}) is expired or not valid yet (${certificate.validFrom} – ${certificate.validTo}).`,
+      );
     }
     const parent = certificates[index + 1];
     if (parent !== undefined && !(certificate.checkIssued(parent) && certificate.verify(parent.publicKey))) {
-      throw invalid('chain', `The chain is broken: ${what} (${certificate.subject}) is not signed by the next certificate (${parent.subject}). Order it from the signer up to the root, each certificate signed by the next.`);
+      throw invalid(
+        'chain',
+        `The chain is broken: ${what} (${certificate.subject}) is not signed by the next certificate (${parent.subject}). Order it from the signer up to the root, each certificate signed by the next.`,
+      );
     }
   });
 }
@@ -83,10 +94,17 @@ export function validateChainOptions(options: ChainProvisionOptions | Record<str
   const given = options as Record<string, unknown>;
   const server = validateServer(given.server);
   if (!server.tls) throw invalid('server.tls', 'X.509 chain provisioning works over MQTT over TLS only: turn TLS on (port usually 8883).');
-  if (server.transport !== 'mqtt') throw invalid('server.transport', 'X.509 chain provisioning has no HTTP request: the device is created by its MQTT over TLS login. Use the MQTT transport.');
+  if (server.transport !== 'mqtt')
+    throw invalid(
+      'server.transport',
+      'X.509 chain provisioning has no HTTP request: the device is created by its MQTT over TLS login. Use the MQTT transport.',
+    );
   for (const field of NOT_FOR_CHAIN) {
     if (given[field] !== undefined && given[field] !== null && given[field] !== '') {
-      throw invalid(field, `${field} does not apply to X509_CERTIFICATE_CHAIN (the device is created by its certificate); remove it or change credentialsType.`);
+      throw invalid(
+        field,
+        `${field} does not apply to X509_CERTIFICATE_CHAIN (the device is created by its certificate); remove it or change credentialsType.`,
+      );
     }
   }
   const signerPem = optionalString(given.signerCertificate, 'signerCertificate');

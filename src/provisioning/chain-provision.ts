@@ -48,7 +48,8 @@ export async function provisionByChain(options: ChainProvisionOptions, signal: A
   const commonName = resolved.commonName ?? csr?.commonName ?? resolved.deviceName;
   if (commonName === undefined) throw invalid('commonName', 'Give a device name or a commonName: GridLinks names a chain device from its certificate CN.');
   noControlCharacters(commonName, 'commonName');
-  if (commonName.length > 64) throw invalid('commonName', `The certificate CN "${commonName.slice(0, 20)}…" is longer than 64 characters: give a shorter commonName.`);
+  if (commonName.length > 64)
+    throw invalid('commonName', `The certificate CN "${commonName.slice(0, 20)}…" is longer than 64 characters: give a shorter commonName.`);
   const deviceName = expectedDeviceName(resolved, commonName);
   if (resolved.storeDir !== undefined) {
     // The same store rules as the key/secret path: a stored device is reused (or refused), a waiting attempt refused.
@@ -69,7 +70,10 @@ export async function provisionByChain(options: ChainProvisionOptions, signal: A
     chain: resolved.chainPem,
   };
   if (signal?.aborted) throw aborted(false);
-  const entry = resolved.storeDir === undefined ? undefined : await prepareEntry(resolved.storeDir, entryNameForDevice(deviceName), key.privateKeyPem, pendingRecord(resolved, deviceName, certificate, key));
+  const entry =
+    resolved.storeDir === undefined
+      ? undefined
+      : await prepareEntry(resolved.storeDir, entryNameForDevice(deviceName), key.privateKeyPem, pendingRecord(resolved, deviceName, certificate, key));
 
   if (csr === undefined) {
     const release = entry === undefined ? undefined : markInFlight(entry.deviceDir);
@@ -96,10 +100,14 @@ export async function provisionByChain(options: ChainProvisionOptions, signal: A
     issued: true,
   };
   if (resolved.certificateRegExPattern === undefined) {
-    warnings.push(`GridLinks names the device from the CN "${commonName}" with the profile's CN regular expression; "${deviceName}" assumes it keeps the whole CN ((.*)). Give certificateRegExPattern to check the name.`);
+    warnings.push(
+      `GridLinks names the device from the CN "${commonName}" with the profile's CN regular expression; "${deviceName}" assumes it keeps the whole CN ((.*)). Give certificateRegExPattern to check the name.`,
+    );
   }
   if (csr !== undefined) {
-    warnings.push(`Certificate issued for the CSR; nothing was sent to GridLinks. The device "${deviceName}" is created when it first connects with this certificate and the chain.`);
+    warnings.push(
+      `Certificate issued for the CSR; nothing was sent to GridLinks. The device "${deviceName}" is created when it first connects with this certificate and the chain.`,
+    );
   }
   if (resolved.storeDir !== undefined) await steps.storeResult(resolved, result, entry);
   if (resolved.verify && csr !== undefined) {
@@ -117,7 +125,10 @@ export async function provisionByChain(options: ChainProvisionOptions, signal: A
 function pendingRecord(resolved: ResolvedChainOptions, deviceName: string, certificate: string, key: DeviceKey) {
   if (key.privateKeyPem === undefined) return undefined;
   const settleWithinMs = resolved.server.connectTimeoutMs + 30_000;
-  return newPendingRecord({ deviceName, credentialsType: 'X509_CERTIFICATE', server: serverOf(resolved.server), certificate, privateKeyFile: true }, settleWithinMs);
+  return newPendingRecord(
+    { deviceName, credentialsType: 'X509_CERTIFICATE', server: serverOf(resolved.server), certificate, privateKeyFile: true },
+    settleWithinMs,
+  );
 }
 
 /** What GridLinks will call the device: group(1) of the profile pattern on the CN, when the pattern is known. */

@@ -24,8 +24,8 @@ const TLS_ADVICE: Record<string, string> = {
   SELF_SIGNED_CERT_IN_CHAIN: 'the server chain ends in a CA you did not give: give that CA certificate.',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the server uses a self-signed certificate: give that certificate as the CA.',
   ERR_TLS_CERT_ALTNAME_INVALID: 'the server certificate is not issued for this host name: connect with the name in the certificate, or set the servername.',
-  CERT_HAS_EXPIRED: 'the server certificate has expired: renew it on the server (and check this machine\'s clock).',
-  CERT_NOT_YET_VALID: 'the server certificate is not valid yet: check this machine\'s clock.',
+  CERT_HAS_EXPIRED: "the server certificate has expired: renew it on the server (and check this machine's clock).",
+  CERT_NOT_YET_VALID: "the server certificate is not valid yet: check this machine's clock.",
 };
 
 export function errorCodeOf(error: unknown): string | number | undefined {
@@ -67,7 +67,12 @@ export function connectError(error: unknown, server: ResolvedServer): ProvisionE
       untrusted && server.ca === undefined
         ? "the server certificate is not signed by a CA this system trusts: give the CA that signed it (the CA option, e.g. the simulator's ca.pem)."
         : (TLS_ADVICE[reason] ?? 'check the CA certificate, the servername and the server certificate.');
-    return new ProvisionError('TLS', `TLS handshake with ${where(server)} failed (${reason}): ${advice} Nothing was sent.`, { reason, requestSent: false }, options);
+    return new ProvisionError(
+      'TLS',
+      `TLS handshake with ${where(server)} failed (${reason}): ${advice} Nothing was sent.`,
+      { reason, requestSent: false },
+      options,
+    );
   }
   if (server.tls && code === 'ECONNRESET') {
     return new ProvisionError(
@@ -140,9 +145,7 @@ export function aborted(requestSent: boolean): ProvisionError {
 
 /** The server announced a packet bigger than maxAnswerBytes: the session was ended before reading it. */
 export function answerTooLarge(server: ResolvedServer, announcedBytes: number, requestSent: boolean): ProvisionError {
-  const outcome = requestSent
-    ? 'The request had been sent: the device may have been created; check it in GridLinks before retrying.'
-    : 'Nothing was sent.';
+  const outcome = requestSent ? 'The request had been sent: the device may have been created; check it in GridLinks before retrying.' : 'Nothing was sent.';
   return new ProvisionError(
     'BAD_RESPONSE',
     `GridLinks at ${where(server)} sent a packet of ${announcedBytes} bytes, more than the limit of ${server.maxAnswerBytes} (maxAnswerBytes); the session was ended without reading it. ${outcome}`,

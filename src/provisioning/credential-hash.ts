@@ -8,8 +8,10 @@ export function sha3Hex(text: string): string {
 /** GridLinks' `certTrimNewLines`: removes only the BEGIN/END lines' literal text and CR/LF (protocol.md §4). */
 export function trimCertificate(pem: string): string {
   return pem
-    .split('-----BEGIN CERTIFICATE-----').join('')
-    .split('-----END CERTIFICATE-----').join('')
+    .split('-----BEGIN CERTIFICATE-----')
+    .join('')
+    .split('-----END CERTIFICATE-----')
+    .join('')
     .replace(/[\r\n]/g, '');
 }
 

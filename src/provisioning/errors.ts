@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'STORE',
   'ABORTED',
   'CHAIN_REFUSED',
+  /** gridlinks-device only: a device's queue of messages waiting for its connection is full. */
+  'QUEUE_FULL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -35,6 +37,8 @@ export interface ProvisionErrorDetails {
   field?: string;
   /** transport 'http': the HTTP status of an answer that was not 200. */
   httpStatus?: number;
+  /** gridlinks-device: the device the failing message was for. */
+  deviceName?: string;
 }
 
 /**
@@ -59,4 +63,9 @@ export class ProvisionError extends Error {
 
 export function isProvisionError(value: unknown): value is ProvisionError {
   return value instanceof ProvisionError;
+}
+
+/** A thrown value as an Error: promise rejections and `throw` can carry anything. */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
 }

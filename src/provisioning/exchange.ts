@@ -1,5 +1,5 @@
 import { connect, type MqttClient, type Packet } from 'mqtt';
-import { ProvisionError } from './errors';
+import { asError } from './errors';
 import { closeClient } from './close-client';
 import { provisioningSessionOptions } from './connect-options';
 import {
@@ -60,10 +60,10 @@ export function exchangeProvisionRequest(
         payload = ready;
         publishWhenReady();
       },
-      (error: unknown) => finish({ error }),
+      (error: unknown) => finish({ error: asError(error) }),
     );
 
-    function finish(outcome: { answer: Buffer } | { error: unknown }): void {
+    function finish(outcome: { answer: Buffer } | { error: Error }): void {
       if (settled) return;
       client.stream?.removeListener('data', onBytes);
       settled = true;
@@ -134,7 +134,10 @@ export function exchangeProvisionRequest(
       });
       phase = 'published';
       timer = setTimeout(
-        () => finish({ error: outcomeUnknown(server, `no answer came within ${server.answerTimeoutMs} ms${pubackArrived ? ' (the request was acknowledged)' : ''}`) }),
+        () =>
+          finish({
+            error: outcomeUnknown(server, `no answer came within ${server.answerTimeoutMs} ms${pubackArrived ? ' (the request was acknowledged)' : ''}`),
+          }),
         server.answerTimeoutMs,
       );
     }
@@ -152,7 +155,10 @@ export function exchangeProvisionRequest(
       if (topic !== RESPONSE_TOPIC) return;
       // GridLinks acknowledges a QoS 1 request (PUBACK) before it answers (protocol.md §3): anything earlier is not ours.
       if (phase === 'published' && pubackArrived) finish({ answer });
-      else note?.(`GridLinks at ${server.host}:${server.port} sent an answer (${answer.length} bytes) before the request was published and acknowledged; it was ignored.`);
+      else
+        note?.(
+          `GridLinks at ${server.host}:${server.port} sent an answer (${answer.length} bytes) before the request was published and acknowledged; it was ignored.`,
+        );
     });
     // Stays attached after settling: a late socket error must neither throw nor change the outcome.
     client.on('error', (error: Error) => lost(error));

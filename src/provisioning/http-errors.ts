@@ -68,7 +68,7 @@ export function httpStatusError(server: ResolvedServer, status: number): Provisi
     status >= 300 && status < 400
       ? 'the address redirects elsewhere: use the final address (and TLS setting) directly'
       : status === 404 || status === 405
-        ? 'this port does not serve GridLinks\' device API (/api/v1/provision): check the port'
+        ? "this port does not serve GridLinks' device API (/api/v1/provision): check the port"
         : 'a proxy or the server refused the request: check the address and any proxy in between';
   return new ProvisionError(
     'CONNECT_REFUSED',

@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import { aborted, errorCodeOf, outcomeUnknown } from './connection-errors';
+import { asError } from './errors';
 import { answerTooLarge, httpConnectError, httpConnectTimeout, httpStatusError, notHttp } from './http-errors';
 import type { PhaseLaps } from './timing';
 import type { ResolvedServer } from './validate';
@@ -31,9 +32,7 @@ export function exchangeProvisionRequestHttp(
       // One fresh connection per request, closed afterwards: nothing pooled outlives the message.
       agent: false,
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', Connection: 'close' },
-      ...(server.tls
-        ? { ca: server.ca, servername: server.servername, rejectUnauthorized: server.rejectUnauthorized }
-        : {}),
+      ...(server.tls ? { ca: server.ca, servername: server.servername, rejectUnauthorized: server.rejectUnauthorized } : {}),
     });
     let socket: Socket | undefined;
     let socketClosed = false;
@@ -42,13 +41,13 @@ export function exchangeProvisionRequestHttp(
     let finished = false;
     let sent = false;
     let settled = false;
-    let outcome: { answer: Buffer } | { error: unknown } | undefined;
+    let outcome: { answer: Buffer } | { error: Error } | undefined;
     let timer: NodeJS.Timeout | undefined = setTimeout(() => finish({ error: httpConnectTimeout(server) }), server.connectTimeoutMs);
 
     const onAbort = (): void => finish({ error: aborted(sent) });
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    function finish(result: { answer: Buffer } | { error: unknown }): void {
+    function finish(result: { answer: Buffer } | { error: Error }): void {
       if (settled) return;
       settled = true;
       outcome = result;
@@ -144,7 +143,7 @@ export function exchangeProvisionRequestHttp(
         request.setHeader('Content-Length', Buffer.byteLength(payload));
         request.end(payload);
       },
-      (error: unknown) => finish({ error }),
+      (error: unknown) => finish({ error: asError(error) }),
     );
   });
 }

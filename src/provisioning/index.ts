@@ -34,7 +34,8 @@ export { inspectStore, type StoreInspection } from './leftovers';
 export { createKeyPool, useSharedKeyPool, sharedKeyPool, MAX_KEY_POOL_SIZE } from './key-pool';
 export type { KeyPool, KeyPoolOptions, KeyPoolState, SharedKeyPool } from './key-pool';
 
-const INSECURE_WARNING = 'The server certificate was not verified (insecure): anyone between this machine and the server could read the provision secret and the new credentials.';
+const INSECURE_WARNING =
+  'The server certificate was not verified (insecure): anyone between this machine and the server could read the provision secret and the new credentials.';
 
 /** Error codes after which the pending key is kept: the server may have accepted it. */
 const KEEP_PENDING_KEY = new Set(['OUTCOME_UNKNOWN', 'BAD_RESPONSE', 'ABORTED']);

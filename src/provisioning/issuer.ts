@@ -18,7 +18,7 @@ export interface LeafRequest {
  * the leaf's authority key identifier. The certificate and key are assumed to match (see chain-options.ts).
  */
 export function certificateIssuer(signerCertificate: X509Certificate, signerKey: KeyObject): CertificateIssuer {
-  const tbs = ((fromDerOpaque(signerCertificate.raw).value as forge.asn1.Asn1[])[0].value) as forge.asn1.Asn1[];
+  const tbs = (fromDerOpaque(signerCertificate.raw).value as forge.asn1.Asn1[])[0].value as forge.asn1.Asn1[];
   const offset = isContextTag(tbs[0], 0) ? 1 : 0;
   const subject = tbs[offset + 4];
   const spki = tbs[offset + 5];

@@ -3,7 +3,17 @@ import { promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { parsePendingRecord } from './pending-record';
 import { listPendingNames } from './pending-entries';
-import { CERTIFICATE_FILE, CREDENTIALS_FILE, PENDING_KEY_SUFFIX, PRIVATE_KEY_FILE, discardPending, exists, fsyncDirectory, pendingPaths, writeFileOnce } from './store';
+import {
+  CERTIFICATE_FILE,
+  CREDENTIALS_FILE,
+  PENDING_KEY_SUFFIX,
+  PRIVATE_KEY_FILE,
+  discardPending,
+  exists,
+  fsyncDirectory,
+  pendingPaths,
+  writeFileOnce,
+} from './store';
 import { ensureSafeStore } from './store-safety';
 
 /** Where a leftover key goes when its pending name is taken by other content. */
@@ -74,7 +84,7 @@ async function staleTemporary(dir: string, name: string): Promise<{ target: stri
   const age = Date.now() - stats.mtimeMs;
   const pid = match[1] === undefined ? undefined : Number(match[1]);
   const stale = pid === undefined ? age > UNNAMED_WRITER_AGE_MS : pid !== process.pid && (!processRuns(pid) || age > ANY_WRITER_AGE_MS);
-  return stale ? { target: match[2] as string } : undefined;
+  return stale ? { target: match[2] } : undefined;
 }
 
 function processRuns(pid: number): boolean {
@@ -103,7 +113,7 @@ async function recoverCommitFolder(storeDir: string, folder: string, entryName: 
     await discardPending({ storeDir, name: entryName, deviceDir, pendingKeyPath: keyPath, pendingPath: recordPath });
     return `A run stopped while saving the credentials of "${entryName}" (the server had accepted them): the save is finished now, at ${deviceDir}.`;
   }
-  const kept = keyComplete ? await keepKey(storeDir, entryName, privateKey as string, deviceDir) : undefined;
+  const kept = keyComplete ? await keepKey(storeDir, entryName, privateKey, deviceDir) : undefined;
   await fs.rm(folder, { recursive: true, force: true });
   return kept
     ? `A run stopped while saving the credentials of "${entryName}": its private key is ${kept}; removed the temporary folder ${folder}.`
@@ -174,7 +184,7 @@ function isCertificate(pem: string): boolean {
 function parseJson(text: string): { credentials?: { certificateFile?: unknown; privateKeyFile?: unknown } } | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as { credentials?: { certificateFile?: unknown; privateKeyFile?: unknown } }) : undefined;
+    return typeof value === 'object' && value !== null ? value : undefined;
   } catch {
     return undefined;
   }

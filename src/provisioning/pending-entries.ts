@@ -46,9 +46,10 @@ export async function readPendingEntry(storeDir: string, name: string): Promise<
 export async function moveAside(entry: StoreEntry): Promise<string[]> {
   const asideDir = path.join(entry.storeDir, PENDING_DIR, NOT_CREATED_DIR);
   await fs.mkdir(asideDir, { recursive: true, mode: 0o700 });
-  const suffix = (await exists(path.join(asideDir, `${entry.name}${PENDING_RECORD_SUFFIX}`))) || (await exists(path.join(asideDir, `${entry.name}${PENDING_KEY_SUFFIX}`)))
-    ? `~${randomBytes(4).toString('hex')}`
-    : '';
+  const suffix =
+    (await exists(path.join(asideDir, `${entry.name}${PENDING_RECORD_SUFFIX}`))) || (await exists(path.join(asideDir, `${entry.name}${PENDING_KEY_SUFFIX}`)))
+      ? `~${randomBytes(4).toString('hex')}`
+      : '';
   const moved: string[] = [];
   for (const [from, ending] of [
     [entry.pendingPath, PENDING_RECORD_SUFFIX],

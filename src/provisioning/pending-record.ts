@@ -37,10 +37,7 @@ export function serverOf(server: { host: string; port: number; tls: boolean; ser
 }
 
 /** A record for a request about to be sent; `settleWithinMs` bounds how long the sending run may take. */
-export function newPendingRecord(
-  fields: Omit<PendingRecord, 'version' | 'createdAt' | 'pid' | 'settledBy'>,
-  settleWithinMs: number,
-): PendingRecord {
+export function newPendingRecord(fields: Omit<PendingRecord, 'version' | 'createdAt' | 'pid' | 'settledBy'>, settleWithinMs: number): PendingRecord {
   const now = Date.now();
   return { version: 1, ...fields, createdAt: new Date(now).toISOString(), pid: process.pid, settledBy: new Date(now + settleWithinMs).toISOString() };
 }

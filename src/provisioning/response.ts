@@ -38,7 +38,7 @@ function describeJson(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') return `"${displayText(value, 40)}"`;
-  return String(value);
+  return JSON.stringify(value) ?? 'undefined';
 }
 
 function badResponse(message: string): ProvisionError {

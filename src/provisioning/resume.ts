@@ -64,12 +64,12 @@ export async function resumePending(options: ResumeOptions): Promise<ResumeSumma
   const server = deviceEndpoint(validateServer(options.server));
   const opened = await openStore(options.storeDir);
   const names = await listPendingNames(opened.storeDir);
-  const entries: ResumeReport[] = new Array(names.length);
+  const entries = new Array<ResumeReport>(names.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < names.length) {
       const index = next++;
-      entries[index] = await resumeEntry(await readPendingEntry(opened.storeDir, names[index] as string), server, options.signal);
+      entries[index] = await resumeEntry(await readPendingEntry(opened.storeDir, names[index]), server, options.signal);
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_LOGINS, names.length) }, worker));
@@ -88,7 +88,10 @@ async function resumeEntry(pending: PendingEntry, server: ResolvedServer, signal
   const committed = await alreadyCommitted(pending, server);
   if (committed) return committed.result ? report('provisioned', committed.message, { result: committed.result }) : report('unknown', committed.message);
   if (record === undefined) {
-    return report('cannot-resume', `Only a private key is kept (${where}), without the certificate that was sent: check in GridLinks whether the device exists, then move the file away.`);
+    return report(
+      'cannot-resume',
+      `Only a private key is kept (${where}), without the certificate that was sent: check in GridLinks whether the device exists, then move the file away.`,
+    );
   }
   if (record.privateKeyFile && privateKey === undefined) {
     const movedTo = await moveAside(entry);
@@ -164,7 +167,9 @@ function samePendingCredentials(pending: PendingEntry, stored: ProvisionResult):
   const record = pending.record;
   if (record === undefined) return false;
   if (record.certificate !== undefined) {
-    return storedCredentials.certificate !== undefined && certificateCredentialsId(storedCredentials.certificate) === certificateCredentialsId(record.certificate);
+    return (
+      storedCredentials.certificate !== undefined && certificateCredentialsId(storedCredentials.certificate) === certificateCredentialsId(record.certificate)
+    );
   }
   if (record.serverGenerated) return true;
   return JSON.stringify(stored.credentials) === JSON.stringify(credentialsOf(record)?.value ?? null);
@@ -181,7 +186,9 @@ async function alreadyCommitted(pending: PendingEntry, server: ResolvedServer): 
   if (stored === undefined) return undefined;
   const same = samePendingCredentials(pending, stored);
   if (!same) {
-    return { message: `The store already holds other credentials for this device at ${pending.entry.deviceDir}; the pending ones stay at ${pending.entry.pendingPath ?? pending.entry.pendingKeyPath}: check which the device uses in GridLinks.` };
+    return {
+      message: `The store already holds other credentials for this device at ${pending.entry.deviceDir}; the pending ones stay at ${pending.entry.pendingPath ?? pending.entry.pendingKeyPath}: check which the device uses in GridLinks.`,
+    };
   }
   await discardPending(pending.entry);
   return { result: stored, message: `Already committed at ${pending.entry.deviceDir}; removed the pending copy.` };

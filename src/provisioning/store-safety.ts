@@ -39,7 +39,11 @@ async function checkFolder(folder: string, what: string, root: string): Promise<
   const refuse = (problem: string, fix: string, reason: string) =>
     new ProvisionError('STORE', `${what} ${folder} ${problem}: ${fix} Nothing was sent.`, { requestSent: false, reason });
   if (stats.isSymbolicLink()) {
-    throw refuse('is a symbolic link, which the store does not follow', `give the real folder's path instead of the link (or replace the link by a folder).`, 'SYMLINK');
+    throw refuse(
+      'is a symbolic link, which the store does not follow',
+      `give the real folder's path instead of the link (or replace the link by a folder).`,
+      'SYMLINK',
+    );
   }
   if (!stats.isDirectory()) throw refuse('is not a folder', 'give a folder (it is created if missing).', 'ENOTDIR');
   if (process.platform === 'win32') return;

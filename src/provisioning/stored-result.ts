@@ -44,9 +44,9 @@ export async function readStoredResult(deviceDir: string, server: ResolvedServer
         x509.privateKey = await fs.readFile(keyFile, 'utf8');
       }
       x509.credentialsId = stored.credentialsId;
-      credentials = x509 as unknown as DeviceCredentials;
+      credentials = x509;
     } else {
-      credentials = { ...stored } as DeviceCredentials;
+      credentials = { ...stored };
     }
   } catch (error) {
     throw unreadable(deviceDir, (error as NodeJS.ErrnoException).code ?? 'not a complete credentials.json');

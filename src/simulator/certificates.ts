@@ -59,10 +59,7 @@ export async function createCertificate(request: CertificateRequest): Promise<Ce
     { name: 'subjectKeyIdentifier' },
   ];
   if (!request.isCA) extensions.push({ name: 'extKeyUsage', serverAuth: true, clientAuth: true });
-  const altNames = [
-    ...(request.dnsNames ?? []).map((value) => ({ type: 2, value })),
-    ...(request.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
-  ];
+  const altNames = [...(request.dnsNames ?? []).map((value) => ({ type: 2, value })), ...(request.ipAddresses ?? []).map((ip) => ({ type: 7, ip }))];
   if (altNames.length > 0) extensions.push({ name: 'subjectAltName', altNames });
   cert.setExtensions(extensions);
 

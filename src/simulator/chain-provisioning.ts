@@ -16,7 +16,8 @@ export interface ChainSettings {
   allowCreateNewDevices: boolean;
 }
 
-export type ChainAuthResult = { device: DeviceRecord; refusal?: undefined; note?: string } | { device?: undefined; refusal: typeof REFUSE_NOT_AUTHORIZED; reason: string };
+export type ChainAuthResult =
+  { device: DeviceRecord; refusal?: undefined; note?: string } | { device?: undefined; refusal: typeof REFUSE_NOT_AUTHORIZED; reason: string };
 
 /**
  * A chain profile as GridLinks stores it: provisionDeviceSecret = the CA certificate PEM, provisionDeviceKey =
@@ -29,7 +30,9 @@ export function chainProfileConfig(profile: ProfileConfig): ProfileConfig & { ch
     ca = new X509Certificate(given.includes('-----BEGIN CERTIFICATE-----') ? given : readFileSync(given, 'utf8'));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`chain profile ${profile.name ?? given}: caCertificate must be a PEM CA certificate or a file holding one${code ? ` (${code})` : ''}`, { cause: error });
+    throw new Error(`chain profile ${profile.name ?? given}: caCertificate must be a PEM CA certificate or a file holding one${code ? ` (${code})` : ''}`, {
+      cause: error,
+    });
   }
   const caPem = `-----BEGIN CERTIFICATE-----\n${ca.raw.toString('base64')}\n-----END CERTIFICATE-----\n`;
   const certificateRegExPattern = profile.certificateRegExPattern ?? DEFAULT_CN_PATTERN;

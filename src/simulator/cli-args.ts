@@ -29,6 +29,8 @@ Options:
   --data DIR                keep the device registry (registry.json) and the generated CA here;
                             without it devices live in memory only
   --session-close-ms MS     close a provisioning session this long after its answer (default 60000)
+  --shared-attributes FILE  JSON {"device name": {"key": value}}: shared attributes the devices start with
+  --control-stdin           read control commands on stdin (send RPCs, push shared attributes; listed below)
   --help                    show this text
 
 Fault switches (to test clients):
@@ -40,6 +42,7 @@ Fault switches (to test clients):
   --fault-close-after-request   close the connection as soon as a request arrives
   --fault-close-after-puback    core error: PUBACK (MQTT 5 reason 0x83), then close, no answer
   --fault-refuse-connect CODE   refuse every CONNECT with this CONNACK code (3.1.1 code or MQTT 5 reason)
+  --fault-device-silent         device sessions: publishes are never acknowledged nor answered
   --legacy-check-pre            CHECK_PRE_PROVISIONED_DEVICES as before 4.2.1.1 (a device can be
                                 provisioned again and again)
 
@@ -72,6 +75,8 @@ export class UsageError extends Error {}
 
 export interface CliOptions {
   help: boolean;
+  /** Read control commands (control-commands.ts) on stdin. */
+  controlStdin?: boolean;
   simulator: SimulatorOptions;
 }
 
@@ -114,7 +119,8 @@ export async function readProfilesFile(file: string): Promise<ProfilesFile> {
   }
   for (const profile of parsed.profiles ?? []) {
     if (profile.strategy === 'X509_CERTIFICATE_CHAIN') {
-      if (typeof profile.caCertificate !== 'string' || !profile.caCertificate) throw new UsageError(`${file}: an X509_CERTIFICATE_CHAIN profile needs caCertificate`);
+      if (typeof profile.caCertificate !== 'string' || !profile.caCertificate)
+        throw new UsageError(`${file}: an X509_CERTIFICATE_CHAIN profile needs caCertificate`);
       continue;
     }
     if (!profile.provisionDeviceKey || typeof profile.provisionDeviceSecret !== 'string') {
@@ -133,12 +139,25 @@ function lastChainProfile(simulator: SimulatorOptions, flag: string): ProfileCon
   return last;
 }
 
+async function readSharedAttributesFile(file: string): Promise<Record<string, Record<string, unknown>>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read the shared attributes file ${file}: ${(error as Error).message}`);
+  }
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isObject(parsed) || !Object.values(parsed).every(isObject)) throw new UsageError(`${file}: expected {"device name": {"key": value, ...}, ...}`);
+  return parsed as Record<string, Record<string, unknown>>;
+}
+
 export async function parseCliArguments(argv: string[]): Promise<CliOptions> {
   const simulator: SimulatorOptions = { mqttPort: 1883, mqttsPort: 8883, profiles: [], devices: [] };
   const faults: FaultSwitches = {};
   let certFile: string | undefined;
   let keyFile: string | undefined;
   let help = false;
+  let controlStdin = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -147,36 +166,93 @@ export async function parseCliArguments(argv: string[]): Promise<CliOptions> {
       return next;
     };
     switch (flag) {
-      case '--help': case '-h': help = true; break;
-      case '--host': simulator.host = value(); break;
-      case '--port': simulator.mqttPort = parsePort(flag, value()); break;
-      case '--tls-port': simulator.mqttsPort = parsePort(flag, value()); break;
-      case '--http-port': simulator.httpPort = parsePort(flag, value()); break;
-      case '--https-port': simulator.httpsPort = parsePort(flag, value()); break;
-      case '--cert': certFile = value(); break;
-      case '--key': keyFile = value(); break;
-      case '--profile': simulator.profiles?.push(parseProfileArgument(value())); break;
-      case '--chain-profile': simulator.profiles?.push({ strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: value() }); break;
-      case '--chain-cn-regex': lastChainProfile(simulator, flag).certificateRegExPattern = value(); break;
-      case '--chain-no-create': lastChainProfile(simulator, flag).allowCreateNewDevices = false; break;
+      case '--help':
+      case '-h':
+        help = true;
+        break;
+      case '--host':
+        simulator.host = value();
+        break;
+      case '--port':
+        simulator.mqttPort = parsePort(flag, value());
+        break;
+      case '--tls-port':
+        simulator.mqttsPort = parsePort(flag, value());
+        break;
+      case '--http-port':
+        simulator.httpPort = parsePort(flag, value());
+        break;
+      case '--https-port':
+        simulator.httpsPort = parsePort(flag, value());
+        break;
+      case '--cert':
+        certFile = value();
+        break;
+      case '--key':
+        keyFile = value();
+        break;
+      case '--profile':
+        simulator.profiles?.push(parseProfileArgument(value()));
+        break;
+      case '--chain-profile':
+        simulator.profiles?.push({ strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: value() });
+        break;
+      case '--chain-cn-regex':
+        lastChainProfile(simulator, flag).certificateRegExPattern = value();
+        break;
+      case '--chain-no-create':
+        lastChainProfile(simulator, flag).allowCreateNewDevices = false;
+        break;
       case '--profiles': {
         const file = await readProfilesFile(value());
         simulator.profiles?.push(...(file.profiles ?? []));
         simulator.devices?.push(...(file.devices ?? []));
         break;
       }
-      case '--data': simulator.dataDir = value(); break;
-      case '--session-close-ms': simulator.sessionCloseAfterAnswerMs = parseCount(flag, value()); break;
-      case '--fault-no-answer': faults.noAnswer = true; break;
-      case '--fault-garbage': faults.garbageAnswer = true; break;
-      case '--fault-raw-answer': faults.rawAnswer = value(); break;
-      case '--fault-no-suback': faults.noSuback = true; break;
-      case '--fault-delay': faults.answerDelayMs = parseCount(flag, value()); break;
-      case '--fault-close-after-request': faults.closeAfterRequest = true; break;
-      case '--fault-close-after-puback': faults.closeAfterPuback = true; break;
-      case '--fault-refuse-connect': faults.refuseConnect = parseCount(flag, value()); break;
-      case '--legacy-check-pre': faults.checkPreRepeatable = true; break;
-      default: throw new UsageError(`unknown option ${flag} (see --help)`);
+      case '--data':
+        simulator.dataDir = value();
+        break;
+      case '--session-close-ms':
+        simulator.sessionCloseAfterAnswerMs = parseCount(flag, value());
+        break;
+      case '--shared-attributes':
+        simulator.sharedAttributes = await readSharedAttributesFile(value());
+        break;
+      case '--control-stdin':
+        controlStdin = true;
+        break;
+      case '--fault-no-answer':
+        faults.noAnswer = true;
+        break;
+      case '--fault-garbage':
+        faults.garbageAnswer = true;
+        break;
+      case '--fault-raw-answer':
+        faults.rawAnswer = value();
+        break;
+      case '--fault-no-suback':
+        faults.noSuback = true;
+        break;
+      case '--fault-delay':
+        faults.answerDelayMs = parseCount(flag, value());
+        break;
+      case '--fault-close-after-request':
+        faults.closeAfterRequest = true;
+        break;
+      case '--fault-close-after-puback':
+        faults.closeAfterPuback = true;
+        break;
+      case '--fault-refuse-connect':
+        faults.refuseConnect = parseCount(flag, value());
+        break;
+      case '--legacy-check-pre':
+        faults.checkPreRepeatable = true;
+        break;
+      case '--fault-device-silent':
+        faults.deviceSilent = true;
+        break;
+      default:
+        throw new UsageError(`unknown option ${flag} (see --help)`);
     }
   }
   if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--cert and --key go together');
@@ -188,5 +264,5 @@ export async function parseCliArguments(argv: string[]): Promise<CliOptions> {
     }
   }
   simulator.faults = faults;
-  return { help, simulator };
+  return { help, simulator, controlStdin };
 }

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { createInterface } from 'node:readline';
 import { HELP, parseCliArguments, UsageError } from './cli-args';
+import { CONTROL_HELP, runControlCommand } from './control-commands';
 import { startSimulator } from './simulator';
 
 function logLine(line: string): void {
@@ -9,7 +11,7 @@ function logLine(line: string): void {
 async function main(): Promise<void> {
   const cli = await parseCliArguments(process.argv.slice(2));
   if (cli.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(`${HELP}\n${CONTROL_HELP}\n`);
     return;
   }
   const simulator = await startSimulator({ ...cli.simulator, log: logLine });
@@ -27,19 +29,34 @@ async function main(): Promise<void> {
       },
     );
   };
+  if (cli.controlStdin) {
+    createInterface({ input: process.stdin }).on('line', (line) => {
+      if (!line.trim()) return;
+      runControlCommand(line, simulator).then(
+        (result) => process.stdout.write(`${JSON.stringify({ command: line, result })}\n`),
+        (error: unknown) => process.stdout.write(`${JSON.stringify({ command: line, error: (error as Error).message })}\n`),
+      );
+    });
+  }
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  process.stdout.write(`${JSON.stringify({
-    mqttPort: simulator.mqttPort,
-    mqttsPort: simulator.mqttsPort,
-    httpPort: simulator.httpPort,
-    httpsPort: simulator.httpsPort,
-    caFile: simulator.caFile,
-    host: simulator.host,
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      mqttPort: simulator.mqttPort,
+      mqttsPort: simulator.mqttsPort,
+      httpPort: simulator.httpPort,
+      httpsPort: simulator.httpsPort,
+      caFile: simulator.caFile,
+      host: simulator.host,
+    })}\n`,
+  );
   const profiles = cli.simulator.profiles ?? [];
-  logLine(`GridLinks simulator on ${simulator.host}: mqtt ${simulator.mqttPort ?? 'off'}, mqtts ${simulator.mqttsPort ?? 'off'}, http ${simulator.httpPort ?? 'off'}, https ${simulator.httpsPort ?? 'off'}`);
-  logLine(`${profiles.length} profile(s): ${profiles.map((p) => `${p.name ?? p.provisionDeviceKey ?? 'chain profile'} (${p.strategy ?? 'ALLOW_CREATE_NEW_DEVICES'})`).join(', ') || 'none'}; ${simulator.devices().length} device(s)`);
+  logLine(
+    `GridLinks simulator on ${simulator.host}: mqtt ${simulator.mqttPort ?? 'off'}, mqtts ${simulator.mqttsPort ?? 'off'}, http ${simulator.httpPort ?? 'off'}, https ${simulator.httpsPort ?? 'off'}`,
+  );
+  logLine(
+    `${profiles.length} profile(s): ${profiles.map((p) => `${p.name ?? p.provisionDeviceKey ?? 'chain profile'} (${p.strategy ?? 'ALLOW_CREATE_NEW_DEVICES'})`).join(', ') || 'none'}; ${simulator.devices().length} device(s)`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -72,7 +72,7 @@ export function acceptConnection(socket: Socket, context: GateContext): void {
     socket.removeListener('data', onData);
     context.provision.log(`connection: a packet of ${packetBytes} bytes announced, more than ${MAX_PAYLOAD_BYTES}; closing`);
     if (version === 5 && !socket.destroyed) {
-      writePacket(socket, { cmd: 'disconnect', reasonCode: REASON.malformedPacket } as mqttPacket.IDisconnectPacket, 5);
+      writePacket(socket, { cmd: 'disconnect', reasonCode: REASON.malformedPacket }, 5);
       socket.end(() => socket.destroy());
     } else {
       socket.destroy();
@@ -80,7 +80,7 @@ export function acceptConnection(socket: Socket, context: GateContext): void {
   }
 
   function route(packet: mqttPacket.IConnectPacket): void {
-    const log = context.provision.log;
+    const { log } = context.provision;
     version = protocolVersionOf(packet);
     const refuseCode = context.provision.faults().refuseConnect;
     if (refuseCode !== undefined) {

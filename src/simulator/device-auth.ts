@@ -39,9 +39,11 @@ function authenticateCertificate(registry: Registry, certificate: PeerCertificat
 /** Stored MQTT_BASIC fields that are set must match what the client sent. */
 function basicMatches(device: DeviceRecord, clientId: string, username: string, password: string): boolean {
   const stored = parseBasicValue(device.credentials.credentialsValue);
-  return (!stored.clientId || stored.clientId === clientId)
-    && (!stored.userName || stored.userName === username)
-    && (!stored.password || stored.password === password);
+  return (
+    (!stored.clientId || stored.clientId === clientId) &&
+    (!stored.userName || stored.userName === username) &&
+    (!stored.password || stored.password === password)
+  );
 }
 
 /** CONNECT of a non-provisioning session, decided as GridLinks does (protocol.md §5). */

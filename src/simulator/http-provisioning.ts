@@ -11,7 +11,7 @@ export const MAX_HTTP_BODY_BYTES = 65536;
 export interface HttpProvisioningContext {
   service: ProvisionService;
   faults(): FaultSwitches;
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 function send(response: http.ServerResponse, status: number, body: Buffer | string, contentType = 'application/json'): void {
@@ -112,7 +112,7 @@ export function createProvisioningHttpServer(context: HttpProvisioningContext, t
   const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, handler) : http.createServer(handler);
   server.keepAliveTimeout = 5_000;
   if (tls) {
-    server.on('tlsClientError', (error: Error, socket) => {
+    server.on('tlsClientError', (error: Error, socket: import('node:tls').TLSSocket) => {
       context.log(`HTTPS TLS handshake failed: ${error.message}`);
       socket.destroy();
     });

@@ -127,13 +127,30 @@ class Reader {
           this.position += 4;
           break;
         }
-        case 't': value += '\t'; break;
-        case 'b': value += '\b'; break;
-        case 'n': value += '\n'; break;
-        case 'r': value += '\r'; break;
-        case 'f': value += '\f'; break;
-        case '"': case "'": case '\\': case '/': case '\n': value += escaped; break;
-        default: throw this.fail('invalid escape sequence');
+        case 't':
+          value += '\t';
+          break;
+        case 'b':
+          value += '\b';
+          break;
+        case 'n':
+          value += '\n';
+          break;
+        case 'r':
+          value += '\r';
+          break;
+        case 'f':
+          value += '\f';
+          break;
+        case '"':
+        case "'":
+        case '\\':
+        case '/':
+        case '\n':
+          value += escaped;
+          break;
+        default:
+          throw this.fail('invalid escape sequence');
       }
     }
   }

@@ -64,7 +64,7 @@ function stringField(fields: Fields, fieldNumber: number): string {
 
 function messageField(fields: Fields, fieldNumber: number): Fields {
   const value = last(fields, fieldNumber);
-  return Buffer.isBuffer(value) ? readFields(value) : new Map();
+  return Buffer.isBuffer(value) ? readFields(value) : (new Map() as Fields);
 }
 
 export type ProtobufRequest = { kind: 'request'; request: ProvisionRequest } | { kind: 'structural'; reason: string } | { kind: 'invalid' };

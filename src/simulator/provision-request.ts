@@ -23,8 +23,7 @@ export type ParsedRequest =
   /** Server-side exception (missing key field, null/object value, unknown credentialsType): no answer, close. */
   | { kind: 'structural'; reason: string }
   /** Not JSON (and not protobuf), or an array value of != 1 elements. */
-  | { kind: 'malformed'; reason: string }
-  ;
+  | { kind: 'malformed'; reason: string };
 
 const CREDENTIALS_TYPES: readonly RequestCredentialsType[] = ['ACCESS_TOKEN', 'MQTT_BASIC', 'X509_CERTIFICATE', 'LWM2M_CREDENTIALS'];
 
@@ -39,7 +38,8 @@ function gsonString(value: unknown, key: string): string {
     return gsonString(value[0], key);
   }
   if (typeof value === 'object') throw new StructuralFault(`${key} is an object`);
-  return String(value);
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value) ?? '';
 }
 
 function gsonBoolean(value: unknown, key: string): boolean {

@@ -1,4 +1,12 @@
-import { accessTokenCredentials, basicAnswerValue, basicCredentials, basicCredentialsProblem, hasControlCharacters, randomAlphanumeric, x509Credentials } from './credentials';
+import {
+  accessTokenCredentials,
+  basicAnswerValue,
+  basicCredentials,
+  basicCredentialsProblem,
+  hasControlCharacters,
+  randomAlphanumeric,
+  x509Credentials,
+} from './credentials';
 import { deviceNameProblem } from './device-name-rules';
 import { encodeProvisionResponse } from './provision-protobuf';
 import type { ProvisionRequest } from './provision-request';
@@ -20,7 +28,6 @@ export interface ProvisionDecision {
 
 export const NOT_FOUND_MESSAGE = 'Provision data was not found!';
 export const FAILURE_MESSAGE = 'Failed to provision device!';
-
 
 function notFound(reason: string): ProvisionDecision {
   const body = Buffer.from(JSON.stringify({ errorMsg: NOT_FOUND_MESSAGE, status: 'NOT_FOUND' }));
@@ -128,9 +135,7 @@ export class ProvisionService {
     const device = name ? this.registry.deviceByName(name) : undefined;
     if (!device || device.profile !== profile.name) return failure('Failed to find pre provisioned device!', name);
     const repeatable = this.faults().checkPreRepeatable === true;
-    const provisionable = repeatable
-      ? device.provisionState === undefined || device.provisionState === 'provisioned'
-      : device.provisionState === undefined;
+    const provisionable = repeatable ? device.provisionState === undefined || device.provisionState === 'provisioned' : device.provisionState === undefined;
     if (!provisionable) {
       return failure('The device is present and could not be provisioned once more!', name);
     }

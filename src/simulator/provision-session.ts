@@ -15,7 +15,7 @@ export interface ProvisionSessionContext {
   service: ProvisionService;
   faults(): FaultSwitches;
   closeAfterAnswerMs: number;
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 /**
@@ -80,11 +80,9 @@ export class ProvisionSession {
 
   /** MQTT 5: 0x00 for the subscribed response topic, 0x11 (no subscription existed) for anything else. */
   private onUnsubscribe(packet: mqttPacket.IUnsubscribePacket): void {
-    const granted = packet.unsubscriptions.map((topic) =>
-      topic === RESPONSE_TOPIC && this.grantedQos !== undefined ? 0 : REASON.noSubscriptionExisted,
-    );
+    const granted = packet.unsubscriptions.map((topic) => (topic === RESPONSE_TOPIC && this.grantedQos !== undefined ? 0 : REASON.noSubscriptionExisted));
     if (packet.unsubscriptions.includes(RESPONSE_TOPIC)) this.grantedQos = undefined;
-    this.send({ cmd: 'unsuback', messageId: packet.messageId, granted } as mqttPacket.IUnsubackPacket);
+    this.send({ cmd: 'unsuback', messageId: packet.messageId, granted });
   }
 
   private onSubscribe(packet: mqttPacket.ISubscribePacket): void {
@@ -96,7 +94,7 @@ export class ProvisionSession {
       this.grantedQos = subscription.qos >= 1 ? 1 : 0;
       return this.grantedQos;
     });
-    this.send({ cmd: 'suback', messageId: packet.messageId, granted } as mqttPacket.ISubackPacket);
+    this.send({ cmd: 'suback', messageId: packet.messageId, granted });
   }
 
   private onPublish(packet: mqttPacket.IPublishPacket): void {
@@ -192,7 +190,7 @@ export class ProvisionSession {
   /** PUBACK (reason visible on v5 only), v5 DISCONNECT with the same reason, then close; no answer. */
   private rejectAndClose(packet: mqttPacket.IPublishPacket, reasonCode: number): void {
     if (packet.qos > 0) this.puback(packet, reasonCode);
-    if (this.version === 5) this.send({ cmd: 'disconnect', reasonCode } as mqttPacket.IDisconnectPacket);
+    if (this.version === 5) this.send({ cmd: 'disconnect', reasonCode });
     this.closed = true;
     this.socket.end(() => this.socket.destroy());
   }

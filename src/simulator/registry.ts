@@ -124,10 +124,12 @@ export class Registry {
     if (!this.dataDir) return Promise.resolve();
     if (this.saveQueued) return this.saving;
     this.saveQueued = true;
-    this.saving = this.saving.catch(() => undefined).then(() => {
-      this.saveQueued = false;
-      return this.writeFile();
-    });
+    this.saving = this.saving
+      .catch(() => undefined)
+      .then(() => {
+        this.saveQueued = false;
+        return this.writeFile();
+      });
     return this.saving;
   }
 

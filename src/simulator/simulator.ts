@@ -44,7 +44,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   await registry.save();
 
   const telemetry: TelemetryRecord[] = [];
-  const broker = await DeviceBroker.create((record) => telemetry.push(record));
+  const broker = await DeviceBroker.create(
+    (record) => telemetry.push(record),
+    () => faults.deviceSilent === true,
+  );
+  for (const [deviceName, values] of Object.entries(options.sharedAttributes ?? {})) broker.control.setSharedAttributes(deviceName, values);
   const provisionService = new ProvisionService(registry, () => faults);
   const gate: GateContext = {
     registry,
@@ -80,6 +84,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setFaults: (next: FaultSwitches) => {
       faults = { ...next };
     },
+    sendRpc: (deviceName, request, timeoutMs) => broker.control.sendRpc(deviceName, request, timeoutMs),
+    setSharedAttributes: (deviceName, values) => broker.control.setSharedAttributes(deviceName, values),
+    clientAttributes: (deviceName) => broker.control.clientAttributesOf(deviceName),
+    connectedDevices: () => broker.control.connectedDevices(),
+    isSubscribedToRpc: (deviceName) => broker.control.isSubscribedToRpc(deviceName),
+    disconnectDevice: (deviceName) => broker.control.disconnectDevice(deviceName),
     stop: () => {
       stopping ??= stopAll();
       return stopping;

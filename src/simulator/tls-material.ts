@@ -19,10 +19,7 @@ const SERVER_KEY = 'server.key.pem';
 
 async function readPair(dir: string, certName: string, keyName: string): Promise<CertificateAndKey | null> {
   try {
-    const [certPem, keyPem] = await Promise.all([
-      fs.readFile(path.join(dir, certName), 'utf8'),
-      fs.readFile(path.join(dir, keyName), 'utf8'),
-    ]);
+    const [certPem, keyPem] = await Promise.all([fs.readFile(path.join(dir, certName), 'utf8'), fs.readFile(path.join(dir, keyName), 'utf8')]);
     return { certPem, keyPem };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;

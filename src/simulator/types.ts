@@ -65,6 +65,8 @@ export interface FaultSwitches {
   refuseConnect?: number;
   /** CHECK_PRE_PROVISIONED_DEVICES as before 4.2.1.1: absent or 'provisioned' ⇒ SUCCESS again and again. */
   checkPreRepeatable?: boolean;
+  /** Device sessions: publishes are taken but never acknowledged (no PUBACK) nor answered. */
+  deviceSilent?: boolean;
 }
 
 export interface SimulatorOptions {
@@ -88,6 +90,8 @@ export interface SimulatorOptions {
   /** Provisioning session is closed this long after the answer (default 60000). */
   sessionCloseAfterAnswerMs?: number;
   faults?: FaultSwitches;
+  /** Shared attributes the devices start with, by device name (answered to attribute requests). */
+  sharedAttributes?: Record<string, Record<string, unknown>>;
   /** Human-readable log lines (never secrets). */
   log?: (line: string) => void;
 }
@@ -113,4 +117,12 @@ export interface SimulatorHandle {
   addProfile(profile: ProfileConfig): void;
   setFaults(faults: FaultSwitches): void;
   stop(): Promise<void>;
+  /** Device sessions, server side (device-control.ts): RPCs, shared attributes, what devices reported. */
+  sendRpc(deviceName: string, request: { method: string; params?: unknown }, timeoutMs?: number): Promise<unknown>;
+  setSharedAttributes(deviceName: string, values: Record<string, unknown>): number;
+  clientAttributes(deviceName: string): Record<string, unknown>;
+  connectedDevices(): string[];
+  isSubscribedToRpc(deviceName: string): boolean;
+  /** Closes the device's sessions from the server side; returns how many. */
+  disconnectDevice(deviceName: string): number;
 }

@@ -45,11 +45,25 @@ describe('gridlinks-provision --type x509-chain against the simulator (TLS)', fu
   it('--help documents the chain flags', async function () {
     const { code, stdout } = await runCli(['--help']);
     assert.equal(code, 0);
-    for (const flag of ['x509-chain', '--signer-cert', '--signer-key', '--chain', '--csr', '--common-name', '--regex', 'CHAIN_REFUSED']) assert.ok(stdout.includes(flag), flag);
+    for (const flag of ['x509-chain', '--signer-cert', '--signer-key', '--chain', '--csr', '--common-name', '--regex', 'CHAIN_REFUSED'])
+      assert.ok(stdout.includes(flag), flag);
   });
 
   it('provisions by chain (--json, --verify): the device exists, named by the pattern; no signer key in the output', async function () {
-    const { code, stdout, stderr } = await runCli([...connection, ...signer, '--device-name', 'pump-1', '--common-name', 'line1-pump-1', '--regex', '^line1-(.*)$', '--key-type', 'p256', '--verify', '--json']);
+    const { code, stdout, stderr } = await runCli([
+      ...connection,
+      ...signer,
+      '--device-name',
+      'pump-1',
+      '--common-name',
+      'line1-pump-1',
+      '--regex',
+      '^line1-(.*)$',
+      '--key-type',
+      'p256',
+      '--verify',
+      '--json',
+    ]);
     assert.equal(code, 0, stderr);
     const result = JSON.parse(stdout);
     assert.equal(result.deviceName, 'pump-1');
@@ -71,7 +85,10 @@ describe('gridlinks-provision --type x509-chain against the simulator (TLS)', fu
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'leaf.pem'), pems[0]);
     assert.match(openssl(['verify', '-CAfile', pki.root.certFile, '-untrusted', pki.fleet.certFile, path.join(dir, 'leaf.pem')]).toString(), /OK/);
-    assert.equal(new crypto.X509Certificate(pems[0]).publicKey.export({ type: 'spki', format: 'pem' }), openssl(['req', '-in', csr.csrFile, '-noout', '-pubkey']).toString());
+    assert.equal(
+      new crypto.X509Certificate(pems[0]).publicKey.export({ type: 'spki', format: 'pem' }),
+      openssl(['req', '-in', csr.csrFile, '-noout', '-pubkey']).toString(),
+    );
     fs.rmSync(dir, { recursive: true, force: true });
     assert.equal(sim.devices().length, count);
   });
@@ -85,11 +102,21 @@ describe('gridlinks-provision --type x509-chain against the simulator (TLS)', fu
     assert.match(predicted.stderr, /--regex: .*does not match/);
   });
 
-  it('missing --signer-key: exit 2 naming the flag; a signer key that is not the signer certificate\'s: exit 2', async function () {
+  it("missing --signer-key: exit 2 naming the flag; a signer key that is not the signer certificate's: exit 2", async function () {
     const missing = await runCli([...connection, '--type', 'x509-chain', '--signer-cert', pki.fleet.certFile, '--device-name', 'x']);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--signer-key/);
-    const wrong = await runCli([...connection, '--type', 'x509-chain', '--signer-cert', pki.fleet.certFile, '--signer-key', pki.other.keyFile, '--device-name', 'x']);
+    const wrong = await runCli([
+      ...connection,
+      '--type',
+      'x509-chain',
+      '--signer-cert',
+      pki.fleet.certFile,
+      '--signer-key',
+      pki.other.keyFile,
+      '--device-name',
+      'x',
+    ]);
     assert.equal(wrong.code, 2);
     assert.match(wrong.stderr, /--signer-key: signerKey does not belong/);
   });

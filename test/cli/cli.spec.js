@@ -50,7 +50,18 @@ describe('gridlinks-provision CLI against the simulator (TLS)', function () {
     const keyFile = path.join(dir, 'own-key.pem');
     fs.writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
     const deviceName = uniqueName('cli-own-key');
-    const { code, stdout, stderr } = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--device-name', deviceName, '--private-key', keyFile, '--json']);
+    const { code, stdout, stderr } = await runCli([
+      ...connection,
+      '--provision-key',
+      KEY,
+      '--provision-secret',
+      SECRET,
+      '--device-name',
+      deviceName,
+      '--private-key',
+      keyFile,
+      '--json',
+    ]);
     assert.equal(code, 0, stderr);
     const result = JSON.parse(stdout);
     assert.equal(new crypto.X509Certificate(result.credentials.certificate).checkPrivateKey(privateKey), true);
@@ -58,7 +69,19 @@ describe('gridlinks-provision CLI against the simulator (TLS)', function () {
 
   it('--json success: one JSON object with the node-shaped result; the device really exists', async () => {
     const deviceName = uniqueName('cli');
-    const { code, stdout, stderr } = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--device-name', deviceName, '--key-type', 'p256', '--json', '--verify']);
+    const { code, stdout, stderr } = await runCli([
+      ...connection,
+      '--provision-key',
+      KEY,
+      '--provision-secret',
+      SECRET,
+      '--device-name',
+      deviceName,
+      '--key-type',
+      'p256',
+      '--json',
+      '--verify',
+    ]);
     assert.equal(code, 0, stderr);
     const result = JSON.parse(stdout);
     assert.equal(result.deviceName, deviceName);
@@ -77,7 +100,10 @@ describe('gridlinks-provision CLI against the simulator (TLS)', function () {
       env: { GRIDLINKS_PROVISION_KEY: KEY, GRIDLINKS_PROVISION_SECRET: SECRET },
     });
     assert.equal(code, 0, stderr);
-    assert.match(stdout, /^Provisioned device "clitok-.*" on 127\.0\.0\.1:\d+ \(TLS\) with ACCESS_TOKEN credentials\.\n  access token:   [A-Za-z0-9]{20}\n$/);
+    assert.match(
+      stdout,
+      /^Provisioned device "clitok-.*" on 127\.0\.0\.1:\d+ \(TLS\) with ACCESS_TOKEN credentials\.\n {2}access token: {3}[A-Za-z0-9]{20}\n$/,
+    );
   });
 
   it('NOT_FOUND exits 3 with the error as JSON', async () => {
@@ -107,10 +133,34 @@ describe('gridlinks-provision CLI against the simulator (TLS)', function () {
   });
 
   it('network family exits 4 (TLS: wrong servername); --insecure warns on stderr and works', async () => {
-    const tlsFailure = await runCli([...connection, '--servername', 'wrong.example.com', '--provision-key', KEY, '--provision-secret', SECRET, '--type', 'access-token']);
+    const tlsFailure = await runCli([
+      ...connection,
+      '--servername',
+      'wrong.example.com',
+      '--provision-key',
+      KEY,
+      '--provision-secret',
+      SECRET,
+      '--type',
+      'access-token',
+    ]);
     assert.equal(tlsFailure.code, 4);
     assert.match(tlsFailure.stderr, /error \[TLS\]/);
-    const insecure = await runCli(['--host', '127.0.0.1', '--port', String(sim.mqttsPort), '--insecure', '--provision-key', KEY, '--provision-secret', SECRET, '--type', 'access-token', '--device-name', uniqueName('insec')]);
+    const insecure = await runCli([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(sim.mqttsPort),
+      '--insecure',
+      '--provision-key',
+      KEY,
+      '--provision-secret',
+      SECRET,
+      '--type',
+      'access-token',
+      '--device-name',
+      uniqueName('insec'),
+    ]);
     assert.equal(insecure.code, 0, insecure.stderr);
     assert.match(insecure.stderr, /^warning: --insecure/);
     assert.equal(insecure.stderr.match(/insecure/g).length, 1, 'warned once');
@@ -119,7 +169,19 @@ describe('gridlinks-provision CLI against the simulator (TLS)', function () {
   it('--out writes 0600 files and prints where they went, not the key', async () => {
     const deviceName = uniqueName('cliout');
     const out = path.join(dir, 'store');
-    const { code, stdout, stderr } = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--device-name', deviceName, '--key-type', 'p256', '--out', out]);
+    const { code, stdout, stderr } = await runCli([
+      ...connection,
+      '--provision-key',
+      KEY,
+      '--provision-secret',
+      SECRET,
+      '--device-name',
+      deviceName,
+      '--key-type',
+      'p256',
+      '--out',
+      out,
+    ]);
     assert.equal(code, 0, stderr);
     const deviceDir = path.join(out, deviceName);
     for (const file of ['certificate.pem', 'private-key.pem', 'credentials.json']) {
@@ -127,14 +189,39 @@ describe('gridlinks-provision CLI against the simulator (TLS)', function () {
       assert.ok(stdout.includes(path.join(deviceDir, file)));
     }
     assert.ok(!stdout.includes('PRIVATE KEY'));
-    const again = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--device-name', deviceName, '--out', out, '--if-stored', 'fail']);
+    const again = await runCli([
+      ...connection,
+      '--provision-key',
+      KEY,
+      '--provision-secret',
+      SECRET,
+      '--device-name',
+      deviceName,
+      '--out',
+      out,
+      '--if-stored',
+      'fail',
+    ]);
     assert.equal(again.code, 7, 'refuses to overwrite');
   });
 
   it('OUTCOME_UNKNOWN exits 5 and names the kept key', async () => {
     sim.setFaults({ closeAfterRequest: true });
     const out = path.join(dir, 'store5');
-    const { code, stdout } = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--device-name', uniqueName('cli5'), '--key-type', 'p256', '--out', out, '--json']);
+    const { code, stdout } = await runCli([
+      ...connection,
+      '--provision-key',
+      KEY,
+      '--provision-secret',
+      SECRET,
+      '--device-name',
+      uniqueName('cli5'),
+      '--key-type',
+      'p256',
+      '--out',
+      out,
+      '--json',
+    ]);
     assert.equal(code, 5);
     const { error } = JSON.parse(stdout);
     assert.equal(error.code, 'OUTCOME_UNKNOWN');
@@ -151,9 +238,12 @@ describe('gridlinks-provision CLI against the simulator (TLS)', function () {
   it('SIGINT while waiting for the answer: exit 130, ABORTED, says the device may exist', async () => {
     sim.setFaults({ noAnswer: true });
     const waiting = sim.waitForLog(/not answering/);
-    const { code, stdout } = await runCli([...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--type', 'access-token', '--timeout', '30', '--json'], {
-      onStart: (child) => waiting.then(() => child.kill('SIGINT')),
-    });
+    const { code, stdout } = await runCli(
+      [...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--type', 'access-token', '--timeout', '30', '--json'],
+      {
+        onStart: (child) => waiting.then(() => child.kill('SIGINT')),
+      },
+    );
     assert.equal(code, 130);
     const { error } = JSON.parse(stdout);
     assert.equal(error.code, 'ABORTED');

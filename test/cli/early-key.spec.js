@@ -72,7 +72,16 @@ describe('gridlinks-provision CLI: arguments are checked before any key is made'
   }
 
   it('a valid RSA invocation makes exactly one key and provisions', async () => {
-    const run = await runWatched(watchFile, [...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--device-name', uniqueName('cli-early'), '--json']);
+    const run = await runWatched(watchFile, [
+      ...connection,
+      '--provision-key',
+      KEY,
+      '--provision-secret',
+      SECRET,
+      '--device-name',
+      uniqueName('cli-early'),
+      '--json',
+    ]);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(JSON.parse(run.stdout).credentialsType, 'X509_CERTIFICATE');
     assert.deepEqual(run.watched, { keygens: 1, mqtt: true });

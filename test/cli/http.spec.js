@@ -40,8 +40,23 @@ describe('gridlinks-provision --transport http', function () {
   it('HTTPS: provisions, then --verify connects over MQTT on --verify-port; exit 0', async () => {
     const deviceName = uniqueName('cli-https');
     const { code, stdout, stderr } = await runCli([
-      '--host', '127.0.0.1', '--transport', 'http', '--port', String(sim.httpsPort), '--ca', sim.caFile,
-      '--verify-port', String(sim.mqttsPort), ...secrets, '--device-name', deviceName, '--key-type', 'p256', '--verify', '--json',
+      '--host',
+      '127.0.0.1',
+      '--transport',
+      'http',
+      '--port',
+      String(sim.httpsPort),
+      '--ca',
+      sim.caFile,
+      '--verify-port',
+      String(sim.mqttsPort),
+      ...secrets,
+      '--device-name',
+      deviceName,
+      '--key-type',
+      'p256',
+      '--verify',
+      '--json',
     ]);
     assert.equal(code, 0, stderr);
     const result = JSON.parse(stdout);
@@ -53,8 +68,20 @@ describe('gridlinks-provision --transport http', function () {
 
   it('plain HTTP: NOT_FOUND exits 3 with the JSON error', async () => {
     const { code, stdout } = await runCli([
-      '--host', '127.0.0.1', '--transport', 'http', '--no-tls', '--port', String(sim.httpPort),
-      '--provision-key', KEY, '--provision-secret', 'not-the-secret', '--type', 'access-token', '--json',
+      '--host',
+      '127.0.0.1',
+      '--transport',
+      'http',
+      '--no-tls',
+      '--port',
+      String(sim.httpPort),
+      '--provision-key',
+      KEY,
+      '--provision-secret',
+      'not-the-secret',
+      '--type',
+      'access-token',
+      '--json',
     ]);
     assert.equal(code, 3);
     const { error } = JSON.parse(stdout);
@@ -65,8 +92,21 @@ describe('gridlinks-provision --transport http', function () {
   it('plain HTTP: no answer within --timeout is OUTCOME_UNKNOWN, exit 5', async () => {
     sim.setFaults({ noAnswer: true });
     const { code, stdout } = await runCli([
-      '--host', '127.0.0.1', '--transport', 'http', '--no-tls', '--port', String(sim.httpPort), ...secrets,
-      '--device-name', uniqueName('cli-silent'), '--type', 'access-token', '--timeout', '0.3', '--json',
+      '--host',
+      '127.0.0.1',
+      '--transport',
+      'http',
+      '--no-tls',
+      '--port',
+      String(sim.httpPort),
+      ...secrets,
+      '--device-name',
+      uniqueName('cli-silent'),
+      '--type',
+      'access-token',
+      '--timeout',
+      '0.3',
+      '--json',
     ]);
     assert.equal(code, 5);
     assert.equal(JSON.parse(stdout).error.code, 'OUTCOME_UNKNOWN');

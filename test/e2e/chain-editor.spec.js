@@ -1,12 +1,21 @@
 'use strict';
-/* global document */
 // The "X.509 chain (signed here)" choice in the real editor: the signer rows replace the key/secret rows,
 // the signer certificate and key are pasted as node credentials, the device is created by chain login,
 // and neither the signer key nor the certificate ends up in the deployed or exported flow.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { PACKAGE_DIR, NodeRedAdmin, startNodeRed, startTestSimulator, freshDir, afterFlowsRestart, requireChromium, launchChromium, waitFor } = require('../helpers/e2e');
+const {
+  PACKAGE_DIR,
+  NodeRedAdmin,
+  startNodeRed,
+  startTestSimulator,
+  freshDir,
+  afterFlowsRestart,
+  requireChromium,
+  launchChromium,
+  waitFor,
+} = require('../helpers/e2e');
 const { makeFleetPki } = require('../helpers/chain-pki');
 const { openNodeEditor, deploy, statusText, pressInject } = require('./editor-actions');
 
@@ -29,17 +38,55 @@ describe('editor in Chromium: X.509 chain (signed here)', function () {
     const flows = [
       { id: 'c-tab', type: 'tab', label: 'chain' },
       {
-        id: 'c-srv', type: 'gridlinks-server', name: 'simulator', host: simulator.host, port: simulator.mqttsPort, tls: true, verifyServerCert: true,
-        servername: '', protocolVersion: 4, caFile: simulator.caFile, connectTimeout: 10, answerTimeout: 15,
+        id: 'c-srv',
+        type: 'gridlinks-server',
+        name: 'simulator',
+        host: simulator.host,
+        port: simulator.mqttsPort,
+        tls: true,
+        verifyServerCert: true,
+        servername: '',
+        protocolVersion: 4,
+        caFile: simulator.caFile,
+        connectTimeout: 10,
+        answerTimeout: 15,
       },
       {
-        id: 'c-inject', type: 'inject', z: 'c-tab', name: 'device name', props: [{ p: 'payload' }], payload: JSON.stringify({ deviceName: DEVICE_NAME }),
-        payloadType: 'json', repeat: '', once: false, x: 140, y: 100, wires: [['c-prov']],
+        id: 'c-inject',
+        type: 'inject',
+        z: 'c-tab',
+        name: 'device name',
+        props: [{ p: 'payload' }],
+        payload: JSON.stringify({ deviceName: DEVICE_NAME }),
+        payloadType: 'json',
+        repeat: '',
+        once: false,
+        x: 140,
+        y: 100,
+        wires: [['c-prov']],
       },
       {
-        id: 'c-prov', type: 'gridlinks-provision', z: 'c-tab', name: '', server: 'c-srv', credentialsType: 'X509_CERTIFICATE', keyAlgorithm: 'p256',
-        deviceName: 'payload.deviceName', deviceNameType: 'msg', provisionKey: '', provisionKeyType: 'cred', provisionSecret: '', provisionSecretType: 'cred',
-        verify: false, storeDir: '', includePrivateKey: true, maxParallel: 4, outputProperty: 'payload', x: 360, y: 100, wires: [[]],
+        id: 'c-prov',
+        type: 'gridlinks-provision',
+        z: 'c-tab',
+        name: '',
+        server: 'c-srv',
+        credentialsType: 'X509_CERTIFICATE',
+        keyAlgorithm: 'p256',
+        deviceName: 'payload.deviceName',
+        deviceNameType: 'msg',
+        provisionKey: '',
+        provisionKeyType: 'cred',
+        provisionSecret: '',
+        provisionSecretType: 'cred',
+        verify: false,
+        storeDir: '',
+        includePrivateKey: true,
+        maxParallel: 4,
+        outputProperty: 'payload',
+        x: 360,
+        y: 100,
+        wires: [[]],
       },
     ];
     userDir = freshDir('chain-editor-node-red');

@@ -72,7 +72,10 @@ function announcedPorts(text) {
 function startScriptPid() {
   const pids = processesWithEnvironment(DEMO_MARK).filter((pid) => {
     try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => path.resolve(PACKAGE_DIR, arg) === DEMO_SCRIPT);
+      return fs
+        .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        .split('\0')
+        .some((arg) => path.resolve(PACKAGE_DIR, arg) === DEMO_SCRIPT);
     } catch {
       return false;
     }

@@ -26,7 +26,11 @@ async function dragFromPalette(page, type, at) {
   const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
   await dragMouse(page, await centre(paletteNode), { x: chart.x + at.x, y: chart.y + at.y });
   const added = await page.evaluate(
-    ([t, ids]) => RED.nodes.filterNodes({ type: t }).map((n) => n.id).filter((id) => !ids.includes(id)),
+    ([t, ids]) =>
+      RED.nodes
+        .filterNodes({ type: t })
+        .map((n) => n.id)
+        .filter((id) => !ids.includes(id)),
     [type, before],
   );
   if (added.length !== 1) throw new Error(`dragging ${type} onto the canvas added ${added.length} nodes`);

@@ -25,7 +25,7 @@ const { createCertificate } = require('../../nodes/simulator');
 
 const EXAMPLES_DIR = path.join(PACKAGE_DIR, 'examples');
 const EXAMPLES = listExamples(EXAMPLES_DIR);
-const NODE_TYPES = ['gridlinks-server', 'gridlinks-provision'];
+const NODE_TYPES = ['gridlinks-server', 'gridlinks-provision', 'gridlinks-device'];
 const ICON_FILE = 'gridlinks.svg';
 /**
  * What pressing each example's inject does on an empty simulator, per its Comment node. An example not
@@ -38,6 +38,8 @@ const EXPECTED = {
   '03-gateway-bulk-provisioning': { devices: 4, credentialsType: 'ACCESS_TOKEN' },
   // Three names, each device created by its chain login to the simulator's chain profile.
   '04-gateway-issues-chain-certificates': { devices: 3, credentialsType: 'X509_CERTIFICATE' },
+  // One device per credentials type, each then publishes a reading through the gridlinks-device node.
+  '05-devices-telemetry-and-rpc': { devices: 3 },
 };
 
 /** Inject nodes from which a message can reach a gridlinks-provision node. */
@@ -78,7 +80,10 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
     }
     assert.ok(packedFiles.includes(`nodes/icons/${ICON_FILE}`));
     for (const example of EXAMPLES) assert.ok(packedFiles.includes(`examples/${example}.json`));
-    assert.deepEqual(packedFiles.filter((file) => /^(src|test|bench)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts'))), []);
+    assert.deepEqual(
+      packedFiles.filter((file) => /^(src|test|bench)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts'))),
+      [],
+    );
   });
 
   it("README images are absolute URLs of the repository's raw files (relative ones break on the npm page)", function () {
@@ -108,7 +113,10 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
         const { nodeRedDir, nodeExecutable, env: runtimeEnv } = await runtime.prepare();
         const fleetCa = await createCertificate({ commonName: 'packaging fleet CA', isCA: true });
         simulator = await startTestSimulator({
-          profiles: [{ ...DEMO_PROFILE, strategy: 'ALLOW_CREATE_NEW_DEVICES' }, { name: 'fleet', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: fleetCa.certPem }],
+          profiles: [
+            { ...DEMO_PROFILE, strategy: 'ALLOW_CREATE_NEW_DEVICES' },
+            { name: 'fleet', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: fleetCa.certPem },
+          ],
         });
         const target = { host: simulator.host, mqttsPort: simulator.mqttsPort, caFile: simulator.caFile };
         const profile = { ...DEMO_PROFILE, signerCertificate: fleetCa.certPem, signerKey: fleetCa.keyPem };
@@ -130,7 +138,7 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
         assert.match(startLine, new RegExp(`Node\\.js\\s+version:\\s+v${runtime.node}\\.`));
       });
 
-      it('registers both node types from the installed module, without error', async function () {
+      it('registers every node type from the installed module, without error', async function () {
         const sets = (await admin.getJson('/nodes')).filter((set) => set.module === PACKAGE_NAME);
         assert.deepEqual(sets.map((set) => set.name).sort(), [...NODE_TYPES].sort());
         for (const set of sets) {
@@ -201,7 +209,11 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
           await waitFor(`${expected.devices} device(s) provisioned by ${example}`, () => fresh().length >= expected.devices, 30000);
           if (expected.telemetry) {
             const [device] = fresh();
-            const records = await waitFor(`telemetry from ${device.name}`, () => simulator.telemetry(device.name).length > 0 && simulator.telemetry(device.name), 20000);
+            const records = await waitFor(
+              `telemetry from ${device.name}`,
+              () => simulator.telemetry(device.name).length > 0 && simulator.telemetry(device.name),
+              20000,
+            );
             assert.deepEqual(records[0].payload, expected.telemetry);
           }
           // The last request of the bulk example (a repeated name) is answered FAILURE; let it finish.

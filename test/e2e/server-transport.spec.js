@@ -14,7 +14,11 @@ describe('editor in Chromium: gridlinks-server Transport MQTT / HTTP(S)', functi
 
   before(async function () {
     requireChromium(this);
-    nodeRed = await startNodeRed({ userDir: freshDir('editor-transport'), linkPackageDir: PACKAGE_DIR, flows: [{ id: 't-tab', type: 'tab', label: 'GridLinks' }] });
+    nodeRed = await startNodeRed({
+      userDir: freshDir('editor-transport'),
+      linkPackageDir: PACKAGE_DIR,
+      flows: [{ id: 't-tab', type: 'tab', label: 'GridLinks' }],
+    });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));

@@ -12,7 +12,17 @@ const { helper, provisionFlow, load, nextOutcome } = require('../helpers/node-re
 const { settledSnapshot, expectNothingLeft } = require('../helpers/faults');
 
 const HANG_LIMIT_MS = 20_000;
-const ANYTHING = { maxDepth: 3, withNullPrototype: true, withMap: true, withSet: true, withDate: true, withTypedArray: true, withSparseArray: true, withBoxedValues: true, withObjectString: true };
+const ANYTHING = {
+  maxDepth: 3,
+  withNullPrototype: true,
+  withMap: true,
+  withSet: true,
+  withDate: true,
+  withTypedArray: true,
+  withSparseArray: true,
+  withBoxedValues: true,
+  withObjectString: true,
+};
 const JSON_SAFE = { maxDepth: 3, withObjectString: true };
 
 /** Strings from empty to 1 MB (most small, some huge). */
@@ -161,7 +171,13 @@ describe('fuzzing (fast-check): always a result or a coded error', function () {
             deviceName: `fuzz-answer-${process.pid}-${++n}`,
             ...kind,
           };
-          const outcome = await withinHangLimit(provisionDevice(options).then((result) => ({ result }), (error) => ({ error })), 'core');
+          const outcome = await withinHangLimit(
+            provisionDevice(options).then(
+              (result) => ({ result }),
+              (error) => ({ error }),
+            ),
+            'core',
+          );
           if (outcome.error) {
             assert.ok(outcome.error instanceof ProvisionError, `not a ProvisionError: ${outcome.error.stack}`);
             assert.ok(ERROR_CODES.includes(outcome.error.code));

@@ -24,8 +24,33 @@ function post(sim, body) {
 }
 
 /** Request bodies: random bytes, random strings, lenient-looking objects with GridLinks' field names. */
-const fieldName = fc.constantFrom('deviceName', 'provisionDeviceKey', 'provisionDeviceSecret', 'credentialsType', 'token', 'clientId', 'username', 'password', 'hash', 'gateway', '__proto__');
-const fieldValue = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom(`'${DEFAULT_PROFILE.provisionDeviceKey}'`, `"${DEFAULT_PROFILE.provisionDeviceSecret}"`, 'ACCESS_TOKEN', 'null', 'true', '[1,2]', '{}', "'a\\u0000b'", '{{x}}'));
+const fieldName = fc.constantFrom(
+  'deviceName',
+  'provisionDeviceKey',
+  'provisionDeviceSecret',
+  'credentialsType',
+  'token',
+  'clientId',
+  'username',
+  'password',
+  'hash',
+  'gateway',
+  '__proto__',
+);
+const fieldValue = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.constantFrom(
+    `'${DEFAULT_PROFILE.provisionDeviceKey}'`,
+    `"${DEFAULT_PROFILE.provisionDeviceSecret}"`,
+    'ACCESS_TOKEN',
+    'null',
+    'true',
+    '[1,2]',
+    '{}',
+    "'a\\u0000b'",
+    '{{x}}',
+  ),
+);
 const requestBody = fc.oneof(
   fc.uint8Array({ maxLength: 2048 }).map((bytes) => Buffer.from(bytes)),
   fc.string({ maxLength: 256 }),
@@ -54,23 +79,41 @@ describe('fuzzing HTTP provisioning (fast-check)', function () {
   it('the answer bytes over HTTP: always a result or a coded error', async function () {
     let n = 0;
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.uint8Array({ maxLength: 4096 }).map((bytes) => Buffer.from(bytes)), fc.json({ maxDepth: 3 }), fc.string({ maxLength: 512 })), async (rawAnswer) => {
-        sim.setFaults({ rawAnswer });
-        const outcome = await provisionDevice({
-          server: { host: '127.0.0.1', transport: 'http', tls: false, port: sim.httpPort, connectTimeoutMs: 5000, answerTimeoutMs: 5000, maxAnswerBytes: 2048 },
-          provisionDeviceKey: DEFAULT_PROFILE.provisionDeviceKey,
-          provisionDeviceSecret: DEFAULT_PROFILE.provisionDeviceSecret,
-          deviceName: `fuzz-http-${process.pid}-${++n}`,
-          credentialsType: 'ACCESS_TOKEN',
-        }).then((result) => ({ result }), (error) => ({ error }));
-        if (outcome.error) {
-          assert.ok(outcome.error instanceof ProvisionError, `not a ProvisionError: ${outcome.error.stack}`);
-          assert.ok(ERROR_CODES.includes(outcome.error.code));
-          assert.equal(outcome.error.details.requestSent, true);
-        } else {
-          assert.equal(outcome.result.credentialsType, 'ACCESS_TOKEN');
-        }
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 4096 }).map((bytes) => Buffer.from(bytes)),
+          fc.json({ maxDepth: 3 }),
+          fc.string({ maxLength: 512 }),
+        ),
+        async (rawAnswer) => {
+          sim.setFaults({ rawAnswer });
+          const outcome = await provisionDevice({
+            server: {
+              host: '127.0.0.1',
+              transport: 'http',
+              tls: false,
+              port: sim.httpPort,
+              connectTimeoutMs: 5000,
+              answerTimeoutMs: 5000,
+              maxAnswerBytes: 2048,
+            },
+            provisionDeviceKey: DEFAULT_PROFILE.provisionDeviceKey,
+            provisionDeviceSecret: DEFAULT_PROFILE.provisionDeviceSecret,
+            deviceName: `fuzz-http-${process.pid}-${++n}`,
+            credentialsType: 'ACCESS_TOKEN',
+          }).then(
+            (result) => ({ result }),
+            (error) => ({ error }),
+          );
+          if (outcome.error) {
+            assert.ok(outcome.error instanceof ProvisionError, `not a ProvisionError: ${outcome.error.stack}`);
+            assert.ok(ERROR_CODES.includes(outcome.error.code));
+            assert.equal(outcome.error.details.requestSent, true);
+          } else {
+            assert.equal(outcome.result.credentialsType, 'ACCESS_TOKEN');
+          }
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -84,7 +127,14 @@ describe('fuzzing HTTP provisioning (fast-check)', function () {
       }),
       { numRuns: 300 },
     );
-    const healthy = await post(sim, JSON.stringify({ provisionDeviceKey: DEFAULT_PROFILE.provisionDeviceKey, provisionDeviceSecret: DEFAULT_PROFILE.provisionDeviceSecret, deviceName: `fuzz-after-${process.pid}` }));
+    const healthy = await post(
+      sim,
+      JSON.stringify({
+        provisionDeviceKey: DEFAULT_PROFILE.provisionDeviceKey,
+        provisionDeviceSecret: DEFAULT_PROFILE.provisionDeviceSecret,
+        deviceName: `fuzz-after-${process.pid}`,
+      }),
+    );
     assert.equal(JSON.parse(healthy.body).status, 'SUCCESS');
   });
 });

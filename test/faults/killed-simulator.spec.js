@@ -114,7 +114,10 @@ describe('the simulator SIGKILLed in the middle of a 200-device bulk run through
     for (const device of registry) {
       const outcome = byName.get(device.name);
       assert.ok(outcome, `unexpected device ${device.name} in the registry`);
-      assert.ok(outcome.result || outcome.error.code === 'OUTCOME_UNKNOWN', `${device.name} exists on the server but was reported ${outcome.error && outcome.error.code}`);
+      assert.ok(
+        outcome.result || outcome.error.code === 'OUTCOME_UNKNOWN',
+        `${device.name} exists on the server but was reported ${outcome.error && outcome.error.code}`,
+      );
       if (outcome.error) {
         // The kept key is the one the server's certificate holds.
         const keyPem = fs.readFileSync(outcome.error.details.pendingKeyPath, 'utf8');

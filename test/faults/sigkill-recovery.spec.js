@@ -94,19 +94,28 @@ describe('SIGKILL at random points, then one recovery run', function () {
 
     // One recovery run: leftovers first, then every pending entry settled.
     const recovery = await new Promise((resolve) =>
-      execFile(process.execPath, [CLI, '--host', '127.0.0.1', '--port', String(sim.mqttsPort), '--ca', sim.caFile, '--resume', '--out', storeDir, '--json'], (error, stdout, stderr) =>
-        resolve({ code: error ? error.code : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        [CLI, '--host', '127.0.0.1', '--port', String(sim.mqttsPort), '--ca', sim.caFile, '--resume', '--out', storeDir, '--json'],
+        (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }),
       ),
     );
     assert.equal(recovery.code, 0, `kills at ${killTimes.join(', ')} ms\n${recovery.stdout}\n${recovery.stderr}`);
 
     for (const device of created) {
       const dir = path.join(storeDir, device.name);
-      assert.ok(fs.existsSync(path.join(dir, 'credentials.json')), `${device.name} exists on the server but is not committed (kills at ${killTimes.join(', ')} ms)\n${recovery.stdout}`);
+      assert.ok(
+        fs.existsSync(path.join(dir, 'credentials.json')),
+        `${device.name} exists on the server but is not committed (kills at ${killTimes.join(', ')} ms)\n${recovery.stdout}`,
+      );
       const record = JSON.parse(fs.readFileSync(path.join(dir, 'credentials.json'), 'utf8'));
       assert.equal(record.credentials.credentialsId, device.credentials.credentialsId, device.name);
       const certificate = fs.readFileSync(path.join(dir, 'certificate.pem'), 'utf8');
-      assert.equal(publicKeyOf(fs.readFileSync(path.join(dir, 'private-key.pem'), 'utf8')), publicKeyOf(certificate), `${device.name}: the key is the certificate's`);
+      assert.equal(
+        publicKeyOf(fs.readFileSync(path.join(dir, 'private-key.pem'), 'utf8')),
+        publicKeyOf(certificate),
+        `${device.name}: the key is the certificate's`,
+      );
     }
     const createdNames = new Set(created.map((device) => device.name));
     const committed = fs.readdirSync(storeDir).filter((name) => !name.startsWith('.'));
@@ -114,11 +123,16 @@ describe('SIGKILL at random points, then one recovery run', function () {
     // Nothing left behind: no temporaries anywhere, nothing pending; what was set aside was never created.
     const leftovers = allFiles(storeDir).filter((file) => path.basename(file).startsWith('.tmp-'));
     assert.deepEqual(leftovers, []);
-    assert.deepEqual(fs.readdirSync(path.join(storeDir, '.pending')).filter((name) => !name.startsWith('.')), []);
+    assert.deepEqual(
+      fs.readdirSync(path.join(storeDir, '.pending')).filter((name) => !name.startsWith('.')),
+      [],
+    );
     const asideDir = path.join(storeDir, '.pending', '.not-created');
     for (const file of fs.existsSync(asideDir) ? fs.readdirSync(asideDir) : []) {
       assert.ok(!createdNames.has(file.replace(/(~[0-9a-f]+)?\.(json|key\.pem)$/, '')), `${file} was set aside, but the server created it`);
     }
-    console.log(`      ${ROUNDS} runs killed at ${killTimes.join(', ')} ms; ${created.length} devices created, all recovered; ${recovery.stdout.trim().split('\n').filter(Boolean).length} pending entries settled, ${recovery.stderr.split("\n").filter(Boolean).length} leftover(s) recovered`);
+    console.log(
+      `      ${ROUNDS} runs killed at ${killTimes.join(', ')} ms; ${created.length} devices created, all recovered; ${recovery.stdout.trim().split('\n').filter(Boolean).length} pending entries settled, ${recovery.stderr.split('\n').filter(Boolean).length} leftover(s) recovered`,
+    );
   });
 });

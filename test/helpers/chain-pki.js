@@ -27,8 +27,22 @@ function read(dir, name) {
 /** Self-signed CA. */
 function rootCa(dir, name, subject, { kind = 'rsa', ski } = {}) {
   const extra = ski ? ['-addext', `subjectKeyIdentifier=${ski}`] : [];
-  openssl(['req', '-x509', ...keyArgs(kind), '-nodes', '-keyout', path.join(dir, `${name}.key`), '-out', path.join(dir, `${name}.pem`),
-    '-subj', subject, '-days', '30', ...CA_EXTENSIONS, ...extra]);
+  openssl([
+    'req',
+    '-x509',
+    ...keyArgs(kind),
+    '-nodes',
+    '-keyout',
+    path.join(dir, `${name}.key`),
+    '-out',
+    path.join(dir, `${name}.pem`),
+    '-subj',
+    subject,
+    '-days',
+    '30',
+    ...CA_EXTENSIONS,
+    ...extra,
+  ]);
   return read(dir, name);
 }
 
@@ -38,8 +52,24 @@ function intermediateCa(dir, name, subject, issuer, { kind = 'rsa' } = {}) {
   openssl(['req', ...keyArgs(kind), '-nodes', '-keyout', path.join(dir, `${name}.key`), '-out', csr, '-subj', subject]);
   const ext = path.join(dir, `${name}.ext`);
   fs.writeFileSync(ext, 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
-  openssl(['x509', '-req', '-in', csr, '-CA', issuer.certFile, '-CAkey', issuer.keyFile, '-set_serial', String(Date.now()),
-    '-out', path.join(dir, `${name}.pem`), '-days', '30', '-extfile', ext]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    issuer.certFile,
+    '-CAkey',
+    issuer.keyFile,
+    '-set_serial',
+    String(Date.now()),
+    '-out',
+    path.join(dir, `${name}.pem`),
+    '-days',
+    '30',
+    '-extfile',
+    ext,
+  ]);
   return read(dir, name);
 }
 
@@ -57,9 +87,28 @@ function deviceCsr(dir, deviceName, commonName, { kind = 'ec' } = {}) {
     leaf(signer, suffix = '') {
       const certFile = path.join(dir, `${name}${suffix}.pem`);
       const ext = path.join(dir, `${name}.leaf.ext`);
-      fs.writeFileSync(ext, 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nauthorityKeyIdentifier=keyid\n');
-      openssl(['x509', '-req', '-in', csrFile, '-CA', signer.certFile, '-CAkey', signer.keyFile, '-set_serial', String(Date.now() + Math.floor(Math.random() * 1e6)),
-        '-out', certFile, '-days', '5', '-extfile', ext]);
+      fs.writeFileSync(
+        ext,
+        'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nauthorityKeyIdentifier=keyid\n',
+      );
+      openssl([
+        'x509',
+        '-req',
+        '-in',
+        csrFile,
+        '-CA',
+        signer.certFile,
+        '-CAkey',
+        signer.keyFile,
+        '-set_serial',
+        String(Date.now() + Math.floor(Math.random() * 1e6)),
+        '-out',
+        certFile,
+        '-days',
+        '5',
+        '-extfile',
+        ext,
+      ]);
       return fs.readFileSync(certFile, 'utf8');
     },
   };

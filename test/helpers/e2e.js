@@ -110,9 +110,7 @@ function deployAndWait(nodeRed, flows) {
 
 /** Node-RED log lines that are errors or warnings, less the two every test start prints. */
 function problemLines(nodeRed) {
-  return nodeRed.lines.filter(
-    (line) => /\[(warn|error)\]/.test(line) && !/Projects disabled|Using unencrypted credentials/.test(line),
-  );
+  return nodeRed.lines.filter((line) => /\[(warn|error)\]/.test(line) && !/Projects disabled|Using unencrypted credentials/.test(line));
 }
 
 module.exports = {

@@ -4,7 +4,6 @@
  * the simulator as a child process (so it can be SIGKILLed), and short-lived temp folders.
  */
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
 const { spawn } = require('node:child_process');
@@ -84,7 +83,7 @@ function startSimulatorProcess(args) {
       let info;
       try {
         info = JSON.parse(line);
-      } catch (error) {
+      } catch {
         child.kill('SIGKILL');
         reject(new Error(`simulator printed ${JSON.stringify(line)} instead of its JSON line`));
         return;
@@ -155,4 +154,14 @@ function unusedPort() {
 /** Host names in the reserved .invalid domain (RFC 6761) never resolve: no test aims anywhere real. */
 const UNRESOLVABLE_HOST = 'gridlinks-fault-test.invalid';
 
-module.exports = { snapshot, settledSnapshot, expectNothingLeft, tempDir, startSimulatorProcess, faultCertificates, unusedPort, UNRESOLVABLE_HOST, SIMULATOR_CLI };
+module.exports = {
+  snapshot,
+  settledSnapshot,
+  expectNothingLeft,
+  tempDir,
+  startSimulatorProcess,
+  faultCertificates,
+  unusedPort,
+  UNRESOLVABLE_HOST,
+  SIMULATOR_CLI,
+};

@@ -68,7 +68,8 @@ const MODES = {
   },
   /** A SUCCESS with a `size`-character token (default 20 MB, as in the report). */
   'huge-token': {
-    onRequest: (session, { size = 20 << 20 }) => session.answer(json({ status: 'SUCCESS', credentialsType: 'ACCESS_TOKEN', credentialsValue: 't'.repeat(size) })),
+    onRequest: (session, { size = 20 << 20 }) =>
+      session.answer(json({ status: 'SUCCESS', credentialsType: 'ACCESS_TOKEN', credentialsValue: 't'.repeat(size) })),
   },
   /** JSON nested `depth` deep (default 16 KB of `[`) as the status, the credentials and the error text. */
   'deep-nesting': {
@@ -87,7 +88,13 @@ const MODES = {
   /** A SUCCESS whose token holds bytes that are not UTF-8. */
   'non-utf8': {
     onRequest: (session) =>
-      session.answer(Buffer.concat([Buffer.from('{"status":"SUCCESS","credentialsType":"ACCESS_TOKEN","credentialsValue":"tok'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')])),
+      session.answer(
+        Buffer.concat([
+          Buffer.from('{"status":"SUCCESS","credentialsType":"ACCESS_TOKEN","credentialsValue":"tok'),
+          Buffer.from([0xff, 0xfe, 0xc3]),
+          Buffer.from('"}'),
+        ]),
+      ),
   },
   /** An answer (for someone else, or forged) as soon as the client is connected, before its request; then the real one. */
   'early-answer': {
@@ -109,7 +116,13 @@ const MODES = {
   /** MQTT_BASIC credentials whose client id and user name carry escapes. */
   'escape-names': {
     onRequest: (session) =>
-      session.answer(json({ status: 'SUCCESS', credentialsType: 'MQTT_BASIC', credentialsValue: { clientId: 'c\u009b2J', userName: `u\u202e${'n'.repeat(600)}`, password: 'p' } })),
+      session.answer(
+        json({
+          status: 'SUCCESS',
+          credentialsType: 'MQTT_BASIC',
+          credentialsValue: { clientId: 'c\u009b2J', userName: `u\u202e${'n'.repeat(600)}`, password: 'p' },
+        }),
+      ),
   },
   /** SUCCESS with a token holding a C0 escape sequence: no device can use it. */
   'control-token': { onRequest: (session) => session.answer(json({ status: 'SUCCESS', credentialsType: 'ACCESS_TOKEN', credentialsValue: `tok${ESC}[2J` })) },

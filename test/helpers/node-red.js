@@ -11,6 +11,7 @@ helper.init(require.resolve('node-red'));
 
 const serverModule = require('../../nodes/gridlinks-server.js');
 const provisionModule = require('../../nodes/gridlinks-provision.js');
+const deviceModule = require('../../nodes/gridlinks-device.js');
 /** Core node modules by type, for flows that use them (the helper only registers what it is given). */
 const CORE = (file) => require(`@node-red/nodes/core/${file}`);
 const CORE_NODES = {
@@ -26,7 +27,7 @@ const CORE_NODES = {
   file: () => CORE('storage/10-file.js'),
 };
 // catch, status and complete are registered by the test helper itself, from the runtime it was init'ed with.
-const NODE_MODULES = [serverModule, provisionModule];
+const NODE_MODULES = [serverModule, provisionModule, deviceModule];
 
 /** The GridLinks modules plus the core modules that `flow` uses. */
 function modulesFor(flow) {
@@ -98,9 +99,8 @@ function provisionFlow(sim, { props = {}, provisionCreds, server = {}, serverCre
   ];
   const credentials = {
     srv: serverCreds === undefined ? srv.credentials : serverCreds,
-    prov: provisionCreds === undefined
-      ? { provisionDeviceKey: PROFILE.provisionDeviceKey, provisionDeviceSecret: PROFILE.provisionDeviceSecret }
-      : provisionCreds,
+    prov:
+      provisionCreds === undefined ? { provisionDeviceKey: PROFILE.provisionDeviceKey, provisionDeviceSecret: PROFILE.provisionDeviceSecret } : provisionCreds,
   };
   return { flow, credentials };
 }

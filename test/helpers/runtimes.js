@@ -68,7 +68,9 @@ async function cachedPackage(name, range, { nodeBinDir } = {}) {
     fs.renameSync(partial, dir);
   } catch (error) {
     fs.rmSync(partial, { recursive: true, force: true });
-    throw new Error(`could not install ${name}@${range} into ${CACHE_DIR} (the npm registry must be reachable on the first run): ${error.message}`);
+    throw new Error(`could not install ${name}@${range} into ${CACHE_DIR} (the npm registry must be reachable on the first run): ${error.message}`, {
+      cause: error,
+    });
   }
   return packageDir;
 }

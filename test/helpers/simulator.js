@@ -64,11 +64,13 @@ class RawSession {
       if (packet.cmd === 'publish') this.rawPublishPayloads.push(Buffer.from(packet.payload));
       this.flush();
     });
-    this.closed = new Promise((resolve) => socket.once('close', () => {
-      this.isClosed = true;
-      this.flush();
-      resolve();
-    }));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.isClosed = true;
+        this.flush();
+        resolve();
+      }),
+    );
     socket.on('data', (chunk) => this.parser.parse(chunk));
     socket.on('error', () => {});
     this.consumed = 0;
@@ -139,7 +141,9 @@ class RawSession {
   /** Resolves true when the socket closes within timeoutMs, false otherwise. */
   async waitClose(timeoutMs = 5000) {
     let timer;
-    const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
+    const timeout = new Promise((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
     const result = await Promise.race([this.closed.then(() => true), timeout]);
     clearTimeout(timer);
     return result;
@@ -179,8 +183,12 @@ async function rawProvision(sim, request, opts = {}) {
   const answer = await session.next('publish', opts.timeoutMs || 5000);
   const puback = session.packets.find((p) => p.cmd === 'puback') || null;
   const body = answer ? Buffer.from(answer.payload) : null;
-  let json = null;
-  try { json = body ? JSON.parse(body.toString('utf8')) : null; } catch { json = null; }
+  let json;
+  try {
+    json = body ? JSON.parse(body.toString('utf8')) : null;
+  } catch {
+    json = null;
+  }
   if (opts.keepOpen !== true) await session.destroy();
   return { connack, suback, puback, answer, body, json, session };
 }
@@ -251,11 +259,13 @@ const CLI_PATH = path.join(__dirname, '..', '..', 'nodes', 'simulator', 'cli.js'
  * { child, info, sim, lines, stderr, exited, stop() }. `sim` looks like a handle (host, ports, caPem) for the
  * helpers above; `lines` collects later stdout lines; stop() sends SIGTERM and resolves the exit code.
  */
-function startSimulatorCli(args, { timeoutMs = 15000 } = {}) {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startSimulatorCli(args, { timeoutMs = 15000, stdin = false } = {}) {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   const lines = [];
   let stderr = '';
-  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code === null ? signal : code)));
   const reader = readline.createInterface({ input: child.stdout });
   return new Promise((resolve, reject) => {
@@ -277,7 +287,7 @@ function startSimulatorCli(args, { timeoutMs = 15000 } = {}) {
       let info;
       try {
         info = JSON.parse(line);
-      } catch (error) {
+      } catch {
         child.kill('SIGKILL');
         reject(new Error(`first line is not JSON: ${line}`));
         return;
@@ -292,7 +302,17 @@ function startSimulatorCli(args, { timeoutMs = 15000 } = {}) {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);
         return exited;
       };
-      resolve({ child, info, sim, lines, get stderr() { return stderr; }, exited, stop });
+      resolve({
+        child,
+        info,
+        sim,
+        lines,
+        get stderr() {
+          return stderr;
+        },
+        exited,
+        stop,
+      });
     });
   });
 }

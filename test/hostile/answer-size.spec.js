@@ -60,7 +60,10 @@ describe('hostile server: answer size limit', () => {
     assert.equal(validateServer({ host: 'h' }).maxAnswerBytes, 65536);
     assert.equal(validateServer({ host: 'h', maxAnswerBytes: 4096 }).maxAnswerBytes, 4096);
     for (const bad of [0, 1023, 1.5, 'lots', 268_435_456]) {
-      assert.throws(() => validateServer({ host: 'h', maxAnswerBytes: bad }), (error) => error.code === 'INVALID_INPUT' && error.details.field === 'server.maxAnswerBytes');
+      assert.throws(
+        () => validateServer({ host: 'h', maxAnswerBytes: bad }),
+        (error) => error.code === 'INVALID_INPUT' && error.details.field === 'server.maxAnswerBytes',
+      );
     }
   });
 });

@@ -29,7 +29,8 @@ describe('hostile input: the CA accepts certificates only', () => {
     it(`core: ${title} is INVALID_INPUT naming the problem, never quoting the key`, () => {
       assert.throws(
         () => validateServer({ host: 'h', ca: bundle() }),
-        (error) => error.code === 'INVALID_INPUT' && error.details.field === 'server.ca' && message.test(error.message) && !error.message.includes(KEY_MATERIAL),
+        (error) =>
+          error.code === 'INVALID_INPUT' && error.details.field === 'server.ca' && message.test(error.message) && !error.message.includes(KEY_MATERIAL),
       );
     });
   }
@@ -38,7 +39,10 @@ describe('hostile input: the CA accepts certificates only', () => {
     const bundle = `# GridLinks test CA\n${sim.caPem}\nsome notes\n`;
     const result = await provisionDevice(options(sim, { server: { ca: bundle }, credentialsType: 'ACCESS_TOKEN' }));
     assert.equal(result.connectOptions.ca, sim.caPem.replace(/\r\n/g, '\n'));
-    const error = await rejectsWith(provisionDevice(options(sim, { server: { ca: `${sim.caPem}${KEY_PEM}` }, credentialsType: 'ACCESS_TOKEN' })), 'INVALID_INPUT');
+    const error = await rejectsWith(
+      provisionDevice(options(sim, { server: { ca: `${sim.caPem}${KEY_PEM}` }, credentialsType: 'ACCESS_TOKEN' })),
+      'INVALID_INPUT',
+    );
     assert.equal(error.details.requestSent, undefined);
   });
 });

@@ -32,7 +32,20 @@ function runCli(args, { stdout = 'pipe', closeStdout = false, shell } = {}) {
 }
 
 function hostileArgs(server, ...extra) {
-  return ['--host', '127.0.0.1', '--port', String(server.port), '--no-tls', '--provision-key', 'k', '--provision-secret', 's', '--type', 'access-token', ...extra];
+  return [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(server.port),
+    '--no-tls',
+    '--provision-key',
+    'k',
+    '--provision-secret',
+    's',
+    '--type',
+    'access-token',
+    ...extra,
+  ];
 }
 
 describe('hostile server and input: the CLI', function () {
@@ -75,7 +88,11 @@ describe('hostile server and input: the CLI', function () {
 
   it('client id and a 600-character user name with controls: escaped, the long one shortened with its length', async () => {
     server = await startHostileServer('escape-names');
-    const { code, stdout, stderr } = await runCli(hostileArgs(server).map((arg) => (arg === 'access-token' ? 'mqtt-basic' : arg)).concat(['--client-id', 'c']));
+    const { code, stdout, stderr } = await runCli(
+      hostileArgs(server)
+        .map((arg) => (arg === 'access-token' ? 'mqtt-basic' : arg))
+        .concat(['--client-id', 'c']),
+    );
     assert.equal(code, 0, stderr);
     assert.doesNotMatch(stdout, RAW_CONTROL);
     assert.match(stdout, /user name: +u\\u202en+… \(602 characters in all\)/);
@@ -165,7 +182,19 @@ describe('the CLI against the simulator: --json --out, and TLS off on a TLS port
   });
 
   it('--no-tls against the TLS port: TLS (exit 4) with the hint to turn TLS on; nothing sent', async () => {
-    const args = ['--host', '127.0.0.1', '--port', String(sim.mqttsPort), '--no-tls', '--provision-key', KEY, '--provision-secret', SECRET, '--type', 'access-token'];
+    const args = [
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(sim.mqttsPort),
+      '--no-tls',
+      '--provision-key',
+      KEY,
+      '--provision-secret',
+      SECRET,
+      '--type',
+      'access-token',
+    ];
     const { code, stderr } = await runCli(args);
     assert.equal(code, 4, stderr);
     assert.match(stderr, /error \[TLS\]: .* speaks TLS, but TLS is off .*leave out --no-tls.*Nothing was sent/);

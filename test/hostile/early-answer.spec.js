@@ -20,7 +20,10 @@ describe('hostile server: an answer before the request', () => {
     const options = hostileOptions(server, { credentialsType: 'ACCESS_TOKEN', keyAlgorithm: undefined });
     const result = await provisionDevice(options);
     assert.equal(result.credentials.accessToken, 'real-token');
-    assert.ok(result.warnings.some((text) => /before the request was published and acknowledged; it was ignored/.test(text)), result.warnings.join('\n'));
+    assert.ok(
+      result.warnings.some((text) => /before the request was published and acknowledged; it was ignored/.test(text)),
+      result.warnings.join('\n'),
+    );
     const stored = fs.readFileSync(`${result.stored.dir}/credentials.json`, 'utf8');
     assert.ok(!stored.includes('forged-early-token'));
   });
@@ -30,7 +33,10 @@ describe('hostile server: an answer before the request', () => {
     const options = hostileOptions(server, { server: { answerTimeoutMs: 300 } });
     const error = await rejectsWith(provisionDevice(options), 'OUTCOME_UNKNOWN');
     assert.ok(error.details.pendingKeyPath);
-    assert.deepEqual(fs.readdirSync(options.storeDir).filter((name) => name !== '.pending'), []);
+    assert.deepEqual(
+      fs.readdirSync(options.storeDir).filter((name) => name !== '.pending'),
+      [],
+    );
     assert.equal(server.sessions[0].requests.length, 1);
   });
 });

@@ -41,9 +41,15 @@ describe('hostile server: malformed answers', () => {
 
   it('credentials no device can use (a 5,000-character token, control characters in a user name): BAD_RESPONSE', () => {
     const token = { status: 'SUCCESS', credentialsType: 'ACCESS_TOKEN', credentialsValue: 't'.repeat(5000) };
-    assert.throws(() => acceptAnswer(Buffer.from(JSON.stringify(token)), { requested: 'ACCESS_TOKEN' }), (error) => error.code === 'BAD_RESPONSE' && /5000 characters/.test(error.message));
+    assert.throws(
+      () => acceptAnswer(Buffer.from(JSON.stringify(token)), { requested: 'ACCESS_TOKEN' }),
+      (error) => error.code === 'BAD_RESPONSE' && /5000 characters/.test(error.message),
+    );
     const basic = { status: 'SUCCESS', credentialsType: 'MQTT_BASIC', credentialsValue: { userName: 'u\u0007', password: 'p' } };
-    assert.throws(() => acceptAnswer(Buffer.from(JSON.stringify(basic)), { requested: 'MQTT_BASIC' }), (error) => error.code === 'BAD_RESPONSE' && /control characters/.test(error.message));
+    assert.throws(
+      () => acceptAnswer(Buffer.from(JSON.stringify(basic)), { requested: 'MQTT_BASIC' }),
+      (error) => error.code === 'BAD_RESPONSE' && /control characters/.test(error.message),
+    );
   });
 
   it('any JSON value in any field is an answer outcome (never another error), and nothing thrown is not a ProvisionError', () => {
@@ -78,7 +84,10 @@ describe('hostile server: malformed answers', () => {
       Buffer.from([0x7b, 0xff, 0x7d]),
     ];
     for (const body of bodies) {
-      assert.throws(() => acceptAnswer(Buffer.from(body), { requested: 'MQTT_BASIC' }), (error) => error.code === 'BAD_RESPONSE');
+      assert.throws(
+        () => acceptAnswer(Buffer.from(body), { requested: 'MQTT_BASIC' }),
+        (error) => error.code === 'BAD_RESPONSE',
+      );
     }
   });
 });

@@ -8,11 +8,14 @@ const { helper, provisionFlow, load, expectCaught, expectOutput, waitUntil } = r
 const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/;
 
 function hostileFlow(server, { props = {}, serverProps = {} } = {}) {
-  return provisionFlow({ mqttsPort: server.port }, {
-    props: { credentialsType: 'ACCESS_TOKEN', ...props },
-    server: { tls: false, answerTimeout: 5, ...serverProps },
-    serverCreds: {},
-  });
+  return provisionFlow(
+    { mqttsPort: server.port },
+    {
+      props: { credentialsType: 'ACCESS_TOKEN', ...props },
+      server: { tls: false, answerTimeout: 5, ...serverProps },
+      serverCreds: {},
+    },
+  );
 }
 
 describe('hostile server: the gridlinks-provision node', function () {
@@ -71,6 +74,7 @@ describe('hostile server: the gridlinks-provision node', function () {
     assert.equal(msg.error.code, 'FAILURE');
     assert.doesNotMatch(msg.error.message, RAW_CONTROL);
     assert.match(msg.error.message, /\\x1b\[2J/);
+    // eslint-disable-next-line no-control-regex -- the raw escape sequence the server sent
     assert.match(msg.gridlinksError.details.serverMessage, /\u001b\[2J/);
   });
 

@@ -69,7 +69,10 @@ describe('simulator: packet size limit while reading, keepalive in every session
     const session = await openSession(sim);
     session.write(announcement(200 << 20));
     assert.equal(await session.waitClose(), true);
-    assert.deepEqual(session.packets.map((packet) => packet.cmd), ['connack']);
+    assert.deepEqual(
+      session.packets.map((packet) => packet.cmd),
+      ['connack'],
+    );
   });
 
   // The limit covers the whole packet (fixed header included): 65536 bytes pass, 65537 do not.
@@ -81,7 +84,10 @@ describe('simulator: packet size limit while reading, keepalive in every session
     const over = await openSession(sim);
     over.write(requestOfSize(4, 65537, `limits-over-${process.pid}`));
     assert.equal(await over.waitClose(), true);
-    assert.equal(over.packets.some((packet) => packet.cmd === 'puback'), false);
+    assert.equal(
+      over.packets.some((packet) => packet.cmd === 'puback'),
+      false,
+    );
   });
 
   // The decoder runs before the CONNECT is read, too: a huge CONNECT is dropped (no CONNACK, no version known yet).

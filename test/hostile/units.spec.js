@@ -55,6 +55,7 @@ describe('displayText', () => {
       fc.property(fc.string({ unit: 'binary' }), (text) => {
         const json = terminalSafeJson(JSON.stringify({ text }));
         assert.equal(JSON.parse(json).text, text);
+        // eslint-disable-next-line no-control-regex -- exactly the characters that must never appear raw
         assert.doesNotMatch(json, /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
       }),
     );

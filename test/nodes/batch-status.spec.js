@@ -94,8 +94,14 @@ describe('gridlinks-provision: status after a batch', function () {
       };
       assert.deepEqual(run('en-US', mixed), { fill: 'red', shape: 'ring', text: '1 ok, 6 failed: FAILURE ×3, TIMEOUT, TLS, …' });
       assert.deepEqual(run('zh-CN', mixed), { fill: 'red', shape: 'ring', text: '成功 1，失败 6：FAILURE ×3, TIMEOUT, TLS, …' });
-      assert.deepEqual(run('en-US', (status) => status.failed('NOT_FOUND')), { fill: 'red', shape: 'ring', text: 'NOT_FOUND' });
-      assert.deepEqual(run('en-US', (status) => status.succeeded(null)), { fill: 'green', shape: 'dot', text: 'provisioned' });
+      assert.deepEqual(
+        run('en-US', (status) => status.failed('NOT_FOUND')),
+        { fill: 'red', shape: 'ring', text: 'NOT_FOUND' },
+      );
+      assert.deepEqual(
+        run('en-US', (status) => status.succeeded(null)),
+        { fill: 'green', shape: 'dot', text: 'provisioned' },
+      );
     });
 
     it('the key pool fill shows before the first message only', function () {

@@ -11,7 +11,11 @@ const { helper, provisionFlow, load, waitUntil, delay, nextMessage } = require('
 /** Warnings logged by nodes since the flow was loaded (the helper spies on the runtime's log). */
 function warnings() {
   const spy = helper.log();
-  return spy.getCalls().map((call) => call.args[0]).filter((entry) => entry.level === spy.WARN).map((entry) => String(entry.msg));
+  return spy
+    .getCalls()
+    .map((call) => call.args[0])
+    .filter((entry) => entry.level === spy.WARN)
+    .map((entry) => String(entry.msg));
 }
 
 /** Listens on the current flow's `out` and `caught` helper nodes. */
@@ -26,11 +30,17 @@ function collect() {
 function keptOnDisk(storeDir, name) {
   const committed = path.join(storeDir, name);
   if (fs.existsSync(path.join(committed, 'credentials.json'))) {
-    return { key: fs.readFileSync(path.join(committed, 'private-key.pem'), 'utf8'), certificate: fs.readFileSync(path.join(committed, 'certificate.pem'), 'utf8') };
+    return {
+      key: fs.readFileSync(path.join(committed, 'private-key.pem'), 'utf8'),
+      certificate: fs.readFileSync(path.join(committed, 'certificate.pem'), 'utf8'),
+    };
   }
   const record = path.join(storeDir, '.pending', `${name}.json`);
   if (fs.existsSync(record)) {
-    return { key: fs.readFileSync(path.join(storeDir, '.pending', `${name}.key.pem`), 'utf8'), certificate: JSON.parse(fs.readFileSync(record, 'utf8')).certificate };
+    return {
+      key: fs.readFileSync(path.join(storeDir, '.pending', `${name}.key.pem`), 'utf8'),
+      certificate: JSON.parse(fs.readFileSync(record, 'utf8')).certificate,
+    };
   }
   return undefined;
 }
@@ -57,7 +67,8 @@ describe('gridlinks-provision: close drains, store reuse, resume action', functi
     fs.rmSync(storeDir, { recursive: true, force: true });
   });
 
-  const flowFor = (props = {}, server = {}) => provisionFlow(sim, { props: { storeDir, includePrivateKey: false, ...props }, server: { port: proxy.port, ...server } });
+  const flowFor = (props = {}, server = {}) =>
+    provisionFlow(sim, { props: { storeDir, includePrivateKey: false, ...props }, server: { port: proxy.port, ...server } });
 
   it('a burst of 100 with a redeploy in the middle: every device the server created shows up in an output, a Catch or a named warning, its key on disk; the same flow run again provisions nothing', async function () {
     const BURST = 100;
@@ -83,18 +94,33 @@ describe('gridlinks-provision: close drains, store reuse, resume action', functi
       assert.ok(kept, `${device.name}: no key on disk`);
       assert.equal(certificateCredentialsId(kept.certificate), device.credentials.credentialsId, `${device.name}: the kept certificate is the server's`);
     }
-    assert.ok(warned.some((text) => /queued message\(s\) had not started/.test(text)), warned.join('\n'));
-    assert.ok(warned.some((text) => /was provisioned while the node was stopping .*saved at/.test(text)), 'exchanges under way finished during the drain');
-    assert.deepEqual(seen.caught.map((msg) => msg.error.message), []);
+    assert.ok(
+      warned.some((text) => /queued message\(s\) had not started/.test(text)),
+      warned.join('\n'),
+    );
+    assert.ok(
+      warned.some((text) => /was provisioned while the node was stopping .*saved at/.test(text)),
+      'exchanges under way finished during the drain',
+    );
+    assert.deepEqual(
+      seen.caught.map((msg) => msg.error.message),
+      [],
+    );
 
     // The same 100 messages to the redeployed flow: stored devices come from the store, the rest are provisioned.
     sim.setFaults({});
     seen = collect();
     for (const deviceName of names) helper.getNode('prov').receive({ payload: { deviceName } });
     await waitUntil(() => seen.out.length + seen.caught.length === BURST);
-    assert.deepEqual(seen.caught.map((msg) => `${msg.payload.deviceName}: ${msg.error.message}`), []);
+    assert.deepEqual(
+      seen.caught.map((msg) => `${msg.payload.deviceName}: ${msg.error.message}`),
+      [],
+    );
     assert.equal(sim.devices().filter((device) => device.name.startsWith(prefix)).length, BURST);
-    assert.equal(seen.out.filter((msg) => msg.payload.fromStore).length, created.length - fs.readdirSync(path.join(storeDir, '.pending')).filter((n) => n.endsWith('.json')).length);
+    assert.equal(
+      seen.out.filter((msg) => msg.payload.fromStore).length,
+      created.length - fs.readdirSync(path.join(storeDir, '.pending')).filter((n) => n.endsWith('.json')).length,
+    );
 
     // And once more: nothing is provisioned, no connection is opened, every device comes from the store.
     const devices = sim.devices().length;
@@ -148,7 +174,10 @@ describe('gridlinks-provision: close drains, store reuse, resume action', functi
       assert.match(text, /ABORTED.*after its request was sent/);
       assert.ok(text.includes(path.join(storeDir, '.pending', `${deviceName}.json`)), text);
     }
-    assert.ok(warned.some((line) => line.startsWith('1 queued message(s)')), warned.join('\n'));
+    assert.ok(
+      warned.some((line) => line.startsWith('1 queued message(s)')),
+      warned.join('\n'),
+    );
     assert.ok(!warned.join('\n').includes('PRIVATE KEY'));
   });
 
@@ -167,7 +196,10 @@ describe('gridlinks-provision: close drains, store reuse, resume action', functi
     await load(built.flow, built.credentials);
     const prov = helper.getNode('prov');
     await waitUntil(() => prov.status.getCalls().some((call) => call.args[0].text === 'STORE'));
-    assert.ok(warnings().some((text) => /can be changed by other users.*chmod 700/.test(text)), warnings().join('\n'));
+    assert.ok(
+      warnings().some((text) => /can be changed by other users.*chmod 700/.test(text)),
+      warnings().join('\n'),
+    );
   });
 
   it('deploy shows the pending count; msg.action = "resume" commits a lost answer and reports every entry', async function () {
@@ -185,7 +217,10 @@ describe('gridlinks-provision: close drains, store reuse, resume action', functi
     await load(built.flow, built.credentials);
     const prov = helper.getNode('prov');
     await waitUntil(() => prov.status.getCalls().some((call) => call.args[0].text === 'gridlinks-provision.status.pending'));
-    assert.ok(warnings().some((text) => text.startsWith(`1 provisioning request(s) whose answer was lost wait in ${storeDir}/.pending`)), warnings().join('\n'));
+    assert.ok(
+      warnings().some((text) => text.startsWith(`1 provisioning request(s) whose answer was lost wait in ${storeDir}/.pending`)),
+      warnings().join('\n'),
+    );
 
     const output = nextMessage('out');
     prov.receive({ action: 'resume' });

@@ -44,7 +44,7 @@ function assertCaught(msg, code) {
 describe('gridlinks-provision: every error code reaches a Catch node with msg.error.code', function () {
   let sim;
   before(async function () {
-    const otherCert = (await startTestSimulator({ mqttPort: null }));
+    const otherCert = await startTestSimulator({ mqttPort: null });
     const devicePem = otherCert.caPem;
     await otherCert.stop();
     sim = await startTestSimulator({

@@ -69,10 +69,16 @@ describe('examples: each one imported into the test runtime and run against the 
     for (const file of files) {
       const flow = loadExample(file);
       assert.ok(Array.isArray(flow), file);
-      assert.ok(flow.some((n) => n.type === 'comment' && n.info), `${file}: comment`);
+      assert.ok(
+        flow.some((n) => n.type === 'comment' && n.info),
+        `${file}: comment`,
+      );
       const server = byName(flow, 'gridlinks-server');
       assert.deepEqual([server.host, server.port, server.caFile], ['127.0.0.1', 8883, '${GRIDLINKS_CA_FILE}'], file);
-      assert.ok(flow.every((n) => n.credentials === undefined), `${file}: no credentials`);
+      assert.ok(
+        flow.every((n) => n.credentials === undefined),
+        `${file}: no credentials`,
+      );
       const text = JSON.stringify(flow);
       assert.equal(text.includes(DEFAULT_PROFILE.provisionDeviceSecret), false, file);
     }
@@ -143,5 +149,34 @@ describe('examples: each one imported into the test runtime and run against the 
       assert.equal(device.credentials.credentialsId, msg.payload.credentials.credentialsId);
       assert.equal(msg.payload.credentials.chain, pki.fleet.certPem);
     }
+  });
+
+  it('05: provisions X.509, token and basic devices, publishes a reading as each through one device node, answers an RPC', async function () {
+    const flow = pointAt(loadExample('05-devices-telemetry-and-rpc.json'), sim);
+    await load(flow);
+    const seen = watchDebugNodes(flow);
+    helper.getNode(byName(flow, 'inject').id).receive({});
+    await waitUntil(() => seen.acknowledged.length + seen.failed.length >= 3);
+    assert.deepEqual(seen.failed, []);
+    const byType = {};
+    for (const msg of seen.acknowledged) {
+      assert.equal(msg.topic, 'telemetry');
+      byType[msg.device.credentialsType] = msg.deviceName;
+      const records = sim.telemetry(msg.deviceName);
+      assert.equal(records.length, 1);
+      assert.equal(typeof records[0].payload.temperature, 'number');
+      assert.deepEqual(records[0].payload, msg.payload);
+    }
+    assert.deepEqual(Object.keys(byType).sort(), ['ACCESS_TOKEN', 'MQTT_BASIC', 'X509_CERTIFICATE']);
+    for (const deviceName of Object.values(byType)) {
+      assert.ok(sim.connectedDevices().includes(deviceName), `${deviceName} stays connected`);
+    }
+    const x509Device = byType.X509_CERTIFICATE;
+    const answer = await sim.sendRpc(x509Device, { method: 'reboot', params: { delay: 1 } });
+    assert.deepEqual(answer, { ok: true, method: 'reboot' });
+    assert.equal(seen.received.at(-1).deviceName, x509Device);
+    assert.equal(seen.received.at(-1).topic, 'rpc/request');
+    await waitUntil(() => seen.acknowledged.length === 4);
+    assert.equal(seen.acknowledged[3].topic, 'rpc/response');
   });
 });

@@ -55,7 +55,7 @@ describe('gridlinks-provision over HTTP(S) (server node Transport: HTTP(S))', fu
     assert.equal(next.payload.server.port, sim.mqttPort);
   });
 
-  it('plain HTTP: the server\'s core failure (HTTP 500) is CONNECTION_CLOSED with httpStatus', async function () {
+  it("plain HTTP: the server's core failure (HTTP 500) is CONNECTION_CLOSED with httpStatus", async function () {
     sim.setFaults({ closeAfterPuback: true });
     const { flow, credentials } = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN' }, server: plain(), serverCreds: {} });
     await load(flow, credentials);
@@ -66,7 +66,15 @@ describe('gridlinks-provision over HTTP(S) (server node Transport: HTTP(S))', fu
 
   // Each outcome code through the node, over HTTP and HTTPS: [title, faults, server overrides, msg payload, code, requestSent].
   const outcomes = [
-    ['wrong secret', {}, {}, { deviceName: 'nr-http-nf' }, 'NOT_FOUND', true, { provisionCreds: { provisionDeviceKey: 'test-provision-key', provisionDeviceSecret: 'not-it' } }],
+    [
+      'wrong secret',
+      {},
+      {},
+      { deviceName: 'nr-http-nf' },
+      'NOT_FOUND',
+      true,
+      { provisionCreds: { provisionDeviceKey: 'test-provision-key', provisionDeviceSecret: 'not-it' } },
+    ],
     ['no answer', { noAnswer: true }, { answerTimeout: 0.3 }, { deviceName: 'nr-http-silent' }, 'OUTCOME_UNKNOWN', true],
     ['garbage answer', { garbageAnswer: true }, {}, { deviceName: 'nr-http-garbage' }, 'BAD_RESPONSE', true],
     ['closed port', {}, { port: () => closedPort }, { deviceName: 'nr-http-unreachable' }, 'UNREACHABLE', false],
@@ -77,7 +85,12 @@ describe('gridlinks-provision over HTTP(S) (server node Transport: HTTP(S))', fu
         sim.setFaults(faults);
         const resolved = Object.fromEntries(Object.entries(serverProps).map(([key, value]) => [key, typeof value === 'function' ? value() : value]));
         const server = { ...(variant === 'HTTP' ? plain() : https()), ...resolved };
-        const { flow, credentials } = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN' }, server, ...(variant === 'HTTP' ? { serverCreds: {} } : {}), ...extra });
+        const { flow, credentials } = provisionFlow(sim, {
+          props: { credentialsType: 'ACCESS_TOKEN' },
+          server,
+          ...(variant === 'HTTP' ? { serverCreds: {} } : {}),
+          ...extra,
+        });
         await load(flow, credentials);
         const caught = await expectCaught({ payload: { deviceName: `${payload.deviceName}-${variant}` } });
         assert.equal(caught.error.code, code);
@@ -100,7 +113,10 @@ describe('gridlinks-provision over HTTP(S) (server node Transport: HTTP(S))', fu
   });
 
   it('a bad transport or MQTT port in the server node: INVALID_INPUT naming the field; nothing sent', async function () {
-    for (const [server, field] of [[{ transport: 'coap' }, 'transport'], [{ ...https(), verifyPort: 'x' }, 'verifyPort']]) {
+    for (const [server, field] of [
+      [{ transport: 'coap' }, 'transport'],
+      [{ ...https(), verifyPort: 'x' }, 'verifyPort'],
+    ]) {
       const before = sim.devices().length;
       const { flow, credentials } = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN' }, server });
       await load(flow, credentials);

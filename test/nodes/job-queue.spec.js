@@ -28,7 +28,10 @@ describe('JobQueue', function () {
       assert.ok(queue.counts().running <= 2);
     }
     assert.deepEqual(queue.counts(), { running: 0, queued: 0 });
-    assert.deepEqual(order, Array.from({ length: 20000 }, (_, i) => i));
+    assert.deepEqual(
+      order,
+      Array.from({ length: 20000 }, (_, i) => i),
+    );
   });
 
   it('a runner that throws or rejects does not stop the queue', async function () {
@@ -71,7 +74,11 @@ describe('JobQueue', function () {
     const { dropped, stillRunning } = await draining;
     assert.deepEqual(dropped, [2, 3, 4]);
     assert.equal(stillRunning, 0);
-    assert.deepEqual(pending.map((job) => job.item), [0, 1], 'nothing queued was started');
+    assert.deepEqual(
+      pending.map((job) => job.item),
+      [0, 1],
+      'nothing queued was started',
+    );
   });
 
   it('drain aborts the jobs still running at the limit, and stops waiting for those that ignore the abort after settleMs', async function () {
@@ -85,7 +92,10 @@ describe('JobQueue', function () {
     queue.push('polite');
     queue.push('stubborn');
     const { stillRunning } = await queue.drain(20, 20);
-    assert.deepEqual(signals.map((signal) => signal.aborted), [true, true]);
+    assert.deepEqual(
+      signals.map((signal) => signal.aborted),
+      [true, true],
+    );
     assert.equal(stillRunning, 1);
     release();
   });

@@ -72,12 +72,19 @@ describe('gridlinks-provision: key pool', function () {
     const { flow, credentials } = provisionFlow(sim, { props: { keyAlgorithm: 'rsa2048', keyPool: 1, maxParallel: 4 } });
     await load(flow, credentials);
     const outcomes = await provisionAll(['nr-empty-1', 'nr-empty-2', 'nr-empty-3', 'nr-empty-4']);
-    assert.ok(outcomes.every((outcome) => outcome.ok), 'all provisioned');
+    assert.ok(
+      outcomes.every((outcome) => outcome.ok),
+      'all provisioned',
+    );
     assert.equal(new Set(outcomes.map((outcome) => spki(outcome.msg.payload.credentials.privateKey))).size, 4);
   });
 
   it('keyPool 0, an EC algorithm or another credentials type: no pool', async function () {
-    for (const props of [{ keyAlgorithm: 'rsa2048', keyPool: 0 }, { keyAlgorithm: 'p256', keyPool: 4 }, { credentialsType: 'ACCESS_TOKEN', keyAlgorithm: 'rsa2048', keyPool: 4 }]) {
+    for (const props of [
+      { keyAlgorithm: 'rsa2048', keyPool: 0 },
+      { keyAlgorithm: 'p256', keyPool: 4 },
+      { credentialsType: 'ACCESS_TOKEN', keyAlgorithm: 'rsa2048', keyPool: 4 },
+    ]) {
       const { flow, credentials } = provisionFlow(sim, { props });
       await load(flow, credentials);
       assert.equal(sharedKeyPool('rsa2048'), undefined, JSON.stringify(props));

@@ -7,11 +7,26 @@ const { ERROR_CODES } = require('../../nodes/provisioning/errors');
 const ROOT = path.resolve(__dirname, '..', '..');
 const NODES_DIR = path.join(ROOT, 'nodes');
 const LANGUAGES = ['en-US', 'zh-CN'];
-const NODE_FILES = ['gridlinks-server', 'gridlinks-provision'];
+const NODE_FILES = ['gridlinks-server', 'gridlinks-provision', 'gridlinks-device'];
+/** Codes only gridlinks-device produces, and the codes its help documents. */
+const DEVICE_ONLY_CODES = ['QUEUE_FULL'];
+const DEVICE_CODES = [
+  'INVALID_INPUT',
+  'STORE',
+  'CONNECT_REFUSED',
+  'TLS',
+  'UNREACHABLE',
+  'TIMEOUT',
+  'CONNECTION_CLOSED',
+  'OUTCOME_UNKNOWN',
+  'QUEUE_FULL',
+  'ABORTED',
+];
 
 function flatKeys(object, prefix = '') {
   return Object.entries(object).flatMap(([key, value]) =>
-    typeof value === 'object' && value !== null ? flatKeys(value, `${prefix}${key}.`) : [`${prefix}${key}`]);
+    typeof value === 'object' && value !== null ? flatKeys(value, `${prefix}${key}.`) : [`${prefix}${key}`],
+  );
 }
 
 function messages(language, file) {
@@ -21,7 +36,10 @@ function messages(language, file) {
 /** i18n keys of this package used by the editor HTML (data-i18n) and the runtime (RED._ in src). */
 function usedKeys(file) {
   const html = fs.readFileSync(path.join(NODES_DIR, `${file}.html`), 'utf8');
-  const sources = [path.join(ROOT, 'src', `${file}.ts`), ...fs.readdirSync(path.join(ROOT, 'src', 'node-red')).map((f) => path.join(ROOT, 'src', 'node-red', f))]
+  const sources = [
+    path.join(ROOT, 'src', `${file}.ts`),
+    ...fs.readdirSync(path.join(ROOT, 'src', 'node-red')).map((f) => path.join(ROOT, 'src', 'node-red', f)),
+  ]
     .map((f) => fs.readFileSync(f, 'utf8'))
     .join('\n');
   const keys = new Set();
@@ -41,13 +59,18 @@ describe('locales: en-US and zh-CN', function () {
     });
 
     for (const language of LANGUAGES) {
-      it(`${file}: ${language} help has the data-help-name block${file === 'gridlinks-provision' ? ', Inputs/Outputs/Details and every error code' : ''}`, function () {
+      it(`${file}: ${language} help has the data-help-name block${file !== 'gridlinks-server' ? ', Inputs/Outputs/Details and every error code' : ''}`, function () {
         const help = fs.readFileSync(path.join(NODES_DIR, 'locales', language, `${file}.html`), 'utf8');
         assert.match(help, new RegExp(`data-help-name="${file}"`));
         assert.match(help, /class="message-properties"/);
         if (file === 'gridlinks-provision') {
           assert.equal((help.match(/<h3>/g) || []).length >= 3, true);
-          for (const code of ERROR_CODES) assert.match(help, new RegExp(`<dt>${code}</dt>`), `${language}: ${code}`);
+          for (const code of ERROR_CODES.filter((c) => !DEVICE_ONLY_CODES.includes(c)))
+            assert.match(help, new RegExp(`<dt>${code}</dt>`), `${language}: ${code}`);
+        }
+        if (file === 'gridlinks-device') {
+          assert.equal((help.match(/<h3>/g) || []).length >= 3, true);
+          for (const code of DEVICE_CODES) assert.match(help, new RegExp(`<dt>${code}</dt>`), `${language}: ${code}`);
         }
       });
     }

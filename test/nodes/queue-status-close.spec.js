@@ -88,7 +88,10 @@ describe('gridlinks-provision: queue, status and close', function () {
     await expectOutput({ payload: { deviceName: 'nr-status-2' } });
     await waitUntil(() => prov.status.lastCall.args[0].fill === 'green');
     assert.deepEqual(prov.status.lastCall.args[0], { fill: 'green', shape: 'dot', text: 'nr-status-2' });
-    const texts = prov.status.getCalls().map((call) => String(call.args[0].text)).join(' ');
+    const texts = prov.status
+      .getCalls()
+      .map((call) => String(call.args[0].text))
+      .join(' ');
     assert.doesNotMatch(texts, /secret/i);
   });
 

@@ -109,7 +109,12 @@ describe('gridlinks-server: CA sources, bad CA, insecure mode', function () {
     ['a pasted CA that is not PEM', { serverCreds: { ca: 'hello, not a certificate' } }, 'ca'],
     ['a pasted PEM block that does not parse', { serverCreds: { ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' } }, 'ca'],
     ['an unreadable CA file', { serverCreds: {}, server: { caFile: '/nonexistent/gridlinks-ca.pem' } }, 'caFile'],
-    ['a CA file from an environment variable that is not set', { serverCreds: {}, server: { caFile: '${NR_TEST_UNSET_CA_VARIABLE}' } }, 'caFile', /NR_TEST_UNSET_CA_VARIABLE, which is not set/],
+    [
+      'a CA file from an environment variable that is not set',
+      { serverCreds: {}, server: { caFile: '${NR_TEST_UNSET_CA_VARIABLE}' } },
+      'caFile',
+      /NR_TEST_UNSET_CA_VARIABLE, which is not set/,
+    ],
   ];
   for (const [title, options, field, messagePattern] of badCas) {
     it(`${title}: logged at deploy, CA status on the provision node, messages fail with INVALID_INPUT`, async function () {

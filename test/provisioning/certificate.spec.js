@@ -74,7 +74,9 @@ describe('provisioning/certificate', function () {
     // Independent check with Python's hashlib (FIPS-202 SHA3, not Keccak).
     const python = execFileSync('/usr/bin/python3', ['-c', 'import sys,hashlib;print(hashlib.sha3_256(sys.stdin.read().encode()).hexdigest())'], {
       input: trimCertificate(certificate),
-    }).toString().trim();
+    })
+      .toString()
+      .trim();
     assert.equal(certificateCredentialsId(certificate), python);
   });
 

@@ -48,7 +48,9 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
 
   it('creates the device: issues a leaf for a new key, logs in with leaf + signer, reports the name the pattern gives', async function () {
     const baseline = await resourceBaseline();
-    const result = await provisionDevice(chainOptions({ commonName: 'acme-pump-1', certificateRegExPattern: '^acme-(.*)$', keyAlgorithm: 'p256', verify: true }));
+    const result = await provisionDevice(
+      chainOptions({ commonName: 'acme-pump-1', certificateRegExPattern: '^acme-(.*)$', keyAlgorithm: 'p256', verify: true }),
+    );
     assert.equal(result.deviceName, 'pump-1');
     assert.equal(result.provisioned, true);
     assert.equal(result.issued, true);
@@ -68,10 +70,21 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
   });
 
   it('an EC signer with the root as chain rotates an existing device; the leaf verifies with openssl against the root (RSA device key)', async function () {
-    const result = await provisionDevice(chainOptions({ signerCertificate: pki.fleetEc.certPem, signerKey: pki.fleetEc.keyPem, chain: pki.root.certPem, deviceName: 'ec-existing' }));
+    const result = await provisionDevice(
+      chainOptions({ signerCertificate: pki.fleetEc.certPem, signerKey: pki.fleetEc.keyPem, chain: pki.root.certPem, deviceName: 'ec-existing' }),
+    );
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'leaf.pem'), result.credentials.certificate);
-    const verified = openssl(['verify', '-CAfile', pki.root.certFile, '-untrusted', pki.fleetEc.certFile, '-purpose', 'sslclient', path.join(dir, 'leaf.pem')]).toString();
+    const verified = openssl([
+      'verify',
+      '-CAfile',
+      pki.root.certFile,
+      '-untrusted',
+      pki.fleetEc.certFile,
+      '-purpose',
+      'sslclient',
+      path.join(dir, 'leaf.pem'),
+    ]).toString();
     assert.match(verified, /leaf\.pem: OK/);
     assert.equal(new crypto.X509Certificate(result.credentials.certificate).publicKey.asymmetricKeyType, 'rsa');
     assert.equal(result.credentials.chain, pki.fleetEc.certPem.replace(/\r/g, '') + pki.root.certPem.replace(/\r/g, ''));
@@ -96,7 +109,10 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
     const noMatch = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'pump-2', certificateRegExPattern: '^acme-(.*)$' })), 'INVALID_INPUT');
     assert.equal(noMatch.details.field, 'certificateRegExPattern');
     assert.match(noMatch.message, /does not match/);
-    const otherName = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'pump-2', commonName: 'acme-pump-3', certificateRegExPattern: '^acme-(.*)$' })), 'INVALID_INPUT');
+    const otherName = await rejectsWith(
+      provisionDevice(chainOptions({ deviceName: 'pump-2', commonName: 'acme-pump-3', certificateRegExPattern: '^acme-(.*)$' })),
+      'INVALID_INPUT',
+    );
     assert.equal(otherName.details.field, 'deviceName');
     const javaOnly = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'x', certificateRegExPattern: '\\Qacme\\E(.*)' })), 'INVALID_INPUT');
     assert.match(javaOnly.message, /Java-only/);
@@ -116,7 +132,10 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
 
   it('CHAIN_REFUSED when the profile does not allow new devices; with a store the pending key is removed', async function () {
     const storeDir = tempDir();
-    await rejectsWith(provisionDevice(chainOptions({ signerCertificate: pki.fleetEc.certPem, signerKey: pki.fleetEc.keyPem, deviceName: 'ec-new', storeDir })), 'CHAIN_REFUSED');
+    await rejectsWith(
+      provisionDevice(chainOptions({ signerCertificate: pki.fleetEc.certPem, signerKey: pki.fleetEc.keyPem, deviceName: 'ec-new', storeDir })),
+      'CHAIN_REFUSED',
+    );
     assert.equal(device('ec-new'), undefined);
     assert.deepEqual(fs.readdirSync(path.join(storeDir, '.pending')), []);
     assert.deepEqual(fs.readdirSync(storeDir), ['.pending']);
@@ -124,7 +143,10 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
   });
 
   it('CHAIN_REFUSED when the signer is not the CA of any chain profile', async function () {
-    await rejectsWith(provisionDevice(chainOptions({ signerCertificate: pki.other.certPem, signerKey: pki.other.keyPem, deviceName: 'acme-other' })), 'CHAIN_REFUSED');
+    await rejectsWith(
+      provisionDevice(chainOptions({ signerCertificate: pki.other.certPem, signerKey: pki.other.keyPem, deviceName: 'acme-other' })),
+      'CHAIN_REFUSED',
+    );
     assert.equal(device('other'), undefined);
   });
 
@@ -142,7 +164,10 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
     const noName = await rejectsWith(provisionDevice(chainOptions({})), 'INVALID_INPUT');
     assert.equal(noName.details.field, 'commonName');
     const leafDevice = deviceCsr(pki.dir, 'not-a-ca', 'acme-leaf');
-    const notCa = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-x', signerCertificate: leafDevice.leaf(pki.fleet), signerKey: leafDevice.keyPem })), 'INVALID_INPUT');
+    const notCa = await rejectsWith(
+      provisionDevice(chainOptions({ deviceName: 'acme-x', signerCertificate: leafDevice.leaf(pki.fleet), signerKey: leafDevice.keyPem })),
+      'INVALID_INPUT',
+    );
     assert.equal(notCa.details.field, 'signerCertificate');
     assert.match(notCa.message, /not a CA certificate/);
   });
@@ -179,7 +204,10 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
       assert.match(fs.readFileSync(error.details.pendingKeyPath, 'utf8'), /BEGIN PRIVATE KEY/);
       // The simulator never saw this leaf: a resume's login with it is refused, so the attempt is settled as not created.
       const summary = await resumePending({ server: tlsServer(sim), storeDir });
-      assert.deepEqual(summary.entries.map((entry) => [entry.deviceName, entry.outcome]), [['acme-dropped', 'not-created']]);
+      assert.deepEqual(
+        summary.entries.map((entry) => [entry.deviceName, entry.outcome]),
+        [['acme-dropped', 'not-created']],
+      );
     } finally {
       await new Promise((resolve) => server.close(resolve));
       fs.rmSync(storeDir, { recursive: true, force: true });
@@ -254,8 +282,27 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
       fs.writeFileSync(files.cert, result.credentials.certificate);
       fs.writeFileSync(files.chain, result.credentials.chain);
       fs.writeFileSync(files.ca, sim.caPem);
-      const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${sim.mqttsPort}`, '-servername', 'localhost', '-CAfile', files.ca,
-        '-verify_return_error', '-cert', files.cert, '-cert_chain', files.chain, '-key', csr.keyFile, '-quiet'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(
+        'openssl',
+        [
+          's_client',
+          '-connect',
+          `127.0.0.1:${sim.mqttsPort}`,
+          '-servername',
+          'localhost',
+          '-CAfile',
+          files.ca,
+          '-verify_return_error',
+          '-cert',
+          files.cert,
+          '-cert_chain',
+          files.chain,
+          '-key',
+          csr.keyFile,
+          '-quiet',
+        ],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      );
       const received = [];
       const connack = new Promise((resolve) => {
         child.stdout.on('data', (chunk) => {

@@ -39,7 +39,9 @@ describe('provisionDevice errors (simulator over TLS, real sockets)', function (
   let preCertificate;
   before(async () => {
     preCertificate = await generateDeviceCertificate({ commonName: 'pre-x509', validityDays: 10, keyAlgorithm: 'p256' });
-    sim = await startSim({ devices: [{ name: 'pre-x509', profile: 'pre', credentialsType: 'X509_CERTIFICATE', credentialsValue: preCertificate.certificate }] });
+    sim = await startSim({
+      devices: [{ name: 'pre-x509', profile: 'pre', credentialsType: 'X509_CERTIFICATE', credentialsValue: preCertificate.certificate }],
+    });
   });
   after(() => sim.stop());
   beforeEach(async () => {
@@ -52,7 +54,8 @@ describe('provisionDevice errors (simulator over TLS, real sockets)', function (
   });
 
   const fast = { connectTimeoutMs: 2_000, answerTimeoutMs: 400 };
-  const token = (extra = {}) => options(sim, { deviceName: uniqueName('err'), credentialsType: 'ACCESS_TOKEN', ...extra, server: { ...fast, ...extra.server } });
+  const token = (extra = {}) =>
+    options(sim, { deviceName: uniqueName('err'), credentialsType: 'ACCESS_TOKEN', ...extra, server: { ...fast, ...extra.server } });
   const devicesNow = () => sim.devices().length;
 
   it('INVALID_INPUT: nothing is sent', async () => {
@@ -95,7 +98,10 @@ describe('provisionDevice errors (simulator over TLS, real sockets)', function (
     sim.setFaults({ noAnswer: true });
     const deviceName = uniqueName('silent');
     await rejectsWith(provisionDevice(token({ deviceName })), 'OUTCOME_UNKNOWN');
-    assert.ok(sim.devices().some((device) => device.name === deviceName), 'the simulator did create the device');
+    assert.ok(
+      sim.devices().some((device) => device.name === deviceName),
+      'the simulator did create the device',
+    );
     sim.setFaults({ answerDelayMs: 3_000 });
     await rejectsWith(provisionDevice(token()), 'OUTCOME_UNKNOWN');
   });
@@ -118,7 +124,9 @@ describe('provisionDevice errors (simulator over TLS, real sockets)', function (
 
   it('CREDENTIAL_MISMATCH: X.509 returned for a device asked as ACCESS_TOKEN (no key held)', async () => {
     // CHECK_PRE: each pre-provisioned device answers once, so use a second simulator with a fresh registry.
-    const second = await startSim({ devices: [{ name: 'pre-x509', profile: 'pre', credentialsType: 'X509_CERTIFICATE', credentialsValue: preCertificate.certificate }] });
+    const second = await startSim({
+      devices: [{ name: 'pre-x509', profile: 'pre', credentialsType: 'X509_CERTIFICATE', credentialsValue: preCertificate.certificate }],
+    });
     try {
       const pre = { provisionDeviceKey: PRE_KEY, provisionDeviceSecret: PRE_SECRET, deviceName: 'pre-x509', credentialsType: 'ACCESS_TOKEN' };
       const error = await rejectsWith(provisionDevice(options(second, pre)), 'CREDENTIAL_MISMATCH');
@@ -128,7 +136,10 @@ describe('provisionDevice errors (simulator over TLS, real sockets)', function (
     }
   });
 
-  for (const [protocolVersion, returnCode] of [[4, 5], [5, 0x87]]) {
+  for (const [protocolVersion, returnCode] of [
+    [4, 5],
+    [5, 0x87],
+  ]) {
     it(`CONNECT_REFUSED with the CONNACK code (MQTT ${protocolVersion === 4 ? '3.1.1' : '5'}, code ${returnCode})`, async () => {
       sim.setFaults({ refuseConnect: returnCode });
       const error = await rejectsWith(provisionDevice(token({ server: { protocolVersion } })), 'CONNECT_REFUSED');

@@ -113,7 +113,9 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
         assert.equal(x509.credentialsType, 'X509_CERTIFICATE');
         // X.509 needs TLS: on the plain MQTT port the certificate cannot be presented, so the server refuses.
         assert.equal(x509.verification.accepted, variant.label === 'HTTPS');
-        const basic = await provisionDevice(opts({ credentialsType: 'MQTT_BASIC', clientId: uniqueName('c'), username: uniqueName('u'), password: 'pw', verify: true }));
+        const basic = await provisionDevice(
+          opts({ credentialsType: 'MQTT_BASIC', clientId: uniqueName('c'), username: uniqueName('u'), password: 'pw', verify: true }),
+        );
         assert.deepEqual(basic.verification, { accepted: true });
       });
 
@@ -146,7 +148,7 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
         assert.match(error.message, variant.label === 'HTTP' ? /plain HTTP, usually 8080/ : /HTTPS, usually 443/);
       });
 
-      it('CONNECTION_CLOSED: HTTP 500, the server\'s core failed (closeAfterPuback); no device', async () => {
+      it("CONNECTION_CLOSED: HTTP 500, the server's core failed (closeAfterPuback); no device", async () => {
         sim.setFaults({ closeAfterPuback: true });
         const before = sim.devices().length;
         const error = await rejectsWith(provisionDevice(opts()), 'CONNECTION_CLOSED');
@@ -166,10 +168,16 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
         const deviceName = uniqueName('silent');
         const storeDir = tempDir('gl-http-');
         try {
-          const error = await rejectsWith(provisionDevice(opts({ deviceName, credentialsType: 'X509_CERTIFICATE', keyAlgorithm: 'p256', storeDir, server: silentAnswer })), 'OUTCOME_UNKNOWN');
+          const error = await rejectsWith(
+            provisionDevice(opts({ deviceName, credentialsType: 'X509_CERTIFICATE', keyAlgorithm: 'p256', storeDir, server: silentAnswer })),
+            'OUTCOME_UNKNOWN',
+          );
           assert.equal(error.details.requestSent, true);
           assert.ok(fs.existsSync(error.details.pendingKeyPath));
-          assert.ok(sim.devices().some((device) => device.name === deviceName), 'the simulator did create the device');
+          assert.ok(
+            sim.devices().some((device) => device.name === deviceName),
+            'the simulator did create the device',
+          );
         } finally {
           fs.rmSync(storeDir, { recursive: true, force: true });
         }
@@ -187,11 +195,25 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
       it('CREDENTIAL_MISMATCH: a pre-provisioned X.509 device answers with its own certificate', async () => {
         const deviceName = variant.label === 'HTTP' ? 'pre-x509' : undefined;
         // CHECK_PRE answers a device once; the HTTPS run uses a fresh simulator with the same device.
-        const target = deviceName ? sim : await startSim({ httpsPort: 0, devices: [{ name: 'pre-x509', profile: 'pre', credentialsType: 'X509_CERTIFICATE', credentialsValue: preCertificate.certificate }] });
+        const target = deviceName
+          ? sim
+          : await startSim({
+              httpsPort: 0,
+              devices: [{ name: 'pre-x509', profile: 'pre', credentialsType: 'X509_CERTIFICATE', credentialsValue: preCertificate.certificate }],
+            });
         try {
           const server = variant.label === 'HTTP' ? { port: target.httpPort } : { port: target.httpsPort, ca: target.caPem };
           const error = await rejectsWith(
-            provisionDevice(opts({ provisionDeviceKey: PRE_KEY, provisionDeviceSecret: PRE_SECRET, deviceName: 'pre-x509', credentialsType: 'X509_CERTIFICATE', keyAlgorithm: 'p256', server })),
+            provisionDevice(
+              opts({
+                provisionDeviceKey: PRE_KEY,
+                provisionDeviceSecret: PRE_SECRET,
+                deviceName: 'pre-x509',
+                credentialsType: 'X509_CERTIFICATE',
+                keyAlgorithm: 'p256',
+                server,
+              }),
+            ),
             'CREDENTIAL_MISMATCH',
           );
           assert.match(error.message, /different certificate/);
@@ -231,7 +253,12 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
   it('TLS (HTTPS): a server certificate from a CA that was not given; nothing sent', async () => {
     const other = await generateDeviceCertificate({ commonName: 'not-the-ca', keyAlgorithm: 'p256' });
     const error = await rejectsWith(
-      provisionDevice({ server: { host: '127.0.0.1', transport: 'http', port: sim.httpsPort, ca: other.certificate, ...fast }, provisionDeviceKey: KEY, provisionDeviceSecret: SECRET, credentialsType: 'ACCESS_TOKEN' }),
+      provisionDevice({
+        server: { host: '127.0.0.1', transport: 'http', port: sim.httpsPort, ca: other.certificate, ...fast },
+        provisionDeviceKey: KEY,
+        provisionDeviceSecret: SECRET,
+        credentialsType: 'ACCESS_TOKEN',
+      }),
       'TLS',
     );
     assert.equal(error.details.requestSent, false);
@@ -239,7 +266,12 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
 
   it('TLS (HTTPS to the plain HTTP port): the handshake fails; nothing sent', async () => {
     const error = await rejectsWith(
-      provisionDevice({ server: { host: '127.0.0.1', transport: 'http', port: sim.httpPort, ca: sim.caPem, ...fast }, provisionDeviceKey: KEY, provisionDeviceSecret: SECRET, credentialsType: 'ACCESS_TOKEN' }),
+      provisionDevice({
+        server: { host: '127.0.0.1', transport: 'http', port: sim.httpPort, ca: sim.caPem, ...fast },
+        provisionDeviceKey: KEY,
+        provisionDeviceSecret: SECRET,
+        credentialsType: 'ACCESS_TOKEN',
+      }),
       'TLS',
     );
     assert.equal(error.details.requestSent, false);
@@ -249,7 +281,12 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
     const silent = await listenOn(net.createServer(() => undefined));
     try {
       const error = await rejectsWith(
-        provisionDevice({ server: { host: '127.0.0.1', transport: 'http', port: silent.port, ca: sim.caPem, connectTimeoutMs: 300 }, provisionDeviceKey: KEY, provisionDeviceSecret: SECRET, credentialsType: 'ACCESS_TOKEN' }),
+        provisionDevice({
+          server: { host: '127.0.0.1', transport: 'http', port: silent.port, ca: sim.caPem, connectTimeoutMs: 300 },
+          provisionDeviceKey: KEY,
+          provisionDeviceSecret: SECRET,
+          credentialsType: 'ACCESS_TOKEN',
+        }),
         'TIMEOUT',
       );
       assert.equal(error.details.requestSent, false);
@@ -261,15 +298,23 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
 
   it('status codes from something other than GridLinks: 404 → CONNECT_REFUSED, 502 → OUTCOME_UNKNOWN, 500 → CONNECTION_CLOSED', async () => {
     let status = 404;
-    const fake = await listenOn(http.createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        response.writeHead(status, { 'Content-Type': 'text/html' });
-        response.end('<html>no</html>');
-      });
-    }));
+    const fake = await listenOn(
+      http.createServer((request, response) => {
+        request.resume();
+        request.on('end', () => {
+          response.writeHead(status, { 'Content-Type': 'text/html' });
+          response.end('<html>no</html>');
+        });
+      }),
+    );
     try {
-      const send = () => provisionDevice({ server: { host: '127.0.0.1', transport: 'http', tls: false, port: fake.port, ...fast }, provisionDeviceKey: KEY, provisionDeviceSecret: SECRET, credentialsType: 'ACCESS_TOKEN' });
+      const send = () =>
+        provisionDevice({
+          server: { host: '127.0.0.1', transport: 'http', tls: false, port: fake.port, ...fast },
+          provisionDeviceKey: KEY,
+          provisionDeviceSecret: SECRET,
+          credentialsType: 'ACCESS_TOKEN',
+        });
       const refused = await rejectsWith(send(), 'CONNECT_REFUSED');
       assert.equal(refused.details.httpStatus, 404);
       status = 502;
@@ -285,16 +330,24 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
 
   it('OUTCOME_UNKNOWN: an answer body that stalls (answer timeout) or is cut off', async () => {
     let cutOff = false;
-    const partial = await listenOn(http.createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': 100 });
-        response.write('{"status":"SUCC');
-        if (cutOff) setImmediate(() => response.socket.destroy());
-      });
-    }));
+    const partial = await listenOn(
+      http.createServer((request, response) => {
+        request.resume();
+        request.on('end', () => {
+          response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': 100 });
+          response.write('{"status":"SUCC');
+          if (cutOff) setImmediate(() => response.socket.destroy());
+        });
+      }),
+    );
     try {
-      const send = () => provisionDevice({ server: { host: '127.0.0.1', transport: 'http', tls: false, port: partial.port, connectTimeoutMs: 5_000, answerTimeoutMs: 400 }, provisionDeviceKey: KEY, provisionDeviceSecret: SECRET, credentialsType: 'ACCESS_TOKEN' });
+      const send = () =>
+        provisionDevice({
+          server: { host: '127.0.0.1', transport: 'http', tls: false, port: partial.port, connectTimeoutMs: 5_000, answerTimeoutMs: 400 },
+          provisionDeviceKey: KEY,
+          provisionDeviceSecret: SECRET,
+          credentialsType: 'ACCESS_TOKEN',
+        });
       const stalled = await rejectsWith(send(), 'OUTCOME_UNKNOWN');
       assert.match(stalled.message, /no answer came within 400 ms/);
       cutOff = true;
@@ -310,7 +363,12 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
     const notHttp = await listenOn(net.createServer((socket) => socket.once('data', () => socket.end('\u0020\u0002\u0000\u0005garbage\r\n\r\n'))));
     try {
       const error = await rejectsWith(
-        provisionDevice({ server: { host: '127.0.0.1', transport: 'http', tls: false, port: notHttp.port, ...fast }, provisionDeviceKey: KEY, provisionDeviceSecret: SECRET, credentialsType: 'ACCESS_TOKEN' }),
+        provisionDevice({
+          server: { host: '127.0.0.1', transport: 'http', tls: false, port: notHttp.port, ...fast },
+          provisionDeviceKey: KEY,
+          provisionDeviceSecret: SECRET,
+          credentialsType: 'ACCESS_TOKEN',
+        }),
         'CONNECTION_CLOSED',
       );
       assert.equal(error.details.requestSent, true);
@@ -322,17 +380,25 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
 
   it('the request on the wire: POST /api/v1/provision, application/json, the same JSON as MQTT', async () => {
     let seen;
-    const capture = await listenOn(http.createServer((request, response) => {
-      const chunks = [];
-      request.on('data', (chunk) => chunks.push(chunk));
-      request.on('end', () => {
-        seen = { method: request.method, url: request.url, type: request.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
-        response.writeHead(200, { 'Content-Type': 'application/json' });
-        response.end(JSON.stringify({ credentialsValue: 'tokenFromFake123', credentialsType: 'ACCESS_TOKEN', status: 'SUCCESS' }));
-      });
-    }));
+    const capture = await listenOn(
+      http.createServer((request, response) => {
+        const chunks = [];
+        request.on('data', (chunk) => chunks.push(chunk));
+        request.on('end', () => {
+          seen = { method: request.method, url: request.url, type: request.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+          response.writeHead(200, { 'Content-Type': 'application/json' });
+          response.end(JSON.stringify({ credentialsValue: 'tokenFromFake123', credentialsType: 'ACCESS_TOKEN', status: 'SUCCESS' }));
+        });
+      }),
+    );
     try {
-      const result = await provisionDevice({ server: { host: '127.0.0.1', transport: 'http', tls: false, port: capture.port, ...fast }, provisionDeviceKey: KEY, provisionDeviceSecret: SECRET, deviceName: 'wire-1', credentialsType: 'ACCESS_TOKEN' });
+      const result = await provisionDevice({
+        server: { host: '127.0.0.1', transport: 'http', tls: false, port: capture.port, ...fast },
+        provisionDeviceKey: KEY,
+        provisionDeviceSecret: SECRET,
+        deviceName: 'wire-1',
+        credentialsType: 'ACCESS_TOKEN',
+      });
       assert.equal(result.credentials.accessToken, 'tokenFromFake123');
       assert.equal(result.server.port, 1883, 'no verifyPort: the default plain MQTT port');
       assert.deepEqual(seen, {

@@ -40,8 +40,17 @@ describe('key pool (core)', function () {
   });
 
   it('refuses a wrong algorithm or size with INVALID_INPUT', () => {
-    for (const bad of [{ algorithm: 'rsa1024', size: 2 }, { algorithm: 'rsa2048', size: 0 }, { algorithm: 'rsa2048', size: 1.5 }, { algorithm: 'p256', size: 257 }, undefined]) {
-      assert.throws(() => createKeyPool(bad), (error) => error instanceof ProvisionError && error.code === 'INVALID_INPUT');
+    for (const bad of [
+      { algorithm: 'rsa1024', size: 2 },
+      { algorithm: 'rsa2048', size: 0 },
+      { algorithm: 'rsa2048', size: 1.5 },
+      { algorithm: 'p256', size: 257 },
+      undefined,
+    ]) {
+      assert.throws(
+        () => createKeyPool(bad),
+        (error) => error instanceof ProvisionError && error.code === 'INVALID_INPUT',
+      );
     }
   });
 
@@ -95,7 +104,10 @@ describe('key pool (core)', function () {
   });
 
   it('a keyPool that is not a pool is INVALID_INPUT, nothing sent', async () => {
-    await assert.rejects(provisionDevice(options(sim, { deviceName: uniqueName('bad'), keyPool: { take: () => undefined } })), (error) => error.code === 'INVALID_INPUT' && error.details.field === 'keyPool');
+    await assert.rejects(
+      provisionDevice(options(sim, { deviceName: uniqueName('bad'), keyPool: { take: () => undefined } })),
+      (error) => error.code === 'INVALID_INPUT' && error.details.field === 'keyPool',
+    );
   });
 
   it('close drops every key, stops refilling and leaves nothing running', async () => {
@@ -114,7 +126,13 @@ describe('key pool (core)', function () {
 
   it('refills wait while devices make keys, and a refill still waiting is cancelled by close (never started)', async () => {
     let keygens = 0;
-    const hook = asyncHooks.createHook({ init(id, type) { if (type === 'KEYPAIRGENREQUEST') keygens += 1; } }).enable();
+    const hook = asyncHooks
+      .createHook({
+        init(id, type) {
+          if (type === 'KEYPAIRGENREQUEST') keygens += 1;
+        },
+      })
+      .enable();
     try {
       // As many device keys as CPUs: a pool's refill may not start until they are done.
       const devices = Array.from({ length: availableParallelism() }, () => newKeyPair('rsa2048', 'device'));

@@ -63,7 +63,9 @@ describe('provisionDevice against the simulator (TLS)', function () {
     assert.match(generated.credentials.accessToken, /^[A-Za-z0-9]{20}$/);
     assert.equal(generated.connectOptions.username, generated.credentials.accessToken);
     await publishTelemetry(generated.connectOptions);
-    const chosen = await provisionDevice(options(sim, { deviceName: uniqueName('tok'), credentialsType: 'ACCESS_TOKEN', token: `t${crypto.randomBytes(6).toString('hex')}` }));
+    const chosen = await provisionDevice(
+      options(sim, { deviceName: uniqueName('tok'), credentialsType: 'ACCESS_TOKEN', token: `t${crypto.randomBytes(6).toString('hex')}` }),
+    );
     assert.match(chosen.credentials.accessToken, /^t[0-9a-f]{12}$/);
     assert.deepEqual(Object.keys(chosen.credentials), ['accessToken']);
   });
@@ -93,7 +95,9 @@ describe('provisionDevice against the simulator (TLS)', function () {
 
   it('BYO certificate with its key, and a certificate without key (result has no privateKey)', async () => {
     const own = await generateDeviceCertificate({ commonName: 'byo', validityDays: 10, keyAlgorithm: 'p256' });
-    const withKey = await provisionDevice(options(sim, { deviceName: uniqueName('byo'), certificate: own.certificate, privateKey: own.privateKey, verify: true }));
+    const withKey = await provisionDevice(
+      options(sim, { deviceName: uniqueName('byo'), certificate: own.certificate, privateKey: own.privateKey, verify: true }),
+    );
     assert.equal(withKey.credentials.certificate, own.certificate);
     assert.equal(withKey.credentials.privateKey, own.privateKey);
     assert.deepEqual(withKey.verification, { accepted: true });
@@ -124,7 +128,10 @@ describe('provisionDevice against the simulator (TLS)', function () {
     const result = await provisionDevice(options(sim, { keyAlgorithm: 'p256' }));
     assert.equal(result.deviceName, null);
     assert.match(new crypto.X509Certificate(result.credentials.certificate).subject, /^CN=device-[0-9a-f]{16}$/);
-    const created = sim.devices().slice(before).find((d) => d.credentials.credentialsId === result.credentials.credentialsId);
+    const created = sim
+      .devices()
+      .slice(before)
+      .find((d) => d.credentials.credentialsId === result.credentials.credentialsId);
     assert.match(created.name, /^[A-Za-z0-9]{20}$/);
   });
 
@@ -142,7 +149,9 @@ describe('provisionDevice against the simulator (TLS)', function () {
   for (const protocolVersion of [4, 5]) {
     it(`verify: a refusal is reported with the CONNACK code, not thrown (MQTT ${protocolVersion})`, async () => {
       sim.setFaults({ rawAnswer: JSON.stringify({ credentialsValue: 'noSuchTokenAnywhere', credentialsType: 'ACCESS_TOKEN', status: 'SUCCESS' }) });
-      const result = await provisionDevice(options(sim, { deviceName: uniqueName('vr'), credentialsType: 'ACCESS_TOKEN', verify: true, server: { protocolVersion } }));
+      const result = await provisionDevice(
+        options(sim, { deviceName: uniqueName('vr'), credentialsType: 'ACCESS_TOKEN', verify: true, server: { protocolVersion } }),
+      );
       assert.equal(result.verification.accepted, false);
       assert.equal(result.verification.returnCode, protocolVersion === 4 ? 5 : 0x86);
       assert.match(result.verification.message, /refused/);
@@ -177,12 +186,16 @@ describe('provisionDevice against the simulator (TLS)', function () {
 
   it('an answer that arrives late but within answerTimeoutMs is taken', async () => {
     sim.setFaults({ answerDelayMs: 300 });
-    const result = await provisionDevice(options(sim, { deviceName: uniqueName('slow'), credentialsType: 'ACCESS_TOKEN', server: { answerTimeoutMs: 10_000 } }));
+    const result = await provisionDevice(
+      options(sim, { deviceName: uniqueName('slow'), credentialsType: 'ACCESS_TOKEN', server: { answerTimeoutMs: 10_000 } }),
+    );
     assert.equal(result.credentialsType, 'ACCESS_TOKEN');
   });
 
   it('insecure (rejectUnauthorized false, no CA): works, says so in warnings and connectOptions', async () => {
-    const result = await provisionDevice(options(sim, { deviceName: uniqueName('insecure'), credentialsType: 'ACCESS_TOKEN', server: { ca: undefined, rejectUnauthorized: false } }));
+    const result = await provisionDevice(
+      options(sim, { deviceName: uniqueName('insecure'), credentialsType: 'ACCESS_TOKEN', server: { ca: undefined, rejectUnauthorized: false } }),
+    );
     assert.equal(result.connectOptions.rejectUnauthorized, false);
     assert.equal(result.warnings.length, 1);
     assert.match(result.warnings[0], /not verified \(insecure\)/);
@@ -195,11 +208,15 @@ describe('provisionDevice against the simulator (TLS)', function () {
   });
 
   it('CHECK_PRE_PROVISIONED: existing token / basic credentials come back (with a warning when another type was asked)', async () => {
-    const token = await provisionDevice(options(sim, { provisionDeviceKey: PRE_KEY, provisionDeviceSecret: PRE_SECRET, deviceName: 'pre-token', keyAlgorithm: 'p256' }));
+    const token = await provisionDevice(
+      options(sim, { provisionDeviceKey: PRE_KEY, provisionDeviceSecret: PRE_SECRET, deviceName: 'pre-token', keyAlgorithm: 'p256' }),
+    );
     assert.equal(token.credentialsType, 'ACCESS_TOKEN');
     assert.deepEqual(token.credentials, { accessToken: 'preTokenValue123' });
     assert.match(token.warnings.join(' '), /returned ACCESS_TOKEN/);
-    const basic = await provisionDevice(options(sim, { provisionDeviceKey: PRE_KEY, provisionDeviceSecret: PRE_SECRET, deviceName: 'pre-basic', credentialsType: 'MQTT_BASIC', clientId: 'x' }));
+    const basic = await provisionDevice(
+      options(sim, { provisionDeviceKey: PRE_KEY, provisionDeviceSecret: PRE_SECRET, deviceName: 'pre-basic', credentialsType: 'MQTT_BASIC', clientId: 'x' }),
+    );
     assert.deepEqual(basic.credentials, { clientId: 'pre-c', userName: 'pre-u', password: 'pre-p' });
   });
 

@@ -17,7 +17,10 @@ describe('provisioning/buildProvisionRequest', () => {
 
   it('ACCESS_TOKEN with and without a token', () => {
     assert.deepEqual(buildProvisionRequest(base({ credentialsType: 'ACCESS_TOKEN', token: 'tok' })), {
-      provisionDeviceKey: 'K', provisionDeviceSecret: 'S', credentialsType: 'ACCESS_TOKEN', token: 'tok',
+      provisionDeviceKey: 'K',
+      provisionDeviceSecret: 'S',
+      credentialsType: 'ACCESS_TOKEN',
+      token: 'tok',
     });
     assert.equal('token' in buildProvisionRequest(base({ credentialsType: 'ACCESS_TOKEN' })), false);
   });

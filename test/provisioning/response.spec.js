@@ -26,18 +26,18 @@ describe('provisioning/acceptAnswer', () => {
   it('ACCESS_TOKEN and MQTT_BASIC success (empty basic fields dropped)', () => {
     const token = acceptAnswer(answer({ credentialsValue: 'tok', credentialsType: 'ACCESS_TOKEN', status: 'SUCCESS' }), { requested: 'ACCESS_TOKEN' });
     assert.deepEqual(token, { credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: 'tok' }, warnings: [] });
-    const basic = acceptAnswer(
-      answer({ credentialsValue: { clientId: '', userName: 'u', password: 'p' }, credentialsType: 'MQTT_BASIC', status: 'SUCCESS' }),
-      { requested: 'MQTT_BASIC' },
-    );
+    const basic = acceptAnswer(answer({ credentialsValue: { clientId: '', userName: 'u', password: 'p' }, credentialsType: 'MQTT_BASIC', status: 'SUCCESS' }), {
+      requested: 'MQTT_BASIC',
+    });
     assert.deepEqual(basic.credentials, { userName: 'u', password: 'p' });
   });
 
   it('X.509 success when the echo equals the sent certificate trimmed', () => {
-    const accepted = acceptAnswer(
-      answer({ credentialsValue: trimCertificate(cert.certificate), credentialsType: 'X509_CERTIFICATE', status: 'SUCCESS' }),
-      { requested: 'X509_CERTIFICATE', certificate: cert.certificate, privateKey: cert.privateKey },
-    );
+    const accepted = acceptAnswer(answer({ credentialsValue: trimCertificate(cert.certificate), credentialsType: 'X509_CERTIFICATE', status: 'SUCCESS' }), {
+      requested: 'X509_CERTIFICATE',
+      certificate: cert.certificate,
+      privateKey: cert.privateKey,
+    });
     assert.deepEqual(accepted.credentials, {
       certificate: cert.certificate,
       privateKey: cert.privateKey,
@@ -46,15 +46,23 @@ describe('provisioning/acceptAnswer', () => {
   });
 
   it('accepts provisionDeviceStatus as an alias of status', () => {
-    const accepted = acceptAnswer(answer({ credentialsValue: 'tok', credentialsType: 'ACCESS_TOKEN', provisionDeviceStatus: 'SUCCESS' }), { requested: 'ACCESS_TOKEN' });
+    const accepted = acceptAnswer(answer({ credentialsValue: 'tok', credentialsType: 'ACCESS_TOKEN', provisionDeviceStatus: 'SUCCESS' }), {
+      requested: 'ACCESS_TOKEN',
+    });
     assert.equal(accepted.credentials.accessToken, 'tok');
   });
 
   it('NOT_FOUND and FAILURE carry the server message and advice', () => {
-    const notFound = throwsCode(() => acceptAnswer(answer({ errorMsg: 'Provision data was not found!', status: 'NOT_FOUND' }), { requested: 'ACCESS_TOKEN' }), 'NOT_FOUND');
+    const notFound = throwsCode(
+      () => acceptAnswer(answer({ errorMsg: 'Provision data was not found!', status: 'NOT_FOUND' }), { requested: 'ACCESS_TOKEN' }),
+      'NOT_FOUND',
+    );
     assert.equal(notFound.details.serverMessage, 'Provision data was not found!');
     assert.match(notFound.message, /key and secret/);
-    const failure = throwsCode(() => acceptAnswer(answer({ errorMsg: 'Failed to provision device!', status: 'FAILURE' }), { requested: 'ACCESS_TOKEN' }), 'FAILURE');
+    const failure = throwsCode(
+      () => acceptAnswer(answer({ errorMsg: 'Failed to provision device!', status: 'FAILURE' }), { requested: 'ACCESS_TOKEN' }),
+      'FAILURE',
+    );
     assert.equal(failure.details.serverMessage, 'Failed to provision device!');
     assert.match(failure.message, /already exists/);
   });
@@ -71,13 +79,17 @@ describe('provisioning/acceptAnswer', () => {
     // Objects whose own toString is not a function (found by fuzzing) must not escape as a TypeError.
     throwsCode(() => acceptAnswer(answer('{"status":{"toString":0}}'), ctx), 'BAD_RESPONSE');
     throwsCode(() => acceptAnswer(answer('{"provisionDeviceStatus":"SUCCESS","credentialsType":{"toString":0}}'), ctx), 'BAD_RESPONSE');
-    const secretLeak = throwsCode(() => acceptAnswer(answer({ status: 'SUCCESS', credentialsType: 'MQTT_BASIC', credentialsValue: 'sekrit' }), ctx), 'BAD_RESPONSE');
+    const secretLeak = throwsCode(
+      () => acceptAnswer(answer({ status: 'SUCCESS', credentialsType: 'MQTT_BASIC', credentialsValue: 'sekrit' }), ctx),
+      'BAD_RESPONSE',
+    );
     assert.ok(!secretLeak.message.includes('sekrit'));
   });
 
   it('fallback to ACCESS_TOKEN when X.509 was asked: the token is the result, with a warning', () => {
     const accepted = acceptAnswer(answer({ credentialsValue: 'tok', credentialsType: 'ACCESS_TOKEN', status: 'SUCCESS' }), {
-      requested: 'X509_CERTIFICATE', certificate: cert.certificate,
+      requested: 'X509_CERTIFICATE',
+      certificate: cert.certificate,
     });
     assert.equal(accepted.credentialsType, 'ACCESS_TOKEN');
     assert.equal(accepted.warnings.length, 1);
@@ -85,11 +97,20 @@ describe('provisioning/acceptAnswer', () => {
   });
 
   it('CREDENTIAL_MISMATCH: another certificate echoed, or X.509 returned when none was sent', () => {
-    throwsCode(() => acceptAnswer(answer({ credentialsValue: 'MIIBother', credentialsType: 'X509_CERTIFICATE', status: 'SUCCESS' }), {
-      requested: 'X509_CERTIFICATE', certificate: cert.certificate,
-    }), 'CREDENTIAL_MISMATCH');
-    throwsCode(() => acceptAnswer(answer({ credentialsValue: 'MIIBother', credentialsType: 'X509_CERTIFICATE', status: 'SUCCESS' }), {
-      requested: 'ACCESS_TOKEN',
-    }), 'CREDENTIAL_MISMATCH');
+    throwsCode(
+      () =>
+        acceptAnswer(answer({ credentialsValue: 'MIIBother', credentialsType: 'X509_CERTIFICATE', status: 'SUCCESS' }), {
+          requested: 'X509_CERTIFICATE',
+          certificate: cert.certificate,
+        }),
+      'CREDENTIAL_MISMATCH',
+    );
+    throwsCode(
+      () =>
+        acceptAnswer(answer({ credentialsValue: 'MIIBother', credentialsType: 'X509_CERTIFICATE', status: 'SUCCESS' }), {
+          requested: 'ACCESS_TOKEN',
+        }),
+      'CREDENTIAL_MISMATCH',
+    );
   });
 });

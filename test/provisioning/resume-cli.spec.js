@@ -73,12 +73,21 @@ describe('gridlinks-provision --resume and --if-stored', function () {
 
     const down = await runCli(['--host', '127.0.0.1', '--port', '1', '--ca', sim.caFile, '--timeout', '1', '--resume', '--out', dir, '--json']);
     assert.equal(down.code, 5);
-    const unknown = down.stdout.trim().split('\n').map((line) => JSON.parse(line));
-    assert.deepEqual(unknown.map((entry) => entry.outcome), ['unknown', 'unknown']);
+    const unknown = down.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(
+      unknown.map((entry) => entry.outcome),
+      ['unknown', 'unknown'],
+    );
 
     const settled = await runCli([...connection, '--resume', '--out', dir, '--json']);
     assert.equal(settled.code, 0, settled.stdout);
-    const entries = settled.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const entries = settled.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     const byName = Object.fromEntries(entries.map((entry) => [entry.deviceName, entry]));
     assert.equal(byName[created].outcome, 'provisioned');
     assert.equal(byName[created].stored.dir, path.join(dir, created));

@@ -79,7 +79,10 @@ describe('resumePending: finishing requests whose answer was lost', function () 
     const tokenName = uniqueName('tok');
     const basicName = uniqueName('bas');
     await lostAnswer({ noAnswer: true }, { deviceName: tokenName, credentialsType: 'ACCESS_TOKEN', token: `t-${tokenName}` });
-    await lostAnswer({ noAnswer: true }, { deviceName: basicName, credentialsType: 'MQTT_BASIC', clientId: `c-${basicName}`, username: `u-${basicName}`, password: 'pw' });
+    await lostAnswer(
+      { noAnswer: true },
+      { deviceName: basicName, credentialsType: 'MQTT_BASIC', clientId: `c-${basicName}`, username: `u-${basicName}`, password: 'pw' },
+    );
     const { entries } = await resumePending({ server: tlsServer(sim), storeDir: dir });
     const byName = Object.fromEntries(entries.map((entry) => [entry.deviceName, entry]));
     assert.equal(byName[tokenName].outcome, 'provisioned', byName[tokenName].message);
@@ -94,7 +97,10 @@ describe('resumePending: finishing requests whose answer was lost', function () 
     const tokenName = uniqueName('never-tok');
     await lostAnswer({ closeAfterRequest: true }, { deviceName, keyAlgorithm: 'p256' });
     await lostAnswer({ closeAfterRequest: true }, { deviceName: tokenName, credentialsType: 'ACCESS_TOKEN', token: `t-${tokenName}` });
-    assert.equal(sim.devices().some((device) => device.name === deviceName || device.name === tokenName), false);
+    assert.equal(
+      sim.devices().some((device) => device.name === deviceName || device.name === tokenName),
+      false,
+    );
     const { entries } = await resumePending({ server: { ...tlsServer(sim), protocolVersion: 5 }, storeDir: dir });
     for (const report of entries) {
       assert.equal(report.outcome, 'not-created', report.message);
@@ -102,7 +108,10 @@ describe('resumePending: finishing requests whose answer was lost', function () 
       for (const file of report.movedTo) assert.equal(path.dirname(file), path.join(dir, '.pending', '.not-created'));
     }
     assert.deepEqual(pendingNames(), []);
-    assert.deepEqual(fs.readdirSync(path.join(dir, '.pending', '.not-created')).sort(), [`${deviceName}.json`, `${deviceName}.key.pem`, `${tokenName}.json`].sort());
+    assert.deepEqual(
+      fs.readdirSync(path.join(dir, '.pending', '.not-created')).sort(),
+      [`${deviceName}.json`, `${deviceName}.key.pem`, `${tokenName}.json`].sort(),
+    );
     const result = await provisionDevice(options(sim, { deviceName, keyAlgorithm: 'p256', storeDir: dir }));
     assert.equal(result.fromStore, undefined);
     assert.ok(result.stored);

@@ -33,12 +33,16 @@ describe('credential store as the source of truth: ifStored', function () {
   ]) {
     it(`reuse (default), ${label}: a stored device is answered from the store with fromStore: true and no connection at all`, async () => {
       const deviceName = uniqueName('reuse');
-      const first = await provisionDevice(viaProxy({ deviceName, storeDir: dir, ...extra, ...(extra.username ? { username: `${extra.username}-${deviceName}` } : {}) }));
+      const first = await provisionDevice(
+        viaProxy({ deviceName, storeDir: dir, ...extra, ...(extra.username ? { username: `${extra.username}-${deviceName}` } : {}) }),
+      );
       assert.equal(first.fromStore, undefined);
       const devices = sim.devices().length;
       const connections = proxy.connections();
 
-      const again = await provisionDevice(viaProxy({ deviceName, storeDir: dir, ...extra, ...(extra.username ? { username: `${extra.username}-${deviceName}` } : {}) }));
+      const again = await provisionDevice(
+        viaProxy({ deviceName, storeDir: dir, ...extra, ...(extra.username ? { username: `${extra.username}-${deviceName}` } : {}) }),
+      );
       assert.equal(proxy.connections(), connections, 'no connection was opened');
       assert.equal(sim.devices().length, devices);
       assert.equal(again.fromStore, true);

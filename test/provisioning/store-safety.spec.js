@@ -39,7 +39,10 @@ describe('credential store: folder safety and leftovers of a killed run', functi
     assert.equal(error.details.reason, reason);
     assert.match(error.message, pattern);
     assert.equal(sim.devices().length, before, 'nothing was sent');
-    assert.deepEqual(sim.lines.slice(sessions).filter((line) => /provision/.test(line)), []);
+    assert.deepEqual(
+      sim.lines.slice(sessions).filter((line) => /provision/.test(line)),
+      [],
+    );
     return error;
   }
 
@@ -120,8 +123,14 @@ describe('credential store: folder safety and leftovers of a killed run', functi
     assert.match(text, /half.*moved back to/);
     assert.equal(fs.readFileSync(path.join(store, '.pending', 'linkme.key.pem'), 'utf8'), pendingKey);
     assert.match(text, /incomplete/);
-    assert.deepEqual(fs.readdirSync(store).filter((name) => name.startsWith('.tmp-')), [path.basename(live)]);
-    assert.deepEqual(fs.readdirSync(path.join(store, '.pending')).filter((name) => name.startsWith('.tmp-')), []);
+    assert.deepEqual(
+      fs.readdirSync(store).filter((name) => name.startsWith('.tmp-')),
+      [path.basename(live)],
+    );
+    assert.deepEqual(
+      fs.readdirSync(path.join(store, '.pending')).filter((name) => name.startsWith('.tmp-')),
+      [],
+    );
     assert.deepEqual(inspection.pending, ['half', 'linkme']);
     for (const file of ['half.key.pem', 'linkme.key.pem']) assert.equal(fs.statSync(path.join(store, '.pending', file)).mode & 0o777, 0o600);
     // Once per process and folder: a second look reports nothing new.

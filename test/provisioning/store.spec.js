@@ -39,7 +39,11 @@ describe('provisioning credential store', function () {
     const record = JSON.parse(fs.readFileSync(path.join(deviceDir, 'credentials.json'), 'utf8'));
     assert.equal(record.deviceName, deviceName);
     assert.equal(record.credentialsType, 'X509_CERTIFICATE');
-    assert.deepEqual(record.credentials, { credentialsId: result.credentials.credentialsId, certificateFile: 'certificate.pem', privateKeyFile: 'private-key.pem' });
+    assert.deepEqual(record.credentials, {
+      credentialsId: result.credentials.credentialsId,
+      certificateFile: 'certificate.pem',
+      privateKeyFile: 'private-key.pem',
+    });
     assert.deepEqual(record.server, result.server);
     assert.deepEqual(pendingFiles(dir), []);
     assert.deepEqual(fs.readdirSync(dir).sort(), ['.pending', deviceName].sort(), 'no temporary folders left');
@@ -104,7 +108,10 @@ describe('provisioning credential store', function () {
   });
 
   it('NOT_FOUND, FAILURE and CONNECTION_CLOSED remove the pending key', async () => {
-    await rejectsWith(provisionDevice(options(sim, { deviceName: uniqueName('nf'), keyAlgorithm: 'p256', storeDir: dir, provisionDeviceSecret: 'nope' })), 'NOT_FOUND');
+    await rejectsWith(
+      provisionDevice(options(sim, { deviceName: uniqueName('nf'), keyAlgorithm: 'p256', storeDir: dir, provisionDeviceSecret: 'nope' })),
+      'NOT_FOUND',
+    );
     const taken = uniqueName('taken');
     await provisionDevice(options(sim, { deviceName: taken, credentialsType: 'ACCESS_TOKEN' }));
     await rejectsWith(provisionDevice(options(sim, { deviceName: taken, keyAlgorithm: 'p256', storeDir: dir })), 'FAILURE');
@@ -128,7 +135,11 @@ describe('provisioning credential store', function () {
     const pending = path.join(dir, '.pending', `${deviceName}.key.pem`);
     assert.equal(fs.readFileSync(pending, 'utf8'), result.credentials.privateKey);
     assert.ok(result.warnings.join(' ').includes(pending));
-    assert.deepEqual(fs.readdirSync(dir).filter((name) => name.startsWith('.tmp-')), [], 'temporary folder removed');
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((name) => name.startsWith('.tmp-')),
+      [],
+      'temporary folder removed',
+    );
   });
 
   it('STORE: a store folder that cannot be written fails before anything is sent', async () => {

@@ -106,6 +106,17 @@ function mode(file) {
 }
 
 module.exports = {
-  KEY, SECRET, PRE_KEY, PRE_SECRET,
-  uniqueName, startSim, tlsServer, options, rejectsWith, leakedSince, resourceBaseline, tempDir, mode,
+  KEY,
+  SECRET,
+  PRE_KEY,
+  PRE_SECRET,
+  uniqueName,
+  startSim,
+  tlsServer,
+  options,
+  rejectsWith,
+  leakedSince,
+  resourceBaseline,
+  tempDir,
+  mode,
 };

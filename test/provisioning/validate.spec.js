@@ -72,10 +72,11 @@ describe('provisioning/validateOptions', () => {
     invalid(basic({ password: 'p' }), 'clientId');
     invalid(basic({ clientId: 'c', password: 'p' }), 'password');
     invalid(basic({ username: 'u\n' }), 'username');
-    assert.deepEqual(
-      (({ clientId, username, password }) => ({ clientId, username, password }))(validateOptions(basic({ clientId: 'c', username: '' }))),
-      { clientId: 'c', username: undefined, password: undefined },
-    );
+    assert.deepEqual((({ clientId, username, password }) => ({ clientId, username, password }))(validateOptions(basic({ clientId: 'c', username: '' }))), {
+      clientId: 'c',
+      username: undefined,
+      password: undefined,
+    });
     validateOptions(basic({ username: 'u', password: 'p' }));
     validateOptions(basic({ clientId: 'c', username: 'u', password: 'p' }));
   });

@@ -77,9 +77,16 @@ describe('simulator: X.509 certificate-chain profiles (certificates made by open
     assert.equal(await connectOutcome(sim, { cert: first, key: device.keyPem }), 5);
   });
 
-  it('the device exists once the TLS handshake is done, before any CONNECT (as in GridLinks\' trust manager)', async function () {
+  it("the device exists once the TLS handshake is done, before any CONNECT (as in GridLinks' trust manager)", async function () {
     const device = deviceCsr(pki.dir, 'handshake', 'fleet-sensor-4');
-    const socket = tls.connect({ host: sim.host, port: sim.mqttsPort, ca: sim.caPem, servername: 'localhost', cert: device.leaf(pki.fleet) + pki.fleet.certPem, key: device.keyPem });
+    const socket = tls.connect({
+      host: sim.host,
+      port: sim.mqttsPort,
+      ca: sim.caPem,
+      servername: 'localhost',
+      cert: device.leaf(pki.fleet) + pki.fleet.certPem,
+      key: device.keyPem,
+    });
     socket.on('error', () => undefined);
     await new Promise((resolve) => socket.once('secureConnect', resolve));
     while (!sim.devices().some((d) => d.name === 'sensor-4')) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -99,7 +106,10 @@ describe('simulator: X.509 certificate-chain profiles (certificates made by open
   it('"allow create" off: a new device is refused; an existing one of the profile still rotates', async function () {
     const device = deviceCsr(pki.dir, 'closed', 'closed-1');
     assert.equal(await connectOutcome(sim, { cert: device.leaf(pki.fleetEc) + pki.fleetEc.certPem, key: device.keyPem }), 5);
-    assert.equal(sim.devices().some((d) => d.name === 'closed-1'), false);
+    assert.equal(
+      sim.devices().some((d) => d.name === 'closed-1'),
+      false,
+    );
     const renewed = closedDevice.leaf(pki.fleetEc, '-new');
     assert.equal(await connectOutcome(sim, { cert: renewed + pki.fleetEc.certPem, key: closedDevice.keyPem }), 0);
     assert.equal(sim.devices().find((d) => d.name === 'closed-0').credentials.credentialsId, credentialsIdOf(renewed));
@@ -108,7 +118,10 @@ describe('simulator: X.509 certificate-chain profiles (certificates made by open
   it('refuses a leaf whose chain reaches no profile CA (signed by another CA)', async function () {
     const device = deviceCsr(pki.dir, 'other', 'fleet-sensor-9');
     assert.equal(await connectOutcome(sim, { cert: device.leaf(pki.other) + pki.other.certPem, key: device.keyPem }), 5);
-    assert.equal(sim.devices().some((d) => d.name === 'sensor-9'), false);
+    assert.equal(
+      sim.devices().some((d) => d.name === 'sensor-9'),
+      false,
+    );
   });
 
   it('drops the connection before any CONNACK when a link of the presented chain does not verify', async function () {
@@ -117,19 +130,39 @@ describe('simulator: X.509 certificate-chain profiles (certificates made by open
     const device = deviceCsr(pki.dir, 'broken', 'broken-1');
     const lines = sim.logLines.length;
     assert.equal(await connectOutcome(sim, { cert: device.leaf(pki.fleet) + pki.impostor.certPem, key: device.keyPem }), 'dropped');
-    assert.equal(sim.devices().some((d) => d.name === 'broken-1'), false);
-    assert.ok(sim.logLines.slice(lines).some((line) => /TLS client certificate chain refused/.test(line)), sim.logLines.slice(lines).join('\n'));
+    assert.equal(
+      sim.devices().some((d) => d.name === 'broken-1'),
+      false,
+    );
+    assert.ok(
+      sim.logLines.slice(lines).some((line) => /TLS client certificate chain refused/.test(line)),
+      sim.logLines.slice(lines).join('\n'),
+    );
   });
 
   it('gridlinks-sim --chain-profile FILE --chain-cn-regex P [--chain-no-create] adds chain profiles from the command line', async function () {
-    const cli = await startSimulatorCli(['--port', 'off', '--tls-port', '0', '--chain-profile', pki.fleet.certFile, '--chain-cn-regex', '^cli-(.*)$',
-      '--chain-profile', pki.fleetEc.certFile, '--chain-no-create']);
+    const cli = await startSimulatorCli([
+      '--port',
+      'off',
+      '--tls-port',
+      '0',
+      '--chain-profile',
+      pki.fleet.certFile,
+      '--chain-cn-regex',
+      '^cli-(.*)$',
+      '--chain-profile',
+      pki.fleetEc.certFile,
+      '--chain-no-create',
+    ]);
     try {
       const device = deviceCsr(pki.dir, 'cli', 'cli-device-1');
       assert.equal(await connectOutcome(cli.sim, { cert: device.leaf(pki.fleet) + pki.fleet.certPem, key: device.keyPem }), 0);
       const refused = deviceCsr(pki.dir, 'cli-closed', 'cli-device-2');
       assert.equal(await connectOutcome(cli.sim, { cert: refused.leaf(pki.fleetEc) + pki.fleetEc.certPem, key: refused.keyPem }), 5);
-      assert.ok(cli.lines.some((line) => /device device-1 created by chain profile/.test(line)), cli.lines.join('\n'));
+      assert.ok(
+        cli.lines.some((line) => /device device-1 created by chain profile/.test(line)),
+        cli.lines.join('\n'),
+      );
     } finally {
       assert.equal(await cli.stop(), 0);
     }

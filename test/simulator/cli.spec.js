@@ -23,30 +23,63 @@ describe('simulator: gridlinks-sim command line', function () {
 
   it('--help documents the options, the first line, the profiles file and every fault switch', async function () {
     const { stdout } = await run(process.execPath, [CLI_PATH, '--help']);
-    for (const word of ['--port', '--tls-port', '--cert', '--key', '--profile KEY:SECRET[:STRATEGY]', '--profiles', '--data',
-      '--fault-no-answer', '--fault-garbage', '--fault-no-suback', '--fault-delay', '--fault-close-after-request',
-      '--fault-close-after-puback', '--fault-refuse-connect', '"mqttPort"', '"devices"', 'CHECK_PRE_PROVISIONED_DEVICES']) {
+    for (const word of [
+      '--port',
+      '--tls-port',
+      '--cert',
+      '--key',
+      '--profile KEY:SECRET[:STRATEGY]',
+      '--profiles',
+      '--data',
+      '--fault-no-answer',
+      '--fault-garbage',
+      '--fault-no-suback',
+      '--fault-delay',
+      '--fault-close-after-request',
+      '--fault-close-after-puback',
+      '--fault-refuse-connect',
+      '"mqttPort"',
+      '"devices"',
+      'CHECK_PRE_PROVISIONED_DEVICES',
+    ]) {
       assert.ok(stdout.includes(word), `--help mentions ${word}`);
     }
   });
 
   it('an unknown option exits 2 with a message on stderr', async function () {
-    await assert.rejects(run(process.execPath, [CLI_PATH, '--port', '0', '--bogus']), (error) => error.code === 2 && /unknown option --bogus/.test(error.stderr));
+    await assert.rejects(
+      run(process.execPath, [CLI_PATH, '--port', '0', '--bogus']),
+      (error) => error.code === 2 && /unknown option --bogus/.test(error.stderr),
+    );
   });
 
   it('prints the JSON first line, provisions over TLS, logs no secret, and exits 0 on SIGTERM', async function () {
     const profilesFile = path.join(dataDir, 'profiles.json');
-    fs.writeFileSync(profilesFile, JSON.stringify({
-      profiles: [{ name: 'Pre', provisionDeviceKey: 'file-key', provisionDeviceSecret: 'file-secret-XYZ', strategy: 'CHECK_PRE_PROVISIONED_DEVICES' }],
-      devices: [{ name: 'listed-1', profile: 'Pre', credentialsType: 'ACCESS_TOKEN', credentialsValue: 'listed-token-XYZ' }],
-    }));
+    fs.writeFileSync(
+      profilesFile,
+      JSON.stringify({
+        profiles: [{ name: 'Pre', provisionDeviceKey: 'file-key', provisionDeviceSecret: 'file-secret-XYZ', strategy: 'CHECK_PRE_PROVISIONED_DEVICES' }],
+        devices: [{ name: 'listed-1', profile: 'Pre', credentialsType: 'ACCESS_TOKEN', credentialsValue: 'listed-token-XYZ' }],
+      }),
+    );
     cli = await startSimulatorCli(['--port', '0', '--tls-port', '0', '--profile', 'cli-key:cli-secret-XYZ', '--profiles', profilesFile, '--data', dataDir]);
     assert.deepEqual(Object.keys(cli.info).sort(), ['caFile', 'host', 'httpPort', 'httpsPort', 'mqttPort', 'mqttsPort']);
     assert.equal(cli.info.host, '127.0.0.1');
     assert.ok(cli.info.mqttPort > 0 && cli.info.mqttsPort > 0);
     assert.equal(cli.info.caFile, path.join(dataDir, 'ca.pem'));
 
-    const created = await provisionOnce(cli.sim, { provisionDeviceKey: 'cli-key', provisionDeviceSecret: 'cli-secret-XYZ', deviceName: 'cli-dev', credentialsType: 'MQTT_BASIC', username: 'u', password: 'password-XYZ' }, { tls: true });
+    const created = await provisionOnce(
+      cli.sim,
+      {
+        provisionDeviceKey: 'cli-key',
+        provisionDeviceSecret: 'cli-secret-XYZ',
+        deviceName: 'cli-dev',
+        credentialsType: 'MQTT_BASIC',
+        username: 'u',
+        password: 'password-XYZ',
+      },
+      { tls: true },
+    );
     assert.equal(created.status, 'SUCCESS');
     const listed = await provisionOnce(cli.sim, { provisionDeviceKey: 'file-key', provisionDeviceSecret: 'file-secret-XYZ', deviceName: 'listed-1' });
     assert.equal(listed.credentialsValue, 'listed-token-XYZ');
@@ -75,7 +108,10 @@ describe('simulator: gridlinks-sim command line', function () {
   it('--fault-no-suback, --fault-delay and --fault-garbage are taken', async function () {
     cli = await startSimulatorCli(['--port', '0', '--tls-port', 'off', '--profile', 'k:s', '--fault-no-suback', '--fault-delay', '50', '--fault-garbage']);
     const { session, body } = await rawProvision(cli.sim, { provisionDeviceKey: 'k', provisionDeviceSecret: 's' }, { noSubackExpected: true });
-    assert.deepEqual(session.packets.map((p) => p.cmd), ['connack', 'puback', 'publish']);
+    assert.deepEqual(
+      session.packets.map((p) => p.cmd),
+      ['connack', 'puback', 'publish'],
+    );
     assert.throws(() => JSON.parse(body.toString('utf8')));
     assert.equal(await cli.stop(), 0);
   });

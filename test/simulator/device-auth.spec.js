@@ -58,13 +58,22 @@ describe('simulator: device sessions after provisioning', function () {
         await client.publishAsync('v1/devices/me/attributes', JSON.stringify({ fw: '1.0', marker }), { qos: 1 });
         await client.endAsync();
         const records = sim.telemetry(deviceName).filter((r) => r.payload.marker === marker);
-        assert.deepEqual(records.map((r) => r.topic), ['v1/devices/me/telemetry', 'v1/devices/me/attributes']);
+        assert.deepEqual(
+          records.map((r) => r.topic),
+          ['v1/devices/me/telemetry', 'v1/devices/me/attributes'],
+        );
         assert.equal(records[1].payload.fw, '1.0');
       });
     }
 
     it('a client certificate with username `provision` still gets a provisioning session', async function () {
-      const { json } = await rawProvision(sim, provisionRequest({ deviceName: 'cert-provision' }), { tls: true, cert: deviceCert.certPem, key: deviceCert.keyPem, username: 'provision', clientId: 'x' });
+      const { json } = await rawProvision(sim, provisionRequest({ deviceName: 'cert-provision' }), {
+        tls: true,
+        cert: deviceCert.certPem,
+        key: deviceCert.keyPem,
+        username: 'provision',
+        clientId: 'x',
+      });
       assert.equal(json.status, 'SUCCESS');
     });
   });
@@ -76,7 +85,12 @@ describe('simulator: device sessions after provisioning', function () {
       ['MQTT basic missing password', { username: 'bu2' }, 5, 0x86],
       ['no username and an unknown client id', { clientId: 'nobody' }, 2, 0x85],
       ['X.509 certificate that matches no device', () => ({ tls: true, cert: strangerCert.certPem, key: strangerCert.keyPem }), 5, 0x87],
-      ['X.509 certificate that matches no device although the username is a valid token', () => ({ tls: true, cert: strangerCert.certPem, key: strangerCert.keyPem, username: 'dev-token-1' }), 5, 0x87],
+      [
+        'X.509 certificate that matches no device although the username is a valid token',
+        () => ({ tls: true, cert: strangerCert.certPem, key: strangerCert.keyPem, username: 'dev-token-1' }),
+        5,
+        0x87,
+      ],
       ['expired X.509 certificate of a provisioned device', () => ({ tls: true, cert: expiredCert.certPem, key: expiredCert.keyPem }), 5, 0x87],
     ];
     for (const [title, opts, v3Code, v5Code] of refused) {

@@ -30,7 +30,10 @@ describe('simulator: fault switches', function () {
     await session.next('pingresp');
     await waitUntil(() => sim.devices().some((d) => d.name === 'fault-no-answer'));
     await assert.rejects(session.next('puback', 300), /no puback/);
-    assert.equal(session.packets.some((p) => p.cmd === 'publish'), false);
+    assert.equal(
+      session.packets.some((p) => p.cmd === 'publish'),
+      false,
+    );
     await session.destroy();
   });
 
@@ -57,7 +60,10 @@ describe('simulator: fault switches', function () {
     const answer = await session.next('publish');
     assert.equal(JSON.parse(answer.payload).status, 'SUCCESS');
     assert.equal(answer.qos, 1, 'the ignored subscription grants nothing, so the answer is QoS 1');
-    assert.deepEqual(session.packets.map((p) => p.cmd), ['connack', 'puback', 'publish']);
+    assert.deepEqual(
+      session.packets.map((p) => p.cmd),
+      ['connack', 'puback', 'publish'],
+    );
     await session.destroy();
   });
 
@@ -65,7 +71,11 @@ describe('simulator: fault switches', function () {
     sim.setFaults({ answerDelayMs: 400 });
     const session = await openAndRequest(sim, { deviceName: 'fault-delay' });
     await waitUntil(() => sim.devices().some((d) => d.name === 'fault-delay'));
-    assert.equal(session.packets.some((p) => p.cmd === 'puback'), false, 'nothing before the delay');
+    assert.equal(
+      session.packets.some((p) => p.cmd === 'puback'),
+      false,
+      'nothing before the delay',
+    );
     const answer = await session.next('publish', 5000);
     assert.equal(JSON.parse(answer.payload).status, 'SUCCESS');
     assert.ok(session.packets.some((p) => p.cmd === 'puback'));
@@ -76,20 +86,35 @@ describe('simulator: fault switches', function () {
     sim.setFaults({ closeAfterRequest: true });
     const session = await openAndRequest(sim, { deviceName: 'fault-close' });
     assert.equal(await session.waitClose(), true);
-    assert.deepEqual(session.packets.map((p) => p.cmd), ['connack', 'suback']);
-    assert.equal(sim.devices().some((d) => d.name === 'fault-close'), false);
+    assert.deepEqual(
+      session.packets.map((p) => p.cmd),
+      ['connack', 'suback'],
+    );
+    assert.equal(
+      sim.devices().some((d) => d.name === 'fault-close'),
+      false,
+    );
   });
 
   it('closeAfterPuback: PUBACK (MQTT 5 reason 0x83), then close, no answer, no device', async function () {
     sim.setFaults({ closeAfterPuback: true });
     let session = await openAndRequest(sim, { deviceName: 'fault-core' });
     assert.equal(await session.waitClose(), true);
-    assert.deepEqual(session.packets.map((p) => p.cmd), ['connack', 'suback', 'puback']);
+    assert.deepEqual(
+      session.packets.map((p) => p.cmd),
+      ['connack', 'suback', 'puback'],
+    );
     session = await openAndRequest(sim, { deviceName: 'fault-core' }, { protocolVersion: 5 });
     assert.equal((await session.next('puback')).reasonCode, 0x83);
     assert.equal(await session.waitClose(), true);
-    assert.equal(session.packets.some((p) => p.cmd === 'publish'), false);
-    assert.equal(sim.devices().some((d) => d.name === 'fault-core'), false);
+    assert.equal(
+      session.packets.some((p) => p.cmd === 'publish'),
+      false,
+    );
+    assert.equal(
+      sim.devices().some((d) => d.name === 'fault-core'),
+      false,
+    );
   });
 
   it('refuseConnect: every CONNECT, provisioning or device, gets that code (mapped for the protocol version)', async function () {

@@ -12,11 +12,14 @@ const { provisionDevice } = require('../../nodes/provisioning');
 /** POST /api/v1/provision with exactly these body bytes; resolves { status, body }. */
 function postProvision(sim, body) {
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: sim.host, port: sim.httpPort, path: '/api/v1/provision', method: 'POST', agent: false, headers: { 'Content-Type': 'application/json' } }, (response) => {
-      const chunks = [];
-      response.on('data', (chunk) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const request = http.request(
+      { host: sim.host, port: sim.httpPort, path: '/api/v1/provision', method: 'POST', agent: false, headers: { 'Content-Type': 'application/json' } },
+      (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });
@@ -42,12 +45,22 @@ describe('simulator fidelity: edges copied from the GridLinks server', function 
   after(() => sim.stop());
 
   describe('device names (DeviceDataValidator + NoXssValidator): blank, U+0000, templates and markup refused; zone=1 accepted', function () {
-    const refused = [['blank', '   '], ['U+0000', 'sensor\u0000one'], ['a template', 'x{{constructor.constructor("alert(1)")()}}'], ['a script tag', 'bam<script>alert(1)</script>'], ['an element with an event handler', '9090<body onload=alert(1)>90'], ['a comment', 'a<!-- b -->']];
+    const refused = [
+      ['blank', '   '],
+      ['U+0000', 'sensor\u0000one'],
+      ['a template', 'x{{constructor.constructor("alert(1)")()}}'],
+      ['a script tag', 'bam<script>alert(1)</script>'],
+      ['an element with an event handler', '9090<body onload=alert(1)>90'],
+      ['a comment', 'a<!-- b -->'],
+    ];
     for (const [what, deviceName] of refused) {
       it(`${what} ⇒ FAILURE, no device`, async function () {
         const { json } = await rawProvision(sim, provisionRequest({ deviceName }));
         assert.deepEqual(json, { errorMsg: 'Failed to provision device!', status: 'FAILURE' });
-        assert.equal(sim.devices().some((device) => device.name === deviceName.trim()), false);
+        assert.equal(
+          sim.devices().some((device) => device.name === deviceName.trim()),
+          false,
+        );
       });
     }
     for (const deviceName of ['zone=1', 'a < b', 'onload=1', 'javascript:x']) {
@@ -69,7 +82,10 @@ describe('simulator fidelity: edges copied from the GridLinks server', function 
   it('requests are parsed leniently as Gson does (unquoted keys, single quotes), over MQTT and HTTP', async function () {
     const key = DEFAULT_PROFILE.provisionDeviceKey;
     const secret = DEFAULT_PROFILE.provisionDeviceSecret;
-    const overMqtt = await rawProvision(sim, `{provisionDeviceKey: '${key}', provisionDeviceSecret: '${secret}', deviceName: 'lenient-mqtt', credentialsType: ACCESS_TOKEN}`);
+    const overMqtt = await rawProvision(
+      sim,
+      `{provisionDeviceKey: '${key}', provisionDeviceSecret: '${secret}', deviceName: 'lenient-mqtt', credentialsType: ACCESS_TOKEN}`,
+    );
     assert.equal(overMqtt.json.status, 'SUCCESS');
     const overHttp = await postProvision(sim, `{'provisionDeviceKey':'${key}', provisionDeviceSecret='${secret}'; deviceName: "lenient-http" # comment\n}`);
     assert.equal(overHttp.status, 200);
@@ -124,7 +140,10 @@ describe('simulator fidelity: edges copied from the GridLinks server', function 
     let impostorCa;
     let leaf;
     before(async function () {
-      [fleetCa, impostorCa] = await Promise.all([createCertificate({ commonName: 'Fleet CA', isCA: true }), createCertificate({ commonName: 'Fleet CA', isCA: true })]);
+      [fleetCa, impostorCa] = await Promise.all([
+        createCertificate({ commonName: 'Fleet CA', isCA: true }),
+        createCertificate({ commonName: 'Fleet CA', isCA: true }),
+      ]);
       leaf = await createCertificate({ commonName: 'chain-device', issuer: fleetCa });
     });
     it('leaf + a CA of the same name but another key: closed right after the handshake, no CONNACK', async function () {
@@ -155,8 +174,15 @@ describe('simulator fidelity: edges copied from the GridLinks server', function 
   });
 
   it('a pre-provisioned MQTT_BASIC device with null fields answers "userName":null (not ""); the client takes it', async function () {
-    const { body } = await rawProvision(sim, { provisionDeviceKey: 'fid-pre-key', provisionDeviceSecret: 'fid-pre-secret', deviceName: 'pre-basic-client-only' });
-    assert.equal(body.toString('utf8'), '{"credentialsValue":{"clientId":"fid-client-only","userName":null,"password":null},"credentialsType":"MQTT_BASIC","status":"SUCCESS"}');
+    const { body } = await rawProvision(sim, {
+      provisionDeviceKey: 'fid-pre-key',
+      provisionDeviceSecret: 'fid-pre-secret',
+      deviceName: 'pre-basic-client-only',
+    });
+    assert.equal(
+      body.toString('utf8'),
+      '{"credentialsValue":{"clientId":"fid-client-only","userName":null,"password":null},"credentialsType":"MQTT_BASIC","status":"SUCCESS"}',
+    );
     const second = await startTestSimulator({
       mqttsPort: null,
       profiles: [{ name: 'pre', provisionDeviceKey: 'fid-pre-key', provisionDeviceSecret: 'fid-pre-secret', strategy: 'CHECK_PRE_PROVISIONED_DEVICES' }],

@@ -9,7 +9,16 @@ const { startTestSimulator, provisionRequest, rawProvision, startSimulatorCli } 
 function send(sim, { body = '', method = 'POST', path = '/api/v1/provision', tls = false } = {}) {
   return new Promise((resolve, reject) => {
     const request = (tls ? https : http).request(
-      { host: sim.host, port: tls ? sim.httpsPort : sim.httpPort, path, method, agent: false, ca: tls ? sim.caPem : undefined, servername: 'localhost', headers: { 'Content-Type': 'application/json' } },
+      {
+        host: sim.host,
+        port: tls ? sim.httpsPort : sim.httpPort,
+        path,
+        method,
+        agent: false,
+        ca: tls ? sim.caPem : undefined,
+        servername: 'localhost',
+        headers: { 'Content-Type': 'application/json' },
+      },
       (response) => {
         const chunks = [];
         response.on('data', (chunk) => chunks.push(chunk));
@@ -49,7 +58,10 @@ describe('simulator: HTTP(S) provisioning listener', function () {
   for (const tls of [false, true]) {
     const label = tls ? 'HTTPS' : 'HTTP';
     it(`${label}: SUCCESS, NOT_FOUND and FAILURE all answer 200 with the same JSON bytes as MQTT`, async function () {
-      const created = await send(sim, { tls, body: provisionRequest({ deviceName: `http-listener-${label}`, credentialsType: 'ACCESS_TOKEN', token: `tok${label}123` }) });
+      const created = await send(sim, {
+        tls,
+        body: provisionRequest({ deviceName: `http-listener-${label}`, credentialsType: 'ACCESS_TOKEN', token: `tok${label}123` }),
+      });
       assert.equal(created.status, 200);
       assert.match(created.headers['content-type'], /application\/json/);
       assert.equal(created.body, `{"credentialsValue":"tok${label}123","credentialsType":"ACCESS_TOKEN","status":"SUCCESS"}`);
@@ -95,7 +107,10 @@ describe('simulator: HTTP(S) provisioning listener', function () {
     assert.equal((await send(sim, { body: provisionRequest({ deviceName: 'fault-raw' }) })).body, '{"status":"MAYBE"}');
     sim.setFaults({ closeAfterPuback: true });
     assert.equal((await send(sim, { body: provisionRequest({ deviceName: 'fault-500' }) })).status, 500);
-    assert.equal(sim.devices().some((device) => device.name === 'fault-500'), false);
+    assert.equal(
+      sim.devices().some((device) => device.name === 'fault-500'),
+      false,
+    );
     sim.setFaults({ closeAfterRequest: true });
     await assert.rejects(send(sim, { body: provisionRequest({ deviceName: 'fault-drop' }) }), /socket hang up|ECONNRESET/);
   });
@@ -124,10 +139,24 @@ describe('simulator: HTTP(S) provisioning listener', function () {
   });
 
   it('CLI: --http-port 0 --https-port 0 puts both ports in the first JSON line; --http-port off gives null', async function () {
-    const cli = await startSimulatorCli(['--port', '0', '--tls-port', 'off', '--http-port', '0', '--https-port', '0', '--profile', 'cli-http-key:cli-http-secret']);
+    const cli = await startSimulatorCli([
+      '--port',
+      '0',
+      '--tls-port',
+      'off',
+      '--http-port',
+      '0',
+      '--https-port',
+      '0',
+      '--profile',
+      'cli-http-key:cli-http-secret',
+    ]);
     try {
       assert.ok(cli.info.httpPort > 0 && cli.info.httpsPort > 0);
-      const answer = await send({ host: cli.info.host, httpPort: cli.info.httpPort }, { body: { provisionDeviceKey: 'cli-http-key', provisionDeviceSecret: 'cli-http-secret', deviceName: 'cli-http-1' } });
+      const answer = await send(
+        { host: cli.info.host, httpPort: cli.info.httpPort },
+        { body: { provisionDeviceKey: 'cli-http-key', provisionDeviceSecret: 'cli-http-secret', deviceName: 'cli-http-1' } },
+      );
       assert.equal(JSON.parse(answer.body).status, 'SUCCESS');
     } finally {
       assert.equal(await cli.stop(), 0);

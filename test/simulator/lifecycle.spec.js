@@ -28,12 +28,19 @@ describe('simulator: lifecycle, persistence and TLS material', function () {
     assert.equal(sim.caFile, path.join(dataDir, 'ca.pem'));
     assert.equal(fs.readFileSync(sim.caFile, 'utf8'), firstCa);
     const token = (await provisionOnce(sim, provisionRequest({ deviceName: 'persisted-token' }))).credentialsValue;
-    await provisionOnce(sim, provisionRequest({ deviceName: 'persisted-basic', credentialsType: 'MQTT_BASIC', clientId: 'pc', username: 'pu', password: 'pp' }));
+    await provisionOnce(
+      sim,
+      provisionRequest({ deviceName: 'persisted-basic', credentialsType: 'MQTT_BASIC', clientId: 'pc', username: 'pu', password: 'pp' }),
+    );
     await provisionOnce(sim, provisionRequest({ deviceName: 'persisted-x509', credentialsType: 'X509_CERTIFICATE', hash: cert.certPem }));
     await sim.stop();
     const file = JSON.parse(fs.readFileSync(path.join(dataDir, 'registry.json'), 'utf8'));
     assert.deepEqual(file.devices.map((d) => d.name).sort(), ['persisted-basic', 'persisted-token', 'persisted-x509']);
-    assert.deepEqual(fs.readdirSync(dataDir).filter((name) => name.endsWith('.tmp')), [], 'no temp file left');
+    assert.deepEqual(
+      fs.readdirSync(dataDir).filter((name) => name.endsWith('.tmp')),
+      [],
+      'no temp file left',
+    );
 
     sim = await startTestSimulator({ dataDir });
     try {

@@ -39,10 +39,16 @@ describe('simulator: provisioning sessions', function () {
     });
 
     it('MQTT_BASIC: nested object with clientId, userName, password in that order; absent fields are ""', async function () {
-      let { body } = await rawProvision(sim, provisionRequest({ deviceName: 'basic-1', credentialsType: 'MQTT_BASIC', clientId: 'c1', username: 'u1', password: 'p1' }));
+      let { body } = await rawProvision(
+        sim,
+        provisionRequest({ deviceName: 'basic-1', credentialsType: 'MQTT_BASIC', clientId: 'c1', username: 'u1', password: 'p1' }),
+      );
       assert.equal(body.toString(), '{"credentialsValue":{"clientId":"c1","userName":"u1","password":"p1"},"credentialsType":"MQTT_BASIC","status":"SUCCESS"}');
       ({ body } = await rawProvision(sim, provisionRequest({ deviceName: 'basic-2', credentialsType: 'MQTT_BASIC', username: 'only-user-2' })));
-      assert.equal(body.toString(), '{"credentialsValue":{"clientId":"","userName":"only-user-2","password":""},"credentialsType":"MQTT_BASIC","status":"SUCCESS"}');
+      assert.equal(
+        body.toString(),
+        '{"credentialsValue":{"clientId":"","userName":"only-user-2","password":""},"credentialsType":"MQTT_BASIC","status":"SUCCESS"}',
+      );
       const ids = Object.fromEntries(sim.devices().map((d) => [d.name, d.credentials.credentialsId]));
       assert.equal(ids['basic-1'], sha3('c1|u1'));
       assert.equal(ids['basic-2'], 'only-user-2');
@@ -94,7 +100,11 @@ describe('simulator: provisioning sessions', function () {
       ['whitespace-only name', provisionRequest({ deviceName: '   ' }), FAILURE],
       ['token of another device', provisionRequest({ deviceName: 'clash-1', token: 'my_token_1' }), FAILURE],
       ['MQTT_BASIC without clientId and username', provisionRequest({ deviceName: 'bad-basic-1', credentialsType: 'MQTT_BASIC', password: 'p' }), FAILURE],
-      ['MQTT_BASIC password with clientId only', provisionRequest({ deviceName: 'bad-basic-2', credentialsType: 'MQTT_BASIC', clientId: 'c9', password: 'p' }), FAILURE],
+      [
+        'MQTT_BASIC password with clientId only',
+        provisionRequest({ deviceName: 'bad-basic-2', credentialsType: 'MQTT_BASIC', clientId: 'c9', password: 'p' }),
+        FAILURE,
+      ],
       ['MQTT_BASIC control character', provisionRequest({ deviceName: 'bad-basic-3', credentialsType: 'MQTT_BASIC', username: 'u\u0001' }), FAILURE],
       ['ACCESS_TOKEN type with only a username', provisionRequest({ deviceName: 'mismatch-1', credentialsType: 'ACCESS_TOKEN', username: 'u' }), FAILURE],
       ['name longer than 255', provisionRequest({ deviceName: 'n'.repeat(256) }), FAILURE],
@@ -118,7 +128,10 @@ describe('simulator: provisioning sessions', function () {
       await rawProvision(sim, provisionRequest({ deviceName: 'clash-a', credentialsType: 'MQTT_BASIC', username: 'shared-id' }));
       const { body } = await rawProvision(sim, provisionRequest({ deviceName: 'clash-b', token: 'shared-id' }));
       assert.equal(body.toString(), FAILURE);
-      assert.equal(sim.devices().some((d) => d.name === 'clash-b'), false);
+      assert.equal(
+        sim.devices().some((d) => d.name === 'clash-b'),
+        false,
+      );
     });
   });
 
@@ -132,14 +145,25 @@ describe('simulator: provisioning sessions', function () {
     });
 
     it('username `provision` with another client id; any password is ignored', async function () {
-      const { json } = await rawProvision(sim, provisionRequest({ deviceName: 'by-username' }), { clientId: 'whatever', username: 'provision', password: 'ignored' });
+      const { json } = await rawProvision(sim, provisionRequest({ deviceName: 'by-username' }), {
+        clientId: 'whatever',
+        username: 'provision',
+        password: 'ignored',
+      });
       assert.equal(json.status, 'SUCCESS');
     });
 
     it('only /provision/response is granted (3.1.1: 0x80 otherwise); QoS is capped at 1', async function () {
       const session = await RawSession.open(sim);
       await session.next('connack');
-      session.send({ cmd: 'subscribe', messageId: 7, subscriptions: [{ topic: '/provision/response', qos: 2 }, { topic: 'v1/devices/me/rpc/request/+', qos: 1 }] });
+      session.send({
+        cmd: 'subscribe',
+        messageId: 7,
+        subscriptions: [
+          { topic: '/provision/response', qos: 2 },
+          { topic: 'v1/devices/me/rpc/request/+', qos: 1 },
+        ],
+      });
       const suback = await session.next('suback');
       assert.equal(suback.messageId, 7);
       assert.deepEqual(suback.granted, [1, 0x80]);
@@ -153,7 +177,14 @@ describe('simulator: provisioning sessions', function () {
     it('MQTT 5: another filter gets 0x8F', async function () {
       const session = await RawSession.open(sim, { protocolVersion: 5 });
       assert.equal((await session.next('connack')).reasonCode, 0);
-      session.send({ cmd: 'subscribe', messageId: 3, subscriptions: [{ topic: '/provision/response', qos: 0 }, { topic: 'x', qos: 0 }] });
+      session.send({
+        cmd: 'subscribe',
+        messageId: 3,
+        subscriptions: [
+          { topic: '/provision/response', qos: 0 },
+          { topic: 'x', qos: 0 },
+        ],
+      });
       assert.deepEqual((await session.next('suback')).granted, [0, 0x8f]);
       await session.destroy();
     });
@@ -190,7 +221,10 @@ describe('simulator: provisioning sessions', function () {
       assert.equal((await session.next('puback')).reasonCode, 0x90);
       assert.equal((await session.next('disconnect')).reasonCode, 0x90);
       assert.equal(await session.waitClose(), true);
-      assert.equal(sim.devices().some((d) => d.name === 'wrong-topic'), false);
+      assert.equal(
+        sim.devices().some((d) => d.name === 'wrong-topic'),
+        false,
+      );
     });
 
     const structural = [
@@ -207,14 +241,20 @@ describe('simulator: provisioning sessions', function () {
         await session.next('connack');
         session.publish(request);
         assert.equal(await session.waitClose(), true);
-        assert.deepEqual(session.packets.map((p) => p.cmd), ['connack', 'puback']);
+        assert.deepEqual(
+          session.packets.map((p) => p.cmd),
+          ['connack', 'puback'],
+        );
         session = await RawSession.open(sim, { protocolVersion: 5 });
         await session.next('connack');
         session.publish(request);
         assert.equal((await session.next('puback')).reasonCode, 0x83);
         assert.equal((await session.next('disconnect')).reasonCode, 0x83);
         assert.equal(await session.waitClose(), true);
-        assert.equal(session.packets.some((p) => p.cmd === 'publish'), false);
+        assert.equal(
+          session.packets.some((p) => p.cmd === 'publish'),
+          false,
+        );
       });
     }
 
@@ -224,7 +264,10 @@ describe('simulator: provisioning sessions', function () {
         await session.next('connack');
         session.publish(payload);
         assert.equal(await session.waitClose(), true);
-        assert.equal(session.packets.some((p) => p.cmd === 'puback'), false);
+        assert.equal(
+          session.packets.some((p) => p.cmd === 'puback'),
+          false,
+        );
         session = await RawSession.open(sim, { protocolVersion: 5 });
         await session.next('connack');
         session.publish(payload);
@@ -240,8 +283,14 @@ describe('simulator: provisioning sessions', function () {
       await session.next('connack');
       session.publish(provisionRequest({ deviceName: 'too-big', filler: 'x'.repeat(65536) }));
       assert.equal(await session.waitClose(), true);
-      assert.deepEqual(session.packets.map((p) => p.cmd), ['connack']);
-      assert.equal(sim.devices().some((d) => d.name === 'too-big'), false);
+      assert.deepEqual(
+        session.packets.map((p) => p.cmd),
+        ['connack'],
+      );
+      assert.equal(
+        sim.devices().some((d) => d.name === 'too-big'),
+        false,
+      );
     });
 
     it('an empty payload is answered NOT_FOUND in protobuf (08 02)', async function () {
@@ -262,13 +311,14 @@ describe('simulator: provisioning sessions', function () {
   describe('protobuf fallback (payload that is not JSON but a ProvisionDeviceRequestMsg)', function () {
     const field = (number, bytes) => Buffer.concat([Buffer.from([(number << 3) | 2, bytes.length]), bytes]);
     const text = (value) => Buffer.from(value, 'utf8');
-    const pbRequest = ({ name, key = 'test-provision-key', secret = 'test-provision-secret', type, token, basic }) => Buffer.concat([
-      name ? field(1, text(name)) : Buffer.alloc(0),
-      type ? Buffer.from([0x10, type]) : Buffer.alloc(0),
-      field(3, Buffer.concat([field(1, text(key)), field(2, text(secret))])),
-      token ? field(4, field(1, field(1, text(token)))) : Buffer.alloc(0),
-      basic ? field(4, field(3, Buffer.concat([field(1, text(basic[0])), field(2, text(basic[1])), field(3, text(basic[2]))]))) : Buffer.alloc(0),
-    ]);
+    const pbRequest = ({ name, key = 'test-provision-key', secret = 'test-provision-secret', type, token, basic }) =>
+      Buffer.concat([
+        name ? field(1, text(name)) : Buffer.alloc(0),
+        type ? Buffer.from([0x10, type]) : Buffer.alloc(0),
+        field(3, Buffer.concat([field(1, text(key)), field(2, text(secret))])),
+        token ? field(4, field(1, field(1, text(token)))) : Buffer.alloc(0),
+        basic ? field(4, field(3, Buffer.concat([field(1, text(basic[0])), field(2, text(basic[1])), field(3, text(basic[2]))]))) : Buffer.alloc(0),
+      ]);
 
     it('answers in protobuf, and keeps doing so for JSON requests later in the session', async function () {
       const { body, session } = await rawProvision(sim, pbRequest({ name: 'pb-1', token: 'pb-token-1' }), { keepOpen: true });
@@ -295,10 +345,16 @@ describe('simulator: provisioning sessions', function () {
       const quick = await startTestSimulator({ sessionCloseAfterAnswerMs: 200, mqttsPort: null });
       try {
         for (const protocolVersion of [4, 5]) {
-          const { session, json } = await rawProvision(quick, provisionRequest({ deviceName: `close-${protocolVersion}` }), { keepOpen: true, protocolVersion });
+          const { session, json } = await rawProvision(quick, provisionRequest({ deviceName: `close-${protocolVersion}` }), {
+            keepOpen: true,
+            protocolVersion,
+          });
           assert.equal(json.status, 'SUCCESS');
           assert.equal(await session.waitClose(5000), true);
-          assert.equal(session.packets.some((p) => p.cmd === 'disconnect'), false);
+          assert.equal(
+            session.packets.some((p) => p.cmd === 'disconnect'),
+            false,
+          );
         }
       } finally {
         await quick.stop();
@@ -306,4 +362,3 @@ describe('simulator: provisioning sessions', function () {
     });
   });
 });
-

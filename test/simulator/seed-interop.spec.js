@@ -8,7 +8,6 @@ const { spawn } = require('node:child_process');
 const { startTestSimulator, DEFAULT_PROFILE } = require('../helpers/simulator');
 const { seedScript, PYTHON } = require('../helpers/seed-script');
 
-
 /**
  * Runs the seed script in a fresh folder holding mqttserver.pub.pem, answers its five prompts on stdin and
  * resolves its stdout once `until(stdout)` holds (then kills it: after connecting it loops forever) or it exits.
@@ -34,13 +33,15 @@ function runSeed(sim, answers, until, timeoutMs = 40000) {
       stdout += chunk;
       if (until(stdout)) finish();
     });
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
     child.once('error', (error) => finish(new Error(`cannot run ${PYTHON}: ${error.message}`)));
     child.once('exit', () => setImmediate(() => (until(stdout) ? finish() : finish(new Error(`seed script exited\nstdout:\n${stdout}\nstderr:\n${stderr}`)))));
   });
 }
 
-describe('simulator: interop with the seed guide\'s Python X.509 client', function () {
+describe("simulator: interop with the seed guide's Python X.509 client", function () {
   this.timeout(120000);
   let sim;
   before(async function () {
@@ -70,6 +71,9 @@ describe('simulator: interop with the seed guide\'s Python X.509 client', functi
   it('a wrong secret gets NOT_FOUND', async function () {
     const stdout = await runSeed(sim, answers('wrong-secret', 'seed-device-2'), (out) => out.includes('未创建客户端'));
     assert.match(stdout, /Provisioning 失败，状态 NOT_FOUND，消息: Provision data was not found!/);
-    assert.equal(sim.devices().some((d) => d.name === 'seed-device-2'), false);
+    assert.equal(
+      sim.devices().some((d) => d.name === 'seed-device-2'),
+      false,
+    );
   });
 });

@@ -94,9 +94,16 @@ describe('simulator: provisioning strategies', function () {
 
   describe('DISABLED', function () {
     it('⇒ NOT_FOUND, with the right secret too', async function () {
-      const { body } = await rawProvision(sim, { provisionDeviceKey: DISABLED.provisionDeviceKey, provisionDeviceSecret: DISABLED.provisionDeviceSecret, deviceName: 'disabled-1' });
+      const { body } = await rawProvision(sim, {
+        provisionDeviceKey: DISABLED.provisionDeviceKey,
+        provisionDeviceSecret: DISABLED.provisionDeviceSecret,
+        deviceName: 'disabled-1',
+      });
       assert.equal(body.toString(), '{"errorMsg":"Provision data was not found!","status":"NOT_FOUND"}');
-      assert.equal(sim.devices().some((d) => d.name === 'disabled-1'), false);
+      assert.equal(
+        sim.devices().some((d) => d.name === 'disabled-1'),
+        false,
+      );
     });
   });
 

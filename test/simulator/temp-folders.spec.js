@@ -29,7 +29,11 @@ describe('simulator temp CA folders', function () {
     fs.rmSync(tempRoot, { recursive: true, force: true });
   });
 
-  const simulatorFolders = () => fs.readdirSync(tempRoot).filter((entry) => entry.startsWith('gridlinks-sim-')).sort();
+  const simulatorFolders = () =>
+    fs
+      .readdirSync(tempRoot)
+      .filter((entry) => entry.startsWith('gridlinks-sim-'))
+      .sort();
 
   it('names the folder after the owning process and removes it on a clean stop', async function () {
     const sim = await startSimulatorProcess(CLI_ARGS);
@@ -50,7 +54,7 @@ describe('simulator temp CA folders', function () {
     const alive = await startSimulatorProcess(CLI_ARGS);
     running.push(alive);
     const aliveFolder = path.dirname(alive.info.caFile);
-    assert.equal(fs.existsSync(killedFolder), false, 'the next simulator removed the killed one\'s folder');
+    assert.equal(fs.existsSync(killedFolder), false, "the next simulator removed the killed one's folder");
 
     const inProcess = await startTestSimulator({ host: '127.0.0.1', mqttPort: null, mqttsPort: 0 });
     try {

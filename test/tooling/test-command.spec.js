@@ -11,7 +11,10 @@ const PACKAGE_DIR = path.resolve(__dirname, '..', '..');
 const MOCHA = path.join(PACKAGE_DIR, 'node_modules', 'mocha', 'bin', 'mocha.js');
 
 async function dryRun(...args) {
-  const { stdout } = await execFileAsync(process.execPath, [MOCHA, '--dry-run', '--reporter', 'json', ...args], { cwd: PACKAGE_DIR, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await execFileAsync(process.execPath, [MOCHA, '--dry-run', '--reporter', 'json', ...args], {
+    cwd: PACKAGE_DIR,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const report = JSON.parse(stdout.slice(stdout.indexOf('{')));
   return new Set(report.tests.map((test) => path.relative(PACKAGE_DIR, test.file)));
 }

@@ -1,0 +1,203 @@
+'use strict';
+/**
+ * Table 9: many devices through one gridlinks-device node in a real Node-RED runtime: time to open 500
+ * device sessions (access tokens, MQTT over TLS) and memory per session; then telemetry messages per
+ * second through the node against bare mqtt.js clients (one per device) doing the same, same simulator.
+ * Needs --expose-gc (npm run bench passes it).
+ */
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const mqtt = require('mqtt');
+const { tableMain } = require('../lib/table-main');
+const { count } = require('../lib/args');
+const { table, verdict, fmt } = require('../lib/markdown');
+const { startSimulatorProcess } = require('../lib/simulator');
+const { loadDeviceFlow } = require('../lib/device-flow');
+const { timeAsync } = require('../lib/stats');
+const { ConnectionPool, POOL_DEFAULTS, buildDeviceAction, identityFromMessage } = require('../../nodes/device');
+const { validateServer } = require('../../nodes/provisioning');
+
+const MB = 1024 * 1024;
+const ROUNDS = 3;
+const CONNECTING_AT_ONCE = 32;
+const WARMUP_DEVICES = 32;
+
+async function settledMemory() {
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  for (let i = 0; i < 3; i++) {
+    global.gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const { rss, heapUsed } = process.memoryUsage();
+  return { rss: rss / MB, heapUsed: heapUsed / MB };
+}
+
+function tokenOf(i) {
+  return `bench-device-token-${i}`;
+}
+
+/** A profiles file for gridlinks-sim with `devices` pre-provisioned access-token devices. */
+function profilesFile(devices) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridlinks-bench-devices-'));
+  const file = path.join(dir, 'profiles.json');
+  fs.writeFileSync(file, JSON.stringify({
+    profiles: [{ name: 'bench-devices', provisionDeviceKey: 'bench-devices-key', provisionDeviceSecret: 'bench-devices-secret' }],
+    devices: Array.from({ length: devices }, (_, i) => ({ name: `bench-device-${i}`, profile: 'bench-devices', credentialsType: 'ACCESS_TOKEN', credentialsValue: tokenOf(i) })),
+  }));
+  return { file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+function deviceMessage(i, devices) {
+  const n = i % devices;
+  return { device: { deviceName: `bench-device-${n}`, credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: tokenOf(n) } }, payload: { i, temperature: 21.5 } };
+}
+
+/** Bare mqtt.js: one client per device, connected `CONNECTING_AT_ONCE` at a time, subscribed as the node does. */
+async function connectBareClients(sim, devices) {
+  const clients = new Array(devices);
+  let next = 0;
+  async function worker() {
+    while (next < devices) {
+      const i = next++;
+      clients[i] = await new Promise((resolve, reject) => {
+        const client = mqtt.connect({ host: sim.host, port: sim.port, protocol: 'mqtts', ca: sim.caPem, username: tokenOf(i), reconnectPeriod: 0, clean: true, keepalive: 60 });
+        client.once('error', reject);
+        client.once('connect', () =>
+          client.subscribe(['v1/devices/me/rpc/request/+', 'v1/devices/me/attributes', 'v1/devices/me/attributes/response/+'], { qos: 1 }, (error) =>
+            error ? reject(error) : resolve(client)));
+      });
+    }
+  }
+  await Promise.all(Array.from({ length: CONNECTING_AT_ONCE }, worker));
+  return clients;
+}
+
+/** `total` QoS 1 telemetry publishes spread over the clients, at most `window` unacknowledged. */
+function bareTelemetry(clients, total, window) {
+  return new Promise((resolve, reject) => {
+    let started = 0;
+    let finished = 0;
+    const next = () => {
+      if (started >= total) return;
+      const i = started++;
+      clients[i % clients.length].publish('v1/devices/me/telemetry', JSON.stringify({ i, temperature: 21.5 }), { qos: 1 }, (error) => {
+        if (error) return reject(error);
+        if (++finished === total) resolve();
+        else next();
+      });
+    };
+    for (let i = 0; i < Math.min(window, total); i++) next();
+  });
+}
+
+/** The node's session pool called directly (no Node-RED): what the node costs without the runtime around it. */
+function poolTelemetry(pool, total, window, devices) {
+  return new Promise((resolve, reject) => {
+    let started = 0;
+    let finished = 0;
+    const next = () => {
+      if (started >= total) return;
+      const message = deviceMessage(started++, devices);
+      const identity = identityFromMessage(message.device);
+      pool.send(identity, buildDeviceAction(undefined, message.payload, undefined, identity.deviceName)).then(() => {
+        if (++finished === total) resolve();
+        else next();
+      }, reject);
+    };
+    for (let i = 0; i < Math.min(window, total); i++) next();
+  });
+}
+
+tableMain(async (args, log) => {
+  if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc (npm run bench does)');
+  const devices = count(args, 500, 100);
+  const messages = count(args, 20000, 2000);
+  const window = devices;
+  const profiles = profilesFile(devices + WARMUP_DEVICES);
+  const sim = await startSimulatorProcess(['--profiles', profiles.file]);
+  let flow;
+  let pool;
+  let clients = [];
+  try {
+    const empty = await settledMemory();
+    flow = await loadDeviceFlow(sim, { tls: true, maxConnections: devices + WARMUP_DEVICES });
+    // First-time costs (JIT, Node-RED's lazy loading) on a few devices that are not measured.
+    await flow.send(WARMUP_DEVICES, (i) => deviceMessage(devices + i, devices + WARMUP_DEVICES));
+    const beforeNode = await settledMemory();
+    const connectNode = await timeAsync(() => flow.send(devices, (i) => deviceMessage(i, devices)));
+    const afterNode = await settledMemory();
+    log(`${devices} sessions through the node in ${connectNode.ms.toFixed(0)} ms`);
+
+    const connectBare = await timeAsync(async () => {
+      clients = await connectBareClients(sim, devices);
+    });
+    const afterBare = await settledMemory();
+    log(`${devices} bare mqtt.js clients in ${connectBare.ms.toFixed(0)} ms`);
+
+    pool = new ConnectionPool(
+      { ...POOL_DEFAULTS, server: validateServer({ host: sim.host, port: sim.port, tls: true, ca: sim.caPem }), receive: true, idleTimeoutMs: 0 },
+      { incoming: () => {}, changed: () => {} },
+    );
+    await poolTelemetry(pool, devices, window, devices);
+    await flow.send(2000, (i) => deviceMessage(i, devices), window);
+    await bareTelemetry(clients, 2000, window);
+    await poolTelemetry(pool, 2000, window, devices);
+    const run = {
+      node: () => flow.send(messages, (i) => deviceMessage(i, devices), window),
+      bare: () => bareTelemetry(clients, messages, window),
+      pool: () => poolTelemetry(pool, messages, window, devices),
+    };
+    const rate = { node: [], bare: [], pool: [] };
+    const perCpuSecond = { node: [], bare: [], pool: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate which path goes first, so none always gets the warmer machine.
+      const order = ['node', 'bare', 'pool'];
+      for (const which of [...order.slice(round % 3), ...order.slice(0, round % 3)]) {
+        const cpuBefore = process.cpuUsage();
+        const { ms } = await timeAsync(run[which]);
+        const cpu = process.cpuUsage(cpuBefore);
+        rate[which].push(messages / (ms / 1000));
+        perCpuSecond[which].push(messages / ((cpu.user + cpu.system) / 1e6));
+        log(`round ${round + 1} ${which}: ${(messages / (ms / 1000)).toFixed(0)} msgs/s, ${perCpuSecond[which].at(-1).toFixed(0)} msgs per CPU second`);
+      }
+    }
+    const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    const nodeRate = median(rate.node);
+    const bareRate = median(rate.bare);
+    const nodePerCpu = median(perCpuSecond.node);
+    const barePerCpu = median(perCpuSecond.bare);
+    const poolRate = median(rate.pool);
+    const poolPerCpu = median(perCpuSecond.pool);
+    const perNode = { rss: ((afterNode.rss - beforeNode.rss) * 1024) / devices, heap: ((afterNode.heapUsed - beforeNode.heapUsed) * 1024) / devices };
+    const perBare = { rss: ((afterBare.rss - afterNode.rss) * 1024) / devices, heap: ((afterBare.heapUsed - afterNode.heapUsed) * 1024) / devices };
+    return [
+      `${devices} access-token devices, MQTT over TLS to the simulator (separate process), client side in one process: a real ` +
+        `Node-RED ${flow.nodeRedVersion} runtime (embedded, no editor) with one gridlinks-device node, and bare mqtt.js clients ` +
+        `(one per device, subscribed to the same topics). Node-RED itself took ${fmt(beforeNode.rss - empty.rss)} MB RSS before any session.`,
+      '',
+      table(['', 'through the node', 'bare mqtt.js', "the node's pool without Node-RED"], [
+        [`time to open ${devices} sessions (ms)`, connectNode.ms, connectBare.ms, '–'],
+        ['RSS per session (KB, after GC)', perNode.rss, perBare.rss, '–'],
+        ['JS heap per session (KB, after GC)', perNode.heap, perBare.heap, '–'],
+        [`telemetry msgs/s (QoS 1, ${window} in flight, median of ${ROUNDS} × ${messages})`, nodeRate, bareRate, poolRate],
+        ['telemetry msgs per CPU second of this process (median)', nodePerCpu, barePerCpu, poolPerCpu],
+      ]),
+      '',
+      'Opening: the node opens at most 32 sessions at once (the bare clients likewise, 32 at a time). A message leaves the node ' +
+        'once its PUBACK came (counted by an onComplete hook, so no downstream node adds its cost); the bare clients count PUBACKs. ' +
+        'Messages per CPU second count only this process\'s CPU time (user + system), which other load on the machine does not change; ' +
+        'msgs/s is wall-clock and swings with it.',
+      '',
+      verdict('telemetry through the node / bare mqtt.js, msgs/s', nodeRate / bareRate, 0.8, true).line,
+      verdict('telemetry through the node / bare mqtt.js, msgs per CPU second', nodePerCpu / barePerCpu, 0.8, true).line,
+      `- The pool alone / bare mqtt.js, msgs per CPU second: ${fmt(poolPerCpu / barePerCpu, 2)}; the rest of the gap is Node-RED's own per-message work (receive, send, done).`,
+    ].join('\n');
+  } finally {
+    await Promise.all(clients.map((client) => new Promise((resolve) => client.end(true, {}, resolve))));
+    if (pool) await pool.close();
+    if (flow) await flow.unload();
+    await sim.stop();
+    profiles.remove();
+  }
+});

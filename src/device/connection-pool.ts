@@ -1,0 +1,157 @@
+import { DeviceConnection, type ConnectionSettings } from './device-connection';
+import { identityKey, type DeviceIdentity } from './device-identity';
+import type { DeviceAction } from './device-message';
+import type { IncomingMessage } from './topics';
+
+export interface PoolSettings extends ConnectionSettings {
+  /** At most this many sessions open at once; the least recently used idle one is closed for a new one. */
+  maxConnections: number;
+  /** A session unused this long is closed; 0 = never. */
+  idleTimeoutMs: number;
+  /** Sessions being opened at once (the others wait their turn, their connect timeout not yet running). */
+  maxConnecting: number;
+}
+
+export interface PoolCounts {
+  connected: number;
+  /** Messages waiting for their device's session. */
+  queued: number;
+  /** Sessions open or being opened. */
+  open: number;
+}
+
+export interface PoolEvents {
+  incoming(deviceName: string, message: IncomingMessage): void;
+  /** Something counted by counts() may have changed (called often: read counts() lazily). */
+  changed(): void;
+}
+
+export interface ClosedDevice {
+  deviceName: string;
+  queued: number;
+  unacknowledged: number;
+}
+
+export const POOL_DEFAULTS = {
+  maxConnections: 1000,
+  maxConnecting: 32,
+  idleTimeoutMs: 300_000,
+  queueLimit: 100,
+  reconnectBaseMs: 1_000,
+  reconnectMaxMs: 60_000,
+};
+
+/**
+ * One MQTT session per device, opened on first use and shared by every message for it; at most
+ * `maxConnections` open (least recently used idle session closed first; a new device waits for a
+ * place when every open session is busy), idle sessions closed after `idleTimeoutMs`.
+ */
+export class ConnectionPool {
+  private readonly connections = new Map<string, DeviceConnection>();
+  private readonly waitingForPlace: DeviceConnection[] = [];
+  private readonly idleSweep: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(
+    private readonly settings: PoolSettings,
+    private readonly events: PoolEvents,
+  ) {
+    if (settings.idleTimeoutMs > 0) {
+      this.idleSweep = setInterval(() => this.closeIdle(), Math.max(100, Math.min(settings.idleTimeoutMs / 4, 10_000)));
+      this.idleSweep.unref();
+    }
+  }
+
+  /** Sends `action` as `identity`; resolves once GridLinks acknowledged it (an attribute request: with the answer). */
+  send(identity: DeviceIdentity, action: DeviceAction): Promise<unknown> {
+    const key = identityKey(identity);
+    let connection = this.connections.get(key);
+    if (connection) return connection.submit(action);
+    connection = new DeviceConnection(key, identity, this.settings, {
+      incoming: (from, message) => this.events.incoming(from.deviceName, message),
+      changed: (from) => this.connectionChanged(from),
+    });
+    this.connections.set(key, connection);
+    const result = connection.submit(action);
+    this.waitingForPlace.push(connection);
+    this.givePlaces();
+    return result;
+  }
+
+  /** The device of an open (or opening) session by name: lets a flow answer an RPC with msg.deviceName alone. */
+  knownDevice(deviceName: string): DeviceIdentity | undefined {
+    let found: DeviceIdentity | undefined;
+    for (const connection of this.connections.values()) if (connection.deviceName === deviceName && connection.state !== 'closed') found = connection.identity;
+    return found;
+  }
+
+  counts(): PoolCounts {
+    const counts: PoolCounts = { connected: 0, queued: 0, open: 0 };
+    for (const connection of this.connections.values()) {
+      if (connection.state === 'connected') counts.connected += 1;
+      if (connection.isOpen) counts.open += 1;
+      counts.queued += connection.queued;
+    }
+    return counts;
+  }
+
+  /** Ends every session; resolves with the devices that still had messages waiting or unacknowledged. */
+  async close(): Promise<ClosedDevice[]> {
+    this.closing = true;
+    if (this.idleSweep) clearInterval(this.idleSweep);
+    this.waitingForPlace.length = 0;
+    const all = [...this.connections.values()];
+    this.connections.clear();
+    const reports = await Promise.all(all.map(async (connection) => ({ deviceName: connection.deviceName, ...(await connection.close()) })));
+    return reports.filter((report) => report.queued > 0 || report.unacknowledged > 0);
+  }
+
+  private connectionChanged(connection: DeviceConnection): void {
+    if (this.closing) return;
+    if (connection.state === 'closed' && this.connections.get(connection.key) === connection) this.connections.delete(connection.key);
+    if (this.waitingForPlace.length > 0 && (connection.state !== 'connecting' || connection.isIdle)) this.givePlaces();
+    this.events.changed();
+  }
+
+  /** Starts waiting connections while there is a place (or an idle session to close for one) and a connect slot. */
+  private givePlaces(): void {
+    let open = 0;
+    let connecting = 0;
+    for (const connection of this.connections.values()) {
+      if (connection.isOpen) open += 1;
+      if (connection.state === 'connecting') connecting += 1;
+    }
+    while (this.waitingForPlace.length > 0 && connecting < this.settings.maxConnecting) {
+      if (open >= this.settings.maxConnections) {
+        const victim = this.leastRecentlyUsedIdle();
+        if (!victim) return;
+        this.connections.delete(victim.key);
+        void victim.close();
+        open -= 1;
+      }
+      const next = this.waitingForPlace.shift() as DeviceConnection;
+      if (next.state !== 'pending') continue;
+      next.start();
+      open += 1;
+      connecting += 1;
+    }
+  }
+
+  private leastRecentlyUsedIdle(): DeviceConnection | undefined {
+    let oldest: DeviceConnection | undefined;
+    for (const connection of this.connections.values()) {
+      if (connection.isOpen && connection.isIdle && (!oldest || connection.useOrder < oldest.useOrder)) oldest = connection;
+    }
+    return oldest;
+  }
+
+  private closeIdle(): void {
+    const limit = Date.now() - this.settings.idleTimeoutMs;
+    for (const connection of [...this.connections.values()]) {
+      if (connection.isOpen && connection.isIdle && connection.lastUsed < limit) {
+        this.connections.delete(connection.key);
+        void connection.close();
+      }
+    }
+  }
+}

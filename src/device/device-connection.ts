@@ -1,0 +1,263 @@
+import { connect, type MqttClient } from 'mqtt';
+import { closeClient } from '../provisioning/close-client';
+import type { ProvisionError } from '../provisioning/errors';
+import type { ResolvedServer } from '../provisioning/validate';
+import {
+  attributesTimeout,
+  closedWhileQueued,
+  deviceConnectError,
+  deviceConnectTimeout,
+  deviceConnectionClosed,
+  publishUnacknowledged,
+  queueFull,
+} from './device-errors';
+import { sessionOptions, type DeviceIdentity } from './device-identity';
+import type { DeviceAction } from './device-message';
+import { InFlight, type Job } from './in-flight';
+import { ATTRIBUTES_REQUEST_PREFIX, ATTRIBUTES_RESPONSE_SUBSCRIPTION, RECEIVE_SUBSCRIPTIONS, parseIncoming, type IncomingMessage } from './topics';
+
+export type ConnectionState = 'pending' | 'connecting' | 'connected' | 'waiting' | 'closed';
+
+export interface ConnectionSettings {
+  server: ResolvedServer;
+  /** Subscribe to server RPCs and shared-attribute updates. */
+  receive: boolean;
+  /** Messages that may wait for the connection; one more is QUEUE_FULL. */
+  queueLimit: number;
+  /** First reconnect delay after a lost session; doubles up to reconnectMaxMs. */
+  reconnectBaseMs: number;
+  reconnectMaxMs: number;
+}
+
+export interface ConnectionEvents {
+  incoming(connection: DeviceConnection, message: IncomingMessage): void;
+  /** State, queue or in-flight count changed. */
+  changed(connection: DeviceConnection): void;
+}
+
+let useSequence = 0;
+
+/** On close, how long a message already sent may take to be acknowledged. */
+const ACK_GRACE_MS = 1_000;
+
+/** Codes after which trying again with the same credentials cannot help. */
+const FINAL_CODES = new Set(['CONNECT_REFUSED', 'TLS']);
+
+/**
+ * One device's MQTT session: opened when the pool says so, messages queued (bounded) until it is
+ * ready, QoS 1 publishes settled by their PUBACK (or an attribute request by its answer), and after
+ * a lost session reconnects with backoff until the pool closes it.
+ */
+export class DeviceConnection {
+  state: ConnectionState = 'pending';
+  lastUsed = Date.now();
+  /** Increases with every use across all sessions: orders them for least-recently-used closing. */
+  useOrder = ++useSequence;
+  private readonly queue: Job[] = [];
+  private readonly inFlight: InFlight;
+  private client: MqttClient | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failedAttempts = 0;
+  private wasUp = false;
+  private connectTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly key: string,
+    readonly identity: DeviceIdentity,
+    private readonly settings: ConnectionSettings,
+    private readonly events: ConnectionEvents,
+  ) {
+    const { server } = settings;
+    this.inFlight = new InFlight(
+      server.answerTimeoutMs,
+      (job) =>
+        job.action.kind === 'attributes/request'
+          ? attributesTimeout(server, this.deviceName)
+          : publishUnacknowledged(server, this.deviceName, `no acknowledgement came within ${server.answerTimeoutMs} ms`),
+      () => this.events.changed(this),
+    );
+  }
+
+  get deviceName(): string {
+    return this.identity.deviceName;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  get unacknowledged(): number {
+    return this.inFlight.size;
+  }
+
+  /** Holds a place among the open connections (a socket, or a reconnect on its way). */
+  get isOpen(): boolean {
+    return this.state === 'connecting' || this.state === 'connected' || this.state === 'waiting';
+  }
+
+  get isIdle(): boolean {
+    return this.queue.length === 0 && this.inFlight.size === 0;
+  }
+
+  /** Resolves when the server acknowledged the message (for an attribute request: with its answer). */
+  submit(action: DeviceAction): Promise<unknown> {
+    this.lastUsed = Date.now();
+    this.useOrder = ++useSequence;
+    return new Promise((resolve, reject) => {
+      const job: Job = { action, resolve, reject };
+      if (this.state === 'connected') {
+        this.send(job);
+      } else if (this.state === 'closed') {
+        reject(closedWhileQueued(this.deviceName));
+      } else if (this.queue.length >= this.settings.queueLimit) {
+        reject(queueFull(this.deviceName, this.settings.queueLimit));
+      } else {
+        this.queue.push(job);
+        this.events.changed(this);
+      }
+    });
+  }
+
+  start(): void {
+    if (this.state === 'pending') this.attempt();
+  }
+
+  /**
+   * Ends the session: waiting messages fail with ABORTED, in-flight ones get a short grace for their
+   * acknowledgement. Resolves with what was still waiting and unacknowledged when it began.
+   */
+  async close(): Promise<{ queued: number; unacknowledged: number }> {
+    const report = { queued: this.queue.length, unacknowledged: this.inFlight.size };
+    if (this.state === 'closed') return report;
+    const wasConnected = this.state === 'connected';
+    this.state = 'closed';
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.connectTimer);
+    this.inFlight.stop();
+    this.failQueue(closedWhileQueued(this.deviceName));
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      await this.inFlight.settledOrAfter(ACK_GRACE_MS);
+      await closeClient(client, wasConnected);
+    }
+    this.inFlight.failAll((job) =>
+      job.action.kind === 'attributes/request'
+        ? closedWhileQueued(this.deviceName)
+        : publishUnacknowledged(this.settings.server, this.deviceName, 'the node closed the connection before the acknowledgement came'),
+    );
+    this.events.changed(this);
+    return report;
+  }
+
+  private attempt(): void {
+    this.state = 'connecting';
+    this.events.changed(this);
+    const { server } = this.settings;
+    const client = connect({
+      ...sessionOptions(server, this.identity),
+      reconnectPeriod: 0,
+      clean: true,
+      keepalive: 60,
+      resubscribe: false,
+      // Our own timer fires first and reports TIMEOUT; this is a backstop.
+      connectTimeout: server.connectTimeoutMs + 5_000,
+    });
+    this.client = client;
+    let ready = false;
+    const timer = setTimeout(() => failed(deviceConnectTimeout(server, this.deviceName)), server.connectTimeoutMs);
+    this.connectTimer = timer;
+    const failed = (error: ProvisionError): void => {
+      if (ready || this.client !== client) return;
+      clearTimeout(timer);
+      this.client = undefined;
+      void closeClient(client, false);
+      this.attemptFailed(error);
+    };
+    client.on('error', (error) => failed(deviceConnectError(error, server, this.deviceName)));
+    client.on('close', () => {
+      if (ready) this.lost(client);
+      else failed(deviceConnectionClosed(server, this.deviceName));
+    });
+    client.on('message', (topic, payload) => this.incoming(topic, payload));
+    client.once('connect', () => {
+      const topics = this.settings.receive ? [...RECEIVE_SUBSCRIPTIONS, ATTRIBUTES_RESPONSE_SUBSCRIPTION] : [ATTRIBUTES_RESPONSE_SUBSCRIPTION];
+      client.subscribe(topics, { qos: 1 }, (error) => {
+        if (error) return failed(deviceConnectError(error, server, this.deviceName));
+        if (this.client !== client) return;
+        clearTimeout(timer);
+        ready = true;
+        this.wasUp = true;
+        this.failedAttempts = 0;
+        this.state = 'connected';
+        for (const job of this.queue.splice(0)) this.send(job);
+        this.events.changed(this);
+      });
+    });
+  }
+
+  private attemptFailed(error: ProvisionError): void {
+    this.failQueue(error);
+    if (this.wasUp && !FINAL_CODES.has(error.code)) {
+      this.retryLater();
+    } else {
+      this.state = 'closed';
+      this.events.changed(this);
+    }
+  }
+
+  /** The session dropped after it was ready: what was in flight is reported, then reconnect with backoff. */
+  private lost(client: MqttClient): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    void closeClient(client, false);
+    this.inFlight.failAll((job) =>
+      job.action.kind === 'attributes/request'
+        ? deviceConnectionClosed(this.settings.server, this.deviceName)
+        : publishUnacknowledged(this.settings.server, this.deviceName, 'the connection was lost before the acknowledgement came'),
+    );
+    this.inFlight.stop();
+    this.retryLater();
+  }
+
+  private retryLater(): void {
+    const { reconnectBaseMs, reconnectMaxMs } = this.settings;
+    const delay = Math.min(reconnectMaxMs, reconnectBaseMs * 2 ** Math.min(this.failedAttempts, 20));
+    this.failedAttempts += 1;
+    this.state = 'waiting';
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.state === 'waiting') this.attempt();
+    }, delay);
+    this.events.changed(this);
+  }
+
+  private send(job: Job): void {
+    const client = this.client as MqttClient;
+    this.inFlight.add(job);
+    const isRequest = job.action.kind === 'attributes/request';
+    const topic = job.action.kind === 'attributes/request' ? `${ATTRIBUTES_REQUEST_PREFIX}${job.requestId}` : job.action.topic;
+    client.publish(topic, job.action.body, { qos: 1 }, (error) => {
+      if (error)
+        this.inFlight.settle(job, publishUnacknowledged(this.settings.server, this.deviceName, 'the connection was lost before the acknowledgement came'));
+      else if (!isRequest) this.inFlight.settle(job, undefined); // an attribute request is settled by its answer
+    });
+  }
+
+  private incoming(topic: string, payload: Buffer): void {
+    const message = parseIncoming(topic, payload);
+    if (!message) return;
+    if (message.kind === 'attributes/response') {
+      if (message.requestId !== undefined) this.inFlight.answer(message.requestId, message.payload);
+      return;
+    }
+    this.lastUsed = Date.now();
+    this.events.incoming(this, message);
+  }
+
+  private failQueue(error: ProvisionError): void {
+    const jobs = this.queue.splice(0);
+    for (const job of jobs) job.reject(error);
+    if (jobs.length > 0) this.events.changed(this);
+  }
+}

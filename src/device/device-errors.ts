@@ -1,0 +1,76 @@
+import { connectError, errorCodeOf } from '../provisioning/connection-errors';
+import { ProvisionError } from '../provisioning/errors';
+import type { ResolvedServer } from '../provisioning/validate';
+
+function where(server: ResolvedServer): string {
+  return `${server.host}:${server.port}`;
+}
+
+/** Why a device's session could not be opened: the core's classification, with the device named. */
+export function deviceConnectError(error: unknown, server: ResolvedServer, deviceName: string): ProvisionError {
+  const code = errorCodeOf(error);
+  if (typeof code === 'number') return deviceRefused(code, server, deviceName);
+  const classified = connectError(error, server);
+  const message = classified.message.replace(/ Nothing was sent\.$/, '').replace(/^/, `Device "${deviceName}": `);
+  return new ProvisionError(classified.code, `${message} The message was not sent.`, { ...classified.details, deviceName }, { cause: error });
+}
+
+export function deviceRefused(returnCode: number, server: ResolvedServer, deviceName: string): ProvisionError {
+  const unavailable = returnCode === 3 || returnCode === 0x88;
+  const advice = unavailable
+    ? 'the server is unavailable: retry later.'
+    : 'its credentials are wrong, or the device (or its credentials) was deleted or changed in GridLinks: provision it again or check it there.';
+  return new ProvisionError(
+    'CONNECT_REFUSED',
+    `GridLinks at ${where(server)} refused device "${deviceName}" (CONNACK code ${returnCode}): ${advice} The message was not sent.`,
+    { returnCode, deviceName, requestSent: false },
+  );
+}
+
+export function deviceConnectTimeout(server: ResolvedServer, deviceName: string): ProvisionError {
+  return new ProvisionError(
+    'TIMEOUT',
+    `Device "${deviceName}": no MQTT session with ${where(server)} within ${server.connectTimeoutMs} ms: check host, port, TLS setting and firewalls. The message was not sent; retrying is safe.`,
+    { deviceName, requestSent: false },
+  );
+}
+
+export function deviceConnectionClosed(server: ResolvedServer, deviceName: string): ProvisionError {
+  return new ProvisionError(
+    'CONNECTION_CLOSED',
+    `GridLinks at ${where(server)} closed the session of device "${deviceName}" before it was ready: check that this port is GridLinks' MQTT port and that TLS is ${server.tls ? 'on' : 'off'} there. The message was not sent.`,
+    { deviceName, requestSent: false },
+  );
+}
+
+/** A QoS 1 PUBLISH went out and no PUBACK came (connection lost, or no answer in time). */
+export function publishUnacknowledged(server: ResolvedServer, deviceName: string, why: string): ProvisionError {
+  return new ProvisionError(
+    'OUTCOME_UNKNOWN',
+    `The message of device "${deviceName}" was sent to ${where(server)} but ${why}: GridLinks may or may not have it. Send it again if a duplicate does no harm.`,
+    { deviceName, requestSent: true },
+  );
+}
+
+export function attributesTimeout(server: ResolvedServer, deviceName: string): ProvisionError {
+  return new ProvisionError(
+    'TIMEOUT',
+    `Device "${deviceName}": GridLinks at ${where(server)} did not answer the attribute request within ${server.answerTimeoutMs} ms. Asking again is safe.`,
+    { deviceName, requestSent: true },
+  );
+}
+
+export function queueFull(deviceName: string, limit: number): ProvisionError {
+  return new ProvisionError(
+    'QUEUE_FULL',
+    `Device "${deviceName}" already has ${limit} messages waiting for its connection: this one was not sent. Slow the flow down for this device, or raise the node's queue size.`,
+    { deviceName, requestSent: false },
+  );
+}
+
+export function closedWhileQueued(deviceName: string): ProvisionError {
+  return new ProvisionError('ABORTED', `The connection of device "${deviceName}" was closed (node stopped or redeployed) before this message was sent.`, {
+    deviceName,
+    requestSent: false,
+  });
+}

@@ -1,0 +1,102 @@
+import type { ProvisionError } from '../provisioning/errors';
+import type { DeviceAction } from './device-message';
+
+/** One message of a device, from the flow until GridLinks acknowledged (or answered) it. */
+export interface Job {
+  action: DeviceAction;
+  resolve(answer: unknown): void;
+  reject(error: ProvisionError): void;
+  /** When it is given up (Date.now() based), once sent. */
+  deadline?: number;
+  /** attributes/request: the id in its topic. */
+  requestId?: number;
+}
+
+/**
+ * A session's messages that were sent and wait for their PUBACK (an attribute request: for its
+ * answer), in the order they were sent. One timer for all of them rather than one per message: the
+ * expired ones are at the front of the set, and the timer then waits for the next deadline.
+ */
+export class InFlight {
+  private readonly jobs = new Set<Job>();
+  private readonly attributeRequests = new Map<number, Job>();
+  private nextRequestId = 1;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private drained: (() => void) | undefined;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly expiredError: (job: Job) => ProvisionError,
+    private readonly emptied: () => void,
+  ) {}
+
+  get size(): number {
+    return this.jobs.size;
+  }
+
+  /** Tracks a job about to be published; an attribute request gets the id for its topic. */
+  add(job: Job): void {
+    job.deadline = Date.now() + this.timeoutMs;
+    if (job.action.kind === 'attributes/request') {
+      job.requestId = this.nextRequestId++;
+      this.attributeRequests.set(job.requestId, job);
+    }
+    this.jobs.add(job);
+    this.expiryTimer ??= setTimeout(() => this.expire(), this.timeoutMs);
+  }
+
+  /** Resolves the job (outcome not an Error) or rejects it; a job settled already is left alone. */
+  settle(job: Job, outcome: unknown): void {
+    // The expiry timer is left to run out (it then finds nothing): re-arming it per message costs more.
+    if (!this.jobs.delete(job)) return;
+    if (job.requestId !== undefined) this.attributeRequests.delete(job.requestId);
+    if (outcome instanceof Error) job.reject(outcome as ProvisionError);
+    else job.resolve(outcome);
+    if (this.jobs.size === 0) {
+      this.drained?.();
+      this.emptied();
+    }
+  }
+
+  /** The answer to attribute request `requestId`, if it is still waiting. */
+  answer(requestId: number, payload: unknown): void {
+    const job = this.attributeRequests.get(requestId);
+    if (job) this.settle(job, payload);
+  }
+
+  failAll(errorFor: (job: Job) => ProvisionError): void {
+    for (const job of [...this.jobs]) this.settle(job, errorFor(job));
+  }
+
+  /** Resolves once nothing is in flight, or after `ms`. */
+  settledOrAfter(ms: number): Promise<void> {
+    if (this.jobs.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(finish, ms);
+      function finish(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.drained = finish;
+    }).then(() => {
+      this.drained = undefined;
+    });
+  }
+
+  stop(): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+  }
+
+  private expire(): void {
+    this.expiryTimer = undefined;
+    const now = Date.now();
+    for (const job of this.jobs) {
+      if ((job.deadline as number) > now) {
+        this.expiryTimer = setTimeout(() => this.expire(), (job.deadline as number) - now);
+        return;
+      }
+      this.settle(job, this.expiredError(job));
+    }
+  }
+}

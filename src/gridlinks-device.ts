@@ -1,0 +1,158 @@
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { ConnectionPool, POOL_DEFAULTS } from './device/connection-pool';
+import { identityFromMessage, type DeviceIdentity } from './device/device-identity';
+import { buildDeviceAction } from './device/device-message';
+import { readStoredDevice } from './device/stored-device';
+import { DeviceStatus } from './node-red/device-status';
+import type { GridlinksServerNode } from './node-red/server-options';
+import { ProvisionError, isProvisionError } from './provisioning/errors';
+import { validateServer } from './provisioning/validate';
+
+interface DeviceNodeProperties {
+  server?: string;
+  storeDir?: unknown;
+  receive?: unknown;
+  /** Seconds; 0 = never. */
+  idleTimeout?: unknown;
+  maxConnections?: unknown;
+  queueSize?: unknown;
+}
+type DeviceNodeDef = NodeDef & DeviceNodeProperties;
+type DeviceMessage = NodeMessageInFlow & { device?: unknown; deviceName?: unknown; requestId?: unknown; gridlinksError?: unknown };
+
+function wholeNumber(value: unknown, min: number, max: number, fallback: number): number {
+  const number = Number(value === '' || value === undefined || value === null ? fallback : value);
+  return Number.isInteger(number) && number >= min && number <= max ? number : fallback;
+}
+
+export = function (RED: NodeAPI): void {
+  /** A message in the user's language; the English text where no catalog is loaded (RED._ then returns the key). */
+  function say(key: string, substitutions: Record<string, string | number>, english: string): string {
+    const text = RED._(key, substitutions);
+    return text === key ? english : text;
+  }
+
+  function GridlinksDevice(this: Node, config: DeviceNodeDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const storeDir = typeof config.storeDir === 'string' ? config.storeDir.trim() : '';
+    const server = config.server ? (RED.nodes.getNode(config.server) as GridlinksServerNode | null) : null;
+    const resolved = server?.serverOptions();
+    let closing = false;
+    /** Devices read from the store, kept while they work (a failure reads the store again). */
+    const storedDevices = new Map<string, DeviceIdentity>();
+
+    const pool =
+      resolved?.ok === true
+        ? new ConnectionPool(
+            {
+              server: validateServer(resolved.options),
+              receive: config.receive !== false && config.receive !== 'false',
+              idleTimeoutMs: wholeNumber(config.idleTimeout, 0, 86_400, POOL_DEFAULTS.idleTimeoutMs / 1000) * 1000,
+              maxConnections: wholeNumber(config.maxConnections, 1, 100_000, POOL_DEFAULTS.maxConnections),
+              maxConnecting: POOL_DEFAULTS.maxConnecting,
+              queueLimit: wholeNumber(config.queueSize, 1, 100_000, POOL_DEFAULTS.queueLimit),
+              reconnectBaseMs: POOL_DEFAULTS.reconnectBaseMs,
+              reconnectMaxMs: POOL_DEFAULTS.reconnectMaxMs,
+            },
+            {
+              incoming: (deviceName, message) => {
+                if (closing) return;
+                const out: Record<string, unknown> = { deviceName, topic: message.kind, payload: message.payload };
+                if (message.requestId !== undefined) out.requestId = message.requestId;
+                node.send([null, out]);
+              },
+              changed: () => status.changed(),
+            },
+          )
+        : undefined;
+    const status = new DeviceStatus(
+      (s) => node.status(s),
+      (key, substitutions) => RED._(key, substitutions),
+      () => pool?.counts() ?? { connected: 0, queued: 0, open: 0 },
+    );
+    if (!server) status.broken('no server');
+    else if (resolved && !resolved.ok)
+      status.broken(resolved.error.details.field === 'ca' || resolved.error.details.field === 'caFile' ? 'CA' : resolved.error.code);
+
+    async function identityByName(msg: DeviceMessage): Promise<DeviceIdentity> {
+      if (typeof msg.deviceName !== 'string' || msg.deviceName === '') {
+        throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-device'), { field: 'device' });
+      }
+      const connected = pool?.knownDevice(msg.deviceName);
+      if (connected) return connected;
+      if (!storeDir)
+        throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-store', { deviceName: msg.deviceName }), { field: 'storeDir' });
+      const known = storedDevices.get(msg.deviceName);
+      if (known) return known;
+      const identity = await readStoredDevice(storeDir, msg.deviceName);
+      if (storedDevices.size >= 10_000) storedDevices.delete(storedDevices.keys().next().value as string);
+      storedDevices.set(msg.deviceName, identity);
+      return identity;
+    }
+
+    async function handle(msg: DeviceMessage, send: (msg: Array<NodeMessageInFlow | null>) => void, done: (err?: Error) => void): Promise<void> {
+      let deviceName: string | undefined;
+      try {
+        if (!server) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-server'), { field: 'server' });
+        if (!resolved?.ok || !pool) throw (resolved as { error: ProvisionError }).error;
+        const identity = msg.device !== undefined ? identityFromMessage(msg.device) : await identityByName(msg);
+        deviceName = identity.deviceName;
+        const action = buildDeviceAction(msg.topic, msg.payload, msg.requestId, identity.deviceName);
+        const answer = await pool.send(identity, action);
+        if (closing) return;
+        msg.deviceName = identity.deviceName;
+        if (action.kind === 'attributes/request') msg.payload = answer;
+        status.succeeded();
+        send([msg, null]);
+        done();
+      } catch (error) {
+        if (closing) return;
+        if (typeof msg.deviceName === 'string') storedDevices.delete(msg.deviceName);
+        const failure = isProvisionError(error)
+          ? error
+          : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${(error as Error)?.message ?? String(error)}`, deviceName ? { deviceName } : {});
+        status.failed(failure.code);
+        msg.gridlinksError = failure.toJSON();
+        try {
+          done(failure);
+        } catch {
+          // A msg without Object's prototype makes Node-RED's error routing throw: log rather than lose it.
+          node.error(failure);
+        }
+      }
+    }
+
+    node.on('input', (msg, send, done) => {
+      void handle(msg, send, done);
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true;
+      status.cancel();
+      if (!pool) return done();
+      pool.close().then(
+        (unsent) => {
+          if (unsent.length > 0) {
+            const list = unsent
+              .slice(0, 20)
+              .map((d) => say('gridlinks-device.warnings.unsent-device', { ...d }, `${d.deviceName} (${d.queued} queued, ${d.unacknowledged} unacknowledged)`));
+            if (unsent.length > 20) list.push('…');
+            const devices = list.join(', ');
+            node.warn(
+              say(
+                'gridlinks-device.warnings.closed-unsent',
+                { count: unsent.length, devices },
+                `Closed with messages not sent or not acknowledged for ${unsent.length} device(s): ${devices}`,
+              ),
+            );
+          }
+          done();
+        },
+        () => done(),
+      );
+    });
+  }
+
+  RED.nodes.registerType('gridlinks-device', GridlinksDevice);
+};

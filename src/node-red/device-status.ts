@@ -1,0 +1,70 @@
+import type { NodeStatus } from 'node-red';
+import type { PoolCounts } from '../device/connection-pool';
+
+type Translate = (key: string, substitutions?: Record<string, string | number>) => string;
+
+/** How often, at most, the counts are pushed to the editor. */
+const REFRESH_MS = 250;
+
+/**
+ * The device node's status, "N connected, M queued": green with sessions and nothing waiting, yellow
+ * while messages wait for a session, a red ring with the code after a failure (until the next success).
+ */
+export class DeviceStatus {
+  private timer: NodeJS.Timeout | undefined;
+  private failure: string | undefined;
+  private shown = '';
+
+  constructor(
+    private readonly show: (status: NodeStatus) => void,
+    private readonly translate: Translate,
+    private readonly counts: () => PoolCounts,
+  ) {}
+
+  succeeded(): void {
+    if (this.failure === undefined) return;
+    this.failure = undefined;
+    this.changed();
+  }
+
+  failed(code: string): void {
+    this.failure = code;
+    this.changed();
+  }
+
+  /** A fixed problem that stops every message (no server, a bad CA on the server node). */
+  broken(code: string): void {
+    this.cancel();
+    this.show({ fill: 'red', shape: 'ring', text: code });
+  }
+
+  /** Schedules a refresh (at most one per REFRESH_MS). */
+  changed(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.refresh();
+    }, REFRESH_MS);
+  }
+
+  cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private refresh(): void {
+    const { connected, queued } = this.counts();
+    const key = 'gridlinks-device.status.counts';
+    const translated = this.translate(key, { connected, queued });
+    // Without a message catalog (e.g. node-red-node-test-helper) the key comes back: keep the numbers readable.
+    const text = translated === key ? `${connected} connected, ${queued} queued` : translated;
+    const status: NodeStatus =
+      this.failure !== undefined
+        ? { fill: 'red', shape: 'ring', text: `${this.failure}: ${text}` }
+        : { fill: queued > 0 ? 'yellow' : connected > 0 ? 'green' : 'grey', shape: connected > 0 ? 'dot' : 'ring', text };
+    const shown = JSON.stringify(status);
+    if (shown === this.shown) return;
+    this.shown = shown;
+    this.show(status);
+  }
+}

@@ -1,0 +1,254 @@
+'use strict';
+// The device connection pool (src/device) against the simulator over real sockets: one session per
+// device, telemetry/attributes/requests/RPC answers, errors naming the device, queue limit, LRU, idle
+// close, reconnect after a lost session, and nothing left open after close().
+const assert = require('node:assert/strict');
+const { startTestSimulator, DEFAULT_PROFILE } = require('../helpers/simulator');
+const { settledSnapshot, expectNothingLeft, unusedPort } = require('../helpers/faults');
+const { waitUntil } = require('../helpers/node-red');
+const { ConnectionPool, POOL_DEFAULTS, buildDeviceAction } = require('../../nodes/device');
+const { validateServer } = require('../../nodes/provisioning');
+
+const TOKENS = Array.from({ length: 6 }, (_, i) => ({ name: `pool-dev-${i}`, token: `pool-token-${i}` }));
+
+function tokenDevice(i) {
+  return { deviceName: TOKENS[i].name, credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: TOKENS[i].token } };
+}
+
+function telemetry(identity, values) {
+  return buildDeviceAction('telemetry', values, undefined, identity.deviceName);
+}
+
+describe('device connection pool (src/device) against the simulator', function () {
+  let sim;
+  let server;
+  let pool;
+  let received;
+  let baseline;
+
+  function makePool(settings = {}) {
+    received = [];
+    pool = new ConnectionPool(
+      { ...POOL_DEFAULTS, server, receive: true, ...settings },
+      { incoming: (deviceName, message) => received.push({ deviceName, ...message }), changed: () => {} },
+    );
+    return pool;
+  }
+
+  before(async function () {
+    sim = await startTestSimulator({
+      mqttsPort: null,
+      devices: TOKENS.map((t) => ({ name: t.name, profile: DEFAULT_PROFILE.name, credentialsType: 'ACCESS_TOKEN', credentialsValue: t.token })),
+    });
+    server = validateServer({ host: sim.host, port: sim.mqttPort, tls: false, connectTimeoutMs: 3000, answerTimeoutMs: 3000 });
+  });
+  after(async function () {
+    await sim.stop();
+  });
+  beforeEach(async function () {
+    baseline = await settledSnapshot();
+  });
+  afterEach(async function () {
+    if (pool) await pool.close();
+    pool = undefined;
+    await expectNothingLeft(baseline);
+  });
+
+  it('publishes telemetry as each device over one session per device, acknowledged (QoS 1)', async function () {
+    makePool();
+    const a = tokenDevice(0);
+    const b = tokenDevice(1);
+    await Promise.all([1, 2, 3].map((n) => pool.send(a, telemetry(a, { n }))).concat(pool.send(b, telemetry(b, { n: 9 }))));
+    assert.deepEqual(
+      sim
+        .telemetry(a.deviceName)
+        .map((r) => r.payload.n)
+        .sort(),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      sim.telemetry(b.deviceName).map((r) => r.payload),
+      [{ n: 9 }],
+    );
+    assert.deepEqual(pool.counts(), { connected: 2, queued: 0, open: 2 });
+    assert.deepEqual(sim.connectedDevices().sort(), [a.deviceName, b.deviceName]);
+  });
+
+  it('client attributes, then an attribute request answered with client and shared keys', async function () {
+    makePool();
+    const device = tokenDevice(2);
+    await pool.send(device, buildDeviceAction('attributes', { firmware: '1.2', model: 'x' }, undefined, device.deviceName));
+    sim.setSharedAttributes(device.deviceName, { interval: 30, mode: 'eco' });
+    const answer = await pool.send(
+      device,
+      buildDeviceAction('attributes/request', { clientKeys: ['firmware'], sharedKeys: 'interval,missing' }, undefined, device.deviceName),
+    );
+    assert.deepEqual(answer, { client: { firmware: '1.2' }, shared: { interval: 30 } });
+    const all = await pool.send(device, buildDeviceAction('attributes/request', {}, undefined, device.deviceName));
+    assert.deepEqual(all, { client: { firmware: '1.2', model: 'x' }, shared: { interval: 30, mode: 'eco' } });
+  });
+
+  it('server RPC comes in, the answer goes back; a shared-attribute update comes in; nothing leaks to another device', async function () {
+    makePool();
+    const device = tokenDevice(3);
+    const other = tokenDevice(4);
+    await pool.send(device, telemetry(device, { up: 1 }));
+    await pool.send(other, telemetry(other, { up: 1 }));
+    const answered = sim.sendRpc(device.deviceName, { method: 'setLed', params: { on: true } });
+    await waitUntil(() => received.some((m) => m.kind === 'rpc/request'));
+    const request = received.find((m) => m.kind === 'rpc/request');
+    assert.equal(request.deviceName, device.deviceName);
+    assert.deepEqual(request.payload, { method: 'setLed', params: { on: true } });
+    await pool.send(device, buildDeviceAction('rpc/response', { ok: true }, String(request.requestId), device.deviceName));
+    assert.deepEqual(await answered, { ok: true });
+    assert.equal(sim.setSharedAttributes(device.deviceName, { target: 21 }), 1);
+    await waitUntil(() => received.some((m) => m.kind === 'attributes'));
+    assert.deepEqual(
+      received.filter((m) => m.kind === 'attributes'),
+      [{ deviceName: device.deviceName, kind: 'attributes', payload: { target: 21 } }],
+    );
+    await pool.send(device, buildDeviceAction('attributes', { reported: 1 }, undefined, device.deviceName));
+    assert.equal(received.filter((m) => m.deviceName === other.deviceName).length, 0);
+  });
+
+  it('MQTT 5 sessions (server node protocolVersion 5): telemetry, an RPC round trip, a refusal with its reason code', async function () {
+    pool = new ConnectionPool(
+      {
+        ...POOL_DEFAULTS,
+        server: validateServer({ host: sim.host, port: sim.mqttPort, tls: false, protocolVersion: 5, connectTimeoutMs: 3000 }),
+        receive: true,
+      },
+      { incoming: (deviceName, message) => received.push({ deviceName, ...message }), changed: () => {} },
+    );
+    received = [];
+    const device = tokenDevice(2);
+    await pool.send(device, telemetry(device, { v5: true }));
+    assert.deepEqual(sim.telemetry(device.deviceName).at(-1).payload, { v5: true });
+    const answer = sim.sendRpc(device.deviceName, { method: 'v5' });
+    await waitUntil(() => received.some((m) => m.kind === 'rpc/request'));
+    const request = received.find((m) => m.kind === 'rpc/request');
+    await pool.send(device, buildDeviceAction('rpc/response', { over: 5 }, request.requestId, device.deviceName));
+    assert.deepEqual(await answer, { over: 5 });
+    const wrong = { deviceName: 'v5-wrong', credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: 'v5-wrong-token' } };
+    await assert.rejects(pool.send(wrong, telemetry(wrong, {})), (error) => error.code === 'CONNECT_REFUSED' && error.details.returnCode >= 0x80);
+  });
+
+  it('with receive off, the session does not subscribe to RPCs', async function () {
+    makePool({ receive: false });
+    const device = tokenDevice(5);
+    await pool.send(device, telemetry(device, { x: 1 }));
+    assert.equal(sim.isSubscribedToRpc(device.deviceName), false);
+    await assert.rejects(sim.sendRpc(device.deviceName, { method: 'm' }), /no session subscribed/);
+  });
+
+  it('a wrong token is CONNECT_REFUSED naming the device, for every queued message, and the next device still works', async function () {
+    makePool();
+    const wrong = { deviceName: 'revoked-one', credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: 'no-such-token' } };
+    const results = await Promise.allSettled([1, 2].map((n) => pool.send(wrong, telemetry(wrong, { n }))));
+    for (const result of results) {
+      assert.equal(result.status, 'rejected');
+      assert.equal(result.reason.code, 'CONNECT_REFUSED');
+      assert.equal(result.reason.details.deviceName, 'revoked-one');
+      assert.equal(result.reason.details.returnCode, 5);
+      assert.match(result.reason.message, /"revoked-one"/);
+    }
+    const good = tokenDevice(0);
+    await pool.send(good, telemetry(good, { after: true }));
+    assert.equal(pool.counts().open, 1);
+  });
+
+  it('nothing listening is UNREACHABLE naming the device', async function () {
+    const port = await unusedPort();
+    pool = new ConnectionPool(
+      { ...POOL_DEFAULTS, server: validateServer({ host: '127.0.0.1', port, tls: false, connectTimeoutMs: 3000 }), receive: true },
+      { incoming: () => {}, changed: () => {} },
+    );
+    const device = tokenDevice(0);
+    await assert.rejects(
+      pool.send(device, telemetry(device, { x: 1 })),
+      (error) => error.code === 'UNREACHABLE' && error.details.deviceName === device.deviceName,
+    );
+  });
+
+  it('more messages than the queue holds while connecting: the extra ones fail QUEUE_FULL, the others are sent', async function () {
+    makePool({ queueLimit: 3 });
+    const device = tokenDevice(1);
+    const results = await Promise.allSettled([1, 2, 3, 4, 5].map((n) => pool.send(device, telemetry(device, { q: n }))));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected'],
+    );
+    assert.equal(results[3].reason.code, 'QUEUE_FULL');
+    assert.equal(results[3].reason.details.deviceName, device.deviceName);
+  });
+
+  it('at most maxConnections open: the least recently used idle session is closed for a new device', async function () {
+    makePool({ maxConnections: 2 });
+    const [a, b, c] = [tokenDevice(0), tokenDevice(1), tokenDevice(2)];
+    await pool.send(a, telemetry(a, { i: 1 }));
+    await pool.send(b, telemetry(b, { i: 1 }));
+    await pool.send(a, telemetry(a, { i: 2 })); // b is now the least recently used
+    await pool.send(c, telemetry(c, { i: 1 }));
+    assert.equal(pool.counts().open, 2);
+    await waitUntil(() => !sim.connectedDevices().includes(b.deviceName));
+    assert.deepEqual(sim.connectedDevices().sort(), [a.deviceName, c.deviceName]);
+  });
+
+  it('an idle session is closed after the idle time; the next message opens a new one', async function () {
+    makePool({ idleTimeoutMs: 200 });
+    const device = tokenDevice(3);
+    await pool.send(device, telemetry(device, { i: 1 }));
+    await waitUntil(() => pool.counts().open === 0);
+    await waitUntil(() => !sim.connectedDevices().includes(device.deviceName));
+    await pool.send(device, telemetry(device, { i: 2 }));
+    assert.equal(pool.counts().connected, 1);
+  });
+
+  it('a lost session reconnects with backoff and keeps receiving RPCs', async function () {
+    makePool({ reconnectBaseMs: 50, reconnectMaxMs: 200 });
+    const device = tokenDevice(4);
+    await pool.send(device, telemetry(device, { i: 1 }));
+    assert.equal(sim.disconnectDevice(device.deviceName), 1);
+    await waitUntil(() => pool.counts().connected === 0);
+    await waitUntil(() => sim.isSubscribedToRpc(device.deviceName) && pool.counts().connected === 1);
+    const answer = sim.sendRpc(device.deviceName, { method: 'ping' });
+    await waitUntil(() => received.some((m) => m.kind === 'rpc/request'));
+    const request = received.find((m) => m.kind === 'rpc/request');
+    await pool.send(device, buildDeviceAction('rpc/response', 'pong', request.requestId, device.deviceName));
+    assert.equal(await answer, 'pong');
+  });
+
+  it('no PUBACK within the answer timeout is OUTCOME_UNKNOWN, no attribute answer is TIMEOUT', async function () {
+    server = validateServer({ host: sim.host, port: sim.mqttPort, tls: false, connectTimeoutMs: 3000, answerTimeoutMs: 300 });
+    try {
+      makePool();
+      const device = tokenDevice(0);
+      await pool.send(device, telemetry(device, { before: true }));
+      sim.setFaults({ deviceSilent: true });
+      const [unacknowledged, unanswered] = await Promise.allSettled([
+        pool.send(device, telemetry(device, { lost: true })),
+        pool.send(device, buildDeviceAction('attributes/request', {}, undefined, device.deviceName)),
+      ]);
+      assert.deepEqual([unacknowledged.reason.code, unacknowledged.reason.details.requestSent], ['OUTCOME_UNKNOWN', true]);
+      assert.match(unacknowledged.reason.message, /no acknowledgement came within 300 ms/);
+      assert.equal(unanswered.reason.code, 'TIMEOUT');
+      assert.equal(unanswered.reason.details.deviceName, device.deviceName);
+    } finally {
+      sim.setFaults({});
+      server = validateServer({ host: sim.host, port: sim.mqttPort, tls: false, connectTimeoutMs: 3000, answerTimeoutMs: 3000 });
+    }
+  });
+
+  it('close() ends every session and reports devices with messages still waiting', async function () {
+    makePool();
+    const device = tokenDevice(5);
+    const pending = pool.send(device, telemetry(device, { i: 1 })).then(
+      () => assert.fail('a message still waiting cannot have been sent'),
+      (error) => error,
+    );
+    const report = await pool.close();
+    pool = undefined;
+    assert.deepEqual(report, [{ deviceName: device.deviceName, queued: 1, unacknowledged: 0 }]);
+    assert.equal((await pending).code, 'ABORTED');
+  });
+});

@@ -1,0 +1,330 @@
+'use strict';
+// gridlinks-device in a real Node-RED runtime against the simulator: devices from msg.device, from the
+// store and by the name of an open session; telemetry, attributes, attribute requests, RPC round trip;
+// every error to Catch with its code while other devices keep working; status; close report; 500 devices.
+const assert = require('node:assert/strict');
+const net = require('node:net');
+const { startTestSimulator, DEFAULT_PROFILE } = require('../helpers/simulator');
+const { tempDir, unusedPort, settledSnapshot, expectNothingLeft } = require('../helpers/faults');
+const { helper, load, serverNode, waitUntil, TAB, PROFILE } = require('../helpers/node-red');
+
+const TOKEN_DEVICES = Array.from({ length: 500 }, (_, i) => ({ name: `bulk-${i}`, token: `bulk-token-${i}` }));
+
+function tokenDevice(i) {
+  return { deviceName: TOKEN_DEVICES[i].name, credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: TOKEN_DEVICES[i].token } };
+}
+
+/** Flow: [provision `prov` →] device node `dev` (outputs → `sent`, `received`), Catch → `caught`. */
+function deviceFlow(sim, { device = {}, server = {}, serverCreds } = {}) {
+  const srv = serverNode(sim, server);
+  const flow = [
+    { id: TAB, type: 'tab', label: 'device tests' },
+    srv.node,
+    {
+      id: 'prov',
+      type: 'gridlinks-provision',
+      z: TAB,
+      server: 'srv',
+      credentialsType: 'X509_CERTIFICATE',
+      keyAlgorithm: 'p256',
+      deviceName: 'payload.deviceName',
+      deviceNameType: 'msg',
+      provisionKeyType: 'cred',
+      provisionSecretType: 'cred',
+      storeDir: device.storeDir || '',
+      includePrivateKey: true,
+      maxParallel: 4,
+      outputProperty: 'payload',
+      wires: [['provisioned']],
+    },
+    { id: 'provisioned', type: 'helper', z: TAB },
+    {
+      id: 'dev',
+      type: 'gridlinks-device',
+      z: TAB,
+      name: '',
+      server: 'srv',
+      storeDir: '',
+      receive: true,
+      idleTimeout: 300,
+      maxConnections: 1000,
+      queueSize: 100,
+      wires: [['sent'], ['received']],
+      ...device,
+    },
+    { id: 'sent', type: 'helper', z: TAB },
+    { id: 'received', type: 'helper', z: TAB },
+    { id: 'catcher', type: 'catch', z: TAB, scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: TAB },
+  ];
+  const credentials = {
+    srv: serverCreds === undefined ? srv.credentials : serverCreds,
+    prov: { provisionDeviceKey: PROFILE.provisionDeviceKey, provisionDeviceSecret: PROFILE.provisionDeviceSecret },
+  };
+  return { flow, credentials };
+}
+
+/** Sends `msg` into `id` and resolves with what comes out of `sent` or `caught` first. */
+function outcomeOf(id, msg) {
+  return new Promise((resolve) => {
+    const sent = helper.getNode('sent');
+    const caught = helper.getNode('caught');
+    const onSent = (out) => finish({ ok: true, msg: out });
+    const onCaught = (out) => finish({ ok: false, msg: out });
+    function finish(outcome) {
+      sent.removeListener('input', onSent);
+      caught.removeListener('input', onCaught);
+      resolve(outcome);
+    }
+    sent.on('input', onSent);
+    caught.on('input', onCaught);
+    helper.getNode(id).receive(msg);
+  });
+}
+
+async function expectSent(msg) {
+  const outcome = await outcomeOf('dev', msg);
+  if (!outcome.ok) throw new Error(`expected output 1, got ${outcome.msg.gridlinksError.code}: ${outcome.msg.gridlinksError.message}`);
+  return outcome.msg;
+}
+
+async function expectCaught(msg) {
+  const outcome = await outcomeOf('dev', msg);
+  if (outcome.ok) throw new Error(`expected Catch, got output 1 for ${outcome.msg.deviceName}`);
+  return outcome.msg;
+}
+
+async function provisioned(deviceName) {
+  const result = new Promise((resolve) => helper.getNode('provisioned').once('input', resolve));
+  helper.getNode('prov').receive({ payload: { deviceName } });
+  return (await result).payload;
+}
+
+/** A listener that accepts and never answers: a session to it stays "connecting". */
+async function silentListener() {
+  const sockets = new Set();
+  // Reads and drops what arrives, so a socket the client closes closes here too.
+  const server = net.createServer((socket) => sockets.add(socket.resume()));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('gridlinks-device node (real runtime, simulator on 127.0.0.1)', function () {
+  let sim;
+  before(async function () {
+    sim = await startTestSimulator({
+      devices: TOKEN_DEVICES.map((t) => ({ name: t.name, profile: DEFAULT_PROFILE.name, credentialsType: 'ACCESS_TOKEN', credentialsValue: t.token })),
+    });
+  });
+  after(async function () {
+    await sim.stop();
+  });
+  afterEach(async function () {
+    await helper.unload();
+  });
+
+  it('acts as an X.509 device from msg.device: telemetry, client attributes, an attribute request, an RPC round trip', async function () {
+    const { flow, credentials } = deviceFlow(sim);
+    await load(flow, credentials);
+    const device = await provisioned(`node-x509-${Date.now()}`);
+    const sent = await expectSent({
+      device,
+      payload: [
+        { ts: 1700000000000, values: { t: 1 } },
+        { ts: 1700000001000, values: { t: 2 } },
+      ],
+    });
+    assert.equal(sent.deviceName, device.deviceName);
+    assert.deepEqual(sim.telemetry(device.deviceName)[0].payload, [
+      { ts: 1700000000000, values: { t: 1 } },
+      { ts: 1700000001000, values: { t: 2 } },
+    ]);
+    await expectSent({ device, topic: 'attributes', payload: { firmware: '2.0' } });
+    assert.deepEqual(sim.clientAttributes(device.deviceName), { firmware: '2.0' });
+    sim.setSharedAttributes(device.deviceName, { setpoint: 22 });
+    const answer = await expectSent({ device, topic: 'attributes/request', payload: { clientKeys: 'firmware', sharedKeys: ['setpoint'] } });
+    assert.deepEqual(answer.payload, { client: { firmware: '2.0' }, shared: { setpoint: 22 } });
+
+    const rpcIn = new Promise((resolve) => helper.getNode('received').once('input', resolve));
+    const rpcAnswer = sim.sendRpc(device.deviceName, { method: 'getState', params: {} });
+    const request = await rpcIn;
+    assert.deepEqual([request.deviceName, request.topic, request.payload.method], [device.deviceName, 'rpc/request', 'getState']);
+    assert.equal(typeof request.requestId, 'number');
+    // The message from output 2 goes back by its deviceName alone (this node has the session).
+    const back = await expectSent({ deviceName: request.deviceName, requestId: request.requestId, topic: 'rpc/response', payload: { state: 'on' } });
+    assert.equal(back.topic, 'rpc/response');
+    assert.deepEqual(await rpcAnswer, { state: 'on' });
+
+    const update = new Promise((resolve) => helper.getNode('received').once('input', resolve));
+    sim.setSharedAttributes(device.deviceName, { setpoint: 23 });
+    assert.deepEqual((await update).payload, { setpoint: 23 });
+    assert.equal((await update).topic, 'attributes');
+  });
+
+  it('reads devices from the store folder by msg.deviceName (X.509 key and certificate files, tokens)', async function () {
+    const storeDir = tempDir('device-store');
+    const { flow, credentials } = deviceFlow(sim, { device: { storeDir } });
+    await load(flow, credentials);
+    const x509Name = `stored-x509-${Date.now()}`;
+    const result = await provisioned(x509Name);
+    assert.ok(result.stored);
+    await expectSent({ deviceName: x509Name, payload: { stored: 1 } });
+    assert.deepEqual(sim.telemetry(x509Name)[0].payload, { stored: 1 });
+    const unknown = await expectCaught({ deviceName: 'never-provisioned', payload: { x: 1 } });
+    assert.equal(unknown.gridlinksError.code, 'STORE');
+    assert.equal(unknown.error.code, 'STORE');
+    assert.match(unknown.gridlinksError.message, /never-provisioned/);
+  });
+
+  it('every error reaches Catch with its code and the device named; the node keeps serving other devices', async function () {
+    const { flow, credentials } = deviceFlow(sim);
+    await load(flow, credentials);
+    const good = tokenDevice(0);
+
+    const none = await expectCaught({ payload: { t: 1 } });
+    assert.equal(none.gridlinksError.code, 'INVALID_INPUT');
+    const noStore = await expectCaught({ deviceName: 'by-name', payload: { t: 1 } });
+    assert.equal(noStore.gridlinksError.code, 'INVALID_INPUT');
+    assert.equal(noStore.gridlinksError.details.field, 'storeDir');
+    const badTopic = await expectCaught({ device: good, topic: 'v2/t', payload: { t: 1 } });
+    assert.deepEqual([badTopic.gridlinksError.code, badTopic.gridlinksError.details.field], ['INVALID_INPUT', 'topic']);
+    const badPayload = await expectCaught({ device: good, payload: 'hot' });
+    assert.deepEqual([badPayload.gridlinksError.code, badPayload.gridlinksError.details.deviceName], ['INVALID_INPUT', good.deviceName]);
+
+    const revoked = { deviceName: 'revoked-meter', credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: 'revoked-token' } };
+    const refused = await expectCaught({ device: revoked, payload: { t: 1 } });
+    assert.equal(refused.gridlinksError.code, 'CONNECT_REFUSED');
+    assert.equal(refused.gridlinksError.details.deviceName, 'revoked-meter');
+    assert.match(refused.error.message, /revoked-meter/);
+
+    const sent = await expectSent({ device: good, payload: { still: 'working' } });
+    assert.equal(sent.deviceName, good.deviceName);
+    assert.deepEqual(sim.telemetry(good.deviceName).at(-1).payload, { still: 'working' });
+  });
+
+  it('TLS and UNREACHABLE from the server side reach Catch naming the device', async function () {
+    const { flow, credentials } = deviceFlow(sim, { serverCreds: { ca: '' } });
+    await load(flow, credentials);
+    const tlsFailure = await expectCaught({ device: tokenDevice(2), payload: { t: 1 } });
+    assert.equal(tlsFailure.gridlinksError.code, 'TLS');
+    assert.equal(tlsFailure.gridlinksError.details.deviceName, tokenDevice(2).deviceName);
+    await helper.unload();
+
+    const port = await unusedPort();
+    const unreachable = deviceFlow(sim, { server: { port } });
+    await load(unreachable.flow, unreachable.credentials);
+    const failure = await expectCaught({ device: tokenDevice(2), payload: { t: 1 } });
+    assert.equal(failure.gridlinksError.code, 'UNREACHABLE');
+  });
+
+  it('a session that does not open: the message over the queue size is QUEUE_FULL, the queued one TIMEOUT', async function () {
+    const silent = await silentListener();
+    try {
+      const { flow, credentials } = deviceFlow(sim, { server: { port: silent.port, tls: false, connectTimeout: 1 }, device: { queueSize: 1 } });
+      await load(flow, credentials);
+      const caught = [];
+      helper.getNode('caught').on('input', (msg) => caught.push(msg.gridlinksError));
+      helper.getNode('dev').receive({ device: tokenDevice(1), payload: { n: 1 } });
+      helper.getNode('dev').receive({ device: tokenDevice(1), payload: { n: 2 } });
+      await waitUntil(() => caught.length === 2);
+      assert.deepEqual(
+        caught.map((error) => [error.code, error.details.deviceName]),
+        [
+          ['QUEUE_FULL', 'bulk-1'],
+          ['TIMEOUT', 'bulk-1'],
+        ],
+      );
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('status "N connected, M queued"; close reports the messages still waiting, naming the device', async function () {
+    const silent = await silentListener();
+    try {
+      const { flow, credentials } = deviceFlow(sim, { server: { port: silent.port, tls: false, connectTimeout: 30 } });
+      await load(flow, credentials);
+      await helper.unload();
+      const baseline = await settledSnapshot();
+      await load(flow, credentials);
+      const node = helper.getNode('dev');
+      const statuses = [];
+      const warnings = [];
+      const status = node.status.bind(node);
+      node.status = (s) => {
+        statuses.push(s);
+        status(s);
+      };
+      const warn = node.warn.bind(node);
+      node.warn = (text) => {
+        warnings.push(text);
+        warn(text);
+      };
+      node.receive({ device: tokenDevice(3), payload: { n: 1 } });
+      node.receive({ device: tokenDevice(3), payload: { n: 2 } });
+      await waitUntil(() => statuses.some((s) => s.text === '0 connected, 2 queued'));
+      assert.equal(statuses.at(-1).fill, 'yellow');
+      await helper.unload();
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0], /bulk-3 \(2 queued, 0 unacknowledged\)/);
+      // The session that was still connecting leaves no socket or connect timer behind.
+      await expectNothingLeft(baseline);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('redeploy leaves no socket or timer behind: sessions up, a reconnect pending', async function () {
+    const { flow, credentials } = deviceFlow(sim, { server: { port: sim.mqttPort, tls: false } });
+    const warmup = deviceFlow(sim, { server: { port: sim.mqttPort, tls: false } });
+    // Node-RED's own first-load timers and handles are part of the baseline.
+    await load(warmup.flow, warmup.credentials);
+    await helper.unload();
+    const baseline = await settledSnapshot();
+    await load(flow, credentials);
+    for (let i = 10; i < 13; i++) await expectSent({ device: tokenDevice(i), payload: { i } });
+    sim.disconnectDevice(tokenDevice(11).deviceName);
+    await waitUntil(() => sim.connectedDevices().filter((name) => /^bulk-1[0-2]$/.test(name)).length === 2);
+    await helper.unload();
+    await expectNothingLeft(baseline);
+    await waitUntil(() => sim.connectedDevices().filter((name) => /^bulk-1[0-2]$/.test(name)).length === 0);
+  });
+
+  it('500 devices stay connected through one node (access tokens, plain MQTT)', async function () {
+    this.timeout(120000);
+    const { flow, credentials } = deviceFlow(sim, { server: { port: sim.mqttPort, tls: false } });
+    await load(flow, credentials);
+    const node = helper.getNode('dev');
+    const statuses = [];
+    const status = node.status.bind(node);
+    node.status = (s) => {
+      statuses.push(s);
+      status(s);
+    };
+    let acknowledged = 0;
+    const failures = [];
+    helper.getNode('sent').on('input', () => (acknowledged += 1));
+    helper.getNode('caught').on('input', (msg) => failures.push(msg.gridlinksError));
+    TOKEN_DEVICES.forEach((_, i) => node.receive({ device: tokenDevice(i), payload: { i } }));
+    await waitUntil(() => acknowledged + failures.length === TOKEN_DEVICES.length);
+    assert.deepEqual(failures, []);
+    const connected = new Set(sim.connectedDevices());
+    assert.equal(TOKEN_DEVICES.filter((d) => connected.has(d.name)).length, 500);
+    await waitUntil(() => statuses.at(-1)?.text === '500 connected, 0 queued');
+    // A second round goes over the same 500 sessions.
+    TOKEN_DEVICES.forEach((_, i) => node.receive({ device: tokenDevice(i), payload: { i, round: 2 } }));
+    await waitUntil(() => acknowledged + failures.length === 2 * TOKEN_DEVICES.length);
+    assert.deepEqual(failures, []);
+    assert.equal(sim.connectedDevices().filter((name) => name.startsWith('bulk-')).length, 500);
+    assert.deepEqual(
+      sim.telemetry('bulk-499').map((r) => r.payload),
+      [{ i: 499 }, { i: 499, round: 2 }],
+    );
+  });
+});
