@@ -10,12 +10,10 @@ import type { CliArguments } from './args';
  */
 export function checkBeforeKeygen(options: ProvisionOptions | ChainProvisionOptions): void {
   if (isChainProvisionOptions(options)) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start)
     const { validateChainOptions } = require('../provisioning/chain-options') as typeof import('../provisioning/chain-options');
     validateChainOptions(options);
     return;
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start)
   const { validateOptions } = require('../provisioning/validate') as typeof import('../provisioning/validate');
   validateOptions(options);
 }

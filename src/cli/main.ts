@@ -193,7 +193,6 @@ export async function main(argv: string[]): Promise<number> {
     checkStdoutKeepsCredentials(args.out);
     startDeviceKey(args);
     // Loaded only now, while the key pair is being made on the thread pool.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start)
     const { provisionDevice } = require('../provisioning/index') as typeof import('../provisioning/index');
     if (args.insecure) warn('--insecure: the server certificate is not verified; anyone on the path can read the provision secret and the new credentials.');
     if (!args.tls) warn('--no-tls: the provision secret and the new credentials travel unencrypted.');

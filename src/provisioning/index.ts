@@ -121,7 +121,6 @@ async function finishProvisioning(
   if (resolved.verify && result.credentialsType === 'X509_CERTIFICATE' && result.connectOptions.key === undefined) {
     result.warnings.push('Not verified: a certificate given without its private key cannot be used to connect from here.');
   } else if (resolved.verify) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start)
     const { verifyCredentials } = require('./verify') as typeof import('./verify'); // MQTT, loaded only to verify
     result.verification = await verifyCredentials(result.connectOptions, resolved.server.connectTimeoutMs, signal);
   }

@@ -7,11 +7,9 @@ import type { ResolvedServer } from './validate';
  * is most of the CLI's cold start).
  */
 export function exchangeFor(server: ResolvedServer): typeof exchangeProvisionRequest {
-  /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use (cold start) */
   return server.transport === 'http'
     ? (require('./http-exchange') as typeof import('./http-exchange')).exchangeProvisionRequestHttp
     : (require('./exchange') as typeof import('./exchange')).exchangeProvisionRequest;
-  /* eslint-enable @typescript-eslint/no-require-imports */
 }
 
 /** Where the device connects with its new credentials: always MQTT, on the verify port after HTTP provisioning. */
