@@ -37,8 +37,10 @@ function machine() {
   } catch {
     /* the Node-bundled version string will do */
   }
-  return `${cpus.length} × ${cpus[0] ? cpus[0].model.trim() : 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ` +
-    `${os.type()} ${os.release()}, Node ${process.version} (libuv pool ${process.env.UV_THREADPOOL_SIZE || 4}), ${openssl}`;
+  return (
+    `${cpus.length} × ${cpus[0] ? cpus[0].model.trim() : 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ` +
+    `${os.type()} ${os.release()}, Node ${process.version} (libuv pool ${process.env.UV_THREADPOOL_SIZE || 4}), ${openssl}`
+  );
 }
 
 function runTable(table, argv) {
@@ -68,8 +70,10 @@ async function main() {
   }
   const argv = toArgv(args);
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
-  const header = `# Benchmarks\n\n\`${command}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n\n` +
-    `Machine: ${machine()}\n` + (args.quick ? '\n**--quick run: small counts, figures are a smoke test only.**\n' : '');
+  const header =
+    `# Benchmarks\n\n\`${command}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n\n` +
+    `Machine: ${machine()}\n` +
+    (args.quick ? '\n**--quick run: small counts, figures are a smoke test only.**\n' : '');
   process.stdout.write(header);
   const sections = [];
   let failures = 0;

@@ -14,7 +14,8 @@ async function bulkRun(sim, kind, devices, parallelism, tag = 'bulk') {
   const wallMs = msSince(start);
   const cpu = process.cpuUsage(cpuBefore);
   const failed = results.filter((r) => !r.ok);
-  if (failed.length) throw new Error(`${failed.length}/${devices} ${kind} devices failed at parallelism ${parallelism}: ${failed[0].error.code} ${failed[0].error.message}`);
+  if (failed.length)
+    throw new Error(`${failed.length}/${devices} ${kind} devices failed at parallelism ${parallelism}: ${failed[0].error.code} ${failed[0].error.message}`);
   return {
     kind,
     devices,

@@ -20,9 +20,7 @@ function table(headers, rows) {
 function verdict(label, measured, target, higherIsBetter, unit = '') {
   const met = higherIsBetter ? measured >= target : measured <= target;
   const sign = higherIsBetter ? '≥' : '≤';
-  const by = met
-    ? ''
-    : ` — missed by ${fmt(Math.abs(measured - target), 2)}${unit} (${fmt((Math.abs(measured - target) / target) * 100, 0)} %)`;
+  const by = met ? '' : ` — missed by ${fmt(Math.abs(measured - target), 2)}${unit} (${fmt((Math.abs(measured - target) / target) * 100, 0)} %)`;
   return { met, line: `- **Target** ${label} ${sign} ${fmt(target, 2)}${unit}: measured ${fmt(measured, 2)}${unit} → **${met ? 'met' : 'MISSED'}**${by}` };
 }
 

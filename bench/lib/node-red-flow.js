@@ -17,11 +17,24 @@ const COUNT_FAILURE = "global.get('benchFailure')(msg); return null;";
 /** The provision node's properties; keyPool undefined = the node's default. */
 function provisionNode(id, { keyAlgorithm, maxParallel, keyPool }) {
   return {
-    id, type: 'gridlinks-provision', z: 'tab', name: '', server: 'srv',
-    credentialsType: 'X509_CERTIFICATE', keyAlgorithm,
-    deviceName: 'payload.deviceName', deviceNameType: 'msg',
-    provisionKey: '', provisionKeyType: 'cred', provisionSecret: '', provisionSecretType: 'cred',
-    verify: false, storeDir: '', includePrivateKey: true, maxParallel, outputProperty: 'payload',
+    id,
+    type: 'gridlinks-provision',
+    z: 'tab',
+    name: '',
+    server: 'srv',
+    credentialsType: 'X509_CERTIFICATE',
+    keyAlgorithm,
+    deviceName: 'payload.deviceName',
+    deviceNameType: 'msg',
+    provisionKey: '',
+    provisionKeyType: 'cred',
+    provisionSecret: '',
+    provisionSecretType: 'cred',
+    verify: false,
+    storeDir: '',
+    includePrivateKey: true,
+    maxParallel,
+    outputProperty: 'payload',
     ...(keyPool === undefined ? {} : { keyPool }),
     wires: [['count']],
   };
@@ -32,8 +45,17 @@ function flowFor(sim, { keyAlgorithm, maxParallel, keyPool, pooled }) {
   return [
     { id: 'tab', type: 'tab', label: 'bench' },
     {
-      id: 'srv', type: 'gridlinks-server', host: sim.host, port: sim.port, tls: true, verifyServerCert: true,
-      servername: '', protocolVersion: 4, caFile: '', connectTimeout: 10, answerTimeout: 15,
+      id: 'srv',
+      type: 'gridlinks-server',
+      host: sim.host,
+      port: sim.port,
+      tls: true,
+      verifyServerCert: true,
+      servername: '',
+      protocolVersion: 4,
+      caFile: '',
+      connectTimeout: 10,
+      answerTimeout: 15,
     },
     provisionNode('prov', { keyAlgorithm, maxParallel, keyPool }),
     ...(pooled ? [provisionNode('prov-pool', { keyAlgorithm, maxParallel, ...pooled })] : []),
@@ -50,11 +72,14 @@ async function loadProvisionFlow(sim, { keyAlgorithm = 'p256', maxParallel = 8, 
   fs.mkdirSync(scope, { recursive: true });
   fs.symlinkSync(PACKAGE_DIR, path.join(scope, 'node-red-gridlinks'), 'dir');
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flowFor(sim, { keyAlgorithm, maxParallel, keyPool, pooled })));
-  fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify({
-    srv: { ca: sim.caPem },
-    prov: { provisionDeviceKey: sim.provisionKey, provisionDeviceSecret: sim.provisionSecret },
-    'prov-pool': { provisionDeviceKey: sim.provisionKey, provisionDeviceSecret: sim.provisionSecret },
-  }));
+  fs.writeFileSync(
+    path.join(userDir, 'flows_cred.json'),
+    JSON.stringify({
+      srv: { ca: sim.caPem },
+      prov: { provisionDeviceKey: sim.provisionKey, provisionDeviceSecret: sim.provisionSecret },
+      'prov-pool': { provisionDeviceKey: sim.provisionKey, provisionDeviceSecret: sim.provisionSecret },
+    }),
+  );
 
   const handlers = { output: () => {}, failure: () => {} };
   const RED = require('node-red');

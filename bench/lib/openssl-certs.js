@@ -19,8 +19,17 @@ const NEWKEY = {
 
 async function opensslCertificate(algorithm, commonName) {
   const { stdout } = await run('openssl', [
-    'req', '-x509', ...NEWKEY[algorithm], '-nodes', '-sha256', '-days', '30',
-    '-subj', `/CN=${commonName}`, '-keyout', '/dev/null',
+    'req',
+    '-x509',
+    ...NEWKEY[algorithm],
+    '-nodes',
+    '-sha256',
+    '-days',
+    '30',
+    '-subj',
+    `/CN=${commonName}`,
+    '-keyout',
+    '/dev/null',
   ]);
   return stdout;
 }

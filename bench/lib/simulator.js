@@ -17,7 +17,20 @@ function startSimulatorProcess(extraArgs = []) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [CLI, '--host', '127.0.0.1', '--port', '0', '--tls-port', '0', '--profile', `${PROVISION_KEY}:${PROVISION_SECRET}`, '--session-close-ms', '60000', ...extraArgs],
+      [
+        CLI,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--tls-port',
+        '0',
+        '--profile',
+        `${PROVISION_KEY}:${PROVISION_SECRET}`,
+        '--session-close-ms',
+        '60000',
+        ...extraArgs,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';

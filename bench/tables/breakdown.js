@@ -103,22 +103,33 @@ tableMain(async (args, log) => {
       ratios[kind] = oursTotal.median / floorTotal.median;
       phasesSeen ||= oursSamples.some((s) => s.connect !== undefined);
       rows.push([`${LABELS[kind]} — ours`, ...PHASES.map((p) => column(oursSamples, p)), oursTotal.median, oursTotal.p95, ratios[kind].toFixed(2)]);
-      rows.push([`${LABELS[kind]} — floor`, ...PHASES.map((p) => (p === 'certificate' ? undefined : column(floorSamples, p))), floorTotal.median, floorTotal.p95, '1.00']);
+      rows.push([
+        `${LABELS[kind]} — floor`,
+        ...PHASES.map((p) => (p === 'certificate' ? undefined : column(floorSamples, p))),
+        floorTotal.median,
+        floorTotal.p95,
+        '1.00',
+      ]);
     }
     const bulk = await bulkFloor(sim, bulkDevices, 8, log);
     const bulkRatio = bulk.oursRate / bulk.floorRate;
 
     const lines = [
-      `Medians in ms over ${Object.entries(counts).map(([k, n]) => `${n} × ${LABELS[k]}`).join(', ')} (after ${WARMUP} warm-up runs each), ours and the floor interleaved. ` +
+      `Medians in ms over ${Object.entries(counts)
+        .map(([k, n]) => `${n} × ${LABELS[k]}`)
+        .join(', ')} (after ${WARMUP} warm-up runs each), ours and the floor interleaved. ` +
         'Floor = one bare `crypto.generateKeyPair` + a minimal mqtt.js client (connect, subscribe, publish QoS 1, answer, end) publishing an openssl-made certificate of the same kind. Ours sets up the connection while it makes the key, so its phases overlap and its total is less than their sum.',
       '',
       table(['device', 'keygen', 'certificate', 'TLS connect', 'request → answer', 'disconnect', 'total', 'total p95', 'total / floor'], rows),
       '',
-      table(['8 in flight, ' + `${bulkDevices} devices`, 'devices/s'], [
-        ['bare exchange (floor for bulk)', bulk.floorRate],
-        ['ours, EC P-256 bulk', bulk.oursRate],
-        ['ours / floor', bulkRatio.toFixed(2)],
-      ]),
+      table(
+        ['8 in flight, ' + `${bulkDevices} devices`, 'devices/s'],
+        [
+          ['bare exchange (floor for bulk)', bulk.floorRate],
+          ['ours, EC P-256 bulk', bulk.oursRate],
+          ['ours / floor', bulkRatio.toFixed(2)],
+        ],
+      ),
       '',
     ];
     if (!phasesSeen) lines.push('_The core does not report its phases (src/provisioning/timing.ts hooks not called), so only totals are shown for ours._', '');
@@ -152,7 +163,9 @@ async function boundNote(kind, oursSamples, floorSamples, phasesSeen, log) {
     parts.push(`bare keygen alone: p5 ${fmt(percentile(keygen, 5))} – p95 ${fmt(percentile(keygen, 95))} ms over ${keygen.length} keys`);
     if (!phasesSeen) {
       const blocks = await certificateBlock(kind, kind.startsWith('rsa') ? 10 : 200);
-      parts.push(`the core's generateDeviceCertificate alone ${fmt(blocks.certificate, 2)} ms vs bare keygen ${fmt(blocks.keygen, 2)} ms (medians of ${blocks.n}, interleaved): certificate layout + signing ≈ ${fmt(blocks.certificate - blocks.keygen, 2)} ms`);
+      parts.push(
+        `the core's generateDeviceCertificate alone ${fmt(blocks.certificate, 2)} ms vs bare keygen ${fmt(blocks.keygen, 2)} ms (medians of ${blocks.n}, interleaved): certificate layout + signing ≈ ${fmt(blocks.certificate - blocks.keygen, 2)} ms`,
+      );
     }
   }
   log(`bound measured for ${LABELS[kind]}`);

@@ -26,7 +26,10 @@ tableMain(async (args, log) => {
   const sim = await startSimulatorProcess();
   try {
     const runs = [];
-    for (const [kind, devices] of [['p256', ec], ['rsa2048', rsa]]) {
+    for (const [kind, devices] of [
+      ['p256', ec],
+      ['rsa2048', rsa],
+    ]) {
       for (const parallelism of PARALLELISM) {
         const run = await bulkRun(sim, kind, devices, parallelism);
         log(`${kind} × ${devices} at ${parallelism}: ${fmt(run.rate)} devices/s`);
@@ -44,7 +47,16 @@ tableMain(async (args, log) => {
       const base = runs.find((r) => r.kind === run.kind && r.parallelism === 1);
       const ratio = run.rate / base.rate;
       speedup[run.kind] = Math.max(speedup[run.kind] || 0, ratio);
-      return [label[run.kind], run.parallelism, run.devices, run.seconds, run.rate, ratio.toFixed(2), `${fmt(run.clientCpu, 0)} %`, `${fmt(run.simulatorCpu, 0)} %`];
+      return [
+        label[run.kind],
+        run.parallelism,
+        run.devices,
+        run.seconds,
+        run.rate,
+        ratio.toFixed(2),
+        `${fmt(run.clientCpu, 0)} %`,
+        `${fmt(run.simulatorCpu, 0)} %`,
+      ];
     });
     const rsaVerdict = verdict('RSA-2048 best parallel rate / rate at parallelism 1', speedup.rsa2048, 1.8, true);
     const lines = [
@@ -53,11 +65,14 @@ tableMain(async (args, log) => {
       '',
       table(['keys', 'parallelism', 'devices', 'seconds', 'devices/s', '× rate at 1', 'our CPU', 'simulator CPU'], rows),
       '',
-      table(['bare `crypto.generateKeyPair` RSA-2048 (no MQTT, no certificate)', 'keys/s'], [
-        [`${keygenN} keys one at a time`, keygenAt1],
-        [`${keygenN} keys, 8 in flight`, keygenAt8],
-        ['× rate at 1 (the most parallelism can give RSA here)', (keygenAt8 / keygenAt1).toFixed(2)],
-      ]),
+      table(
+        ['bare `crypto.generateKeyPair` RSA-2048 (no MQTT, no certificate)', 'keys/s'],
+        [
+          [`${keygenN} keys one at a time`, keygenAt1],
+          [`${keygenN} keys, 8 in flight`, keygenAt8],
+          ['× rate at 1 (the most parallelism can give RSA here)', (keygenAt8 / keygenAt1).toFixed(2)],
+        ],
+      ),
       '',
       rsaVerdict.line,
       `- EC P-256 best parallel / parallelism 1: ${speedup.p256.toFixed(2)} (no target).`,

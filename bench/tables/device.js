@@ -41,16 +41,27 @@ function tokenOf(i) {
 function profilesFile(devices) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridlinks-bench-devices-'));
   const file = path.join(dir, 'profiles.json');
-  fs.writeFileSync(file, JSON.stringify({
-    profiles: [{ name: 'bench-devices', provisionDeviceKey: 'bench-devices-key', provisionDeviceSecret: 'bench-devices-secret' }],
-    devices: Array.from({ length: devices }, (_, i) => ({ name: `bench-device-${i}`, profile: 'bench-devices', credentialsType: 'ACCESS_TOKEN', credentialsValue: tokenOf(i) })),
-  }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      profiles: [{ name: 'bench-devices', provisionDeviceKey: 'bench-devices-key', provisionDeviceSecret: 'bench-devices-secret' }],
+      devices: Array.from({ length: devices }, (_, i) => ({
+        name: `bench-device-${i}`,
+        profile: 'bench-devices',
+        credentialsType: 'ACCESS_TOKEN',
+        credentialsValue: tokenOf(i),
+      })),
+    }),
+  );
   return { file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 function deviceMessage(i, devices) {
   const n = i % devices;
-  return { device: { deviceName: `bench-device-${n}`, credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: tokenOf(n) } }, payload: { i, temperature: 21.5 } };
+  return {
+    device: { deviceName: `bench-device-${n}`, credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: tokenOf(n) } },
+    payload: { i, temperature: 21.5 },
+  };
 }
 
 /** Bare mqtt.js: one client per device, connected `CONNECTING_AT_ONCE` at a time, subscribed as the node does. */
@@ -61,11 +72,22 @@ async function connectBareClients(sim, devices) {
     while (next < devices) {
       const i = next++;
       clients[i] = await new Promise((resolve, reject) => {
-        const client = mqtt.connect({ host: sim.host, port: sim.port, protocol: 'mqtts', ca: sim.caPem, username: tokenOf(i), reconnectPeriod: 0, clean: true, keepalive: 60 });
+        const client = mqtt.connect({
+          host: sim.host,
+          port: sim.port,
+          protocol: 'mqtts',
+          ca: sim.caPem,
+          username: tokenOf(i),
+          reconnectPeriod: 0,
+          clean: true,
+          keepalive: 60,
+        });
         client.once('error', reject);
         client.once('connect', () =>
           client.subscribe(['v1/devices/me/rpc/request/+', 'v1/devices/me/attributes', 'v1/devices/me/attributes/response/+'], { qos: 1 }, (error) =>
-            error ? reject(error) : resolve(client)));
+            error ? reject(error) : resolve(client),
+          ),
+        );
       });
     }
   }
@@ -176,17 +198,20 @@ tableMain(async (args, log) => {
         `Node-RED ${flow.nodeRedVersion} runtime (embedded, no editor) with one gridlinks-device node, and bare mqtt.js clients ` +
         `(one per device, subscribed to the same topics). Node-RED itself took ${fmt(beforeNode.rss - empty.rss)} MB RSS before any session.`,
       '',
-      table(['', 'through the node', 'bare mqtt.js', "the node's pool without Node-RED"], [
-        [`time to open ${devices} sessions (ms)`, connectNode.ms, connectBare.ms, '–'],
-        ['RSS per session (KB, after GC)', perNode.rss, perBare.rss, '–'],
-        ['JS heap per session (KB, after GC)', perNode.heap, perBare.heap, '–'],
-        [`telemetry msgs/s (QoS 1, ${window} in flight, median of ${ROUNDS} × ${messages})`, nodeRate, bareRate, poolRate],
-        ['telemetry msgs per CPU second of this process (median)', nodePerCpu, barePerCpu, poolPerCpu],
-      ]),
+      table(
+        ['', 'through the node', 'bare mqtt.js', "the node's pool without Node-RED"],
+        [
+          [`time to open ${devices} sessions (ms)`, connectNode.ms, connectBare.ms, '–'],
+          ['RSS per session (KB, after GC)', perNode.rss, perBare.rss, '–'],
+          ['JS heap per session (KB, after GC)', perNode.heap, perBare.heap, '–'],
+          [`telemetry msgs/s (QoS 1, ${window} in flight, median of ${ROUNDS} × ${messages})`, nodeRate, bareRate, poolRate],
+          ['telemetry msgs per CPU second of this process (median)', nodePerCpu, barePerCpu, poolPerCpu],
+        ],
+      ),
       '',
       'Opening: the node opens at most 32 sessions at once (the bare clients likewise, 32 at a time). A message leaves the node ' +
         'once its PUBACK came (counted by an onComplete hook, so no downstream node adds its cost); the bare clients count PUBACKs. ' +
-        'Messages per CPU second count only this process\'s CPU time (user + system), which other load on the machine does not change; ' +
+        "Messages per CPU second count only this process's CPU time (user + system), which other load on the machine does not change; " +
         'msgs/s is wall-clock and swings with it.',
       '',
       verdict('telemetry through the node / bare mqtt.js, msgs/s', nodeRate / bareRate, 0.8, true).line,

@@ -41,7 +41,11 @@ function forgeSign(keys) {
 
 /** The same bulk in a child process whose libuv pool has `poolSize` threads. */
 async function bulkWithPool(sim, devices, poolSize) {
-  const job = { sim: { host: sim.host, port: sim.port, caFile: sim.caFile, provisionKey: sim.provisionKey, provisionSecret: sim.provisionSecret, pid: sim.pid }, devices, parallelism: 8 };
+  const job = {
+    sim: { host: sim.host, port: sim.port, caFile: sim.caFile, provisionKey: sim.provisionKey, provisionSecret: sim.provisionSecret, pid: sim.pid },
+    devices,
+    parallelism: 8,
+  };
   const { stdout } = await promisify(execFile)(process.execPath, [path.join(__dirname, '..', 'lib', 'loop-child.js'), JSON.stringify(job)], {
     env: { ...process.env, UV_THREADPOOL_SIZE: String(poolSize) },
   });
@@ -95,21 +99,30 @@ tableMain(async (args, log) => {
     log('node-forge pure-JS signing measured');
 
     const row = (what, m) => [what, m.maxMs, m.p99Ms, m.meanMs, `${fmt(m.utilization * 100, 0)} %`];
-    const target = verdict(`max event-loop delay during ${rsa} RSA-2048 devices at parallelism 8 (worst of ${rounds.length} rounds)`, bulk.maxMs, 20, false, ' ms');
+    const target = verdict(
+      `max event-loop delay during ${rsa} RSA-2048 devices at parallelism 8 (worst of ${rounds.length} rounds)`,
+      bulk.maxMs,
+      20,
+      false,
+      ' ms',
+    );
     return [
       'Event-loop delay in ms, sampled every 1 ms (so ≈1.1 ms means nothing waited). Simulator in a separate process.',
       '',
-      table(['while …', 'max', 'p99', 'mean', 'loop busy'], [
-        row('idle (1 s, for reference)', idle),
-        row('the first RSA-2048 device in a fresh process (loading and compiling the code; once)', firstDevice),
-        ...rounds.flatMap(({ nativeKeygen: bare, bulk: ours }, i) => [
-          row(`round ${i + 1}: ${rsa} bare native RSA-2048 keygens, 8 in flight (no MQTT, no certificate)`, bare),
-          row(`**round ${i + 1}: ours, ${rsa} RSA-2048 devices through the core, 8 in flight** (${fmt(ours.value.rate)} devices/s)`, ours),
-        ]),
-        row(`control: ${controlDevices} devices the same way with UV_THREADPOOL_SIZE=1 (${fmt(onePoolThread.rate)} devices/s)`, onePoolThread),
-        row(`node-forge pure-JS RSA-2048 keygen × ${forgeKeys}`, forgeKeygen),
-        row(`node-forge pure-JS certificate signing × ${forgeSigns}`, forgeSigning),
-      ]),
+      table(
+        ['while …', 'max', 'p99', 'mean', 'loop busy'],
+        [
+          row('idle (1 s, for reference)', idle),
+          row('the first RSA-2048 device in a fresh process (loading and compiling the code; once)', firstDevice),
+          ...rounds.flatMap(({ nativeKeygen: bare, bulk: ours }, i) => [
+            row(`round ${i + 1}: ${rsa} bare native RSA-2048 keygens, 8 in flight (no MQTT, no certificate)`, bare),
+            row(`**round ${i + 1}: ours, ${rsa} RSA-2048 devices through the core, 8 in flight** (${fmt(ours.value.rate)} devices/s)`, ours),
+          ]),
+          row(`control: ${controlDevices} devices the same way with UV_THREADPOOL_SIZE=1 (${fmt(onePoolThread.rate)} devices/s)`, onePoolThread),
+          row(`node-forge pure-JS RSA-2048 keygen × ${forgeKeys}`, forgeKeygen),
+          row(`node-forge pure-JS certificate signing × ${forgeSigns}`, forgeSigning),
+        ],
+      ),
       '',
       target.line,
       ...(target.met
@@ -118,7 +131,7 @@ tableMain(async (args, log) => {
             `- What bounds it: the same ${rsa} keygens alone, 8 in flight, give a max of up to ${fmt(nativeKeygen.maxMs)} ms; during our worst round the loop was busy ` +
               `${fmt(bulk.utilization * 100, 0)} % of the time, and its longest garbage-collection pause was ${fmt(bulk.longestGcMs)} ms ` +
               `(${bulk.longestGcMajor ? 'a major, mark-compact GC' : 'a scavenge'}). On ${require('node:os').cpus().length} CPUs, RSA key generation on the pool ` +
-              '(the core runs one per CPU at a time) keeps every core busy, so the event-loop thread, and V8\'s GC work on it, wait for a CPU: ' +
+              "(the core runs one per CPU at a time) keeps every core busy, so the event-loop thread, and V8's GC work on it, wait for a CPU: " +
               `with one pool thread (control row) the max is ${fmt(onePoolThread.maxMs)} ms at ${fmt(onePoolThread.rate)} devices/s instead of ${fmt(bulk.value.rate)}.`,
           ]),
       `- Why native crypto: one pure-JS keygen stalls every other flow for up to ${fmt(forgeKeygen.maxMs, 0)} ms, ` +

@@ -56,14 +56,32 @@ function measuredProcess(args) {
 }
 
 function cliArgs(port) {
-  return [CLI, '--host', '127.0.0.1', '--port', String(port), '--no-tls', '--provision-key', 'k', '--provision-secret', 's',
-    '--type', 'access-token', '--timeout', String(TIMEOUT_SECONDS)];
+  return [
+    CLI,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--no-tls',
+    '--provision-key',
+    'k',
+    '--provision-secret',
+    's',
+    '--type',
+    'access-token',
+    '--timeout',
+    String(TIMEOUT_SECONDS),
+  ];
 }
 
 /** 4 provisions at once in one process (as a Node-RED process with 4 in flight), against `mode`. */
 function parallelScript(port) {
-  const options = { server: { host: '127.0.0.1', port, tls: false, connectTimeoutMs: TIMEOUT_SECONDS * 1000, answerTimeoutMs: TIMEOUT_SECONDS * 1000 },
-    provisionDeviceKey: 'k', provisionDeviceSecret: 's', credentialsType: 'ACCESS_TOKEN' };
+  const options = {
+    server: { host: '127.0.0.1', port, tls: false, connectTimeoutMs: TIMEOUT_SECONDS * 1000, answerTimeoutMs: TIMEOUT_SECONDS * 1000 },
+    provisionDeviceKey: 'k',
+    provisionDeviceSecret: 's',
+    credentialsType: 'ACCESS_TOKEN',
+  };
   return `const { provisionDevice } = require(${JSON.stringify(CORE)});
 Promise.allSettled([0, 1, 2, 3].map(() => provisionDevice(${JSON.stringify(options)})))
   .then((outcomes) => console.log(outcomes.map((o) => o.status === 'fulfilled' ? 'ok' : o.reason.code).join(',')));`;
@@ -82,7 +100,17 @@ function floodSimulator(port, size) {
     socket.on('error', () => undefined);
     socket.once('close', () => resolve(sent));
     socket.once('connect', async () => {
-      socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 60, clientId: 'provision', username: 'provision' }));
+      socket.write(
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clean: true,
+          keepalive: 60,
+          clientId: 'provision',
+          username: 'provision',
+        }),
+      );
       const header = mqttPacket.generate({ cmd: 'publish', topic: '/provision/request', qos: 0, retain: false, dup: false, payload: Buffer.alloc(0) });
       const topicBytes = header.length - 2;
       const remaining = size - 5;
@@ -90,7 +118,11 @@ function floodSimulator(port, size) {
       socket.write(header.subarray(2, 2 + topicBytes));
       const chunk = Buffer.alloc(MB, 0x20);
       while (sent < remaining && !socket.destroyed) {
-        if (!socket.write(chunk)) await new Promise((drained) => { socket.once('drain', drained); socket.once('close', drained); });
+        if (!socket.write(chunk))
+          await new Promise((drained) => {
+            socket.once('drain', drained);
+            socket.once('close', drained);
+          });
         sent += chunk.length;
       }
       socket.end();
@@ -155,6 +187,7 @@ tableMain(async (args, log) => {
     '',
     verdict('CLI peak RSS against every hostile mode', worstRss, RSS_TARGET_MB, false, ' MB').line,
     // The issue's bound: each case ends within the configured timeouts (connect + answer; early-only waits for the answer timeout).
-    verdict(`slowest CLI run, within the configured connect + answer timeouts (${TIMEOUT_SECONDS} s each)`, slowest / 1000, 2 * TIMEOUT_SECONDS, false, ' s').line,
+    verdict(`slowest CLI run, within the configured connect + answer timeouts (${TIMEOUT_SECONDS} s each)`, slowest / 1000, 2 * TIMEOUT_SECONDS, false, ' s')
+      .line,
   ].join('\n');
 });

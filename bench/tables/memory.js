@@ -60,7 +60,10 @@ tableMain(async (args, log) => {
         peakHeap = Math.max(peakHeap, heapUsed / MB);
       };
       const sampler = setInterval(sample, 5);
-      await flow.provisionAll(Array.from({ length: burst }, (_, i) => deviceName('burst', i)), sample);
+      await flow.provisionAll(
+        Array.from({ length: burst }, (_, i) => deviceName('burst', i)),
+        sample,
+      );
       clearInterval(sampler);
       const burstAfter = await settledMemory();
       log(`burst of ${burst} measured`);
@@ -74,20 +77,26 @@ tableMain(async (args, log) => {
         `One Node-RED ${flow.nodeRedVersion} runtime embedded in the process, gridlinks-provision with its default ${NODE_DEFAULT_PARALLEL} in parallel, EC P-256 X.509, ` +
           `messages sent ${CHUNK} at a time; memory after forced GC (\`--expose-gc\`). Simulator in a separate process. MB = MiB.`,
         '',
-        table(['', 'RSS MB', 'heap used MB', 'external MB'], [
-          ['after 200 warm-up devices', before.rss, before.heapUsed, before.external],
-          [`after ${devices.toLocaleString('en-US')} more devices`, after.rss, after.heapUsed, after.external],
-          ['growth', rssGrowth, heapGrowth, after.external - before.external],
-          [`after another ${devices.toLocaleString('en-US')} devices`, afterSecond.rss, afterSecond.heapUsed, afterSecond.external],
-          ['growth over that second batch', secondRssGrowth, secondHeapGrowth, afterSecond.external - after.external],
-        ]),
+        table(
+          ['', 'RSS MB', 'heap used MB', 'external MB'],
+          [
+            ['after 200 warm-up devices', before.rss, before.heapUsed, before.external],
+            [`after ${devices.toLocaleString('en-US')} more devices`, after.rss, after.heapUsed, after.external],
+            ['growth', rssGrowth, heapGrowth, after.external - before.external],
+            [`after another ${devices.toLocaleString('en-US')} devices`, afterSecond.rss, afterSecond.heapUsed, afterSecond.external],
+            ['growth over that second batch', secondRssGrowth, secondHeapGrowth, afterSecond.external - after.external],
+          ],
+        ),
         '',
-        table([`burst: ${burst.toLocaleString('en-US')} messages sent at once`, 'RSS MB', 'heap used MB'], [
-          ['before (after GC)', burstBase.rss, burstBase.heapUsed],
-          ['peak while the queue drains', peakRss, peakHeap],
-          ['peak − before', peakRss - burstBase.rss, peakHeap - burstBase.heapUsed],
-          ['after, GC', burstAfter.rss, burstAfter.heapUsed],
-        ]),
+        table(
+          [`burst: ${burst.toLocaleString('en-US')} messages sent at once`, 'RSS MB', 'heap used MB'],
+          [
+            ['before (after GC)', burstBase.rss, burstBase.heapUsed],
+            ['peak while the queue drains', peakRss, peakHeap],
+            ['peak − before', peakRss - burstBase.rss, peakHeap - burstBase.heapUsed],
+            ['after, GC', burstAfter.rss, burstAfter.heapUsed],
+          ],
+        ),
         '',
         verdict(`heap growth over ${devices.toLocaleString('en-US')} provisions, after GC`, heapGrowth, 10, false, ' MB').line,
         rssVerdict.line,

@@ -42,9 +42,10 @@ tableMain(async (args, log) => {
       const order = index % 2 ? ['node', 'core'] : ['core', 'node'];
       const rate = {};
       for (const path of order) {
-        rate[path] = path === 'core'
-          ? (await bulkRun(sim, kind, sizes[kind], PARALLEL, `nr-core-${kind}`)).rate
-          : await throughNodeRed(sim, kind, sizes[kind], `nr-flow-${kind}`);
+        rate[path] =
+          path === 'core'
+            ? (await bulkRun(sim, kind, sizes[kind], PARALLEL, `nr-core-${kind}`)).rate
+            : await throughNodeRed(sim, kind, sizes[kind], `nr-flow-${kind}`);
         log(`${label[kind]} ${path}: ${rate[path].toFixed(1)} devices/s`);
       }
       const ratio = rate.node / rate.core;

@@ -28,12 +28,23 @@ const ROUND_CHILD = path.resolve(__dirname, '..', 'lib', 'pool-round-child.js');
 
 /** One round in a fresh process with GRIDLINKS_RSA_THREADS=threads: devices leave that many CPUs... */
 function controlRound(sim, devices, threads, prefix) {
-  const job = { sim: { host: sim.host, port: sim.port, caFile: sim.caFile, provisionKey: sim.provisionKey, provisionSecret: sim.provisionSecret }, devices, parallelism: PARALLEL, pool: POOL, prefix };
+  const job = {
+    sim: { host: sim.host, port: sim.port, caFile: sim.caFile, provisionKey: sim.provisionKey, provisionSecret: sim.provisionSecret },
+    devices,
+    parallelism: PARALLEL,
+    pool: POOL,
+    prefix,
+  };
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [ROUND_CHILD, JSON.stringify(job)], { env: { ...process.env, GRIDLINKS_RSA_THREADS: String(threads) }, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`control round failed: ${stderr.slice(-500)}`));
-      else resolve(JSON.parse(stdout.trim().split('\n').pop()));
-    });
+    execFile(
+      process.execPath,
+      [ROUND_CHILD, JSON.stringify(job)],
+      { env: { ...process.env, GRIDLINKS_RSA_THREADS: String(threads) }, maxBuffer: 1 << 20 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`control round failed: ${stderr.slice(-500)}`));
+        else resolve(JSON.parse(stdout.trim().split('\n').pop()));
+      },
+    );
   });
 }
 
@@ -105,7 +116,11 @@ tableMain(async (args, log) => {
       worst = Math.max(worst, measured.maxMs);
       roundRows.push([
         `round ${round + 1}: ${roundDevices} devices, ${PARALLEL} in flight, then the refill`,
-        roundDevices / (measured.value / 1000), measured.maxMs, measured.p99Ms, `${fmt(measured.longestGcMs)}${measured.longestGcMajor ? ' (major)' : ''}`, `${fmt(measured.utilization * 100, 0)} %`,
+        roundDevices / (measured.value / 1000),
+        measured.maxMs,
+        measured.p99Ms,
+        `${fmt(measured.longestGcMs)}${measured.longestGcMajor ? ' (major)' : ''}`,
+        `${fmt(measured.utilization * 100, 0)} %`,
       ]);
       log(`(c) round ${round + 1}: max ${fmt(measured.maxMs)} ms`);
     }
@@ -114,34 +129,50 @@ tableMain(async (args, log) => {
     const control = await controlRound(sim, roundDevices, Math.max(1, cpus - 1), deviceName('control', 'd'));
     roundRows.push([
       `control, a fresh process with GRIDLINKS_RSA_THREADS=${Math.max(1, cpus - 1)} (devices' RSA keys leave a CPU to the loop): ${roundDevices} devices, then the refill`,
-      control.rate, control.maxMs, control.p99Ms, fmt(control.longestGcMs), `${fmt(control.utilization * 100, 0)} %`,
+      control.rate,
+      control.maxMs,
+      control.p99Ms,
+      fmt(control.longestGcMs),
+      `${fmt(control.utilization * 100, 0)} %`,
     ]);
     log(`(c) control: max ${fmt(control.maxMs)} ms at ${fmt(control.rate)} devices/s`);
 
     const vA1 = verdict('RSA-2048 device through the node with a warm pool, median', a.pool.median, 25, false, ' ms');
     const vA2 = verdict('warm pool / no pool, medians of the same run', ratio, 0.15, false, '×');
     const vB = verdict(`devices of a burst of ${POOL} served from the pool`, taken, POOL, true);
-    const vC = verdict(`event-loop max over ${rounds} rounds of ${roundDevices} RSA-2048 devices at ${PARALLEL} in flight, refills included`, worst, 20, false, ' ms');
+    const vC = verdict(
+      `event-loop max over ${rounds} rounds of ${roundDevices} RSA-2048 devices at ${PARALLEL} in flight, refills included`,
+      worst,
+      20,
+      false,
+      ' ms',
+    );
     return [
       `A real Node-RED runtime embedded in the process with two gridlinks-provision nodes for RSA-2048 X.509: one with *Key pool* 0, one with ${POOL} ` +
         `(max parallel ${PARALLEL} each); one message at a time, wall time from \`receive\` to the output message. The pool is full before each device ` +
         `(so the no-pool device does not compete with a refill). ${os.cpus().length} CPUs, simulator in a separate process.`,
       '',
-      table(['(a) one device through the node', 'median ms', 'p95 ms', 'min–max ms', 'devices'], [
-        ['RSA-2048, no pool (a key per device)', a.none.median, a.none.p95, spread(a.none), a.none.n],
-        [`RSA-2048, warm pool of ${POOL}`, a.pool.median, a.pool.p95, spread(a.pool), a.pool.n],
-        ['EC P-256, same node (key ≈ 0: the limit for a ready key)', a.ec.median, a.ec.p95, spread(a.ec), a.ec.n],
-        ['bare RSA-2048 `crypto.generateKeyPair` (what the pool saves)', a.key.median, a.key.p95, spread(a.key), a.key.n],
-        ['warm pool / no pool', ratio.toFixed(3), '', '', ''],
-      ]),
+      table(
+        ['(a) one device through the node', 'median ms', 'p95 ms', 'min–max ms', 'devices'],
+        [
+          ['RSA-2048, no pool (a key per device)', a.none.median, a.none.p95, spread(a.none), a.none.n],
+          [`RSA-2048, warm pool of ${POOL}`, a.pool.median, a.pool.p95, spread(a.pool), a.pool.n],
+          ['EC P-256, same node (key ≈ 0: the limit for a ready key)', a.ec.median, a.ec.p95, spread(a.ec), a.ec.n],
+          ['bare RSA-2048 `crypto.generateKeyPair` (what the pool saves)', a.key.median, a.key.p95, spread(a.key), a.key.n],
+          ['warm pool / no pool', ratio.toFixed(3), '', '', ''],
+        ],
+      ),
       '',
-      table([`(b) burst of ${POOL} messages at once, pool full`, 'value'], [
-        ['devices served from the pool', `${taken} of ${POOL}`],
-        ['burst wall time, ms', burst.ms],
-        ['pool refill after the burst, ms', refill.value],
-        ['event-loop max during the refill, ms', refill.maxMs],
-        ['event-loop p99 during the refill, ms', refill.p99Ms],
-      ]),
+      table(
+        [`(b) burst of ${POOL} messages at once, pool full`, 'value'],
+        [
+          ['devices served from the pool', `${taken} of ${POOL}`],
+          ['burst wall time, ms', burst.ms],
+          ['pool refill after the burst, ms', refill.value],
+          ['event-loop max during the refill, ms', refill.maxMs],
+          ['event-loop p99 during the refill, ms', refill.p99Ms],
+        ],
+      ),
       '',
       table(['(c) through the pooled node', 'devices/s', 'loop max ms', 'p99 ms', 'longest GC ms', 'loop busy'], roundRows),
       '',

@@ -20,7 +20,8 @@ const { deviceName } = require('../lib/core');
 const { bareKeygen } = require('../lib/floor');
 const { runPool } = require('../lib/pool');
 
-const SEED_IMPORTS = 'import ssl, json, datetime; from cryptography import x509; from cryptography.hazmat.primitives.asymmetric import rsa; from paho.mqtt.client import Client';
+const SEED_IMPORTS =
+  'import ssl, json, datetime; from cryptography import x509; from cryptography.hazmat.primitives.asymmetric import rsa; from paho.mqtt.client import Client';
 
 /** Wall time of a short process from spawn to exit. */
 function timedProcess(command, args) {
@@ -42,7 +43,12 @@ async function bounds(n, sim, outDir) {
   return {
     nodeStart: await medianOf(n, () => timedProcess(process.execPath, ['-e', '0'])),
     // The core loads mqtt.js only when it connects: load it too, as every MQTT run does.
-    nodeLoad: await medianOf(n, () => timedProcess(process.execPath, ['-e', `require(${JSON.stringify(CLI)}); require(${JSON.stringify(CORE)}); require(${JSON.stringify(require.resolve('mqtt'))})`])),
+    nodeLoad: await medianOf(n, () =>
+      timedProcess(process.execPath, [
+        '-e',
+        `require(${JSON.stringify(CLI)}); require(${JSON.stringify(CORE)}); require(${JSON.stringify(require.resolve('mqtt'))})`,
+      ]),
+    ),
     oursWithoutKeygen: await medianOf(n, () => oursCli(sim, deviceName('cli-p256', Math.random().toString(36).slice(2)), outDir, 'p256')),
     pythonStart: await medianOf(n, () => timedProcess(PYTHON, ['-c', 'pass'])),
     pythonLoad: await medianOf(n, () => timedProcess(PYTHON, ['-c', SEED_IMPORTS])),
@@ -111,21 +117,67 @@ function timedNode(args) {
 }
 
 function oursCli(sim, name, outDir, keyType = 'rsa2048') {
-  return timedNode([CLI, '--host', sim.host, '--port', String(sim.port), '--ca', sim.caFile,
-    '--provision-key', sim.provisionKey, '--provision-secret', sim.provisionSecret,
-    '--device-name', name, '--type', 'x509', '--key-type', keyType, '--out', outDir, '--json']);
+  return timedNode([
+    CLI,
+    '--host',
+    sim.host,
+    '--port',
+    String(sim.port),
+    '--ca',
+    sim.caFile,
+    '--provision-key',
+    sim.provisionKey,
+    '--provision-secret',
+    sim.provisionSecret,
+    '--device-name',
+    name,
+    '--type',
+    'x509',
+    '--key-type',
+    keyType,
+    '--out',
+    outDir,
+    '--json',
+  ]);
 }
 
 /** The seed's job: provision, write the certificate and key, log in with them (--verify). Resolves { ms, rssMiB }. */
 function oursCliJob(sim, name, outDir, keyType = 'rsa2048') {
-  return timedNodeRss([CLI, '--host', sim.host, '--port', String(sim.port), '--ca', sim.caFile,
-    '--provision-key', sim.provisionKey, '--provision-secret', sim.provisionSecret,
-    '--device-name', name, '--type', 'x509', '--key-type', keyType, '--out', outDir, '--verify', '--json']);
+  return timedNodeRss([
+    CLI,
+    '--host',
+    sim.host,
+    '--port',
+    String(sim.port),
+    '--ca',
+    sim.caFile,
+    '--provision-key',
+    sim.provisionKey,
+    '--provision-secret',
+    sim.provisionSecret,
+    '--device-name',
+    name,
+    '--type',
+    'x509',
+    '--key-type',
+    keyType,
+    '--out',
+    outDir,
+    '--verify',
+    '--json',
+  ]);
 }
 
 async function seedOnce(sim, script, name) {
-  const run = await runSeedOnce({ script, caPem: sim.caPem, host: sim.host, port: sim.port,
-    provisionKey: sim.provisionKey, provisionSecret: sim.provisionSecret, deviceName: name });
+  const run = await runSeedOnce({
+    script,
+    caPem: sim.caPem,
+    host: sim.host,
+    port: sim.port,
+    provisionKey: sim.provisionKey,
+    provisionSecret: sim.provisionSecret,
+    deviceName: name,
+  });
   if (run.outcome !== 'success') throw new Error(`the seed failed (${run.outcome}): ${run.output.slice(-800)}`);
   return run;
 }
@@ -178,10 +230,23 @@ tableMain(async (args, log) => {
         seedBatch.push(msSince(start));
       };
       const oursRun = async () => {
-        oursBatch.push(await timedNode([MANY, JSON.stringify({
-          host: sim.host, port: sim.port, caFile: sim.caFile, key: sim.provisionKey, secret: sim.provisionSecret,
-          prefix: deviceName(`ours-batch${round}`, 'd'), count: batch, parallelism: GATEWAY_PARALLEL, keyAlgorithm: 'rsa2048', storeDir: outDir,
-        })]));
+        oursBatch.push(
+          await timedNode([
+            MANY,
+            JSON.stringify({
+              host: sim.host,
+              port: sim.port,
+              caFile: sim.caFile,
+              key: sim.provisionKey,
+              secret: sim.provisionSecret,
+              prefix: deviceName(`ours-batch${round}`, 'd'),
+              count: batch,
+              parallelism: GATEWAY_PARALLEL,
+              keyAlgorithm: 'rsa2048',
+              storeDir: outDir,
+            }),
+          ]),
+        );
       };
       if (round % 2 === 0) {
         await seedRun();
@@ -212,36 +277,66 @@ tableMain(async (args, log) => {
         'process exits (`--verify` logs in once with the new certificate). Both write the certificate and key to disk. The two run alternately, ' +
         'each pair back to back (paired ratios), then our EC P-256 run and `node -e 0`, alternately. Peak RSS from GNU time (`%M`). Simulator in a separate process.',
       '',
-      table(['(a) one device, whole process: provision, files, log in', 'median ms', 'p95 ms', 'min–max ms', 'peak RSS MiB (median)', 'runs'], [
-        ['seed (spawn → "Provisioning 成功")', a.seed.median, a.seed.p95, `${fmt(a.seed.min)}–${fmt(a.seed.max)}`, '', a.seed.n],
-        ['seed, until its device session is up (the whole job)', a.session.median, a.session.p95, `${fmt(a.session.min)}–${fmt(a.session.max)}`, '', a.session.n],
-        ['ours: `gridlinks-provision --out DIR --verify` (spawn → exit)', a.ours.median, a.ours.p95, `${fmt(a.ours.min)}–${fmt(a.ours.max)}`, rss.ours.median, a.ours.n],
-        ['ours, EC P-256 key (key cost ≈ 0)', ec.ours.median, ec.ours.p95, `${fmt(ec.ours.min)}–${fmt(ec.ours.max)}`, rss.ec.median, ec.ours.n],
-        ['`node -e 0`', ec.bare.median, ec.bare.p95, `${fmt(ec.bare.min)}–${fmt(ec.bare.max)}`, rss.bare.median, ec.bare.n],
-        ['seed / ours, ratio of the medians', speedupA.toFixed(2), '', '', '', ''],
-        ['seed / ours, median of the paired ratios (min–max)', a.pairs.median.toFixed(2), '', `${a.pairs.min.toFixed(2)}–${a.pairs.max.toFixed(2)}`, '', a.pairs.n],
-      ]),
+      table(
+        ['(a) one device, whole process: provision, files, log in', 'median ms', 'p95 ms', 'min–max ms', 'peak RSS MiB (median)', 'runs'],
+        [
+          ['seed (spawn → "Provisioning 成功")', a.seed.median, a.seed.p95, `${fmt(a.seed.min)}–${fmt(a.seed.max)}`, '', a.seed.n],
+          [
+            'seed, until its device session is up (the whole job)',
+            a.session.median,
+            a.session.p95,
+            `${fmt(a.session.min)}–${fmt(a.session.max)}`,
+            '',
+            a.session.n,
+          ],
+          [
+            'ours: `gridlinks-provision --out DIR --verify` (spawn → exit)',
+            a.ours.median,
+            a.ours.p95,
+            `${fmt(a.ours.min)}–${fmt(a.ours.max)}`,
+            rss.ours.median,
+            a.ours.n,
+          ],
+          ['ours, EC P-256 key (key cost ≈ 0)', ec.ours.median, ec.ours.p95, `${fmt(ec.ours.min)}–${fmt(ec.ours.max)}`, rss.ec.median, ec.ours.n],
+          ['`node -e 0`', ec.bare.median, ec.bare.p95, `${fmt(ec.bare.min)}–${fmt(ec.bare.max)}`, rss.bare.median, ec.bare.n],
+          ['seed / ours, ratio of the medians', speedupA.toFixed(2), '', '', '', ''],
+          [
+            'seed / ours, median of the paired ratios (min–max)',
+            a.pairs.median.toFixed(2),
+            '',
+            `${a.pairs.min.toFixed(2)}–${a.pairs.max.toFixed(2)}`,
+            '',
+            a.pairs.n,
+          ],
+        ],
+      ),
       '',
-      table([`(b) ${batch} devices`, 'median seconds', 'devices/s', 'rounds'], [
-        [`seed, ${batch} runs in a row`, seedB / 1000, batch / (seedB / 1000), rounds],
-        [`ours, one process, ${GATEWAY_PARALLEL} in flight (the node's default)`, oursB / 1000, batch / (oursB / 1000), rounds],
-        ['seed / ours', speedupB.toFixed(2), '', ''],
-      ]),
+      table(
+        [`(b) ${batch} devices`, 'median seconds', 'devices/s', 'rounds'],
+        [
+          [`seed, ${batch} runs in a row`, seedB / 1000, batch / (seedB / 1000), rounds],
+          [`ours, one process, ${GATEWAY_PARALLEL} in flight (the node's default)`, oursB / 1000, batch / (oursB / 1000), rounds],
+          ['seed / ours', speedupB.toFixed(2), '', ''],
+        ],
+      ),
       '',
       verdict('(a) ours faster than the seed, one device, provision + files + login (median of paired ratios)', a.pairs.median, 1.5, true, '×').line,
-      verdict('(a) our peak RSS − `node -e 0`\'s, RSA-2048', rss.ours.median - rss.bare.median, 15, false, ' MiB').line,
+      verdict("(a) our peak RSS − `node -e 0`'s, RSA-2048", rss.ours.median - rss.bare.median, 15, false, ' MiB').line,
       verdict(`(b) ours faster than the seed, ${batch} devices`, speedupB, 3, true, '×').line,
       '',
       'What bounds these (measured in this run, medians):',
       '',
-      table(['part', 'ms'], [
-        ['Node.js start and exit (`node -e 0`)', parts.nodeStart],
-        ['Node.js start + loading the CLI and the core with its modules (mqtt.js, node-forge ASN.1), no work', parts.nodeLoad],
-        ['ours, whole process with an EC P-256 key (key cost ≈ 0): start, load, certificate, TLS exchange, files, exit (no login)', parts.oursWithoutKeygen],
-        ['Python start and exit (`python3 -c pass`)', parts.pythonStart],
-        ["Python start + the seed's imports (paho-mqtt, cryptography)", parts.pythonLoad],
-        ['one native RSA-2048 key generation (in process)', parts.keygen],
-      ]),
+      table(
+        ['part', 'ms'],
+        [
+          ['Node.js start and exit (`node -e 0`)', parts.nodeStart],
+          ['Node.js start + loading the CLI and the core with its modules (mqtt.js, node-forge ASN.1), no work', parts.nodeLoad],
+          ['ours, whole process with an EC P-256 key (key cost ≈ 0): start, load, certificate, TLS exchange, files, exit (no login)', parts.oursWithoutKeygen],
+          ['Python start and exit (`python3 -c pass`)', parts.pythonStart],
+          ["Python start + the seed's imports (paho-mqtt, cryptography)", parts.pythonLoad],
+          ['one native RSA-2048 key generation (in process)', parts.keygen],
+        ],
+      ),
       '',
       `- (a) Our CLI starts the RSA key on the thread pool before it loads its modules, and the core connects while the key is made, ` +
         `so the key (~${fmt(parts.keygen, 0)} ms) overlaps module loading and connecting, but not Node's own start (${fmt(parts.nodeStart, 0)} ms). ` +
