@@ -63,7 +63,7 @@ export = function (RED: NodeAPI): void {
         deviceName = options.deviceName;
         options.keyPool = keyPool.poolFor(options.keyAlgorithm);
         const result = await provisionDevice(options, signal);
-        // A result that settles while the node closes is still sent (the runtime may deliver it) and named in a warning.
+        // A result that settles while the node closes, or just before, is still sent (the runtime may deliver it) and named in a warning.
         closingReport.result(result);
         if (closingReport.gone) return;
         RED.util.setMessageProperty(msg, outputProperty, outputResult(result, includePrivateKey), true);
@@ -154,7 +154,7 @@ export = function (RED: NodeAPI): void {
     // (bounded well inside Node-RED's 15 s close timeout), then the rest are cut. See docs/recovery.md.
     node.on('close', (_removed: boolean, done: () => void) => {
       status.cancel();
-      closingReport.closing = true;
+      closingReport.startClosing();
       const resolved = server?.serverOptions();
       const answerTimeoutMs = resolved?.ok ? resolved.options.answerTimeoutMs : undefined;
       const finish = (): void => {

@@ -4,6 +4,11 @@ import type { ProvisionResult } from '../provisioning/types';
 /** Node-RED gives a node 15 s to close; the drain and the cut exchanges' clean-up stay well inside. */
 export const DRAIN_LIMIT_MS = 10_000;
 export const SETTLE_LIMIT_MS = 2_000;
+/**
+ * Node-RED delivers a sent message on a later turn of the event loop (later still with messaging
+ * hooks); a close in between drops it. Results sent this recently before a close are named too.
+ */
+export const DELIVERY_WINDOW_MS = 1_000;
 
 const RESUME_HINT = 'send a message with msg.action = "resume" to the node after the deploy';
 
@@ -23,39 +28,62 @@ export class ClosingReport {
   closing = false;
   /** close has finished: nothing can be sent any more. */
   gone = false;
+  /** What to say of each outcome sent within DELIVERY_WINDOW_MS, should a close come now: names and paths only. */
+  private recentlySent: Array<{ at: number; warning: string }> = [];
 
   constructor(private readonly warn: (text: string) => void) {}
+
+  /** close has started: outcomes sent a moment ago may not have been delivered, so they are named now. */
+  startClosing(): void {
+    this.closing = true;
+    const since = Date.now() - DELIVERY_WINDOW_MS;
+    for (const sent of this.recentlySent) if (sent.at >= since) this.warn(sent.warning);
+    this.recentlySent = [];
+  }
 
   dropped(count: number): void {
     if (count > 0) this.warn(`${count} queued message(s) had not started when the node stopped: dropped, nothing was sent for them.`);
   }
 
-  /** A result that settles while closing. */
+  /** A result about to be sent. */
   result(result: ProvisionResult): void {
-    if (!this.closing || result.fromStore) return;
-    const where = result.stored
-      ? `its credentials are saved at ${result.stored.dir}.`
-      : 'its credentials exist only in that message (no store folder): set a Store folder to keep them.';
-    this.warn(
-      `Device ${label(result.deviceName)} was provisioned while the node was stopping (redeploy or shutdown); its message may not reach the next node: ${where}`,
+    if (result.fromStore) return;
+    const when = this.closing ? 'while the node was stopping' : 'just before the node stopped';
+    this.report(
+      `Device ${label(result.deviceName)} was provisioned ${when} (redeploy or shutdown); its message may not reach the next node: ${whereStored(result.stored?.dir)}`,
     );
   }
 
-  /** A failure that settles while closing: named when the request had gone out (the device may exist). */
+  /** A failure about to go to Catch: named when the request had gone out (the device may exist). */
   failure(deviceName: string | undefined, error: ProvisionError): void {
-    if (!this.closing || error.details.requestSent !== true) return;
+    if (error.details.requestSent !== true) return;
     const kept = error.details.pendingPath ?? error.details.pendingKeyPath;
     const where = kept
       ? `What is needed to finish it is kept at ${kept}: ${RESUME_HINT}.`
       : 'Nothing was kept (no store folder): check the device in GridLinks.';
-    this.warn(
-      `Device ${label(deviceName ?? null)}: ${error.code} while the node was stopping (redeploy or shutdown), after its request was sent, so the device may exist. ${where}`,
+    const when = this.closing ? 'while the node was stopping' : 'just before the node stopped';
+    this.report(
+      `Device ${label(deviceName ?? null)}: ${error.code} ${when} (redeploy or shutdown), after its request was sent, so the device may exist. ${where}`,
     );
+  }
+
+  /** Warns now while closing; otherwise keeps the warning for DELIVERY_WINDOW_MS in case a close comes. */
+  private report(warning: string): void {
+    if (this.closing) return this.warn(warning);
+    const now = Date.now();
+    while (this.recentlySent.length > 0 && this.recentlySent[0].at < now - DELIVERY_WINDOW_MS) this.recentlySent.shift();
+    this.recentlySent.push({ at: now, warning });
   }
 }
 
 export function pendingWarning(count: number, storeDir: string): string {
   return `${count} provisioning request(s) whose answer was lost wait in ${storeDir}/.pending: ${RESUME_HINT.replace(' after the deploy', '')} to settle them.`;
+}
+
+function whereStored(storedDir: string | undefined): string {
+  return storedDir !== undefined
+    ? `its credentials are saved at ${storedDir}.`
+    : 'its credentials exist only in that message (no store folder): set a Store folder to keep them.';
 }
 
 function label(deviceName: string | null): string {
