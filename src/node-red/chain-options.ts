@@ -1,12 +1,10 @@
-import { ProvisionError } from '../provisioning/errors';
 import type { ChainProvisionOptions } from '../provisioning/chain-types';
 import type { KeyAlgorithm, ServerOptions } from '../provisioning/types';
 import { KEY_ALGORITHMS } from '../provisioning/validate';
-import type { EvaluateProperty } from './message-options';
+import { invalidField, readPropertySource, type EvaluateProperty } from './property-source';
 
 export const CHAIN_TYPE = 'X509_CERTIFICATE_CHAIN';
 /** TypedInput type meaning "use the node's own credential" (as in message-options.ts). */
-const CREDENTIAL_SOURCE = 'cred';
 
 /** The chain settings of the gridlinks-provision node, as they appear in the flow JSON. */
 export interface ChainNodeProperties {
@@ -35,14 +33,10 @@ const MAX_LENGTH: Record<string, number> = { deviceName: 255, commonName: 64 * 4
 /** What msg.payload may set for a chain device (the signer comes from the node's configured sources). */
 const PAYLOAD_FIELDS = ['deviceName', 'commonName', 'csr'] as const;
 
-function invalid(field: string, message: string): ProvisionError {
-  return new ProvisionError('INVALID_INPUT', message, { field });
-}
-
 function text(field: string, value: unknown, origin: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string') throw invalid(field, `${origin} ${field} must be a string.`);
-  if (value.length > MAX_LENGTH[field]) throw invalid(field, `${origin} ${field} is longer than ${MAX_LENGTH[field]} characters.`);
+  if (typeof value !== 'string') throw invalidField(field, `${origin} ${field} must be a string.`);
+  if (value.length > MAX_LENGTH[field]) throw invalidField(field, `${origin} ${field} is longer than ${MAX_LENGTH[field]} characters.`);
   return value;
 }
 
@@ -63,18 +57,9 @@ async function fromSource(
   credential: string | undefined,
   evaluate: EvaluateProperty,
 ): Promise<string | undefined> {
-  const sourceType = type || CREDENTIAL_SOURCE;
-  if (sourceType === CREDENTIAL_SOURCE) return credential || undefined;
-  let result: unknown;
-  try {
-    result = await evaluate(value ?? '', sourceType);
-  } catch {
-    throw invalid(field, `The configured source of ${field} (${sourceType}) could not be read.`);
-  }
-  return text(field, result, 'The configured source of');
+  return text(field, await readPropertySource(field, value, type, credential, evaluate), 'The configured source of');
 }
 
-/** The core's chain options for one message: the node's configuration, msg.payload's deviceName/commonName/csr first. */
 export async function buildChainOptions(
   props: ChainNodeProperties,
   credentials: ChainNodeCredentials,
@@ -85,9 +70,9 @@ export async function buildChainOptions(
   const input = isPlainObject(payload) ? payload : {};
   const signerCertificate = await fromSource('signerCertificate', props.signerCert, props.signerCertType, credentials.signerCertificate, evaluate);
   if (!signerCertificate)
-    throw invalid('signerCertificate', "No signer certificate: paste the device profile's CA certificate on the node, or point its source at one.");
+    throw invalidField('signerCertificate', "No signer certificate: paste the device profile's CA certificate on the node, or point its source at one.");
   const signerKey = await fromSource('signerKey', props.signerKey, props.signerKeyType, credentials.signerPrivateKey, evaluate);
-  if (!signerKey) throw invalid('signerKey', 'No signer key: paste the private key of the signer certificate on the node, or point its source at one.');
+  if (!signerKey) throw invalidField('signerKey', 'No signer key: paste the private key of the signer certificate on the node, or point its source at one.');
 
   const options: ChainProvisionOptions = { server, credentialsType: CHAIN_TYPE, signerCertificate, signerKey };
   const nameType = props.deviceNameType || 'msg';
@@ -101,7 +86,7 @@ export async function buildChainOptions(
   const keyAlgorithm = input.keyAlgorithm ?? props.keyAlgorithm;
   if (keyAlgorithm !== undefined && keyAlgorithm !== '') {
     if (!(KEY_ALGORITHMS as readonly unknown[]).includes(keyAlgorithm))
-      throw invalid('keyAlgorithm', `keyAlgorithm must be one of ${KEY_ALGORITHMS.join(', ')}.`);
+      throw invalidField('keyAlgorithm', `keyAlgorithm must be one of ${KEY_ALGORITHMS.join(', ')}.`);
     options.keyAlgorithm = keyAlgorithm as KeyAlgorithm;
   }
   if (props.certificateRegExPattern) options.certificateRegExPattern = props.certificateRegExPattern;

@@ -1,7 +1,7 @@
-import { ProvisionError } from '../provisioning/errors';
 import type { ProvisionOptions, ServerOptions } from '../provisioning/types';
 import { CREDENTIALS_TYPES, KEY_ALGORITHMS } from '../provisioning/validate';
 import type { ChainProvisionOptions } from '../provisioning/chain-types';
+import { invalidField, readPropertySource, type EvaluateProperty } from './property-source';
 import { buildChainOptions, wantsChain, type ChainNodeCredentials, type ChainNodeProperties } from './chain-options';
 
 /** The gridlinks-provision node's properties, as they appear in the flow JSON. */
@@ -29,11 +29,7 @@ export interface ProvisionNodeCredentials extends ChainNodeCredentials {
   provisionDeviceSecret?: string;
 }
 
-/** Reads a TypedInput value (msg/flow/global/env/str) for one message. */
-export type EvaluateProperty = (value: string, type: string) => Promise<unknown>;
-
-/** TypedInput type meaning "use the node's own credential". */
-export const CREDENTIAL_SOURCE = 'cred';
+export { CREDENTIAL_SOURCE, type EvaluateProperty } from './property-source';
 
 /** Longest accepted value per msg.payload string field (characters). */
 const MAX_LENGTH = {
@@ -49,23 +45,19 @@ const MAX_LENGTH = {
 } as const;
 type StringField = keyof typeof MAX_LENGTH;
 
-function invalid(field: string, message: string): ProvisionError {
-  return new ProvisionError('INVALID_INPUT', message, { field });
-}
-
 function checkString(field: StringField, value: unknown, origin: string): string {
   if (typeof value !== 'string') {
-    throw invalid(field, `${origin} ${field} must be a string, not ${value === null ? 'null' : typeof value}.`);
+    throw invalidField(field, `${origin} ${field} must be a string, not ${value === null ? 'null' : typeof value}.`);
   }
   if (value.length > MAX_LENGTH[field]) {
-    throw invalid(field, `${origin} ${field} is longer than ${MAX_LENGTH[field]} characters.`);
+    throw invalidField(field, `${origin} ${field} is longer than ${MAX_LENGTH[field]} characters.`);
   }
   return value;
 }
 
 function checkEnum<T extends string>(field: string, value: unknown, allowed: readonly T[], origin: string): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw invalid(field, `${origin} ${field} must be one of ${allowed.join(', ')}.`);
+    throw invalidField(field, `${origin} ${field} must be one of ${allowed.join(', ')}.`);
   }
   return value as T;
 }
@@ -89,14 +81,7 @@ async function fromSource(
   credential: string | undefined,
   evaluate: EvaluateProperty,
 ): Promise<string | undefined> {
-  const sourceType = type || CREDENTIAL_SOURCE;
-  if (sourceType === CREDENTIAL_SOURCE) return credential || undefined;
-  let result: unknown;
-  try {
-    result = await evaluate(value ?? '', sourceType);
-  } catch {
-    throw invalid(field, `The configured source of ${field} (${sourceType}) could not be read.`);
-  }
+  const result = await readPropertySource(field, value, type, credential, evaluate);
   if (result === undefined || result === null || result === '') return undefined;
   return checkString(field, result, `The configured source of`);
 }
@@ -141,7 +126,7 @@ export async function buildProvisionOptions(
 
   const nameSourceType = props.deviceNameType || 'msg';
   if (configured.deviceName === undefined && !hasValue(input, 'deviceName') && nameSourceType !== 'str') {
-    throw invalid(
+    throw invalidField(
       'deviceName',
       `No device name at ${nameSourceType}.${props.deviceName ?? ''}. To let GridLinks generate the name, set Device name to an empty string.`,
     );
@@ -165,15 +150,15 @@ export async function buildProvisionOptions(
   if (hasValue(input, 'credentialsType')) options.credentialsType = checkEnum('credentialsType', input.credentialsType, CREDENTIALS_TYPES, fromMsg);
   if (hasValue(input, 'keyAlgorithm')) options.keyAlgorithm = checkEnum('keyAlgorithm', input.keyAlgorithm, KEY_ALGORITHMS, fromMsg);
   if (hasValue(input, 'gateway')) {
-    if (typeof input.gateway !== 'boolean') throw invalid('gateway', `${fromMsg}gateway must be true or false.`);
+    if (typeof input.gateway !== 'boolean') throw invalidField('gateway', `${fromMsg}gateway must be true or false.`);
     options.gateway = input.gateway;
   }
 
   if (!options.provisionDeviceKey) {
-    throw invalid('provisionDeviceKey', 'No provision device key: set it on the node or in msg.payload.provisionDeviceKey.');
+    throw invalidField('provisionDeviceKey', 'No provision device key: set it on the node or in msg.payload.provisionDeviceKey.');
   }
   if (!options.provisionDeviceSecret) {
-    throw invalid('provisionDeviceSecret', 'No provision device secret: set it on the node or in msg.payload.provisionDeviceSecret.');
+    throw invalidField('provisionDeviceSecret', 'No provision device secret: set it on the node or in msg.payload.provisionDeviceSecret.');
   }
   return options;
 }

@@ -1,0 +1,31 @@
+import { ProvisionError } from '../provisioning/errors';
+
+/** Reads a TypedInput value (msg/flow/global/env/str) for one message. */
+export type EvaluateProperty = (value: string, type: string) => Promise<unknown>;
+
+/** TypedInput type meaning "use the node's own credential". */
+export const CREDENTIAL_SOURCE = 'cred';
+
+export function invalidField(field: string, message: string): ProvisionError {
+  return new ProvisionError('INVALID_INPUT', message, { field });
+}
+
+/**
+ * A node property's value for one message: the node's credential, or what its TypedInput source
+ * gives (unchecked: callers check the type). INVALID_INPUT naming the field when the source cannot be read.
+ */
+export async function readPropertySource(
+  field: string,
+  value: string | undefined,
+  type: string | undefined,
+  credential: string | undefined,
+  evaluate: EvaluateProperty,
+): Promise<unknown> {
+  const sourceType = type || CREDENTIAL_SOURCE;
+  if (sourceType === CREDENTIAL_SOURCE) return credential || undefined;
+  try {
+    return await evaluate(value ?? '', sourceType);
+  } catch {
+    throw invalidField(field, `The configured source of ${field} (${sourceType}) could not be read.`);
+  }
+}
