@@ -63,7 +63,7 @@ export = function (RED: NodeAPI): void {
         deviceName = options.deviceName;
         options.keyPool = keyPool.poolFor(options.keyAlgorithm);
         const result = await provisionDevice(options, signal);
-        // A result that settles while the node closes, or just before, is still sent (the runtime may deliver it) and named in a warning.
+        // A result that settles while the node closes, or is sent but not yet delivered when it starts, is named in a warning.
         closingReport.result(result);
         if (closingReport.gone) return;
         RED.util.setMessageProperty(msg, outputProperty, outputResult(result, includePrivateKey), true);

@@ -4,11 +4,6 @@ import type { ProvisionResult } from '../provisioning/types';
 /** Node-RED gives a node 15 s to close; the drain and the cut exchanges' clean-up stay well inside. */
 export const DRAIN_LIMIT_MS = 10_000;
 export const SETTLE_LIMIT_MS = 2_000;
-/**
- * Node-RED delivers a sent message on a later turn of the event loop (later still with messaging
- * hooks); a close in between drops it. Results sent this recently before a close are named too.
- */
-export const DELIVERY_WINDOW_MS = 1_000;
 
 const RESUME_HINT = 'send a message with msg.action = "resume" to the node after the deploy';
 
@@ -28,17 +23,21 @@ export class ClosingReport {
   closing = false;
   /** close has finished: nothing can be sent any more. */
   gone = false;
-  /** What to say of each outcome sent within DELIVERY_WINDOW_MS, should a close come now: names and paths only. */
-  private recentlySent: Array<{ at: number; warning: string }> = [];
+  /**
+   * What to say of each outcome sent but not yet delivered, should a close come now (names and paths
+   * only). Node-RED delivers a sent message on the next turn of the event loop, and a close in
+   * between drops it. Reported just before the send, an entry is cleared on the turn after it: the
+   * microtask runs once the caller's send has queued the delivery, so the clearing is queued behind it.
+   */
+  private undelivered = new Set<string>();
 
   constructor(private readonly warn: (text: string) => void) {}
 
   /** close has started: outcomes sent a moment ago may not have been delivered, so they are named now. */
   startClosing(): void {
     this.closing = true;
-    const since = Date.now() - DELIVERY_WINDOW_MS;
-    for (const sent of this.recentlySent) if (sent.at >= since) this.warn(sent.warning);
-    this.recentlySent = [];
+    for (const warning of this.undelivered) this.warn(warning);
+    this.undelivered.clear();
   }
 
   dropped(count: number): void {
@@ -67,12 +66,11 @@ export class ClosingReport {
     );
   }
 
-  /** Warns now while closing; otherwise keeps the warning for DELIVERY_WINDOW_MS in case a close comes. */
+  /** Warns now while closing; otherwise keeps the warning until the message has been delivered. */
   private report(warning: string): void {
     if (this.closing) return this.warn(warning);
-    const now = Date.now();
-    while (this.recentlySent.length > 0 && this.recentlySent[0].at < now - DELIVERY_WINDOW_MS) this.recentlySent.shift();
-    this.recentlySent.push({ at: now, warning });
+    this.undelivered.add(warning);
+    queueMicrotask(() => setImmediate(() => this.undelivered.delete(warning)));
   }
 }
 

@@ -31,6 +31,23 @@ describe('ClosingReport: outcomes sent just before a close', function () {
     assert.match(warned[0], /"sent": OUTCOME_UNKNOWN just before the node stopped .*\/store\/\.pending\/sent\.json/);
   });
 
+  it('keeps a result until the turn that delivers it has passed, then forgets it', async function () {
+    const { report, warned } = reportWithWarnings();
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    report.result({ deviceName: 'in-delivery' });
+    // Node-RED queues the delivery in send(), right after the report: a close on that turn still names it.
+    setImmediate(() => report.startClosing());
+    await nextTurn();
+    assert.equal(warned.length, 1);
+
+    const later = reportWithWarnings();
+    later.report.result({ deviceName: 'delivered' });
+    await nextTurn();
+    await nextTurn();
+    later.report.startClosing();
+    assert.deepEqual(later.warned, []);
+  });
+
   it('does not name a result from the store (nothing new was created)', function () {
     const { report, warned } = reportWithWarnings();
     report.result({ deviceName: 'reused', fromStore: true, stored: { dir: '/store/reused', files: {} } });
