@@ -3,6 +3,7 @@ import { promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { parsePendingRecord } from './pending-record';
 import { listPendingNames } from './pending-entries';
+import { processIsAlive } from './process-alive';
 import {
   CERTIFICATE_FILE,
   CREDENTIALS_FILE,
@@ -83,17 +84,8 @@ async function staleTemporary(dir: string, name: string): Promise<{ target: stri
   }
   const age = Date.now() - stats.mtimeMs;
   const pid = match[1] === undefined ? undefined : Number(match[1]);
-  const stale = pid === undefined ? age > UNNAMED_WRITER_AGE_MS : pid !== process.pid && (!processRuns(pid) || age > ANY_WRITER_AGE_MS);
+  const stale = pid === undefined ? age > UNNAMED_WRITER_AGE_MS : pid !== process.pid && (!processIsAlive(pid) || age > ANY_WRITER_AGE_MS);
   return stale ? { target: match[2] } : undefined;
-}
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A commit folder of a run killed after SUCCESS: finish it when complete, else keep its key. */

@@ -12,6 +12,7 @@ import { validateServer, type ResolvedServer } from './validate';
 import { verifyCredentials } from './verify';
 import { ProvisionError } from './errors';
 import type { CredentialsType, DeviceCredentials, ProvisionResult, ServerOptions, VerificationResult } from './types';
+import { processIsAlive } from './process-alive';
 
 /**
  * provisioned    the server accepts the pending credentials: committed to the store (or found committed)
@@ -131,12 +132,7 @@ async function resumeEntry(pending: PendingEntry, server: ResolvedServer, signal
 
 function sentByLiveRun(pid: number, settledBy: string): boolean {
   if (pid === process.pid || !(Date.now() < Date.parse(settledBy))) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processIsAlive(pid);
 }
 
 interface LoginCredentials {

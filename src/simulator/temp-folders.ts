@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { processIsAlive } from '../provisioning/process-alive';
 
 /**
  * The simulator keeps a throw-away CA (with its private key) in a temp folder and removes it on stop.
@@ -9,15 +10,6 @@ import * as path from 'node:path';
  */
 const PREFIX = 'gridlinks-sim-';
 const OWNED_FOLDER = /^gridlinks-sim-(\d+)-[A-Za-z0-9]{6}$/;
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes the temp folders of simulators whose process has ended (only this user's); returns their paths. */
 export async function removeAbandonedTempFolders(tempRoot = os.tmpdir()): Promise<string[]> {
