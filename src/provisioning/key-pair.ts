@@ -1,6 +1,7 @@
 import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
+import { rsaOnKeyThread } from './key-threads';
 import type { KeyAlgorithm } from './types';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -98,12 +99,12 @@ let prefetched: { algorithm: KeyAlgorithm; keyPair: Promise<DeviceKeyPair> } | u
  * connection is set up.
  */
 export function prefetchDeviceKeyPair(algorithm: KeyAlgorithm): void {
-  const keyPair = newKeyPair(algorithm, 'device');
+  const keyPair = makeKeyPair(algorithm, 'device', undefined, 'libuv');
   keyPair.catch(() => undefined);
   prefetched = { algorithm, keyPair };
 }
 
-/** Generates the key pair natively on libuv's thread pool: the event loop is never blocked. */
+/** Generates the key pair natively off the event loop (RSA on a low-priority key thread, EC on libuv's pool). */
 export function generateDeviceKeyPair(algorithm: KeyAlgorithm): Promise<DeviceKeyPair> {
   if (prefetched?.algorithm === algorithm) {
     const { keyPair } = prefetched;
@@ -113,13 +114,27 @@ export function generateDeviceKeyPair(algorithm: KeyAlgorithm): Promise<DeviceKe
   return newKeyPair(algorithm, 'device');
 }
 
+/**
+ * Where an RSA key is made: on a low-priority key thread (key-threads.ts; long-running users: bulk,
+ * nodes, key pools), or on libuv's pool (a one-shot process that cannot afford a thread's start-up).
+ */
+type RsaGenerator = 'key-thread' | 'libuv';
+
 /** A new key pair at the given priority (key pools use 'pool'); `signal` cancels an RSA key still waiting for its turn. */
-export async function newKeyPair(algorithm: KeyAlgorithm, priority: KeyPriority, signal?: AbortSignal): Promise<DeviceKeyPair> {
+export function newKeyPair(algorithm: KeyAlgorithm, priority: KeyPriority, signal?: AbortSignal): Promise<DeviceKeyPair> {
+  return makeKeyPair(algorithm, priority, signal, 'key-thread');
+}
+
+async function makeKeyPair(algorithm: KeyAlgorithm, priority: KeyPriority, signal: AbortSignal | undefined, rsaOn: RsaGenerator): Promise<DeviceKeyPair> {
   switch (algorithm) {
     case 'rsa2048':
     case 'rsa3072':
-    case 'rsa4096':
-      return withRsaSlot(priority, () => generateKeyPairAsync('rsa', { modulusLength: Number(algorithm.slice(3)), publicExponent: 0x10001 }), signal);
+    case 'rsa4096': {
+      const modulusLength = Number(algorithm.slice(3));
+      const generate =
+        rsaOn === 'key-thread' ? () => rsaOnKeyThread(modulusLength) : () => generateKeyPairAsync('rsa', { modulusLength, publicExponent: 0x10001 });
+      return withRsaSlot(priority, generate, signal);
+    }
     case 'p256':
       return generateKeyPairAsync('ec', { namedCurve: 'prime256v1' });
     case 'p384':

@@ -10,7 +10,7 @@ const { startSim, options, uniqueName, leakedSince, resourceBaseline, tempDir } 
 const KEY_POOL_MODULE = path.resolve(__dirname, '../../nodes/provisioning/key-pool.js');
 const { newKeyPair } = require('../../nodes/provisioning/key-pair.js');
 const { availableParallelism } = require('node:os');
-const asyncHooks = require('node:async_hooks');
+const { keyThreadDiagnostics } = require('../../nodes/provisioning/key-threads.js');
 
 /** SPKI of a PEM key or certificate, to compare key pairs by their public half. */
 function spki(pem) {
@@ -125,30 +125,18 @@ describe('key pool (core)', function () {
   });
 
   it('refills wait while devices make keys, and a refill still waiting is cancelled by close (never started)', async () => {
-    let keygens = 0;
-    const hook = asyncHooks
-      .createHook({
-        init(id, type) {
-          if (type === 'KEYPAIRGENREQUEST') keygens += 1;
-        },
-      })
-      .enable();
-    try {
-      // As many device keys as CPUs: a pool's refill may not start until they are done.
-      const devices = Array.from({ length: availableParallelism() }, () => newKeyPair('rsa2048', 'device'));
-      const started = keygens;
-      const pool = createKeyPool({ algorithm: 'rsa2048', size: 1 });
-      assert.equal(pool.state().refilling, true, 'a refill is queued');
-      await new Promise((resolve) => setImmediate(resolve));
-      assert.equal(keygens, started, 'the refill waits for the devices');
-      await pool.close();
-      await Promise.all(devices);
-      await new Promise((resolve) => setImmediate(resolve));
-      assert.equal(keygens, started, 'the cancelled refill never started a key');
-      assert.deepEqual(pool.state(), { algorithm: 'rsa2048', size: 1, ready: 0, refilling: false, closed: true });
-    } finally {
-      hook.disable();
-    }
+    // As many device keys as CPUs: a pool's refill may not start until they are done.
+    const devices = Array.from({ length: availableParallelism() }, () => newKeyPair('rsa2048', 'device'));
+    const started = keyThreadDiagnostics().keysStarted;
+    const pool = createKeyPool({ algorithm: 'rsa2048', size: 1 });
+    assert.equal(pool.state().refilling, true, 'a refill is queued');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(keyThreadDiagnostics().keysStarted, started, 'the refill waits for the devices');
+    await pool.close();
+    await Promise.all(devices);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(keyThreadDiagnostics().keysStarted, started, 'the cancelled refill never started a key');
+    assert.deepEqual(pool.state(), { algorithm: 'rsa2048', size: 1, ready: 0, refilling: false, closed: true });
   });
 
   it('shared pools: one per algorithm, as large as the largest user, closed by the last release', async () => {

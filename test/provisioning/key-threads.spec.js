@@ -1,0 +1,126 @@
+'use strict';
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { availableParallelism } = require('node:os');
+
+const { newKeyPair } = require('../../nodes/provisioning/key-pair.js');
+const { keyThreadDiagnostics, endKeyThreads, setKeyThreadIdleMs, rsaOnKeyThread, KEY_THREAD_IDLE_MS } = require('../../nodes/provisioning/key-threads.js');
+
+const KEY_THREADS_MODULE = path.resolve(__dirname, '../../nodes/provisioning/key-threads.js');
+const ON_LINUX = fs.existsSync('/proc/thread-self');
+
+/** The nice value of one of this process's OS threads, as the kernel reports it (field 19 of stat). */
+function niceOfThread(osThreadId) {
+  const stat = fs.readFileSync(`/proc/self/task/${osThreadId}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+/** The event loop thread's (the process's main thread) nice value before any key thread exists. */
+const LOOP_NICE = ON_LINUX ? niceOfThread(process.pid) : undefined;
+const threadAlive = (osThreadId) => fs.existsSync(`/proc/self/task/${osThreadId}`);
+const turn = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+async function untilNoKeyThreads() {
+  while (keyThreadDiagnostics().threads.length > 0) await turn();
+}
+
+describe('key threads: RSA keys made at the lowest CPU priority', function () {
+  this.timeout(60_000);
+
+  const endAll = async () => {
+    endKeyThreads();
+    await untilNoKeyThreads();
+  };
+  before(endAll);
+  afterEach(async () => {
+    setKeyThreadIdleMs(KEY_THREAD_IDLE_MS);
+    endKeyThreads();
+    await untilNoKeyThreads();
+  });
+
+  it('a device key and a pool key come from key threads whose OS thread runs at nice 19', async function () {
+    const before = keyThreadDiagnostics().keysStarted;
+    const [deviceKey, poolKey] = await Promise.all([newKeyPair('rsa2048', 'device'), newKeyPair('rsa2048', 'pool')]);
+    assert.equal(deviceKey.privateKey.asymmetricKeyDetails.modulusLength, 2048);
+    assert.equal(poolKey.publicKey.asymmetricKeyType, 'rsa');
+    const { threads, keysStarted } = keyThreadDiagnostics();
+    assert.equal(keysStarted - before, 2, 'both keys went to key threads');
+    assert.equal(
+      threads.reduce((sum, thread) => sum + thread.keysMade, 0),
+      2,
+    );
+    if (!ON_LINUX) this.skip();
+    for (const thread of threads) {
+      assert.ok(Number.isInteger(thread.osThreadId));
+      assert.equal(thread.nice, 19, 'the thread lowered itself');
+      assert.equal(niceOfThread(thread.osThreadId), 19, 'the kernel sees nice 19');
+    }
+    assert.equal(niceOfThread(process.pid), LOOP_NICE, 'the event loop thread keeps its priority');
+  });
+
+  it('idle threads end by themselves; endKeyThreads ends them at once, and a later key starts a new one', async () => {
+    setKeyThreadIdleMs(20);
+    await newKeyPair('rsa2048', 'device');
+    const [first] = keyThreadDiagnostics().threads;
+    assert.equal(first.busy, false);
+    await untilNoKeyThreads();
+    if (first.osThreadId !== undefined) assert.equal(threadAlive(first.osThreadId), false, 'the OS thread is gone');
+
+    setKeyThreadIdleMs(KEY_THREAD_IDLE_MS);
+    await newKeyPair('rsa2048', 'device');
+    const [second] = keyThreadDiagnostics().threads;
+    assert.notEqual(second.worker, first.worker, 'a new thread');
+    endKeyThreads();
+    await untilNoKeyThreads();
+    if (second.osThreadId !== undefined) assert.equal(threadAlive(second.osThreadId), false);
+  });
+
+  it('a thread ended while making a key does not lose the request: the key is made on libuv instead', async () => {
+    const keyPair = newKeyPair('rsa2048', 'device');
+    const [thread] = keyThreadDiagnostics().threads;
+    assert.equal(thread.busy, true);
+    await thread.worker.terminate();
+    const { privateKey, publicKey } = await keyPair;
+    assert.equal(privateKey.asymmetricKeyDetails.modulusLength, 2048);
+    assert.equal(publicKey.asymmetricKeyType, 'rsa');
+    assert.ok(!keyThreadDiagnostics().threads.some((info) => info.worker === thread.worker), 'the ended thread is forgotten');
+    const next = await newKeyPair('rsa2048', 'device');
+    assert.equal(next.privateKey.asymmetricKeyDetails.modulusLength, 2048, 'later keys still work');
+  });
+
+  it('a key generation that fails on its thread rejects with the error (no hang), and the thread keeps serving', async () => {
+    await assert.rejects(rsaOnKeyThread(100), /key size too small/);
+    const [thread] = keyThreadDiagnostics().threads;
+    assert.equal(thread.busy, false);
+    const keyPair = await rsaOnKeyThread(2048);
+    assert.equal(keyPair.privateKey.asymmetricKeyDetails.modulusLength, 2048);
+    assert.equal(thread.worker, keyThreadDiagnostics().threads[0].worker);
+  });
+
+  it('a pool key aborted while it waits for a CPU never reaches a key thread', async () => {
+    const devices = Array.from({ length: availableParallelism() }, () => newKeyPair('rsa2048', 'device'));
+    const started = keyThreadDiagnostics().keysStarted;
+    const cancel = new AbortController();
+    const poolKey = newKeyPair('rsa2048', 'pool', cancel.signal);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(keyThreadDiagnostics().keysStarted, started, 'the pool key waits for the devices');
+    cancel.abort();
+    await assert.rejects(poolKey, /key generation cancelled/);
+    await Promise.all(devices);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(keyThreadDiagnostics().keysStarted, started, 'the cancelled key never started');
+  });
+
+  it('idle threads never keep a process alive, and a key being made does', () => {
+    const script = `
+      const { rsaOnKeyThread, setKeyThreadIdleMs } = require(${JSON.stringify(KEY_THREADS_MODULE)});
+      setKeyThreadIdleMs(1e9);
+      rsaOnKeyThread(2048).then((keyPair) => process.stdout.write(String(keyPair.privateKey.asymmetricKeyDetails.modulusLength)));`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 50_000 });
+    assert.equal(run.signal, null, 'the process ended by itself');
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, '2048');
+  });
+});
