@@ -1,7 +1,7 @@
 'use strict';
 /**
- * Child process for table 3's control run: the same RSA bulk with a different libuv pool size (set
- * by the parent through UV_THREADPOOL_SIZE, which only takes effect at process start).
+ * Child process for table 3's control run: the same RSA bulk with fewer RSA keys at a time (set by
+ * the parent through GRIDLINKS_RSA_THREADS, which the core reads when it loads).
  * Usage: node loop-child.js JSON  with {sim: {host, port, caFile, provisionKey, provisionSecret, pid}, devices, parallelism}
  * Prints one JSON line: {maxMs, p99Ms, meanMs, utilization, rate}.
  */
