@@ -1,8 +1,8 @@
 import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Worker } from 'node:worker_threads';
-import type { KeyThreadHello, KeyThreadReply, KeyThreadRequest } from './key-thread';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { KeyThreadData, KeyThreadHello, KeyThreadReply, KeyThreadRequest, StartKeyThread } from './key-thread';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -12,15 +12,16 @@ const generateKeyPairAsync = promisify(generateKeyPair);
  * Why: on a machine whose every CPU makes RSA keys, the event loop and V8's garbage-collection helper
  * threads wait for a CPU, and a major GC then stalls every flow for 20–70 ms. libuv's thread pool runs
  * at the process's priority, and its threads also serve file and DNS work, so they cannot be lowered.
- * A key thread is a worker_thread whose OS thread lowers itself to nice 19 and calls
- * generateKeyPairSync there: the scheduler then gives a CPU to the loop and the GC the moment they
- * want one, and the rest of every CPU still goes to key generation.
+ * A key thread is a worker_thread running at nice 19 that calls generateKeyPairSync: the scheduler
+ * gives a CPU to the loop and the GC the moment they want one, and the rest of every CPU still goes to
+ * key generation. Key threads are started by a host thread that lowered itself first (a thread
+ * inherits its creator's nice value), so even their start-up runs at nice 19.
  *
  * Threads start on demand, one per key being made (key-pair.ts decides how many run at once), are
- * unref'd while idle (never keep a process alive) and end after IDLE_MS without work. A thread that
- * fails or ends while making a key never loses the request: that key is made on libuv's pool
- * instead, as without key threads. Where /proc/thread-self does not exist (not Linux), threads run
- * at normal priority.
+ * unref'd while idle (never keep a process alive) and end after KEY_THREAD_IDLE_MS without work; the
+ * host ends with the last of them. A thread that fails or ends while making a key never loses the
+ * request: that key is made on libuv's pool instead, as without key threads. Where /proc/thread-self
+ * does not exist (not Linux), the threads run at normal priority.
  */
 export const KEY_THREAD_IDLE_MS = 5_000;
 
@@ -31,10 +32,9 @@ export interface KeyPairObjects {
 
 /** What a key thread is, for tests and diagnostics. */
 export interface KeyThreadInfo {
-  worker: Worker;
   /** OS thread id (Linux), known once the thread has started. */
   osThreadId: number | undefined;
-  /** Its nice value as the thread itself read it after lowering it. */
+  /** Its nice value as the thread itself read it. */
   nice: number | undefined;
   keysMade: number;
   busy: boolean;
@@ -43,34 +43,53 @@ export interface KeyThreadInfo {
 const ENTRY = join(__dirname, 'key-thread.js');
 
 let idleMs = KEY_THREAD_IDLE_MS;
-/** Set when a thread could not even start: every later key goes to libuv's pool. */
+/** Set when the host could not even start: every later key goes to libuv's pool. */
 let unavailable = false;
 /** Keys handed to key threads since the process started. */
 let keysStarted = 0;
 const threads = new Set<KeyThread>();
 const idle: KeyThread[] = [];
+let host: { worker: Worker; hello: KeyThreadHello | undefined } | undefined;
+
+/** The host thread, started with the first key thread, unref'd: it never keeps the process alive. */
+function startHost(): Worker {
+  if (host) return host.worker;
+  const worker = new Worker(ENTRY, { workerData: { role: 'host' } satisfies KeyThreadData, stdout: true, stderr: true });
+  const started = { worker, hello: undefined as KeyThreadHello | undefined };
+  host = started;
+  worker.on('message', (hello: KeyThreadHello) => (started.hello = hello));
+  worker.on('error', () => {
+    if (started.hello === undefined) unavailable = true;
+  });
+  worker.on('exit', () => {
+    if (host === started) host = undefined;
+  });
+  worker.unref(); // after the listeners: adding a 'message' listener refs a worker again
+  return worker;
+}
+
+function endHostWhenUnused(): void {
+  if (threads.size > 0 || !host) return;
+  void host.worker.terminate();
+  host = undefined;
+}
 
 class KeyThread {
-  readonly worker: Worker;
+  private readonly port: MessagePort;
   hello: KeyThreadHello | undefined;
   keysMade = 0;
   private job: { modulusLength: number; resolve: (keyPair: KeyPairObjects) => void; reject: (error: Error) => void } | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private ending = false;
 
-  constructor() {
-    this.worker = new Worker(ENTRY, { stdout: true, stderr: true });
-    this.worker.unref();
-    this.worker.on('message', (message: KeyThreadHello | KeyThreadReply) => this.received(message));
-    this.worker.on('error', (error) => {
-      if (this.hello === undefined) unavailable = true;
-      this.failed(error);
-    });
-    this.worker.on('exit', () => {
-      this.leaveIdle();
-      threads.delete(this);
-      this.failed(new Error('key thread ended'));
-    });
+  constructor(hostWorker: Worker) {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    port1.on('message', (message: KeyThreadHello | KeyThreadReply) => this.received(message));
+    // The thread ended (idle end, failure, or its host ended): forget it; a key it was making goes to libuv.
+    port1.on('close', () => this.closed());
+    port1.unref();
+    hostWorker.postMessage({ port: port2 } satisfies StartKeyThread, [port2]);
   }
 
   get busy(): boolean {
@@ -80,17 +99,17 @@ class KeyThread {
   make(modulusLength: number): Promise<KeyPairObjects> {
     this.leaveIdle();
     keysStarted += 1;
-    this.worker.ref(); // a key being made keeps the process alive, as libuv's request would
+    this.port.ref(); // a key being made keeps the process alive, as libuv's request would
     return new Promise((resolve, reject) => {
       this.job = { modulusLength, resolve, reject };
-      this.worker.postMessage({ modulusLength } satisfies KeyThreadRequest);
+      this.port.postMessage({ modulusLength } satisfies KeyThreadRequest);
     });
   }
 
   /** Ends the thread now when idle, or after its current key. */
   end(): void {
     this.ending = true;
-    if (!this.busy) this.terminate();
+    if (!this.busy) this.port.close();
   }
 
   private received(message: KeyThreadHello | KeyThreadReply): void {
@@ -106,16 +125,10 @@ class KeyThread {
       this.keysMade += 1;
       job.resolve({ publicKey: message.publicKey, privateKey: message.privateKey });
     }
-    this.worker.unref();
-    if (this.ending) return this.terminate();
+    this.port.unref();
+    if (this.ending) return this.port.close();
     idle.push(this);
-    this.idleTimer = setTimeout(() => this.terminate(), idleMs).unref();
-  }
-
-  private terminate(): void {
-    this.ending = true;
-    this.leaveIdle();
-    void this.worker.terminate();
+    this.idleTimer = setTimeout(() => this.end(), idleMs).unref();
   }
 
   private leaveIdle(): void {
@@ -124,15 +137,14 @@ class KeyThread {
     if (index !== -1) idle.splice(index, 1);
   }
 
-  /** The thread broke or ended while making a key: that key is made on libuv's pool instead. */
-  private failed(error: Error): void {
+  private closed(): void {
     this.ending = true;
     this.leaveIdle();
+    threads.delete(this);
+    endHostWhenUnused();
     const job = this.job;
     this.job = undefined;
-    if (job === undefined) return;
-    void this.worker.terminate();
-    rsaOnLibuv(job.modulusLength).then(job.resolve, (libuvError: Error) => job.reject(new AggregateError([error, libuvError], libuvError.message)));
+    if (job !== undefined) rsaOnLibuv(job.modulusLength).then(job.resolve, job.reject);
   }
 }
 
@@ -146,7 +158,7 @@ export function rsaOnKeyThread(modulusLength: number): Promise<KeyPairObjects> {
   let thread = idle.pop();
   if (thread === undefined) {
     try {
-      thread = new KeyThread();
+      thread = new KeyThread(startHost());
     } catch {
       unavailable = true;
       return rsaOnLibuv(modulusLength);
@@ -156,16 +168,11 @@ export function rsaOnKeyThread(modulusLength: number): Promise<KeyPairObjects> {
   return thread.make(modulusLength);
 }
 
-/** The key threads alive now, and how many keys were handed to key threads since the process started. */
-export function keyThreadDiagnostics(): { threads: KeyThreadInfo[]; keysStarted: number } {
+/** The key threads alive now, their host's OS thread (for tests), and how many keys went to key threads since the process started. */
+export function keyThreadDiagnostics(): { threads: KeyThreadInfo[]; host: Worker | undefined; keysStarted: number } {
   return {
-    threads: [...threads].map((thread) => ({
-      worker: thread.worker,
-      osThreadId: thread.hello?.osThreadId,
-      nice: thread.hello?.nice,
-      keysMade: thread.keysMade,
-      busy: thread.busy,
-    })),
+    threads: [...threads].map((thread) => ({ osThreadId: thread.hello?.osThreadId, nice: thread.hello?.nice, keysMade: thread.keysMade, busy: thread.busy })),
+    host: host?.worker,
     keysStarted,
   };
 }

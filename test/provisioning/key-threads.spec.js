@@ -26,6 +26,12 @@ async function untilNoKeyThreads() {
   while (keyThreadDiagnostics().threads.length > 0) await turn();
 }
 
+/** Waits until the kernel no longer lists the OS thread (a thread ends a moment after its port closes). */
+async function untilThreadGone(osThreadId) {
+  if (osThreadId === undefined) return;
+  while (threadAlive(osThreadId)) await turn();
+}
+
 describe('key threads: RSA keys made at the lowest CPU priority', function () {
   this.timeout(60_000);
 
@@ -66,28 +72,35 @@ describe('key threads: RSA keys made at the lowest CPU priority', function () {
     const [first] = keyThreadDiagnostics().threads;
     assert.equal(first.busy, false);
     await untilNoKeyThreads();
-    if (first.osThreadId !== undefined) assert.equal(threadAlive(first.osThreadId), false, 'the OS thread is gone');
+    await untilThreadGone(first.osThreadId);
 
     setKeyThreadIdleMs(KEY_THREAD_IDLE_MS);
     await newKeyPair('rsa2048', 'device');
     const [second] = keyThreadDiagnostics().threads;
-    assert.notEqual(second.worker, first.worker, 'a new thread');
+    assert.notEqual(second.osThreadId, first.osThreadId, 'a new thread');
+    const { host } = keyThreadDiagnostics();
     endKeyThreads();
     await untilNoKeyThreads();
-    if (second.osThreadId !== undefined) assert.equal(threadAlive(second.osThreadId), false);
+    await untilThreadGone(second.osThreadId);
+    assert.equal(keyThreadDiagnostics().host, undefined, 'the host ends with its last key thread');
+    await new Promise((resolve) => (host.threadId === -1 ? resolve() : host.once('exit', resolve)));
   });
 
-  it('a thread ended while making a key does not lose the request: the key is made on libuv instead', async () => {
-    const keyPair = newKeyPair('rsa2048', 'device');
-    const [thread] = keyThreadDiagnostics().threads;
-    assert.equal(thread.busy, true);
-    await thread.worker.terminate();
-    const { privateKey, publicKey } = await keyPair;
-    assert.equal(privateKey.asymmetricKeyDetails.modulusLength, 2048);
-    assert.equal(publicKey.asymmetricKeyType, 'rsa');
-    assert.ok(!keyThreadDiagnostics().threads.some((info) => info.worker === thread.worker), 'the ended thread is forgotten');
+  it('threads ended while making keys (their host thread ended) do not lose the requests: the keys are made on libuv instead', async () => {
+    const keyPairs = [newKeyPair('rsa2048', 'device'), newKeyPair('rsa2048', 'device')];
+    const { host, threads } = keyThreadDiagnostics();
+    assert.equal(threads.length, 2);
+    assert.ok(threads.every((thread) => thread.busy));
+    await host.terminate();
+    for (const { privateKey, publicKey } of await Promise.all(keyPairs)) {
+      assert.equal(privateKey.asymmetricKeyDetails.modulusLength, 2048);
+      assert.equal(publicKey.asymmetricKeyType, 'rsa');
+    }
+    await untilNoKeyThreads();
     const next = await newKeyPair('rsa2048', 'device');
     assert.equal(next.privateKey.asymmetricKeyDetails.modulusLength, 2048, 'later keys still work');
+    assert.notEqual(keyThreadDiagnostics().host, host, 'on a new host');
+    assert.equal(keyThreadDiagnostics().threads[0].keysMade, 1, 'made on a key thread');
   });
 
   it('a key generation that fails on its thread rejects with the error (no hang), and the thread keeps serving', async () => {
@@ -96,7 +109,7 @@ describe('key threads: RSA keys made at the lowest CPU priority', function () {
     assert.equal(thread.busy, false);
     const keyPair = await rsaOnKeyThread(2048);
     assert.equal(keyPair.privateKey.asymmetricKeyDetails.modulusLength, 2048);
-    assert.equal(thread.worker, keyThreadDiagnostics().threads[0].worker);
+    assert.equal(keyThreadDiagnostics().threads.length, 1, 'the same thread');
   });
 
   it('a pool key aborted while it waits for a CPU never reaches a key thread', async () => {
