@@ -10,6 +10,7 @@ import { buildProvisionRequest } from './request';
 import { acceptAnswer } from './response';
 import { commitEntry, discardPending, entryNameForDevice, entryNameForUnnamed, prepareEntry, type StoreEntry } from './store';
 import { markInFlight } from './in-flight';
+import { nextStartTurn } from './start-turns';
 import { pendingRecordFor } from './pending-material';
 import { openStoreFor } from './reuse';
 import { storedFiles } from './stored-files';
@@ -56,6 +57,8 @@ export async function provisionDevice(options: ProvisionOptions | ChainProvision
   const store = await openStoreFor(resolved);
   warnings.push(...store.warnings);
   if (store.fromStore !== undefined) return { ...store.fromStore, warnings: [...warnings, ...store.fromStore.warnings] };
+  await nextStartTurn();
+  if (signal?.aborted) throw aborted(false);
 
   // The MQTT connection is set up while the key pair and certificate are made (an RSA key takes 0.1–1 s);
   // the request goes out once both are ready and, with a store, the private key is on disk.
