@@ -185,9 +185,11 @@ tableMain(async (args, log) => {
         `whose key costs ≈ 0.2 ms, is that limit (${fmt(a.ec.median)} ms). The pool saves one key generation (${fmt(a.key.median)} ms median here).`,
       `- Refills run one key at a time per spare CPU (${Math.max(1, os.cpus().length - 1)} here) and only while no device waits for a key; ` +
         `${POOL} keys one at a time take about ${POOL} × one key generation.`,
-      `- (c) Refills never make the loop wait: they only run on a spare CPU while no device waits. What a round waits on is the devices' own keys, ` +
-        `one per CPU by default (the most devices per second). The control row keeps one CPU for the event loop (\`GRIDLINKS_RSA_THREADS\`): ` +
-        `its max is the figure the ≤ 20 ms target asks for, at its devices/s.`,
+      `- (c) Every RSA key (the devices' and the refills') is made on the core's key threads at nice 19: key generation never holds a CPU ` +
+        `that the loop or V8's GC threads want, and still uses every CPU they leave idle. Devices start one per loop turn, so the ${POOL} devices ` +
+        `a full pool serves at once are spread over ${POOL} turns. What is left in a round's max is garbage collection (longest pause in the table: ` +
+        `a pause also waits for V8's helper threads to get a CPU) and other processes on the machine. The control row (\`GRIDLINKS_RSA_THREADS\`, ` +
+        `fewer keys at a time) shows the max with a CPU left idle, at its devices/s.`,
     ].join('\n');
   } finally {
     await flow.unload();
