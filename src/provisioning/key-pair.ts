@@ -1,7 +1,6 @@
 import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
-import { rsaOnKeyThread } from './key-threads';
 import type { KeyAlgorithm } from './types';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -132,7 +131,10 @@ async function makeKeyPair(algorithm: KeyAlgorithm, priority: KeyPriority, signa
     case 'rsa4096': {
       const modulusLength = Number(algorithm.slice(3));
       const generate =
-        rsaOn === 'key-thread' ? () => rsaOnKeyThread(modulusLength) : () => generateKeyPairAsync('rsa', { modulusLength, publicExponent: 0x10001 });
+        rsaOn === 'key-thread'
+          ? // Loaded on first use: the one-shot CLI, which keeps its key on libuv, never loads worker_threads.
+            () => (require('./key-threads') as typeof import('./key-threads')).rsaOnKeyThread(modulusLength)
+          : () => generateKeyPairAsync('rsa', { modulusLength, publicExponent: 0x10001 });
       return withRsaSlot(priority, generate, signal);
     }
     case 'p256':

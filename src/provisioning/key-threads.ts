@@ -1,4 +1,5 @@
 import { generateKeyPair, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -40,7 +41,13 @@ export interface KeyThreadInfo {
   busy: boolean;
 }
 
-const ENTRY = join(__dirname, 'key-thread.js');
+/**
+ * The threads' entry file: beside this module, or in the package's provisioning folder when this
+ * module is part of a bundle (the CLI's). Undefined when neither exists: keys then go to libuv's pool.
+ */
+function entryFile(): string | undefined {
+  return [join(__dirname, 'key-thread.js'), join(__dirname, '..', 'provisioning', 'key-thread.js')].find((file) => existsSync(file));
+}
 
 let idleMs = KEY_THREAD_IDLE_MS;
 /** Set when the host could not even start: every later key goes to libuv's pool. */
@@ -54,7 +61,9 @@ let host: { worker: Worker; hello: KeyThreadHello | undefined } | undefined;
 /** The host thread, started with the first key thread, unref'd: it never keeps the process alive. */
 function startHost(): Worker {
   if (host) return host.worker;
-  const worker = new Worker(ENTRY, { workerData: { role: 'host' } satisfies KeyThreadData, stdout: true, stderr: true });
+  const entry = entryFile();
+  if (entry === undefined) throw new Error('key thread entry not found');
+  const worker = new Worker(entry, { workerData: { role: 'host' } satisfies KeyThreadData, stdout: true, stderr: true });
   const started = { worker, hello: undefined as KeyThreadHello | undefined };
   host = started;
   worker.on('message', (hello: KeyThreadHello) => (started.hello = hello));
