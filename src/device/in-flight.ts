@@ -1,11 +1,14 @@
 import type { ProvisionError } from '../provisioning/errors';
 import type { DeviceAction } from './device-message';
 
+/** Called once per message: with an error, or without one (and an attribute request's answer). */
+export type Settled = (error: ProvisionError | undefined, answer?: unknown) => void;
+
 /** One message of a device, from the flow until GridLinks acknowledged (or answered) it. */
 export interface Job {
   action: DeviceAction;
-  resolve(answer: unknown): void;
-  reject(error: ProvisionError): void;
+  /** A plain callback rather than a promise per message: this path runs for every message. */
+  settled: Settled;
   /** When it is given up (Date.now() based), once sent. */
   deadline?: number;
   /** attributes/request: the id in its topic. */
@@ -34,9 +37,9 @@ export class InFlight {
     return this.jobs.size;
   }
 
-  /** Tracks a job about to be published; an attribute request gets the id for its topic. */
-  add(job: Job): void {
-    job.deadline = Date.now() + this.timeoutMs;
+  /** Tracks a job about to be published (`now` = Date.now()); an attribute request gets the id for its topic. */
+  add(job: Job, now: number): void {
+    job.deadline = now + this.timeoutMs;
     if (job.action.kind === 'attributes/request') {
       job.requestId = this.nextRequestId++;
       this.attributeRequests.set(job.requestId, job);
@@ -45,13 +48,12 @@ export class InFlight {
     this.expiryTimer ??= setTimeout(() => this.expire(), this.timeoutMs);
   }
 
-  /** Resolves the job (outcome not an Error) or rejects it; a job settled already is left alone. */
-  settle(job: Job, outcome: unknown): void {
+  /** Settles the job with `error`, or without one and with `answer`; a job settled already is left alone. */
+  settle(job: Job, error: ProvisionError | undefined, answer?: unknown): void {
     // The expiry timer is left to run out (it then finds nothing): re-arming it per message costs more.
     if (!this.jobs.delete(job)) return;
     if (job.requestId !== undefined) this.attributeRequests.delete(job.requestId);
-    if (outcome instanceof Error) job.reject(outcome as ProvisionError);
-    else job.resolve(outcome);
+    job.settled(error, answer);
     if (this.jobs.size === 0) {
       this.drained?.();
       this.emptied();
@@ -61,7 +63,7 @@ export class InFlight {
   /** The answer to attribute request `requestId`, if it is still waiting. */
   answer(requestId: number, payload: unknown): void {
     const job = this.attributeRequests.get(requestId);
-    if (job) this.settle(job, payload);
+    if (job) this.settle(job, undefined, payload);
   }
 
   failAll(errorFor: (job: Job) => ProvisionError): void {
