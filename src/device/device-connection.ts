@@ -107,7 +107,8 @@ export class DeviceConnection {
     const now = Date.now();
     this.lastUsed = now;
     this.useOrder = ++useSequence;
-    const job: Job = { action, settled };
+    // Every field present from the start: one object shape for every job.
+    const job: Job = { action, settled, deadline: 0, requestId: undefined, previous: undefined, next: undefined, waiting: false };
     if (this.state === 'connected') {
       this.send(job, now);
     } else if (this.state === 'closed') {

@@ -13,15 +13,23 @@ export interface Job {
   deadline?: number;
   /** attributes/request: the id in its topic. */
   requestId?: number;
+  /** Links of the in-flight list while it waits (see InFlight). */
+  previous?: Job;
+  next?: Job;
+  waiting?: boolean;
 }
 
 /**
  * A session's messages that were sent and wait for their PUBACK (an attribute request: for its
  * answer), in the order they were sent. One timer for all of them rather than one per message: the
- * expired ones are at the front of the set, and the timer then waits for the next deadline.
+ * expired ones are at the front, and the timer then waits for the next deadline. The jobs are linked
+ * to each other rather than kept in a Set: a session mostly holds one message at a time, and a Set
+ * going from one entry to none and back reallocates its table for every message.
  */
 export class InFlight {
-  private readonly jobs = new Set<Job>();
+  private first: Job | undefined;
+  private last: Job | undefined;
+  private count = 0;
   private readonly attributeRequests = new Map<number, Job>();
   private nextRequestId = 1;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -34,7 +42,7 @@ export class InFlight {
   ) {}
 
   get size(): number {
-    return this.jobs.size;
+    return this.count;
   }
 
   /** Tracks a job about to be published (`now` = Date.now()); an attribute request gets the id for its topic. */
@@ -44,17 +52,24 @@ export class InFlight {
       job.requestId = this.nextRequestId++;
       this.attributeRequests.set(job.requestId, job);
     }
-    this.jobs.add(job);
+    job.waiting = true;
+    job.previous = this.last;
+    job.next = undefined;
+    if (this.last) this.last.next = job;
+    else this.first = job;
+    this.last = job;
+    this.count += 1;
     this.expiryTimer ??= setTimeout(() => this.expire(), this.timeoutMs);
   }
 
   /** Settles the job with `error`, or without one and with `answer`; a job settled already is left alone. */
   settle(job: Job, error: ProvisionError | undefined, answer?: unknown): void {
     // The expiry timer is left to run out (it then finds nothing): re-arming it per message costs more.
-    if (!this.jobs.delete(job)) return;
+    if (!job.waiting) return;
+    this.unlink(job);
     if (job.requestId !== undefined) this.attributeRequests.delete(job.requestId);
     job.settled(error, answer);
-    if (this.jobs.size === 0) {
+    if (this.count === 0) {
       this.drained?.();
       this.emptied();
     }
@@ -67,12 +82,14 @@ export class InFlight {
   }
 
   failAll(errorFor: (job: Job) => ProvisionError): void {
-    for (const job of [...this.jobs]) this.settle(job, errorFor(job));
+    const jobs: Job[] = [];
+    for (let job = this.first; job; job = job.next) jobs.push(job);
+    for (const job of jobs) this.settle(job, errorFor(job));
   }
 
   /** Resolves once nothing is in flight, or after `ms`. */
   settledOrAfter(ms: number): Promise<void> {
-    if (this.jobs.size === 0) return Promise.resolve();
+    if (this.count === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(finish, ms);
       function finish(): void {
@@ -90,10 +107,21 @@ export class InFlight {
     this.expiryTimer = undefined;
   }
 
+  private unlink(job: Job): void {
+    job.waiting = false;
+    if (job.previous) job.previous.next = job.next;
+    else this.first = job.next;
+    if (job.next) job.next.previous = job.previous;
+    else this.last = job.previous;
+    job.previous = job.next = undefined;
+    this.count -= 1;
+  }
+
   private expire(): void {
     this.expiryTimer = undefined;
     const now = Date.now();
-    for (const job of this.jobs) {
+    while (this.first) {
+      const job = this.first;
       if ((job.deadline as number) > now) {
         this.expiryTimer = setTimeout(() => this.expire(), (job.deadline as number) - now);
         return;
