@@ -7,7 +7,7 @@ const { spawn } = require('node:child_process');
 const { startSim, tempDir } = require('../provisioning/support');
 const { makeFleetPki, deviceCsr, openssl } = require('../helpers/chain-pki');
 
-const CLI = path.resolve(__dirname, '..', '..', 'nodes', 'cli', 'main.js');
+const { CLI } = require('../helpers/cli');
 
 function runCli(args) {
   return new Promise((resolve, reject) => {

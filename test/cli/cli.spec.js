@@ -6,7 +6,7 @@ const crypto = require('node:crypto');
 const { spawn } = require('node:child_process');
 const { startSim, uniqueName, tempDir, mode, KEY, SECRET } = require('../provisioning/support');
 
-const CLI = path.resolve(__dirname, '..', '..', 'nodes', 'cli', 'main.js');
+const { CLI } = require('../helpers/cli');
 
 /** Runs the CLI with stdin a pipe (not a terminal); resolves {code, signal, stdout, stderr}. */
 function runCli(args, { env = {}, onStart } = {}) {

@@ -1,11 +1,10 @@
 'use strict';
 /** gridlinks-provision --transport http against the simulator's HTTP(S) listener (real sockets, a real child process). */
 const assert = require('node:assert/strict');
-const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { startSim, uniqueName, KEY, SECRET } = require('../provisioning/support');
 
-const CLI = path.resolve(__dirname, '..', '..', 'nodes', 'cli', 'main.js');
+const { CLI } = require('../helpers/cli');
 
 function runCli(args) {
   return new Promise((resolve, reject) => {
