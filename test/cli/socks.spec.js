@@ -1,22 +1,9 @@
 'use strict';
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { spawn } = require('node:child_process');
 const { startSim, uniqueName, tempDir, KEY, SECRET } = require('../provisioning/support');
 const { startSocksProxy } = require('../helpers/socks-proxy');
-const { CLI } = require('../helpers/cli');
-
-function runCli(args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const { runCli } = require('../helpers/cli');
 
 describe('gridlinks-provision CLI through a SOCKS proxy (MQTTJS_SOCKS_PROXY, as mqtt.js honours it)', function () {
   this.timeout(60_000);
@@ -58,7 +45,7 @@ describe('gridlinks-provision CLI through a SOCKS proxy (MQTTJS_SOCKS_PROXY, as 
           '--verify',
           '--json',
         ],
-        { MQTTJS_SOCKS_PROXY: proxy.url },
+        { env: { MQTTJS_SOCKS_PROXY: proxy.url } },
       );
       assert.equal(run.code, 0, run.stderr);
       const result = JSON.parse(run.stdout);
