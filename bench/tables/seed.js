@@ -62,7 +62,7 @@ async function keygenRate(keys, parallelism) {
   return keys / (msSince(start) / 1000);
 }
 
-const CLI = path.resolve(__dirname, '..', '..', 'nodes', 'cli', 'main.js');
+const { CLI } = require('../../test/helpers/cli');
 const CORE = path.resolve(__dirname, '..', '..', 'nodes', 'provisioning', 'index.js');
 const MANY = path.resolve(__dirname, '..', 'lib', 'provision-many.js');
 const GATEWAY_PARALLEL = 4;

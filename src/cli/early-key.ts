@@ -33,8 +33,8 @@ export function startDeviceKey(args: CliArguments): void {
     KEY_ALGORITHMS.includes(algorithm);
   if (makesKey) prefetchDeviceKeyPair(algorithm);
   if (args.transport === 'http' && !args.verify) return; // no MQTT in this run
-  // mqtt.js' own copy of mqtt-packet, wherever npm placed it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mqttPacket = require(require.resolve('mqtt-packet', { paths: [require.resolve('mqtt')] })) as { writeToStream: { cacheNumbers: boolean } };
+  // The copy mqtt.js uses: one module in the bundled CLI, and npm dedupes the two (same major, our range is mqtt's).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the key has started
+  const mqttPacket = require('mqtt-packet') as { writeToStream: { cacheNumbers: boolean } };
   mqttPacket.writeToStream.cacheNumbers = false;
 }
