@@ -112,12 +112,15 @@ export = function (RED: NodeAPI): void {
 
     /** Publishes as `identity`; the message leaves output 1 once GridLinks acknowledged it. No promise per message: this runs for every one. */
     function act(msg: DeviceMessage, send: Send, done: Done, identity: DeviceIdentity): void {
-      const action = buildDeviceAction(msg.topic, msg.payload, msg.requestId, identity.deviceName);
+      const { deviceName } = identity;
+      const action = buildDeviceAction(msg.topic, msg.payload, msg.requestId, deviceName);
+      // The callback holds only what it needs: it lives (and is copied by the GC) until the acknowledgement.
+      const isRequest = action.kind === 'attributes/request';
       (pool as ConnectionPool).submit(identity, action, (error, answer) => {
-        if (error) return failed(msg, done, error, identity.deviceName);
+        if (error) return failed(msg, done, error, deviceName);
         if (closing) return;
-        msg.deviceName = identity.deviceName;
-        if (action.kind === 'attributes/request') msg.payload = answer;
+        msg.deviceName = deviceName;
+        if (isRequest) msg.payload = answer;
         status.succeeded();
         try {
           send([msg, null]);
