@@ -203,6 +203,12 @@ tableMain(async (args, log) => {
     const poolPerCpu = median(perCpuSecond.pool);
     const nodeRedBareRate = median(rate.nodeRedBare);
     const nodeRedBarePerCpu = median(perCpuSecond.nodeRedBare);
+    // Ratios within each round (its paths ran back to back): steadier than a ratio of medians when the machine's load drifts.
+    const paired = (values, a, b) => median(values[a].map((value, round) => value / values[b][round]));
+    const pairedRange = (values, a, b) => {
+      const ratios = values[a].map((value, round) => value / values[b][round]);
+      return `${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}`;
+    };
     const perNode = { rss: ((afterNode.rss - beforeNode.rss) * 1024) / devices, heap: ((afterNode.heapUsed - beforeNode.heapUsed) * 1024) / devices };
     const perBare = { rss: ((afterBare.rss - afterNode.rss) * 1024) / devices, heap: ((afterBare.heapUsed - afterNode.heapUsed) * 1024) / devices };
     return [
@@ -229,13 +235,16 @@ tableMain(async (args, log) => {
         'payload, and tracking the message for its acknowledgement timeout. The last column is the least a node can do for the ' +
         'same job: a bench-only node (bench/lib/bare-publish-node) in the same runtime that publishes each message through the bare ' +
         "clients and sends it on at its PUBACK, i.e. Node-RED's own receive/send/done per message over bare mqtt.js. " +
-        "Messages per CPU second count only this process's CPU time (user + system), which other load on the machine does not change; " +
-        'msgs/s is wall-clock and swings with it.',
+        "Messages per CPU second count only this process's CPU time (user + system), which other load on the machine changes less " +
+        'than msgs/s (wall-clock), but still by ±25 % from round to round on a shared 2-core machine (caches and cores are shared).',
       '',
-      verdict('telemetry through the node / bare mqtt.js, msgs/s', nodeRate / bareRate, 0.8, true).line,
-      verdict('telemetry through the node / bare mqtt.js, msgs per CPU second', nodePerCpu / barePerCpu, 0.8, true).line,
-      `- Per CPU second: the pool alone / bare mqtt.js ${fmt(poolPerCpu / barePerCpu, 2)}; the bare node / bare mqtt.js ${fmt(nodeRedBarePerCpu / barePerCpu, 2)} ` +
-        `(Node-RED's own per-message work: the most any node reaches here); the node / the bare node ${fmt(nodePerCpu / nodeRedBarePerCpu, 2)} (what the node itself adds).`,
+      verdict("telemetry through the node / bare mqtt.js, msgs/s (median of the rounds' ratios)", paired(rate, 'node', 'bare'), 0.8, true).line,
+      verdict("telemetry through the node / bare mqtt.js, msgs per CPU second (median of the rounds' ratios)", paired(perCpuSecond, 'node', 'bare'), 0.8, true)
+        .line,
+      `- The rounds' ratios, per CPU second: node / bare ${pairedRange(perCpuSecond, 'node', 'bare')}; ` +
+        `the bare node / bare mqtt.js ${fmt(paired(perCpuSecond, 'nodeRedBare', 'bare'), 2)} (${pairedRange(perCpuSecond, 'nodeRedBare', 'bare')}): Node-RED's own per-message work, the most any node reaches here; ` +
+        `the node / the bare node ${fmt(paired(perCpuSecond, 'node', 'nodeRedBare'), 2)} (${pairedRange(perCpuSecond, 'node', 'nodeRedBare')}): what the node itself adds; ` +
+        `the pool alone / bare mqtt.js ${fmt(paired(perCpuSecond, 'pool', 'bare'), 2)}. Ratio of the medians in the table: node / bare ${fmt(nodePerCpu / barePerCpu, 2)} per CPU second, ${fmt(nodeRate / bareRate, 2)} msgs/s.`,
     ].join('\n');
   } finally {
     await Promise.all(clients.map((client) => new Promise((resolve) => client.end(true, {}, resolve))));
