@@ -1,4 +1,5 @@
 import { DeviceConnection, type ConnectionSettings } from './device-connection';
+import { closedWhileQueued } from './device-errors';
 import { identityKey, sameLogin, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
 import type { Settled } from './in-flight';
@@ -72,6 +73,8 @@ export class ConnectionPool {
 
   /** As send(), with a callback: what the node uses for every message (no promise per message). */
   submit(identity: DeviceIdentity, action: DeviceAction, settled: Settled): void {
+    // A message that arrives after close() (e.g. its device was still being read from the store) opens nothing.
+    if (this.closing) return settled(closedWhileQueued(identity.deviceName));
     // Most messages are for a device whose session is open: found by name, the login compared field by field.
     const latest = this.latestByName.get(identity.deviceName);
     if (latest !== undefined && latest.state !== 'closed' && sameLogin(latest.identity, identity)) return latest.submit(action, settled);

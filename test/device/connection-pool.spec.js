@@ -281,4 +281,17 @@ describe('device connection pool (src/device) against the simulator', function (
     assert.deepEqual(report, [{ deviceName: device.deviceName, queued: 1, unacknowledged: 0 }]);
     assert.equal((await pending).code, 'ABORTED');
   });
+
+  it('a message after close() is ABORTED and opens no session', async function () {
+    const closed = makePool();
+    const device = tokenDevice(4);
+    await closed.close();
+    pool = undefined;
+    await assert.rejects(
+      closed.send(device, telemetry(device, { late: true })),
+      (error) => error.code === 'ABORTED' && error.details.deviceName === device.deviceName,
+    );
+    assert.deepEqual(closed.counts(), { connected: 0, queued: 0, open: 0 });
+    assert.equal(sim.connectedDevices().includes(device.deviceName), false);
+  });
 });
