@@ -13,7 +13,8 @@ import { checkStdoutKeepsCredentials, writeStdout } from './stdout';
 import { displayText } from '../provisioning/display-text';
 import { TerminalPrompt } from './prompt';
 import { runResume } from './resume-command';
-import { defaultPort, transportOption } from './transport-option';
+import { transportOption } from './transport-option';
+import { defaultPort } from '../provisioning/validate';
 
 /** Option names of the core mapped back to the command-line flags, for error messages. */
 const FLAG_FOR_FIELD: Record<string, string> = {
