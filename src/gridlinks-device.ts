@@ -91,41 +91,73 @@ export = function (RED: NodeAPI): void {
       return identity;
     }
 
-    async function handle(msg: DeviceMessage, send: (msg: Array<NodeMessageInFlow | null>) => void, done: (err?: Error) => void): Promise<void> {
+    type Send = (msg: Array<NodeMessageInFlow | null>) => void;
+    type Done = (err?: Error) => void;
+
+    function failed(msg: DeviceMessage, done: Done, error: unknown, deviceName: string | undefined): void {
+      if (closing) return;
+      if (typeof msg.deviceName === 'string') storedDevices.delete(msg.deviceName);
+      const failure = isProvisionError(error)
+        ? error
+        : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${(error as Error)?.message ?? String(error)}`, deviceName ? { deviceName } : {});
+      status.failed(failure.code);
+      msg.gridlinksError = failure.toJSON();
+      try {
+        done(failure);
+      } catch {
+        // A msg without Object's prototype makes Node-RED's error routing throw: log rather than lose it.
+        node.error(failure);
+      }
+    }
+
+    /** Publishes as `identity`; the message leaves output 1 once GridLinks acknowledged it. No promise per message: this runs for every one. */
+    function act(msg: DeviceMessage, send: Send, done: Done, identity: DeviceIdentity): void {
+      const { deviceName } = identity;
+      const action = buildDeviceAction(msg.topic, msg.payload, msg.requestId, deviceName);
+      // The callback holds only what it needs: it lives (and is copied by the GC) until the acknowledgement.
+      const isRequest = action.kind === 'attributes/request';
+      (pool as ConnectionPool).submit(identity, action, (error, answer) => {
+        if (error) return failed(msg, done, error, deviceName);
+        if (closing) return;
+        msg.deviceName = deviceName;
+        if (isRequest) msg.payload = answer;
+        status.succeeded();
+        try {
+          send([msg, null]);
+          done();
+        } catch (thrown) {
+          // Called from the session's PUBACK handling: whatever Node-RED throws must not reach mqtt.js.
+          node.error(thrown, msg);
+        }
+      });
+    }
+
+    function handle(msg: DeviceMessage, send: Send, done: Done): void {
       let deviceName: string | undefined;
       try {
         if (!server) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-server'), { field: 'server' });
         if (!resolved?.ok || !pool) throw (resolved as { error: ProvisionError }).error;
-        const identity = msg.device !== undefined ? identityFromMessage(msg.device) : await identityByName(msg);
-        deviceName = identity.deviceName;
-        const action = buildDeviceAction(msg.topic, msg.payload, msg.requestId, identity.deviceName);
-        const answer = await pool.send(identity, action);
-        if (closing) return;
-        msg.deviceName = identity.deviceName;
-        if (action.kind === 'attributes/request') msg.payload = answer;
-        status.succeeded();
-        send([msg, null]);
-        done();
-      } catch (error) {
-        if (closing) return;
-        if (typeof msg.deviceName === 'string') storedDevices.delete(msg.deviceName);
-        const failure = isProvisionError(error)
-          ? error
-          : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${(error as Error)?.message ?? String(error)}`, deviceName ? { deviceName } : {});
-        status.failed(failure.code);
-        msg.gridlinksError = failure.toJSON();
-        try {
-          done(failure);
-        } catch {
-          // A msg without Object's prototype makes Node-RED's error routing throw: log rather than lose it.
-          node.error(failure);
+        if (msg.device !== undefined) {
+          const identity = identityFromMessage(msg.device);
+          deviceName = identity.deviceName;
+          return act(msg, send, done, identity);
         }
+        identityByName(msg).then(
+          (identity) => {
+            try {
+              act(msg, send, done, identity);
+            } catch (error) {
+              failed(msg, done, error, identity.deviceName);
+            }
+          },
+          (error: unknown) => failed(msg, done, error, undefined),
+        );
+      } catch (error) {
+        failed(msg, done, error, deviceName);
       }
     }
 
-    node.on('input', (msg, send, done) => {
-      void handle(msg, send, done);
-    });
+    node.on('input', (msg, send, done) => handle(msg, send, done));
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;

@@ -39,15 +39,18 @@ function flowFor(sim, { tls, maxConnections }) {
       queueSize: 100000,
       wires: [[], []],
     },
+    // The same job done by the thinnest possible node over the bench's bare mqtt.js clients (bare-publish-node/).
+    { id: 'bare', type: 'bench-bare-publish', z: 'tab', name: '', wires: [[], []] },
   ];
 }
 
-/** Starts Node-RED with the flow; resolves { node, send(messages, window), nodeRedVersion, unload() }. */
+/** Starts Node-RED with the flow; resolves { send(messages, messageAt, window, through), nodeRedVersion, unload() }. */
 async function loadDeviceFlow(sim, { tls = false, maxConnections = 1000 } = {}) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridlinks-bench-dev-'));
   const scope = path.join(userDir, 'node_modules', '@gridlinks');
   fs.mkdirSync(scope, { recursive: true });
   fs.symlinkSync(PACKAGE_DIR, path.join(scope, 'node-red-gridlinks'), 'dir');
+  fs.symlinkSync(path.join(__dirname, 'bare-publish-node'), path.join(userDir, 'node_modules', 'gridlinks-bench-bare-publish'), 'dir');
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flowFor(sim, { tls, maxConnections })));
   fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify({ srv: { ca: sim.caPem } }));
 
@@ -66,7 +69,7 @@ async function loadDeviceFlow(sim, { tls = false, maxConnections = 1000 } = {}) 
   });
   // Counted where the node calls done(): no downstream node's cost is added to the node's own.
   RED.hooks.add('onComplete.gridlinksBench', (event) => {
-    if (event.node.id !== 'dev') return;
+    if (event.node.id !== 'dev' && event.node.id !== 'bare') return;
     if (event.error) handlers.failure(event.msg);
     else handlers.output(event.msg);
   });
@@ -77,20 +80,24 @@ async function loadDeviceFlow(sim, { tls = false, maxConnections = 1000 } = {}) 
     if (!node) await new Promise((resolve) => setTimeout(resolve, 20));
   }
   if (!node) throw new Error('Node-RED did not start the gridlinks-device node: is the package built?');
+  const bareNode = RED.nodes.getNode('bare');
+  if (!bareNode) throw new Error('Node-RED did not start the bench-bare-publish node');
 
   return {
     nodeRedVersion: RED.version(),
     /**
-     * Sends `total` messages made by `messageAt(i)`, at most `window` unacknowledged at once; resolves
-     * when every one came out of output 1, rejects naming the first failure.
+     * Sends `total` messages made by `messageAt(i)` to the gridlinks-device node (`through` 'bare': to
+     * the bench-bare-publish node), at most `window` unacknowledged at once; resolves when every one
+     * came out of output 1, rejects naming the first failure.
      */
-    send(total, messageAt, window = total) {
+    send(total, messageAt, window = total, through = 'dev') {
+      const target = through === 'bare' ? bareNode : node;
       return new Promise((resolve, reject) => {
         let started = 0;
         let finished = 0;
         let failure;
         const next = () => {
-          if (started < total) node.receive(messageAt(started++));
+          if (started < total) target.receive(messageAt(started++));
         };
         const settle = () => {
           finished++;

@@ -14,12 +14,14 @@ const { count } = require('../lib/args');
 const { table, verdict, fmt } = require('../lib/markdown');
 const { startSimulatorProcess } = require('../lib/simulator');
 const { loadDeviceFlow } = require('../lib/device-flow');
+const { clientsByDeviceName } = require('../lib/bare-clients');
 const { timeAsync } = require('../lib/stats');
 const { ConnectionPool, POOL_DEFAULTS, buildDeviceAction, identityFromMessage } = require('../../nodes/device');
 const { validateServer } = require('../../nodes/provisioning');
 
 const MB = 1024 * 1024;
-const ROUNDS = 3;
+// Odd, for a median; each round runs every path once (their order rotates), so drifts in machine load hit them alike.
+const ROUNDS = 5;
 const CONNECTING_AT_ONCE = 32;
 const WARMUP_DEVICES = 32;
 
@@ -56,12 +58,17 @@ function profilesFile(devices) {
   return { file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** The devices as a flow holds them (e.g. in flow context after provisioning): made once, like the bare clients. */
+const deviceObjects = [];
+
+function deviceObject(n) {
+  deviceObjects[n] ??= { deviceName: `bench-device-${n}`, credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: tokenOf(n) } };
+  return deviceObjects[n];
+}
+
+/** A new message per reading, carrying one of the held devices. */
 function deviceMessage(i, devices) {
-  const n = i % devices;
-  return {
-    device: { deviceName: `bench-device-${n}`, credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: tokenOf(n) } },
-    payload: { i, temperature: 21.5 },
-  };
+  return { device: deviceObject(i % devices), payload: { i, temperature: 21.5 } };
 }
 
 /** Bare mqtt.js: one client per device, connected `CONNECTING_AT_ONCE` at a time, subscribed as the node does. */
@@ -156,6 +163,7 @@ tableMain(async (args, log) => {
     });
     const afterBare = await settledMemory();
     log(`${devices} bare mqtt.js clients in ${connectBare.ms.toFixed(0)} ms`);
+    clients.forEach((client, i) => clientsByDeviceName.set(deviceObject(i).deviceName, client));
 
     pool = new ConnectionPool(
       { ...POOL_DEFAULTS, server: validateServer({ host: sim.host, port: sim.port, tls: true, ca: sim.caPem }), receive: true, idleTimeoutMs: 0 },
@@ -165,17 +173,19 @@ tableMain(async (args, log) => {
     await flow.send(2000, (i) => deviceMessage(i, devices), window);
     await bareTelemetry(clients, 2000, window);
     await poolTelemetry(pool, 2000, window, devices);
+    await flow.send(2000, (i) => deviceMessage(i, devices), window, 'bare');
     const run = {
       node: () => flow.send(messages, (i) => deviceMessage(i, devices), window),
+      nodeRedBare: () => flow.send(messages, (i) => deviceMessage(i, devices), window, 'bare'),
       bare: () => bareTelemetry(clients, messages, window),
       pool: () => poolTelemetry(pool, messages, window, devices),
     };
-    const rate = { node: [], bare: [], pool: [] };
-    const perCpuSecond = { node: [], bare: [], pool: [] };
+    const order = ['node', 'bare', 'pool', 'nodeRedBare'];
+    const rate = Object.fromEntries(order.map((which) => [which, []]));
+    const perCpuSecond = Object.fromEntries(order.map((which) => [which, []]));
     for (let round = 0; round < ROUNDS; round++) {
       // Rotate which path goes first, so none always gets the warmer machine.
-      const order = ['node', 'bare', 'pool'];
-      for (const which of [...order.slice(round % 3), ...order.slice(0, round % 3)]) {
+      for (const which of [...order.slice(round % order.length), ...order.slice(0, round % order.length)]) {
         const cpuBefore = process.cpuUsage();
         const { ms } = await timeAsync(run[which]);
         const cpu = process.cpuUsage(cpuBefore);
@@ -191,6 +201,14 @@ tableMain(async (args, log) => {
     const barePerCpu = median(perCpuSecond.bare);
     const poolRate = median(rate.pool);
     const poolPerCpu = median(perCpuSecond.pool);
+    const nodeRedBareRate = median(rate.nodeRedBare);
+    const nodeRedBarePerCpu = median(perCpuSecond.nodeRedBare);
+    // Ratios within each round (its paths ran back to back): steadier than a ratio of medians when the machine's load drifts.
+    const paired = (values, a, b) => median(values[a].map((value, round) => value / values[b][round]));
+    const pairedRange = (values, a, b) => {
+      const ratios = values[a].map((value, round) => value / values[b][round]);
+      return `${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}`;
+    };
     const perNode = { rss: ((afterNode.rss - beforeNode.rss) * 1024) / devices, heap: ((afterNode.heapUsed - beforeNode.heapUsed) * 1024) / devices };
     const perBare = { rss: ((afterBare.rss - afterNode.rss) * 1024) / devices, heap: ((afterBare.heapUsed - afterNode.heapUsed) * 1024) / devices };
     return [
@@ -199,24 +217,34 @@ tableMain(async (args, log) => {
         `(one per device, subscribed to the same topics). Node-RED itself took ${fmt(beforeNode.rss - empty.rss)} MB RSS before any session.`,
       '',
       table(
-        ['', 'through the node', 'bare mqtt.js', "the node's pool without Node-RED"],
+        ['', 'through the node', 'bare mqtt.js', "the node's pool without Node-RED", 'a bare node: Node-RED over the bare clients'],
         [
-          [`time to open ${devices} sessions (ms)`, connectNode.ms, connectBare.ms, '–'],
-          ['RSS per session (KB, after GC)', perNode.rss, perBare.rss, '–'],
-          ['JS heap per session (KB, after GC)', perNode.heap, perBare.heap, '–'],
-          [`telemetry msgs/s (QoS 1, ${window} in flight, median of ${ROUNDS} × ${messages})`, nodeRate, bareRate, poolRate],
-          ['telemetry msgs per CPU second of this process (median)', nodePerCpu, barePerCpu, poolPerCpu],
+          [`time to open ${devices} sessions (ms)`, connectNode.ms, connectBare.ms, '–', '–'],
+          ['RSS per session (KB, after GC)', perNode.rss, perBare.rss, '–', '–'],
+          ['JS heap per session (KB, after GC)', perNode.heap, perBare.heap, '–', '–'],
+          [`telemetry msgs/s (QoS 1, ${window} in flight, median of ${ROUNDS} × ${messages})`, nodeRate, bareRate, poolRate, nodeRedBareRate],
+          ['telemetry msgs per CPU second of this process (median)', nodePerCpu, barePerCpu, poolPerCpu, nodeRedBarePerCpu],
         ],
       ),
       '',
       'Opening: the node opens at most 32 sessions at once (the bare clients likewise, 32 at a time). A message leaves the node ' +
         'once its PUBACK came (counted by an onComplete hook, so no downstream node adds its cost); the bare clients count PUBACKs. ' +
-        "Messages per CPU second count only this process's CPU time (user + system), which other load on the machine does not change; " +
-        'msgs/s is wall-clock and swings with it.',
+        'Both sides send the same JSON bytes over the same TLS, QoS 1, same window; each message to the node is a new msg carrying one ' +
+        `of the ${devices} device objects the flow holds (as the bare side holds its ${devices} clients). The node does per message what the bare ` +
+        "side does not: Node-RED's receive/send/done, reading and checking msg.device, finding the device's session, checking the " +
+        'payload, and tracking the message for its acknowledgement timeout. The last column is the least a node can do for the ' +
+        'same job: a bench-only node (bench/lib/bare-publish-node) in the same runtime that publishes each message through the bare ' +
+        "clients and sends it on at its PUBACK, i.e. Node-RED's own receive/send/done per message over bare mqtt.js. " +
+        "Messages per CPU second count only this process's CPU time (user + system), which other load on the machine changes less " +
+        'than msgs/s (wall-clock), but still by ±25 % from round to round on a shared 2-core machine (caches and cores are shared).',
       '',
-      verdict('telemetry through the node / bare mqtt.js, msgs/s', nodeRate / bareRate, 0.8, true).line,
-      verdict('telemetry through the node / bare mqtt.js, msgs per CPU second', nodePerCpu / barePerCpu, 0.8, true).line,
-      `- The pool alone / bare mqtt.js, msgs per CPU second: ${fmt(poolPerCpu / barePerCpu, 2)}; the rest of the gap is Node-RED's own per-message work (receive, send, done).`,
+      verdict("telemetry through the node / bare mqtt.js, msgs/s (median of the rounds' ratios)", paired(rate, 'node', 'bare'), 0.8, true).line,
+      verdict("telemetry through the node / bare mqtt.js, msgs per CPU second (median of the rounds' ratios)", paired(perCpuSecond, 'node', 'bare'), 0.8, true)
+        .line,
+      `- The rounds' ratios, per CPU second: node / bare ${pairedRange(perCpuSecond, 'node', 'bare')}; ` +
+        `the bare node / bare mqtt.js ${fmt(paired(perCpuSecond, 'nodeRedBare', 'bare'), 2)} (${pairedRange(perCpuSecond, 'nodeRedBare', 'bare')}): Node-RED's own per-message work, the most any node reaches here; ` +
+        `the node / the bare node ${fmt(paired(perCpuSecond, 'node', 'nodeRedBare'), 2)} (${pairedRange(perCpuSecond, 'node', 'nodeRedBare')}): what the node itself adds; ` +
+        `the pool alone / bare mqtt.js ${fmt(paired(perCpuSecond, 'pool', 'bare'), 2)}. Ratio of the medians in the table: node / bare ${fmt(nodePerCpu / barePerCpu, 2)} per CPU second, ${fmt(nodeRate / bareRate, 2)} msgs/s.`,
     ].join('\n');
   } finally {
     await Promise.all(clients.map((client) => new Promise((resolve) => client.end(true, {}, resolve))));

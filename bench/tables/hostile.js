@@ -16,7 +16,7 @@ const { table, verdict, fmt } = require('../lib/markdown');
 const { startSimulatorProcess } = require('../lib/simulator');
 const { startHostileServer } = require('../../test/helpers/hostile-server');
 
-const CLI = path.resolve(__dirname, '..', '..', 'nodes', 'cli', 'main.js');
+const { CLI } = require('../../test/helpers/cli');
 const CORE = path.resolve(__dirname, '..', '..', 'nodes', 'provisioning', 'index.js');
 const PEAK_RSS = path.resolve(__dirname, '..', 'lib', 'report-peak-rss.js');
 const MB = 1 << 20;

@@ -1,7 +1,7 @@
-import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, prefetchDeviceKeyPair } from '../provisioning/key-pair';
-import type { KeyAlgorithm, ProvisionOptions } from '../provisioning/types';
+import type { ProvisionOptions } from '../provisioning/types';
 import { isChainProvisionOptions, type ChainProvisionOptions } from '../provisioning/chain-types';
 import type { CliArguments } from './args';
+import { startKeyOnly } from './device-key';
 
 /**
  * Everything the core checks before sending, checked before any key is made: a wrong invocation
@@ -26,15 +26,10 @@ export function checkBeforeKeygen(options: ProvisionOptions | ChainProvisionOpti
  * made on the first packet) is turned off: one exchange needs a handful of numbers.
  */
 export function startDeviceKey(args: CliArguments): void {
-  const algorithm = (args.keyType ?? DEFAULT_KEY_ALGORITHM) as KeyAlgorithm;
-  const makesKey =
-    ((args.credentialsType === 'X509_CERTIFICATE' && args.certFile === undefined && args.privateKeyFile === undefined) ||
-      (args.credentialsType === 'X509_CERTIFICATE_CHAIN' && args.csrFile === undefined)) &&
-    KEY_ALGORITHMS.includes(algorithm);
-  if (makesKey) prefetchDeviceKeyPair(algorithm);
+  startKeyOnly(args);
   if (args.transport === 'http' && !args.verify) return; // no MQTT in this run
-  // mqtt.js' own copy of mqtt-packet, wherever npm placed it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mqttPacket = require(require.resolve('mqtt-packet', { paths: [require.resolve('mqtt')] })) as { writeToStream: { cacheNumbers: boolean } };
+  // The copy mqtt.js uses: one module in the bundled CLI, and npm dedupes the two (same major, our range is mqtt's).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the key has started
+  const mqttPacket = require('mqtt-packet') as { writeToStream: { cacheNumbers: boolean } };
   mqttPacket.writeToStream.cacheNumbers = false;
 }

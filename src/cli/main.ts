@@ -2,9 +2,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ProvisionError } from '../provisioning/errors';
-import type { ChainProvisionOptions } from '../provisioning/chain-types';
-import type { ProvisionOptions, ProvisionResult, ServerOptions } from '../provisioning/types';
-import { toChainOptions } from './chain-args';
+import type { ProvisionResult } from '../provisioning/types';
 import { parseCliArguments, USAGE, type CliArguments } from './args';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { checkBeforeKeygen, startDeviceKey } from './early-key';
@@ -13,7 +11,8 @@ import { checkStdoutKeepsCredentials, writeStdout } from './stdout';
 import { displayText } from '../provisioning/display-text';
 import { TerminalPrompt } from './prompt';
 import { runResume } from './resume-command';
-import { defaultPort, transportOption } from './transport-option';
+import { defaultPort } from '../provisioning/validate';
+import { requireGiven, toOptions } from './run-options';
 
 /** Option names of the core mapped back to the command-line flags, for error messages. */
 const FLAG_FOR_FIELD: Record<string, string> = {
@@ -44,19 +43,6 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   ifStored: '--if-stored',
 };
 
-function usage(field: string, message: string): ProvisionError {
-  return new ProvisionError('INVALID_INPUT', `${message} (see --help)`, { field });
-}
-
-function readPemFile(file: string | undefined, flag: string): string | undefined {
-  if (file === undefined) return undefined;
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw usage(flag, `${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-}
-
 /** Asks for what is missing, only on a terminal (like the seed script); never otherwise. */
 async function askForMissing(args: CliArguments): Promise<void> {
   const prompt = new TerminalPrompt();
@@ -73,69 +59,6 @@ async function askForMissing(args: CliArguments): Promise<void> {
   } finally {
     prompt.close();
   }
-}
-
-function requireGiven(args: CliArguments): void {
-  const missing: [unknown, string][] =
-    args.credentialsType === 'X509_CERTIFICATE_CHAIN'
-      ? [
-          [args.host, '--host'],
-          [args.signerCertFile, '--signer-cert'],
-          [args.signerKeyFile, '--signer-key'],
-        ]
-      : [
-          [args.host, '--host'],
-          [args.provisionKey, '--provision-key (or GRIDLINKS_PROVISION_KEY)'],
-          [args.provisionSecret, '--provision-secret (or GRIDLINKS_PROVISION_SECRET)'],
-        ];
-  for (const [value, flag] of missing) {
-    if (!value) throw usage(flag.split(' ')[0].replace(/^--/, ''), `${flag} is required (stdin is not a terminal, so nothing is asked)`);
-  }
-}
-
-function toOptions(args: CliArguments): ProvisionOptions | ChainProvisionOptions {
-  let timeoutMs: number | undefined;
-  if (args.timeoutSeconds !== undefined) {
-    const seconds = Number(args.timeoutSeconds);
-    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) throw usage('timeout', '--timeout must be a number of seconds from 0.001 to 600');
-    timeoutMs = Math.max(1, Math.round(seconds * 1000));
-  }
-  if (args.mqttVersion !== undefined && args.mqttVersion !== '4' && args.mqttVersion !== '5') {
-    throw usage('mqtt-version', '--mqtt-version must be 4 (MQTT 3.1.1) or 5');
-  }
-  if (args.port !== undefined && !/^\d+$/.test(args.port)) throw usage('port', '--port must be a number from 1 to 65535');
-  if (args.out !== undefined && args.out.trim() === '') throw usage('out', '--out must name a folder (it was empty); leave it out to print the credentials');
-  const transport = transportOption(args);
-  const server: ServerOptions = {
-    host: args.host ?? '',
-    port: args.port === undefined ? defaultPort(transport, args.tls) : Number(args.port),
-    transport,
-    ...(args.verifyPort !== undefined ? { verifyPort: Number(args.verifyPort) } : {}),
-    tls: args.tls,
-    ca: readPemFile(args.caFile, '--ca'),
-    servername: args.servername,
-    rejectUnauthorized: !args.insecure,
-    protocolVersion: args.mqttVersion === '5' ? 5 : 4,
-    ...(timeoutMs !== undefined ? { connectTimeoutMs: timeoutMs, answerTimeoutMs: timeoutMs } : {}),
-  };
-  if (args.credentialsType === 'X509_CERTIFICATE_CHAIN') return toChainOptions(args, server);
-  return {
-    server,
-    provisionDeviceKey: args.provisionKey ?? '',
-    provisionDeviceSecret: args.provisionSecret ?? '',
-    deviceName: args.deviceName,
-    credentialsType: args.credentialsType,
-    keyAlgorithm: args.keyType as ProvisionOptions['keyAlgorithm'],
-    token: args.token,
-    clientId: args.clientId,
-    username: args.username,
-    password: args.password,
-    certificate: readPemFile(args.certFile, '--cert'),
-    privateKey: readPemFile(args.privateKeyFile, '--private-key'),
-    verify: args.verify,
-    storeDir: args.out,
-    ifStored: args.ifStored,
-  };
 }
 
 function withFlagNames(error: ProvisionError): ProvisionError {
@@ -219,8 +142,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
+/** Runs the command with this process's arguments and sets its exit code. */
+export function runCommand(): void {
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }
+
+if (require.main === module) runCommand();

@@ -3,12 +3,6 @@ import type { CliArguments } from './args';
 
 export type Transport = 'mqtt' | 'http';
 
-/** Same defaults as the core's validateServer (kept here so the CLI does not load the core before the key is started). */
-export function defaultPort(transport: Transport, tls: boolean): number {
-  if (transport === 'http') return tls ? 443 : 8080;
-  return tls ? 8883 : 1883;
-}
-
 /** --transport mqtt|http, and --verify-port only with http. */
 export function transportOption(args: CliArguments): Transport {
   const transport = args.transport ?? 'mqtt';

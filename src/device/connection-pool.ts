@@ -1,6 +1,8 @@
 import { DeviceConnection, type ConnectionSettings } from './device-connection';
-import { identityKey, type DeviceIdentity } from './device-identity';
+import { closedWhileQueued } from './device-errors';
+import { identityKey, sameLogin, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
+import type { Settled } from './in-flight';
 import type { IncomingMessage } from './topics';
 
 export interface PoolSettings extends ConnectionSettings {
@@ -48,6 +50,8 @@ export const POOL_DEFAULTS = {
  */
 export class ConnectionPool {
   private readonly connections = new Map<string, DeviceConnection>();
+  /** The session last used for each device name (it may since have closed: checked on use). */
+  private readonly latestByName = new Map<string, DeviceConnection>();
   private readonly waitingForPlace: DeviceConnection[] = [];
   private readonly idleSweep: NodeJS.Timeout | undefined;
   private closing = false;
@@ -64,18 +68,31 @@ export class ConnectionPool {
 
   /** Sends `action` as `identity`; resolves once GridLinks acknowledged it (an attribute request: with the answer). */
   send(identity: DeviceIdentity, action: DeviceAction): Promise<unknown> {
+    return new Promise((resolve, reject) => this.submit(identity, action, (error, answer) => (error ? reject(error) : resolve(answer))));
+  }
+
+  /** As send(), with a callback: what the node uses for every message (no promise per message). */
+  submit(identity: DeviceIdentity, action: DeviceAction, settled: Settled): void {
+    // A message that arrives after close() (e.g. its device was still being read from the store) opens nothing.
+    if (this.closing) return settled(closedWhileQueued(identity.deviceName));
+    // Most messages are for a device whose session is open: found by name, the login compared field by field.
+    const latest = this.latestByName.get(identity.deviceName);
+    if (latest !== undefined && latest.state !== 'closed' && sameLogin(latest.identity, identity)) return latest.submit(action, settled);
     const key = identityKey(identity);
     let connection = this.connections.get(key);
-    if (connection) return connection.submit(action);
+    if (connection) {
+      this.latestByName.set(identity.deviceName, connection);
+      return connection.submit(action, settled);
+    }
     connection = new DeviceConnection(key, identity, this.settings, {
       incoming: (from, message) => this.events.incoming(from.deviceName, message),
       changed: (from) => this.connectionChanged(from),
     });
     this.connections.set(key, connection);
-    const result = connection.submit(action);
+    this.latestByName.set(identity.deviceName, connection);
+    connection.submit(action, settled);
     this.waitingForPlace.push(connection);
     this.givePlaces();
-    return result;
   }
 
   /** The device of an open (or opening) session by name: lets a flow answer an RPC with msg.deviceName alone. */
@@ -102,13 +119,14 @@ export class ConnectionPool {
     this.waitingForPlace.length = 0;
     const all = [...this.connections.values()];
     this.connections.clear();
+    this.latestByName.clear();
     const reports = await Promise.all(all.map(async (connection) => ({ deviceName: connection.deviceName, ...(await connection.close()) })));
     return reports.filter((report) => report.queued > 0 || report.unacknowledged > 0);
   }
 
   private connectionChanged(connection: DeviceConnection): void {
     if (this.closing) return;
-    if (connection.state === 'closed' && this.connections.get(connection.key) === connection) this.connections.delete(connection.key);
+    if (connection.state === 'closed' && this.connections.get(connection.key) === connection) this.forget(connection);
     if (this.waitingForPlace.length > 0 && (connection.state !== 'connecting' || connection.isIdle)) this.givePlaces();
     this.events.changed();
   }
@@ -125,7 +143,7 @@ export class ConnectionPool {
       if (open >= this.settings.maxConnections) {
         const victim = this.leastRecentlyUsedIdle();
         if (!victim) return;
-        this.connections.delete(victim.key);
+        this.forget(victim);
         void victim.close();
         open -= 1;
       }
@@ -135,6 +153,11 @@ export class ConnectionPool {
       open += 1;
       connecting += 1;
     }
+  }
+
+  private forget(connection: DeviceConnection): void {
+    this.connections.delete(connection.key);
+    if (this.latestByName.get(connection.deviceName) === connection) this.latestByName.delete(connection.deviceName);
   }
 
   private leastRecentlyUsedIdle(): DeviceConnection | undefined {
@@ -149,7 +172,7 @@ export class ConnectionPool {
     const limit = Date.now() - this.settings.idleTimeoutMs;
     for (const connection of [...this.connections.values()]) {
       if (connection.isOpen && connection.isIdle && connection.lastUsed < limit) {
-        this.connections.delete(connection.key);
+        this.forget(connection);
         void connection.close();
       }
     }

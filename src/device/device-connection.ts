@@ -13,7 +13,7 @@ import {
 } from './device-errors';
 import { sessionOptions, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
-import { InFlight, type Job } from './in-flight';
+import { InFlight, type Job, type Settled } from './in-flight';
 import { ATTRIBUTES_REQUEST_PREFIX, ATTRIBUTES_RESPONSE_SUBSCRIPTION, RECEIVE_SUBSCRIPTIONS, parseIncoming, type IncomingMessage } from './topics';
 
 export type ConnectionState = 'pending' | 'connecting' | 'connected' | 'waiting' | 'closed';
@@ -36,6 +36,9 @@ export interface ConnectionEvents {
 }
 
 let useSequence = 0;
+
+/** Shared by every publish; mqtt.js only reads it. */
+const PUBLISH_OPTIONS = { qos: 1 } as const;
 
 /** On close, how long a message already sent may take to be acknowledged. */
 const ACK_GRACE_MS = 1_000;
@@ -99,23 +102,23 @@ export class DeviceConnection {
     return this.queue.length === 0 && this.inFlight.size === 0;
   }
 
-  /** Resolves when the server acknowledged the message (for an attribute request: with its answer). */
-  submit(action: DeviceAction): Promise<unknown> {
-    this.lastUsed = Date.now();
+  /** Calls `settled` once the server acknowledged the message (an attribute request: with its answer), or with the error. */
+  submit(action: DeviceAction, settled: Settled): void {
+    const now = Date.now();
+    this.lastUsed = now;
     this.useOrder = ++useSequence;
-    return new Promise((resolve, reject) => {
-      const job: Job = { action, resolve, reject };
-      if (this.state === 'connected') {
-        this.send(job);
-      } else if (this.state === 'closed') {
-        reject(closedWhileQueued(this.deviceName));
-      } else if (this.queue.length >= this.settings.queueLimit) {
-        reject(queueFull(this.deviceName, this.settings.queueLimit));
-      } else {
-        this.queue.push(job);
-        this.events.changed(this);
-      }
-    });
+    // Every field present from the start: one object shape for every job.
+    const job: Job = { action, settled, deadline: 0, requestId: undefined, previous: undefined, next: undefined, waiting: false };
+    if (this.state === 'connected') {
+      this.send(job, now);
+    } else if (this.state === 'closed') {
+      settled(closedWhileQueued(this.deviceName));
+    } else if (this.queue.length >= this.settings.queueLimit) {
+      settled(queueFull(this.deviceName, this.settings.queueLimit));
+    } else {
+      this.queue.push(job);
+      this.events.changed(this);
+    }
   }
 
   start(): void {
@@ -190,7 +193,8 @@ export class DeviceConnection {
         this.wasUp = true;
         this.failedAttempts = 0;
         this.state = 'connected';
-        for (const job of this.queue.splice(0)) this.send(job);
+        const now = Date.now();
+        for (const job of this.queue.splice(0)) this.send(job, now);
         this.events.changed(this);
       });
     });
@@ -232,16 +236,22 @@ export class DeviceConnection {
     this.events.changed(this);
   }
 
-  private send(job: Job): void {
+  private send(job: Job, now: number): void {
     const client = this.client as MqttClient;
-    this.inFlight.add(job);
-    const isRequest = job.action.kind === 'attributes/request';
-    const topic = job.action.kind === 'attributes/request' ? `${ATTRIBUTES_REQUEST_PREFIX}${job.requestId}` : job.action.topic;
-    client.publish(topic, job.action.body, { qos: 1 }, (error) => {
-      if (error)
-        this.inFlight.settle(job, publishUnacknowledged(this.settings.server, this.deviceName, 'the connection was lost before the acknowledgement came'));
-      else if (!isRequest) this.inFlight.settle(job, undefined); // an attribute request is settled by its answer
-    });
+    this.inFlight.add(job, now);
+    const { action } = job;
+    if (action.kind === 'attributes/request') {
+      // Settled by its answer (or the expiry), not by the PUBACK.
+      client.publish(`${ATTRIBUTES_REQUEST_PREFIX}${job.requestId}`, action.body, PUBLISH_OPTIONS, (error) => {
+        if (error) this.inFlight.settle(job, this.lostBeforeAcknowledged());
+      });
+    } else {
+      client.publish(action.topic, action.body, PUBLISH_OPTIONS, (error) => this.inFlight.settle(job, error ? this.lostBeforeAcknowledged() : undefined));
+    }
+  }
+
+  private lostBeforeAcknowledged(): ProvisionError {
+    return publishUnacknowledged(this.settings.server, this.deviceName, 'the connection was lost before the acknowledgement came');
   }
 
   private incoming(topic: string, payload: Buffer): void {
@@ -257,7 +267,7 @@ export class DeviceConnection {
 
   private failQueue(error: ProvisionError): void {
     const jobs = this.queue.splice(0);
-    for (const job of jobs) job.reject(error);
+    for (const job of jobs) job.settled(error);
     if (jobs.length > 0) this.events.changed(this);
   }
 }

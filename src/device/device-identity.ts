@@ -90,6 +90,16 @@ export function identityKey(identity: DeviceIdentity): string {
   return `${identity.deviceName}\0${identity.credentialsType}\0${login}`;
 }
 
+/** Same login as identityKey() would tell, without building the key (the certificate compared as text). */
+export function sameLogin(a: DeviceIdentity, b: DeviceIdentity): boolean {
+  if (a.credentialsType !== b.credentialsType) return false;
+  const x = a.credentials as Partial<AccessTokenCredentials & BasicCredentials & X509Credentials>;
+  const y = b.credentials as Partial<AccessTokenCredentials & BasicCredentials & X509Credentials>;
+  if (a.credentialsType === 'ACCESS_TOKEN') return x.accessToken === y.accessToken;
+  if (a.credentialsType === 'MQTT_BASIC') return x.clientId === y.clientId && x.userName === y.userName && x.password === y.password;
+  return x.certificate === y.certificate;
+}
+
 /** mqtt.js options for the device's session: the core's device options; an X.509 chain follows the leaf. */
 export function sessionOptions(server: ResolvedServer, identity: DeviceIdentity): IClientOptions {
   const options = deviceConnectOptions(server, identity.credentialsType, identity.credentials);

@@ -26,7 +26,8 @@ function serialize(value: unknown, deviceName: string): string {
     throw invalid('payload', `The payload for device "${deviceName}" cannot be written as JSON (${(error as Error).message}).`, deviceName);
   }
   if (body === undefined) throw invalid('payload', `The payload for device "${deviceName}" has no JSON form.`, deviceName);
-  if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most bodies need no count.
+  if (body.length * 3 > MAX_BODY_BYTES && Buffer.byteLength(body) > MAX_BODY_BYTES) {
     throw invalid('payload', `The payload for device "${deviceName}" is larger than 64 KB as JSON: split it into several messages.`, deviceName);
   }
   return body;
@@ -34,8 +35,8 @@ function serialize(value: unknown, deviceName: string): string {
 
 /** Telemetry: `{key: value}`, `{ts, values}`, or an array of either. */
 function telemetryBody(payload: unknown, deviceName: string): string {
-  const entries = Array.isArray(payload) ? payload : [payload];
-  if (entries.length === 0 || !entries.every(isPlainObject)) {
+  const valid = Array.isArray(payload) ? payload.length > 0 && payload.every(isPlainObject) : isPlainObject(payload);
+  if (!valid) {
     throw invalid(
       'payload',
       `Telemetry for device "${deviceName}" must be an object ({"temperature": 21.5}), {"ts": <ms>, "values": {...}}, or an array of those.`,

@@ -1,24 +1,35 @@
 import type { ProvisionError } from '../provisioning/errors';
 import type { DeviceAction } from './device-message';
 
+/** Called once per message: with an error, or without one (and an attribute request's answer). */
+export type Settled = (error: ProvisionError | undefined, answer?: unknown) => void;
+
 /** One message of a device, from the flow until GridLinks acknowledged (or answered) it. */
 export interface Job {
   action: DeviceAction;
-  resolve(answer: unknown): void;
-  reject(error: ProvisionError): void;
+  /** A plain callback rather than a promise per message: this path runs for every message. */
+  settled: Settled;
   /** When it is given up (Date.now() based), once sent. */
   deadline?: number;
   /** attributes/request: the id in its topic. */
   requestId?: number;
+  /** Links of the in-flight list while it waits (see InFlight). */
+  previous?: Job;
+  next?: Job;
+  waiting?: boolean;
 }
 
 /**
  * A session's messages that were sent and wait for their PUBACK (an attribute request: for its
  * answer), in the order they were sent. One timer for all of them rather than one per message: the
- * expired ones are at the front of the set, and the timer then waits for the next deadline.
+ * expired ones are at the front, and the timer then waits for the next deadline. The jobs are linked
+ * to each other rather than kept in a Set: a session mostly holds one message at a time, and a Set
+ * going from one entry to none and back reallocates its table for every message.
  */
 export class InFlight {
-  private readonly jobs = new Set<Job>();
+  private first: Job | undefined;
+  private last: Job | undefined;
+  private count = 0;
   private readonly attributeRequests = new Map<number, Job>();
   private nextRequestId = 1;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -31,28 +42,34 @@ export class InFlight {
   ) {}
 
   get size(): number {
-    return this.jobs.size;
+    return this.count;
   }
 
-  /** Tracks a job about to be published; an attribute request gets the id for its topic. */
-  add(job: Job): void {
-    job.deadline = Date.now() + this.timeoutMs;
+  /** Tracks a job about to be published (`now` = Date.now()); an attribute request gets the id for its topic. */
+  add(job: Job, now: number): void {
+    job.deadline = now + this.timeoutMs;
     if (job.action.kind === 'attributes/request') {
       job.requestId = this.nextRequestId++;
       this.attributeRequests.set(job.requestId, job);
     }
-    this.jobs.add(job);
+    job.waiting = true;
+    job.previous = this.last;
+    job.next = undefined;
+    if (this.last) this.last.next = job;
+    else this.first = job;
+    this.last = job;
+    this.count += 1;
     this.expiryTimer ??= setTimeout(() => this.expire(), this.timeoutMs);
   }
 
-  /** Resolves the job (outcome not an Error) or rejects it; a job settled already is left alone. */
-  settle(job: Job, outcome: unknown): void {
+  /** Settles the job with `error`, or without one and with `answer`; a job settled already is left alone. */
+  settle(job: Job, error: ProvisionError | undefined, answer?: unknown): void {
     // The expiry timer is left to run out (it then finds nothing): re-arming it per message costs more.
-    if (!this.jobs.delete(job)) return;
+    if (!job.waiting) return;
+    this.unlink(job);
     if (job.requestId !== undefined) this.attributeRequests.delete(job.requestId);
-    if (outcome instanceof Error) job.reject(outcome as ProvisionError);
-    else job.resolve(outcome);
-    if (this.jobs.size === 0) {
+    job.settled(error, answer);
+    if (this.count === 0) {
       this.drained?.();
       this.emptied();
     }
@@ -61,16 +78,18 @@ export class InFlight {
   /** The answer to attribute request `requestId`, if it is still waiting. */
   answer(requestId: number, payload: unknown): void {
     const job = this.attributeRequests.get(requestId);
-    if (job) this.settle(job, payload);
+    if (job) this.settle(job, undefined, payload);
   }
 
   failAll(errorFor: (job: Job) => ProvisionError): void {
-    for (const job of [...this.jobs]) this.settle(job, errorFor(job));
+    const jobs: Job[] = [];
+    for (let job = this.first; job; job = job.next) jobs.push(job);
+    for (const job of jobs) this.settle(job, errorFor(job));
   }
 
   /** Resolves once nothing is in flight, or after `ms`. */
   settledOrAfter(ms: number): Promise<void> {
-    if (this.jobs.size === 0) return Promise.resolve();
+    if (this.count === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(finish, ms);
       function finish(): void {
@@ -88,10 +107,21 @@ export class InFlight {
     this.expiryTimer = undefined;
   }
 
+  private unlink(job: Job): void {
+    job.waiting = false;
+    if (job.previous) job.previous.next = job.next;
+    else this.first = job.next;
+    if (job.next) job.next.previous = job.previous;
+    else this.last = job.previous;
+    job.previous = job.next = undefined;
+    this.count -= 1;
+  }
+
   private expire(): void {
     this.expiryTimer = undefined;
     const now = Date.now();
-    for (const job of this.jobs) {
+    while (this.first) {
+      const job = this.first;
       if ((job.deadline as number) > now) {
         this.expiryTimer = setTimeout(() => this.expire(), (job.deadline as number) - now);
         return;

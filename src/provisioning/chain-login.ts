@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { connect, type IClientOptions } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
+import { openMqttClient } from './mqtt-client';
 import { ProvisionError } from './errors';
 import { closeClient } from './close-client';
 import { transportOptions } from './connect-options';
@@ -57,7 +58,7 @@ export function chainLogin(server: ResolvedServer, identity: ChainIdentity, sign
       keepalive: 60,
       connectTimeout: server.connectTimeoutMs + 5_000,
     };
-    const client = connect(options);
+    const client = openMqttClient(options);
     let connectSent = false;
     let settled = false;
     const timer = setTimeout(

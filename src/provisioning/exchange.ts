@@ -1,4 +1,5 @@
-import { connect, type MqttClient, type Packet } from 'mqtt';
+import type { MqttClient, Packet } from 'mqtt';
+import { openMqttClient } from './mqtt-client';
 import { asError } from './errors';
 import { closeClient } from './close-client';
 import { provisioningSessionOptions } from './connect-options';
@@ -40,7 +41,7 @@ export function exchangeProvisionRequest(
 ): Promise<Buffer> {
   if (signal?.aborted) return Promise.reject(aborted(false));
   return new Promise((resolve, reject) => {
-    const client: MqttClient = connect(provisioningSessionOptions(server));
+    const client: MqttClient = openMqttClient(provisioningSessionOptions(server));
     const sizeGuard = new PacketSizeGuard(server.maxAnswerBytes);
     client.stream.prependListener('data', onBytes);
     let phase: Phase = 'connecting';

@@ -120,13 +120,12 @@ async function finishProvisioning(
     result.warnings.push('X.509 credentials only work over TLS: connect the device to the MQTT over TLS port (usually 8883), not this plain port.');
   }
 
+  const unverifiable = resolved.verify && result.credentialsType === 'X509_CERTIFICATE' && result.connectOptions.key === undefined;
+  // The login with the new credentials overlaps saving them; neither throws.
+  const verifying = resolved.verify && !unverifiable ? startVerification(result.connectOptions, resolved.server.connectTimeoutMs, signal) : undefined;
   if (resolved.storeDir !== undefined) await storeResult(resolved, result, entry);
-  if (resolved.verify && result.credentialsType === 'X509_CERTIFICATE' && result.connectOptions.key === undefined) {
-    result.warnings.push('Not verified: a certificate given without its private key cannot be used to connect from here.');
-  } else if (resolved.verify) {
-    const { verifyCredentials } = require('./verify') as typeof import('./verify'); // MQTT, loaded only to verify
-    result.verification = await verifyCredentials(result.connectOptions, resolved.server.connectTimeoutMs, signal);
-  }
+  if (unverifiable) result.warnings.push('Not verified: a certificate given without its private key cannot be used to connect from here.');
+  if (verifying !== undefined) result.verification = await verifying;
   return result;
 }
 
@@ -196,6 +195,11 @@ async function afterFailure(error: unknown, entry: StoreEntry | undefined): Prom
   }
   await discardPending(entry);
   return error;
+}
+
+function startVerification(...args: Parameters<typeof import('./verify').verifyCredentials>): ReturnType<typeof import('./verify').verifyCredentials> {
+  const { verifyCredentials } = require('./verify') as typeof import('./verify'); // MQTT, loaded only to verify
+  return verifyCredentials(...args);
 }
 
 async function storeResult(resolved: Pick<ResolvedOptions, 'storeDir'>, result: ProvisionResult, entry: StoreEntry | undefined): Promise<void> {

@@ -89,25 +89,32 @@ export interface DeviceKeyPair {
   privateKey: KeyObject;
 }
 
-/** One key pair started ahead of time (see prefetchDeviceKeyPair), taken by the next request for its algorithm. */
-let prefetched: { algorithm: KeyAlgorithm; keyPair: Promise<DeviceKeyPair> } | undefined;
+/**
+ * One key pair started ahead of time (see prefetchDeviceKeyPair), taken by the next request for its
+ * algorithm. Kept on globalThis: the CLI's launcher starts it with its own copy of this module (a
+ * separate bundle) and the command it then loads takes it.
+ */
+const PREFETCHED = Symbol.for('@gridlinks/node-red-gridlinks prefetched key pair');
+const slot = globalThis as { [PREFETCHED]?: { algorithm: KeyAlgorithm; keyPair: Promise<DeviceKeyPair> } };
 
 /**
- * Starts generating one key pair now, for the next generateDeviceKeyPair(algorithm) to take. The CLI
- * calls it before loading its MQTT and ASN.1 modules, so the key is made while they load and while the
- * connection is set up.
+ * Starts generating one key pair now, for the next generateDeviceKeyPair(algorithm) to take; nothing
+ * when one is already under way for that algorithm. The CLI calls it before loading its MQTT and
+ * ASN.1 modules, so the key is made while they load and while the connection is set up.
  */
 export function prefetchDeviceKeyPair(algorithm: KeyAlgorithm): void {
+  if (slot[PREFETCHED]?.algorithm === algorithm) return;
   const keyPair = makeKeyPair(algorithm, 'device', undefined, 'libuv');
   keyPair.catch(() => undefined);
-  prefetched = { algorithm, keyPair };
+  slot[PREFETCHED] = { algorithm, keyPair };
 }
 
 /** Generates the key pair natively off the event loop (RSA on a low-priority key thread, EC on libuv's pool). */
 export function generateDeviceKeyPair(algorithm: KeyAlgorithm): Promise<DeviceKeyPair> {
+  const prefetched = slot[PREFETCHED];
   if (prefetched?.algorithm === algorithm) {
     const { keyPair } = prefetched;
-    prefetched = undefined;
+    slot[PREFETCHED] = undefined;
     return keyPair;
   }
   return newKeyPair(algorithm, 'device');

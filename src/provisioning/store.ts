@@ -100,6 +100,13 @@ export async function writeNewFile(file: string, content: string): Promise<void>
   }
 }
 
+/** writeNewFile for several files at once (their fsyncs wait for the disk together); settles only when every write has. */
+async function writeNewFiles(files: ReadonlyArray<readonly [file: string, content: string]>): Promise<void> {
+  const writes = await Promise.allSettled(files.map(([file, content]) => writeNewFile(file, content)));
+  const failed = writes.find((write) => write.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** `.tmp-<pid>-<target>-<12 hex>`: the pid tells a killed writer's leftovers from a live one's. */
 export function temporaryName(dir: string, target: string): string {
   return path.join(dir, `.tmp-${process.pid}-${target}-${randomBytes(6).toString('hex')}`);
@@ -107,20 +114,32 @@ export function temporaryName(dir: string, target: string): string {
 
 /** Writes `file` complete or not at all (temp + fsync + link, which never replaces an existing file). */
 export async function writeFileOnce(file: string, content: string): Promise<void> {
-  const dir = path.dirname(file);
-  const temporary = temporaryName(dir, path.basename(file));
+  await writeFilesOnce(path.dirname(file), [[file, content]]);
+}
+
+/**
+ * writeFileOnce for several files of one folder: their temporaries are written and fsynced at once
+ * (one wait for the disk instead of one per file), then linked in the given order, `linked` told of
+ * each, then one fsync of the folder.
+ */
+async function writeFilesOnce(dir: string, files: ReadonlyArray<readonly [file: string, content: string]>, linked?: (file: string) => void): Promise<void> {
+  const temporaries = files.map(([file]) => temporaryName(dir, path.basename(file)));
   try {
-    await writeNewFile(temporary, content);
-    await fs.link(temporary, file);
+    await writeNewFiles(files.map(([, content], index) => [temporaries[index], content]));
+    for (const [index, [file]] of files.entries()) {
+      await fs.link(temporaries[index], file);
+      linked?.(file);
+    }
   } finally {
-    await fs.rm(temporary, { force: true });
+    await Promise.all(temporaries.map((temporary) => fs.rm(temporary, { force: true })));
   }
   await fsyncDirectory(dir);
 }
 
 /**
  * Before sending: refuses an entry that exists (or has pending files from an earlier attempt), then
- * saves what is needed to finish the job later: the pending record, then the private key.
+ * saves what is needed to finish the job later: the pending record, then the private key (written
+ * and fsynced together, linked in that order).
  */
 export async function prepareEntry(storeDir: string, name: string, privateKey?: string, record?: PendingRecord): Promise<StoreEntry> {
   const safe = await ensureSafeStore(storeDir);
@@ -128,15 +147,14 @@ export async function prepareEntry(storeDir: string, name: string, privateKey?: 
   const { keyPath, recordPath } = pendingPaths(safe.storeDir, name);
   await refuseIfTaken(safe.storeDir, name);
   const written: StoreEntry = { ...entry };
+  const files: Array<[string, string]> = [];
+  if (record !== undefined) files.push([recordPath, `${JSON.stringify(record, null, 2)}\n`]);
+  if (privateKey !== undefined) files.push([keyPath, privateKey]);
   try {
-    if (record !== undefined) {
-      await writeFileOnce(recordPath, `${JSON.stringify(record, null, 2)}\n`);
-      written.pendingPath = recordPath;
-    }
-    if (privateKey !== undefined) {
-      await writeFileOnce(keyPath, privateKey);
-      written.pendingKeyPath = keyPath;
-    }
+    await writeFilesOnce(path.dirname(recordPath), files, (file) => {
+      if (file === recordPath) written.pendingPath = recordPath;
+      else written.pendingKeyPath = keyPath;
+    });
   } catch (error) {
     await discardPending(written);
     throw storeError(`Cannot save the pending credentials in the credential store ${entry.storeDir}. Nothing was sent`, error);
@@ -172,7 +190,7 @@ export async function commitEntry(entry: StoreEntry, files: Record<string, strin
   try {
     if (await exists(entry.deviceDir)) throw Object.assign(new Error('entry exists'), { code: 'EEXIST' });
     await fs.mkdir(temporary, { mode: 0o700 });
-    for (const [name, content] of Object.entries(files)) await writeNewFile(path.join(temporary, name), content);
+    await writeNewFiles(Object.entries(files).map(([name, content]) => [path.join(temporary, name), content]));
     await fsyncDirectory(temporary);
     await fs.rename(temporary, entry.deviceDir);
     await fsyncDirectory(entry.storeDir);

@@ -1,4 +1,5 @@
-import { connect, type IClientOptions } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
+import { openMqttClient } from './mqtt-client';
 import { closeClient } from './close-client';
 import { errorCodeOf } from './connection-errors';
 import type { VerificationResult } from './types';
@@ -10,7 +11,7 @@ import type { VerificationResult } from './types';
 export function verifyCredentials(connectOptions: IClientOptions, timeoutMs: number, signal?: AbortSignal): Promise<VerificationResult> {
   if (signal?.aborted) return Promise.resolve({ accepted: false, message: 'verification cancelled' });
   return new Promise((resolve) => {
-    const client = connect({ ...connectOptions, reconnectPeriod: 0, clean: true, connectTimeout: timeoutMs + 5_000 });
+    const client = openMqttClient({ ...connectOptions, reconnectPeriod: 0, clean: true, connectTimeout: timeoutMs + 5_000 });
     let settled = false;
     const timer = setTimeout(() => finish({ accepted: false, message: `no CONNACK within ${timeoutMs} ms` }), timeoutMs);
     const onAbort = () => finish({ accepted: false, message: 'verification cancelled' });

@@ -3,25 +3,9 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
-const { spawn } = require('node:child_process');
 const { startSim, uniqueName, tempDir, mode, KEY, SECRET } = require('../provisioning/support');
 
-const CLI = path.resolve(__dirname, '..', '..', 'nodes', 'cli', 'main.js');
-
-/** Runs the CLI with stdin a pipe (not a terminal); resolves {code, signal, stdout, stderr}. */
-function runCli(args, { env = {}, onStart } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    child.stdin.end();
-    if (onStart) onStart(child);
-  });
-}
+const { runCli } = require('../helpers/cli');
 
 describe('gridlinks-provision CLI against the simulator (TLS)', function () {
   this.timeout(60_000);

@@ -5,20 +5,26 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { startSim, uniqueName, tempDir, KEY, SECRET } = require('../provisioning/support');
 
-const CLI = path.resolve(__dirname, '..', '..', 'nodes', 'cli', 'main.js');
+const { CLI } = require('../helpers/cli');
 
 /**
  * Preloaded into the CLI: counts the native key-pair generation jobs Node starts (async_hooks sees each
- * as a KEYPAIRGENREQUEST) and whether the MQTT client module was loaded, and reports them on stderr at exit.
+ * as a KEYPAIRGENREQUEST), whether the command's bundle was loaded when the first one started (the
+ * launcher starts the key first), and the TCP sockets it opens (TCPWRAP, under TLS too); reports them on stderr at exit.
  */
 const WATCH = `
 const hooks = require('node:async_hooks');
 let keygens = 0;
-hooks.createHook({ init(id, type) { if (type === 'KEYPAIRGENREQUEST') keygens += 1; } }).enable();
-process.on('exit', () => {
-  const mqtt = Object.keys(require.cache).some((file) => /node_modules[\\\\/]mqtt[\\\\/]/.test(file));
-  process.stderr.write('WATCH ' + JSON.stringify({ keygens, mqtt }) + '\\n');
-});`;
+let sockets = 0;
+let commandLoadedAtFirstKey;
+const commandLoaded = () => Object.keys(require.cache).some((file) => file.endsWith('gridlinks-provision-main.js'));
+hooks.createHook({
+  init(id, type) {
+    if (type === 'KEYPAIRGENREQUEST' && keygens++ === 0) commandLoadedAtFirstKey = commandLoaded();
+    if (type === 'TCPWRAP') sockets += 1;
+  },
+}).enable();
+process.on('exit', () => process.stderr.write('WATCH ' + JSON.stringify({ keygens, sockets, commandLoadedAtFirstKey, commandLoadedAtExit: commandLoaded() }) + '\\n'));`;
 
 function runWatched(watchFile, args) {
   return new Promise((resolve, reject) => {
@@ -63,11 +69,11 @@ describe('gridlinks-provision CLI: arguments are checked before any key is made'
     'an unreadable CA file': ['--host', '127.0.0.1', '--ca', '/nonexistent/ca.pem', '--provision-key', KEY, '--provision-secret', SECRET],
   };
   for (const [what, args] of Object.entries(wrong)) {
-    it(`${what}: exit 2, no key generated, MQTT not even loaded`, async () => {
+    it(`${what}: exit 2, no key generated, no connection opened`, async () => {
       const run = await runWatched(watchFile, args);
       assert.equal(run.code, 2, run.stderr);
       assert.match(run.stderr, /INVALID_INPUT/);
-      assert.deepEqual(run.watched, { keygens: 0, mqtt: false });
+      assert.deepEqual({ keygens: run.watched.keygens, sockets: run.watched.sockets }, { keygens: 0, sockets: 0 });
     });
   }
 
@@ -84,6 +90,9 @@ describe('gridlinks-provision CLI: arguments are checked before any key is made'
     ]);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(JSON.parse(run.stdout).credentialsType, 'X509_CERTIFICATE');
-    assert.deepEqual(run.watched, { keygens: 1, mqtt: true });
+    assert.equal(run.watched.keygens, 1);
+    assert.equal(run.watched.commandLoadedAtFirstKey, false, 'the key starts before the command bundle is loaded');
+    assert.equal(run.watched.commandLoadedAtExit, true);
+    assert.equal(run.watched.sockets, 1, 'one provisioning connection');
   });
 });

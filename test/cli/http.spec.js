@@ -1,24 +1,9 @@
 'use strict';
 /** gridlinks-provision --transport http against the simulator's HTTP(S) listener (real sockets, a real child process). */
 const assert = require('node:assert/strict');
-const path = require('node:path');
-const { spawn } = require('node:child_process');
 const { startSim, uniqueName, KEY, SECRET } = require('../provisioning/support');
 
-const CLI = path.resolve(__dirname, '..', '..', 'nodes', 'cli', 'main.js');
-
-function runCli(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+const { runCli } = require('../helpers/cli');
 
 describe('gridlinks-provision --transport http', function () {
   this.timeout(60_000);

@@ -74,6 +74,36 @@ describe('device connection pool (src/device) against the simulator', function (
     assert.deepEqual(sim.connectedDevices().sort(), [a.deviceName, b.deviceName]);
   });
 
+  it('other credentials under a device name already in use get a session of their own; each message goes out with its own login', async function () {
+    makePool();
+    const current = tokenDevice(0);
+    // The same name with another login: the server knows that token as pool-dev-1, so where a message lands shows which session sent it.
+    const other = { deviceName: current.deviceName, credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: TOKENS[1].token } };
+    const revoked = { deviceName: current.deviceName, credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: 'pool-token-revoked' } };
+    const before = [TOKENS[0].name, TOKENS[1].name].map((name) => sim.telemetry(name).length);
+    await pool.send(current, telemetry(current, { via: 'current', n: 1 }));
+    await pool.send(other, telemetry(other, { via: 'other', n: 1 }));
+    await pool.send(current, telemetry(current, { via: 'current', n: 2 }));
+    await assert.rejects(pool.send(revoked, telemetry(revoked, { via: 'revoked' })), (error) => error.code === 'CONNECT_REFUSED');
+    await pool.send(other, telemetry(other, { via: 'other', n: 2 }));
+    await pool.send(current, telemetry(current, { via: 'current', n: 3 }));
+    assert.deepEqual(
+      sim
+        .telemetry(TOKENS[0].name)
+        .slice(before[0])
+        .map((r) => r.payload),
+      [1, 2, 3].map((n) => ({ via: 'current', n })),
+    );
+    assert.deepEqual(
+      sim
+        .telemetry(TOKENS[1].name)
+        .slice(before[1])
+        .map((r) => r.payload),
+      [1, 2].map((n) => ({ via: 'other', n })),
+    );
+    assert.deepEqual(pool.counts(), { connected: 2, queued: 0, open: 2 });
+  });
+
   it('client attributes, then an attribute request answered with client and shared keys', async function () {
     makePool();
     const device = tokenDevice(2);
@@ -250,5 +280,18 @@ describe('device connection pool (src/device) against the simulator', function (
     pool = undefined;
     assert.deepEqual(report, [{ deviceName: device.deviceName, queued: 1, unacknowledged: 0 }]);
     assert.equal((await pending).code, 'ABORTED');
+  });
+
+  it('a message after close() is ABORTED and opens no session', async function () {
+    const closed = makePool();
+    const device = tokenDevice(4);
+    await closed.close();
+    pool = undefined;
+    await assert.rejects(
+      closed.send(device, telemetry(device, { late: true })),
+      (error) => error.code === 'ABORTED' && error.details.deviceName === device.deviceName,
+    );
+    assert.deepEqual(closed.counts(), { connected: 0, queued: 0, open: 0 });
+    assert.equal(sim.connectedDevices().includes(device.deviceName), false);
   });
 });

@@ -5,6 +5,8 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
+const { promisify } = require('node:util');
+const execFileAsync = promisify(require('node:child_process').execFile);
 const {
   PACKAGE_DIR,
   PACKAGE_NAME,
@@ -99,6 +101,14 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
     }
     assert.ok(packedFiles.includes('README.md'));
     assert.ok(packedFiles.includes('CHANGELOG.md'));
+  });
+
+  it('installs the gridlinks-provision command (the bundled CLI) and it runs from the user folder', async function () {
+    const manifest = require(path.join(PACKAGE_DIR, 'package.json'));
+    assert.ok(packedFiles.includes(manifest.bin['gridlinks-provision']), `${manifest.bin['gridlinks-provision']} missing from the tarball`);
+    const command = path.join(userDir, 'node_modules', '.bin', 'gridlinks-provision');
+    const { stdout } = await execFileAsync(command, ['--version'], { cwd: userDir });
+    assert.equal(stdout.trim(), manifest.version);
   });
 
   for (const runtime of NODE_RED_RUNTIMES) {

@@ -6,7 +6,7 @@ const path = require('node:path');
 const { spawn, execFile } = require('node:child_process');
 const { startSim, KEY, SECRET, tempDir } = require('../provisioning/support');
 
-const CLI = path.resolve(__dirname, '..', '..', 'nodes', 'cli', 'main.js');
+const { CLI } = require('../helpers/cli');
 const CORE = path.resolve(__dirname, '..', '..', 'nodes', 'provisioning');
 const ROUNDS = 5;
 const DEVICES_PER_ROUND = 40;

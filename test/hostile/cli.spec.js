@@ -10,7 +10,7 @@ const { startHostileServer, TERMINAL_ATTACK } = require('../helpers/hostile-serv
 const { startSim, uniqueName, KEY, SECRET } = require('../provisioning/support');
 const { hostileTempDir: tempDir, removeTempDirs } = require('./support');
 
-const CLI = path.resolve(__dirname, '..', '..', 'nodes', 'cli', 'main.js');
+const { CLI } = require('../helpers/cli');
 // C0 (ESC, BEL, CR), DEL, C1 (CSI) and bidi controls: none may reach a terminal raw.
 // eslint-disable-next-line no-control-regex
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;

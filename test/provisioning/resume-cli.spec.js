@@ -5,7 +5,7 @@ const path = require('node:path');
 const { execFile } = require('node:child_process');
 const { startSim, uniqueName, tempDir, KEY, SECRET } = require('./support');
 
-const CLI = path.resolve(__dirname, '..', '..', 'nodes', 'cli', 'main.js');
+const { CLI } = require('../helpers/cli');
 
 function runCli(args) {
   return new Promise((resolve) => {
