@@ -65,7 +65,7 @@ function host(parent: MessagePort): void {
   parent.postMessage(lowerOwnPriority());
   parent.on('message', ({ port }: StartKeyThread) => {
     try {
-      new Worker(__filename, { workerData: { role: 'keys', port } satisfies KeyThreadData, transferList: [port], stdout: true, stderr: true }).on(
+      new Worker(__filename, { workerData: { role: 'keys', port } satisfies KeyThreadData, transferList: [port], execArgv: [], stdout: true, stderr: true }).on(
         'error',
         () => undefined, // its port closes with it: the main thread sees that
       );

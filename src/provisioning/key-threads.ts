@@ -63,7 +63,9 @@ function startHost(): Worker {
   if (host) return host.worker;
   const entry = entryFile();
   if (entry === undefined) throw new Error('key thread entry not found');
-  const worker = new Worker(entry, { workerData: { role: 'host' } satisfies KeyThreadData, stdout: true, stderr: true });
+  // execArgv []: the process's own flags and preloads (`--require` of an APM agent, a watchdog that reads
+  // stdin...) are not for a thread that only makes keys; a preload meant for the main thread could act on it.
+  const worker = new Worker(entry, { workerData: { role: 'host' } satisfies KeyThreadData, execArgv: [], stdout: true, stderr: true });
   const started = { worker, hello: undefined as KeyThreadHello | undefined };
   host = started;
   worker.on('message', (hello: KeyThreadHello) => (started.hello = hello));

@@ -136,4 +136,20 @@ describe('key threads: RSA keys made at the lowest CPU priority', function () {
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, '2048');
   });
+
+  it("the process's preloads (--require) and flags are not run in key threads", () => {
+    const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'gl-key-thread-preload-'));
+    try {
+      // Like Node-RED's watchdog in the demo: a preload that stops the process when its stdin ends. A worker's stdin is empty.
+      const preload = path.join(dir, 'preload.js');
+      fs.writeFileSync(preload, "if (!require('node:worker_threads').isMainThread) process.kill(process.pid, 'SIGTERM');");
+      const script = `require(${JSON.stringify(KEY_THREADS_MODULE)}).rsaOnKeyThread(2048).then(() => process.stdout.write('made'));`;
+      const run = spawnSync(process.execPath, ['--require', preload, '-e', script], { encoding: 'utf8', timeout: 50_000 });
+      assert.equal(run.signal, null, 'the preload ran in a key thread and stopped the process');
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stdout, 'made');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
