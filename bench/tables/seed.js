@@ -112,56 +112,20 @@ function timedNode(args) {
   });
 }
 
+/** Our CLI's arguments for one X.509 device written to `outDir`, with `extra` flags. */
+function cliArgs(sim, name, outDir, keyType, extra = []) {
+  const connection = ['--host', sim.host, '--port', String(sim.port), '--ca', sim.caFile];
+  const provisioning = ['--provision-key', sim.provisionKey, '--provision-secret', sim.provisionSecret, '--device-name', name];
+  return [CLI, ...connection, ...provisioning, '--type', 'x509', '--key-type', keyType, '--out', outDir, ...extra, '--json'];
+}
+
 function oursCli(sim, name, outDir, keyType = 'rsa2048') {
-  return timedNode([
-    CLI,
-    '--host',
-    sim.host,
-    '--port',
-    String(sim.port),
-    '--ca',
-    sim.caFile,
-    '--provision-key',
-    sim.provisionKey,
-    '--provision-secret',
-    sim.provisionSecret,
-    '--device-name',
-    name,
-    '--type',
-    'x509',
-    '--key-type',
-    keyType,
-    '--out',
-    outDir,
-    '--json',
-  ]);
+  return timedNode(cliArgs(sim, name, outDir, keyType));
 }
 
 /** The seed's job: provision, write the certificate and key, log in with them (--verify). Resolves { ms, rssMiB }. */
 function oursCliJob(sim, name, outDir, keyType = 'rsa2048') {
-  return timedNodeRss([
-    CLI,
-    '--host',
-    sim.host,
-    '--port',
-    String(sim.port),
-    '--ca',
-    sim.caFile,
-    '--provision-key',
-    sim.provisionKey,
-    '--provision-secret',
-    sim.provisionSecret,
-    '--device-name',
-    name,
-    '--type',
-    'x509',
-    '--key-type',
-    keyType,
-    '--out',
-    outDir,
-    '--verify',
-    '--json',
-  ]);
+  return timedNodeRss(cliArgs(sim, name, outDir, keyType, ['--verify']));
 }
 
 async function seedOnce(sim, script, name) {
