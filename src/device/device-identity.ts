@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { SecureContext } from 'node:tls';
 import type { IClientOptions } from 'mqtt';
 import { deviceConnectOptions } from '../provisioning/connect-options';
+import { trustOnlySecureContext } from '../provisioning/secure-contexts';
 import { ProvisionError } from '../provisioning/errors';
 import type { ResolvedServer } from '../provisioning/validate';
 import type { AccessTokenCredentials, BasicCredentials, CredentialsType, DeviceCredentials, X509Credentials } from '../provisioning/types';
@@ -101,9 +103,13 @@ export function sameLogin(a: DeviceIdentity, b: DeviceIdentity): boolean {
 }
 
 /** mqtt.js options for the device's session: the core's device options; an X.509 chain follows the leaf. */
-export function sessionOptions(server: ResolvedServer, identity: DeviceIdentity): IClientOptions {
+export function sessionOptions(server: ResolvedServer, identity: DeviceIdentity): IClientOptions & { secureContext?: SecureContext } {
   const options = deviceConnectOptions(server, identity.credentialsType, identity.credentials);
-  const x509 = identity.credentials as X509Credentials & { chain?: string };
-  if (identity.credentialsType === 'X509_CERTIFICATE' && x509.chain) options.cert = `${x509.certificate.trimEnd()}\n${x509.chain.trim()}\n`;
-  return options;
+  if (identity.credentialsType === 'X509_CERTIFICATE') {
+    const x509 = identity.credentials as X509Credentials & { chain?: string };
+    if (x509.chain) options.cert = `${x509.certificate.trimEnd()}\n${x509.chain.trim()}\n`;
+    return options;
+  }
+  // Without a client certificate every session to this server trusts the same CAs: one TLS context for all of them.
+  return server.tls ? { ...options, secureContext: trustOnlySecureContext(server.ca) } : options;
 }

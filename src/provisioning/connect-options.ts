@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IClientOptions } from 'mqtt';
-import { provisioningSecureContext } from './secure-contexts';
+import { trustOnlySecureContext } from './secure-contexts';
 import type { ResolvedServer } from './validate';
 import type { AccessTokenCredentials, BasicCredentials, CredentialsType, DeviceCredentials, X509Credentials } from './types';
 
@@ -24,7 +24,7 @@ export function transportOptions(server: ResolvedServer): IClientOptions {
 export function provisioningSessionOptions(server: ResolvedServer): IClientOptions {
   return {
     ...transportOptions(server),
-    ...(server.tls ? { secureContext: provisioningSecureContext(server.ca) } : {}),
+    ...(server.tls ? { secureContext: trustOnlySecureContext(server.ca) } : {}),
     username: 'provision',
     clientId: `provision-${randomBytes(8).toString('hex')}`,
     clean: true,

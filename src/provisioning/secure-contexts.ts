@@ -5,12 +5,12 @@ const MAX_CONTEXTS = 16;
 const contexts = new Map<string, SecureContext>();
 
 /**
- * The TLS context for provisioning sessions that trust `ca` (undefined: Node's default roots), made
- * once and shared. Building one parses every CA certificate (1–2 ms on the event loop); every
- * provisioning session to the same server would otherwise build its own. Only the trust is in it:
- * no client certificate or key, which a provisioning session never has.
+ * The TLS context for sessions that trust `ca` (undefined: Node's default roots) and show no client
+ * certificate (provisioning sessions, token and basic devices), made once and shared. Building one
+ * parses every CA certificate (1–2 ms on the event loop) and holds its own copy of them; every session
+ * to the same server would otherwise build its own.
  */
-export function provisioningSecureContext(ca: string | undefined): SecureContext {
+export function trustOnlySecureContext(ca: string | undefined): SecureContext {
   const key = ca ?? '';
   let context = contexts.get(key);
   if (context === undefined) {
