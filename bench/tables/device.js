@@ -8,6 +8,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const tls = require('node:tls');
 const mqtt = require('mqtt');
 const { tableMain } = require('../lib/table-main');
 const { count } = require('../lib/args');
@@ -15,13 +16,15 @@ const { table, verdict, fmt } = require('../lib/markdown');
 const { startSimulatorProcess } = require('../lib/simulator');
 const { loadDeviceFlow } = require('../lib/device-flow');
 const { clientsByDeviceName } = require('../lib/bare-clients');
-const { timeAsync } = require('../lib/stats');
+const { timeAsync, median, percentile } = require('../lib/stats');
 const { ConnectionPool, POOL_DEFAULTS, buildDeviceAction, identityFromMessage } = require('../../nodes/device');
 const { validateServer } = require('../../nodes/provisioning');
 
 const MB = 1024 * 1024;
-// Odd, for a median; each round runs every path once (their order rotates), so drifts in machine load hit them alike.
-const ROUNDS = 5;
+// Many short rounds, odd for a median; each round runs every path once, back to back (their order rotates), so drifts in
+// machine load hit them alike. On this 2-core VM one path run twice in a round differs by up to ±35 %; the median of 25
+// such paired ratios came within 0.5 % of 1 in A/A runs, where 5 rounds of 20,000 left it 2–8 % off.
+const ROUNDS = 25;
 const CONNECTING_AT_ONCE = 32;
 const WARMUP_DEVICES = 32;
 
@@ -71,8 +74,16 @@ function deviceMessage(i, devices) {
   return { device: deviceObject(i % devices), payload: { i, temperature: 21.5 } };
 }
 
+/**
+ * The three mqtt.js options the node's sessions use (src/device/device-connection.ts, device-identity.ts): a TLS
+ * context shared by every session trusting the same CA, no debug logger (DEBUG unset), no ping re-arm per packet.
+ */
+function nodeClientOptions(sim) {
+  return { secureContext: tls.createSecureContext({ ca: sim.caPem }), log: () => {}, reschedulePings: false };
+}
+
 /** Bare mqtt.js: one client per device, connected `CONNECTING_AT_ONCE` at a time, subscribed as the node does. */
-async function connectBareClients(sim, devices) {
+async function connectBareClients(sim, devices, extraOptions = {}) {
   const clients = new Array(devices);
   let next = 0;
   async function worker() {
@@ -88,6 +99,7 @@ async function connectBareClients(sim, devices) {
           reconnectPeriod: 0,
           clean: true,
           keepalive: 60,
+          ...extraOptions,
         });
         client.once('error', reject);
         client.once('connect', () =>
@@ -141,13 +153,14 @@ function poolTelemetry(pool, total, window, devices) {
 tableMain(async (args, log) => {
   if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc (npm run bench does)');
   const devices = count(args, 500, 100);
-  const messages = count(args, 20000, 2000);
+  const messages = count(args, 4000, 1000);
   const window = devices;
   const profiles = profilesFile(devices + WARMUP_DEVICES);
   const sim = await startSimulatorProcess(['--profiles', profiles.file]);
   let flow;
   let pool;
   let clients = [];
+  let tunedClients = [];
   try {
     const empty = await settledMemory();
     flow = await loadDeviceFlow(sim, { tls: true, maxConnections: devices + WARMUP_DEVICES });
@@ -163,6 +176,11 @@ tableMain(async (args, log) => {
     });
     const afterBare = await settledMemory();
     log(`${devices} bare mqtt.js clients in ${connectBare.ms.toFixed(0)} ms`);
+    const connectTuned = await timeAsync(async () => {
+      tunedClients = await connectBareClients(sim, devices, nodeClientOptions(sim));
+    });
+    const afterTuned = await settledMemory();
+    log(`${devices} bare mqtt.js clients with the node's options in ${connectTuned.ms.toFixed(0)} ms`);
     clients.forEach((client, i) => clientsByDeviceName.set(deviceObject(i).deviceName, client));
 
     pool = new ConnectionPool(
@@ -172,15 +190,17 @@ tableMain(async (args, log) => {
     await poolTelemetry(pool, devices, window, devices);
     await flow.send(2000, (i) => deviceMessage(i, devices), window);
     await bareTelemetry(clients, 2000, window);
+    await bareTelemetry(tunedClients, 2000, window);
     await poolTelemetry(pool, 2000, window, devices);
     await flow.send(2000, (i) => deviceMessage(i, devices), window, 'bare');
     const run = {
       node: () => flow.send(messages, (i) => deviceMessage(i, devices), window),
       nodeRedBare: () => flow.send(messages, (i) => deviceMessage(i, devices), window, 'bare'),
       bare: () => bareTelemetry(clients, messages, window),
+      bareTuned: () => bareTelemetry(tunedClients, messages, window),
       pool: () => poolTelemetry(pool, messages, window, devices),
     };
-    const order = ['node', 'bare', 'pool', 'nodeRedBare'];
+    const order = ['node', 'bare', 'bareTuned', 'pool', 'nodeRedBare'];
     const rate = Object.fromEntries(order.map((which) => [which, []]));
     const perCpuSecond = Object.fromEntries(order.map((which) => [which, []]));
     for (let round = 0; round < ROUNDS; round++) {
@@ -191,63 +211,81 @@ tableMain(async (args, log) => {
         const cpu = process.cpuUsage(cpuBefore);
         rate[which].push(messages / (ms / 1000));
         perCpuSecond[which].push(messages / ((cpu.user + cpu.system) / 1e6));
-        log(`round ${round + 1} ${which}: ${(messages / (ms / 1000)).toFixed(0)} msgs/s, ${perCpuSecond[which].at(-1).toFixed(0)} msgs per CPU second`);
       }
+      log(`round ${round + 1}, msgs per CPU second: ${order.map((which) => `${which} ${perCpuSecond[which].at(-1).toFixed(0)}`).join(', ')}`);
     }
-    const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-    const nodeRate = median(rate.node);
-    const bareRate = median(rate.bare);
-    const nodePerCpu = median(perCpuSecond.node);
-    const barePerCpu = median(perCpuSecond.bare);
-    const poolRate = median(rate.pool);
-    const poolPerCpu = median(perCpuSecond.pool);
-    const nodeRedBareRate = median(rate.nodeRedBare);
-    const nodeRedBarePerCpu = median(perCpuSecond.nodeRedBare);
+    const medians = (values) => Object.fromEntries(order.map((which) => [which, median(values[which])]));
+    const rateOf = medians(rate);
+    const perCpuOf = medians(perCpuSecond);
     // Ratios within each round (its paths ran back to back): steadier than a ratio of medians when the machine's load drifts.
-    const paired = (values, a, b) => median(values[a].map((value, round) => value / values[b][round]));
-    const pairedRange = (values, a, b) => {
-      const ratios = values[a].map((value, round) => value / values[b][round]);
-      return `${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}`;
+    const ratios = (values, a, b) => values[a].map((value, round) => value / values[b][round]);
+    const paired = (values, a, b) => median(ratios(values, a, b));
+    const spread = (values, a, b) => {
+      const each = ratios(values, a, b);
+      return `${fmt(median(each), 2)} (middle half ${fmt(percentile(each, 25), 2)}–${fmt(percentile(each, 75), 2)}, all ${fmt(Math.min(...each), 2)}–${fmt(Math.max(...each), 2)})`;
     };
-    const perNode = { rss: ((afterNode.rss - beforeNode.rss) * 1024) / devices, heap: ((afterNode.heapUsed - beforeNode.heapUsed) * 1024) / devices };
-    const perBare = { rss: ((afterBare.rss - afterNode.rss) * 1024) / devices, heap: ((afterBare.heapUsed - afterNode.heapUsed) * 1024) / devices };
+    const perSession = (after, before) => ({ rss: ((after.rss - before.rss) * 1024) / devices, heap: ((after.heapUsed - before.heapUsed) * 1024) / devices });
+    const perNode = perSession(afterNode, beforeNode);
+    const perBare = perSession(afterBare, afterNode);
+    const perTuned = perSession(afterTuned, afterBare);
     return [
       `${devices} access-token devices, MQTT over TLS to the simulator (separate process), client side in one process: a real ` +
         `Node-RED ${flow.nodeRedVersion} runtime (embedded, no editor) with one gridlinks-device node, and bare mqtt.js clients ` +
-        `(one per device, subscribed to the same topics). Node-RED itself took ${fmt(beforeNode.rss - empty.rss)} MB RSS before any session.`,
+        `(one per device, subscribed to the same topics; once with mqtt.js' defaults, once with the three options the node's ` +
+        `sessions use). Node-RED itself took ${fmt(beforeNode.rss - empty.rss)} MB RSS before any session.`,
       '',
       table(
-        ['', 'through the node', 'bare mqtt.js', "the node's pool without Node-RED", 'a bare node: Node-RED over the bare clients'],
         [
-          [`time to open ${devices} sessions (ms)`, connectNode.ms, connectBare.ms, '–', '–'],
-          ['RSS per session (KB, after GC)', perNode.rss, perBare.rss, '–', '–'],
-          ['JS heap per session (KB, after GC)', perNode.heap, perBare.heap, '–', '–'],
-          [`telemetry msgs/s (QoS 1, ${window} in flight, median of ${ROUNDS} × ${messages})`, nodeRate, bareRate, poolRate, nodeRedBareRate],
-          ['telemetry msgs per CPU second of this process (median)', nodePerCpu, barePerCpu, poolPerCpu, nodeRedBarePerCpu],
+          '',
+          'through the node',
+          'bare mqtt.js (defaults)',
+          "bare mqtt.js with the node's options",
+          "the node's pool without Node-RED",
+          'a bare node: Node-RED over the bare clients (defaults)',
+        ],
+        [
+          [`time to open ${devices} sessions (ms)`, connectNode.ms, connectBare.ms, connectTuned.ms, '–', '–'],
+          ['RSS per session (KB, after GC)', perNode.rss, perBare.rss, perTuned.rss, '–', '–'],
+          ['JS heap per session (KB, after GC)', perNode.heap, perBare.heap, perTuned.heap, '–', '–'],
+          [
+            `telemetry msgs/s (QoS 1, ${window} in flight, median of ${ROUNDS} × ${messages})`,
+            rateOf.node,
+            rateOf.bare,
+            rateOf.bareTuned,
+            rateOf.pool,
+            rateOf.nodeRedBare,
+          ],
+          ['telemetry msgs per CPU second of this process (median)', perCpuOf.node, perCpuOf.bare, perCpuOf.bareTuned, perCpuOf.pool, perCpuOf.nodeRedBare],
         ],
       ),
       '',
-      'Opening: the node opens at most 32 sessions at once (the bare clients likewise, 32 at a time). A message leaves the node ' +
+      `Opening: the node opens at most ${CONNECTING_AT_ONCE} sessions at once (the bare clients likewise, ${CONNECTING_AT_ONCE} at a time). A message leaves the node ` +
         'once its PUBACK came (counted by an onComplete hook, so no downstream node adds its cost); the bare clients count PUBACKs. ' +
         'Both sides send the same JSON bytes over the same TLS, QoS 1, same window; each message to the node is a new msg carrying one ' +
         `of the ${devices} device objects the flow holds (as the bare side holds its ${devices} clients). The node does per message what the bare ` +
         "side does not: Node-RED's receive/send/done, reading and checking msg.device, finding the device's session, checking the " +
-        'payload, and tracking the message for its acknowledgement timeout. The last column is the least a node can do for the ' +
-        'same job: a bench-only node (bench/lib/bare-publish-node) in the same runtime that publishes each message through the bare ' +
-        "clients and sends it on at its PUBACK, i.e. Node-RED's own receive/send/done per message over bare mqtt.js. " +
+        "payload, and tracking the message for its acknowledgement timeout. The node's sessions use three mqtt.js options that " +
+        "mqtt.js' defaults do not: one TLS context shared by every session that trusts the same CA (token and basic devices), no " +
+        'debug logger unless DEBUG is set (mqtt.js calls it a dozen times per message), and no keepalive re-arm on every packet; the ' +
+        'third column gives bare mqtt.js the same options, to show what they are worth. The last column is the least a node can do ' +
+        'for the same job: a bench-only node (bench/lib/bare-publish-node) in the same runtime that publishes each message through ' +
+        "the default bare clients and sends it on at its PUBACK, i.e. Node-RED's own receive/send/done per message over bare mqtt.js. " +
         "Messages per CPU second count only this process's CPU time (user + system), which other load on the machine changes less " +
-        'than msgs/s (wall-clock), but still by ±25 % from round to round on a shared 2-core machine (caches and cores are shared).',
+        `than msgs/s (wall-clock); rounds are short (${messages} messages) and many, and each ratio below is the median of the rounds' ` +
+        'paired ratios, with the middle half and all of them.',
       '',
       verdict("telemetry through the node / bare mqtt.js, msgs/s (median of the rounds' ratios)", paired(rate, 'node', 'bare'), 0.8, true).line,
       verdict("telemetry through the node / bare mqtt.js, msgs per CPU second (median of the rounds' ratios)", paired(perCpuSecond, 'node', 'bare'), 0.8, true)
         .line,
-      `- The rounds' ratios, per CPU second: node / bare ${pairedRange(perCpuSecond, 'node', 'bare')}; ` +
-        `the bare node / bare mqtt.js ${fmt(paired(perCpuSecond, 'nodeRedBare', 'bare'), 2)} (${pairedRange(perCpuSecond, 'nodeRedBare', 'bare')}): Node-RED's own per-message work, the most any node reaches here; ` +
-        `the node / the bare node ${fmt(paired(perCpuSecond, 'node', 'nodeRedBare'), 2)} (${pairedRange(perCpuSecond, 'node', 'nodeRedBare')}): what the node itself adds; ` +
-        `the pool alone / bare mqtt.js ${fmt(paired(perCpuSecond, 'pool', 'bare'), 2)}. Ratio of the medians in the table: node / bare ${fmt(nodePerCpu / barePerCpu, 2)} per CPU second, ${fmt(nodeRate / bareRate, 2)} msgs/s.`,
+      `- Per CPU second: node / bare mqtt.js ${spread(perCpuSecond, 'node', 'bare')}; ` +
+        `node / bare mqtt.js with the node's options ${spread(perCpuSecond, 'node', 'bareTuned')}; ` +
+        `those options alone (bare with them / bare) ${spread(perCpuSecond, 'bareTuned', 'bare')}; ` +
+        `the bare node / bare mqtt.js ${spread(perCpuSecond, 'nodeRedBare', 'bare')}: Node-RED's own per-message work; ` +
+        `the pool alone / bare mqtt.js with the node's options ${spread(perCpuSecond, 'pool', 'bareTuned')}: the node's session code without Node-RED. ` +
+        `Ratio of the medians in the table: node / bare ${fmt(perCpuOf.node / perCpuOf.bare, 2)} per CPU second, ${fmt(rateOf.node / rateOf.bare, 2)} msgs/s.`,
     ].join('\n');
   } finally {
-    await Promise.all(clients.map((client) => new Promise((resolve) => client.end(true, {}, resolve))));
+    await Promise.all([...clients, ...tunedClients].map((client) => new Promise((resolve) => client.end(true, {}, resolve))));
     if (pool) await pool.close();
     if (flow) await flow.unload();
     await sim.stop();
