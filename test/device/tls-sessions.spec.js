@@ -1,7 +1,10 @@
 'use strict';
-// Device sessions over TLS (src/device) against the simulator's TLS port: token and basic devices share
-// one TLS context per CA set, and the server's name and certificate are still checked for each session.
+// Device sessions (src/device) against the simulator: over TLS, token and basic devices share one TLS
+// context per CA set and the server's name and certificate are still checked for each session; mqtt.js'
+// logger is replaced only while DEBUG is unset.
 const assert = require('node:assert/strict');
+const path = require('node:path');
+const { execFile } = require('node:child_process');
 const { startTestSimulator, DEFAULT_PROFILE } = require('../helpers/simulator');
 const { settledSnapshot, expectNothingLeft } = require('../helpers/faults');
 const { ConnectionPool, POOL_DEFAULTS, buildDeviceAction, sessionOptions } = require('../../nodes/device');
@@ -18,7 +21,7 @@ function telemetry(identity, values) {
   return buildDeviceAction('telemetry', values, undefined, identity.deviceName);
 }
 
-describe('device sessions over TLS: one shared trust context, every session still verified', function () {
+describe('device sessions: one shared TLS trust context, every session still verified; DEBUG still logs', function () {
   let sim;
   let pool;
   let baseline;
@@ -88,5 +91,35 @@ describe('device sessions over TLS: one shared trust context, every session stil
     poolFor(tlsServer({ ca: undefined, rejectUnauthorized: false }));
     await pool.send(TOKEN, telemetry(TOKEN, { insecure: true }));
     assert.deepEqual(sim.telemetry(TOKEN.deviceName).at(-1).payload, { insecure: true });
+  });
+
+  it("with DEBUG set, mqtt.js' own logger still runs in device sessions (the no-op logger is only used without DEBUG)", async function () {
+    const script = `
+      const { ConnectionPool, POOL_DEFAULTS, buildDeviceAction } = require(${JSON.stringify(path.resolve(__dirname, '../../nodes/device'))});
+      const { validateServer } = require(${JSON.stringify(path.resolve(__dirname, '../../nodes/provisioning'))});
+      const server = validateServer({ host: '127.0.0.1', port: ${sim.mqttPort}, tls: false, connectTimeoutMs: 3000 });
+      const pool = new ConnectionPool({ ...POOL_DEFAULTS, server, receive: false }, { incoming() {}, changed() {} });
+      const device = ${JSON.stringify(TOKEN)};
+      pool.send(device, buildDeviceAction('telemetry', { debug: process.env.DEBUG || 'unset' }, undefined, device.deviceName))
+        .then(() => pool.close(), (error) => { console.log('failed', error.code); return pool.close(); });`;
+    const run = (env) =>
+      new Promise((resolve, reject) =>
+        execFile(process.execPath, ['-e', script], { env, timeout: 20_000 }, (error, stdout, stderr) => (error ? reject(error) : resolve({ stdout, stderr }))),
+      );
+    const withoutDebug = { ...process.env };
+    delete withoutDebug.DEBUG;
+    const quiet = await run(withoutDebug);
+    assert.equal(quiet.stdout, '');
+    assert.doesNotMatch(quiet.stderr, /mqttjs/);
+    const debugged = await run({ ...withoutDebug, DEBUG: 'mqttjs:client' });
+    assert.equal(debugged.stdout, '');
+    assert.match(debugged.stderr, /mqttjs:client/);
+    assert.deepEqual(
+      sim
+        .telemetry(TOKEN.deviceName)
+        .slice(-2)
+        .map((r) => r.payload),
+      [{ debug: 'unset' }, { debug: 'mqttjs:client' }],
+    );
   });
 });
