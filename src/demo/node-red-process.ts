@@ -75,7 +75,7 @@ function linkPackage(userDir: string, packageDir: string): void {
   }
 }
 
-/** Start a real Node-RED in its own process and user folder; resolves once its flows have started. */
+/** Start a real Node-RED in its own process and user folder; resolves once its flows have started and its HTTP port is open. */
 export async function startNodeRed(options: NodeRedProcessOptions): Promise<NodeRedProcess> {
   const userDir = path.resolve(options.userDir);
   fs.mkdirSync(userDir, { recursive: true });
@@ -154,8 +154,12 @@ export async function startNodeRed(options: NodeRedProcessOptions): Promise<Node
     clearTimeout(timer);
   };
 
+  // red.js starts the flows first and only then opens its HTTP port: "Started flows" alone is too early for the admin API.
+  const { httpAdminRoot, httpNodeRoot, httpStatic } = options.settings ?? {};
+  const servesHttp = httpAdminRoot !== false || httpNodeRoot !== false || httpStatic !== undefined;
   try {
-    await waitForLine(/Started flows/, options.startTimeoutMs ?? 60_000);
+    const timeoutMs = options.startTimeoutMs ?? 60_000;
+    await Promise.all([waitForLine(/Started flows/, timeoutMs), servesHttp ? waitForLine(/Server now running at/, timeoutMs) : undefined]);
   } catch (error) {
     await stop();
     throw new Error(`${(error as Error).message}\n${lines.slice(-TAIL_LINES).join('\n')}`, { cause: error });
