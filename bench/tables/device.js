@@ -198,9 +198,11 @@ tableMain(async (args, log) => {
       nodeRedBare: () => flow.send(messages, (i) => deviceMessage(i, devices), window, 'bare'),
       bare: () => bareTelemetry(clients, messages, window),
       bareTuned: () => bareTelemetry(tunedClients, messages, window),
+      // The same bare clients once more in each round: the A/A control, what this machine's noise alone does to a paired ratio.
+      bareAgain: () => bareTelemetry(clients, messages, window),
       pool: () => poolTelemetry(pool, messages, window, devices),
     };
-    const order = ['node', 'bare', 'bareTuned', 'pool', 'nodeRedBare'];
+    const order = ['node', 'bare', 'bareTuned', 'pool', 'nodeRedBare', 'bareAgain'];
     const rate = Object.fromEntries(order.map((which) => [which, []]));
     const perCpuSecond = Object.fromEntries(order.map((which) => [which, []]));
     for (let round = 0; round < ROUNDS; round++) {
@@ -281,7 +283,8 @@ tableMain(async (args, log) => {
         `node / bare mqtt.js with the node's options ${spread(perCpuSecond, 'node', 'bareTuned')}; ` +
         `those options alone (bare with them / bare) ${spread(perCpuSecond, 'bareTuned', 'bare')}; ` +
         `the bare node / bare mqtt.js ${spread(perCpuSecond, 'nodeRedBare', 'bare')}: Node-RED's own per-message work; ` +
-        `the pool alone / bare mqtt.js with the node's options ${spread(perCpuSecond, 'pool', 'bareTuned')}: the node's session code without Node-RED. ` +
+        `the pool alone / bare mqtt.js with the node's options ${spread(perCpuSecond, 'pool', 'bareTuned')}: the node's session code without Node-RED; ` +
+        `control: the same bare clients run twice in each round ${spread(perCpuSecond, 'bareAgain', 'bare')} (only the machine's noise: 1.00 is exact). ` +
         `Ratio of the medians in the table: node / bare ${fmt(perCpuOf.node / perCpuOf.bare, 2)} per CPU second, ${fmt(rateOf.node / rateOf.bare, 2)} msgs/s.`,
     ].join('\n');
   } finally {
