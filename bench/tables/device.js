@@ -21,8 +21,8 @@ const { ConnectionPool, POOL_DEFAULTS, buildDeviceAction, identityFromMessage } 
 const { validateServer } = require('../../nodes/provisioning');
 
 const MB = 1024 * 1024;
-// Many short rounds, odd for a median; each round runs every path once, back to back (their order rotates), so drifts in
-// machine load hit them alike. On this 2-core VM one path run twice in a round differs by up to ±35 %; the median of 25
+// Many short rounds, odd for a median; each round runs every path once, back to back (in a new random order), so drifts
+// in machine load hit them alike. On this 2-core VM one path run twice in a round differs by up to ±35 %; the median of 25
 // such paired ratios came within 0.5 % of 1 in A/A runs, where 5 rounds of 20,000 left it 2–8 % off.
 const ROUNDS = 25;
 const CONNECTING_AT_ONCE = 32;
@@ -80,6 +80,28 @@ function deviceMessage(i, devices) {
  */
 function nodeClientOptions(sim) {
   return { secureContext: tls.createSecureContext({ ca: sim.caPem }), log: () => {}, reschedulePings: false };
+}
+
+/** Deterministic (mulberry32), so that a run can be repeated with the same orders. */
+function seededRandom(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A copy of `items` in random order (Fisher–Yates). */
+function shuffled(items, random) {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j], copy[i]];
+  }
+  return copy;
 }
 
 /** Bare mqtt.js: one client per device, connected `CONNECTING_AT_ONCE` at a time, subscribed as the node does. */
@@ -203,11 +225,13 @@ tableMain(async (args, log) => {
       pool: () => poolTelemetry(pool, messages, window, devices),
     };
     const order = ['node', 'bare', 'bareTuned', 'pool', 'nodeRedBare', 'bareAgain'];
+    const random = seededRandom(9);
     const rate = Object.fromEntries(order.map((which) => [which, []]));
     const perCpuSecond = Object.fromEntries(order.map((which) => [which, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      // Rotate which path goes first, so none always gets the warmer machine.
-      for (const which of [...order.slice(round % order.length), ...order.slice(0, round % order.length)]) {
+      // A new order every round: a path runs faster right after one that used the same objects (warm caches), so a
+      // fixed or rotating order would favour some pairs every time (the A/A control showed 1.03–1.08 with rotation).
+      for (const which of shuffled(order, random)) {
         const cpuBefore = process.cpuUsage();
         const { ms } = await timeAsync(run[which]);
         const cpu = process.cpuUsage(cpuBefore);
@@ -273,7 +297,7 @@ tableMain(async (args, log) => {
         'for the same job: a bench-only node (bench/lib/bare-publish-node) in the same runtime that publishes each message through ' +
         "the default bare clients and sends it on at its PUBACK, i.e. Node-RED's own receive/send/done per message over bare mqtt.js. " +
         "Messages per CPU second count only this process's CPU time (user + system), which other load on the machine changes less " +
-        `than msgs/s (wall-clock); rounds are short (${messages} messages) and many, and each ratio below is the median of the rounds' ` +
+        `than msgs/s (wall-clock); rounds are short (${messages} messages) and many, each runs every path once in a new (seeded) random order, and each ratio below is the median of the rounds' ` +
         'paired ratios, with the middle half and all of them.',
       '',
       verdict("telemetry through the node / bare mqtt.js, msgs/s (median of the rounds' ratios)", paired(rate, 'node', 'bare'), 0.8, true).line,
