@@ -22,8 +22,8 @@ const { validateServer } = require('../../nodes/provisioning');
 
 const MB = 1024 * 1024;
 // Many short rounds, odd for a median; each round runs every path once, back to back (in a new random order), so drifts
-// in machine load hit them alike. On this 2-core VM one path run twice in a round differs by up to ±35 %; the median of 25
-// such paired ratios came within 0.5 % of 1 in A/A runs, where 5 rounds of 20,000 left it 2–8 % off.
+// in machine load hit them alike. On this 2-core VM one path run twice in a round differs by up to ±35 %; the A/A
+// control below puts the noise on the median of 25 paired ratios at about ±4 % (5 rounds of 20,000 left it 2–10 % off).
 const ROUNDS = 25;
 const CONNECTING_AT_ONCE = 32;
 const WARMUP_DEVICES = 32;
