@@ -120,13 +120,14 @@ export async function provisionByChain(options: ChainProvisionOptions, signal: A
 
 /**
  * For a later resume: the leaf alone logs in once GridLinks holds it as the device's credential, and is
- * refused (not created) otherwise, since without the chain it reaches no profile CA. Nothing for a CSR.
+ * refused (not created) otherwise, since without the chain it reaches no profile CA. The chain is kept
+ * to be stored with the device. Nothing for a CSR.
  */
 function pendingRecord(resolved: ResolvedChainOptions, deviceName: string, certificate: string, key: DeviceKey) {
   if (key.privateKeyPem === undefined) return undefined;
   const settleWithinMs = resolved.server.connectTimeoutMs + 30_000;
   return newPendingRecord(
-    { deviceName, credentialsType: 'X509_CERTIFICATE', server: serverOf(resolved.server), certificate, privateKeyFile: true },
+    { deviceName, credentialsType: 'X509_CERTIFICATE', server: serverOf(resolved.server), certificate, chain: resolved.chainPem, privateKeyFile: true },
     settleWithinMs,
   );
 }

@@ -13,8 +13,10 @@ export interface PendingRecord {
   credentialsType: string;
   /** The server the request was sent to. */
   server: ProvisionedServer;
-  /** PEM certificate (or chain) that was sent; its key is in `<entry>.key.pem`. */
+  /** PEM certificate that was sent; its key is in `<entry>.key.pem`. */
   certificate?: string;
+  /** X.509 chain provisioning: the CA certificates sent after it (kept with the device when a resume commits it). */
+  chain?: string;
   /** True when a private key file belongs to this record (it is written after the record). */
   privateKeyFile?: boolean;
   /** Credentials the client chose (ACCESS_TOKEN: accessToken; MQTT_BASIC: clientId/userName/password). */

@@ -144,7 +144,8 @@ interface LoginCredentials {
 function credentialsOf(record: PendingEntry['record'] & object, privateKey?: string): LoginCredentials | undefined {
   if (record.certificate !== undefined) {
     if (privateKey === undefined) return undefined;
-    return { type: 'X509_CERTIFICATE', value: { certificate: record.certificate, privateKey, credentialsId: certificateCredentialsId(record.certificate) } };
+    const certificate = { certificate: record.certificate, privateKey, credentialsId: certificateCredentialsId(record.certificate) };
+    return { type: 'X509_CERTIFICATE', value: record.chain === undefined ? certificate : { ...certificate, chain: record.chain } };
   }
   const chosen = record.credentials;
   if (chosen?.accessToken !== undefined) return { type: 'ACCESS_TOKEN', value: { accessToken: chosen.accessToken } };

@@ -43,6 +43,11 @@ export async function readStoredResult(deviceDir: string, server: ResolvedServer
         files.splice(1, 0, keyFile);
         x509.privateKey = await fs.readFile(keyFile, 'utf8');
       }
+      if (typeof stored.chainFile === 'string') {
+        const chainFile = path.join(deviceDir, path.basename(stored.chainFile));
+        files.push(chainFile);
+        x509.chain = await fs.readFile(chainFile, 'utf8');
+      }
       x509.credentialsId = stored.credentialsId;
       credentials = x509;
     } else {

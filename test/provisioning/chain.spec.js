@@ -184,8 +184,8 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
     fs.rmSync(storeDir, { recursive: true, force: true });
   });
 
-  it('OUTCOME_UNKNOWN when the server drops the connection after the CONNECT without a CONNACK; the stored key is kept', async function () {
-    // A TLS endpoint that takes the handshake and the CONNECT, then closes: the device may exist now.
+  /** A TLS endpoint that takes the handshake and the CONNECT, then closes: the device may exist now. Runs `use(port, ca)`. */
+  async function withDroppingServer(use) {
     const ca = await createCertificate({ commonName: 'drop test CA', isCA: true });
     const serverCert = await createCertificate({ commonName: 'localhost', issuer: ca, ipAddresses: ['127.0.0.1'] });
     const server = tls.createServer({ cert: serverCert.certPem, key: serverCert.keyPem, requestCert: true, rejectUnauthorized: false }, (socket) => {
@@ -195,10 +195,16 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
     const storeDir = tempDir();
     try {
-      const error = await rejectsWith(
-        provisionDevice(chainOptions({ deviceName: 'acme-dropped', storeDir, server: { port: server.address().port, ca: ca.certPem } })),
-        'OUTCOME_UNKNOWN',
-      );
+      await use({ port: server.address().port, ca: ca.certPem }, storeDir);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      fs.rmSync(storeDir, { recursive: true, force: true });
+    }
+  }
+
+  it('OUTCOME_UNKNOWN when the server drops the connection after the CONNECT without a CONNACK; the stored key is kept', async function () {
+    await withDroppingServer(async (dropping, storeDir) => {
+      const error = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-dropped', storeDir, server: dropping })), 'OUTCOME_UNKNOWN');
       assert.equal(error.details.requestSent, true);
       assert.equal(fs.existsSync(error.details.pendingKeyPath), true);
       assert.match(fs.readFileSync(error.details.pendingKeyPath, 'utf8'), /BEGIN PRIVATE KEY/);
@@ -208,10 +214,37 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
         summary.entries.map((entry) => [entry.deviceName, entry.outcome]),
         [['acme-dropped', 'not-created']],
       );
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-      fs.rmSync(storeDir, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it('a resume that finds the device created commits it with its chain; the store then answers with the chain', async function () {
+    await withDroppingServer(async (dropping, storeDir) => {
+      const error = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-answer-lost', storeDir, server: dropping })), 'OUTCOME_UNKNOWN');
+      // What the lost login did on a server that got it: the leaf and the chain create the device.
+      const record = JSON.parse(fs.readFileSync(error.details.pendingPath, 'utf8'));
+      assert.equal(record.chain, pki.fleet.certPem);
+      const { client } = await connectDevice(sim, {
+        tls: true,
+        cert: record.certificate + record.chain,
+        key: fs.readFileSync(error.details.pendingKeyPath, 'utf8'),
+      });
+      await client.endAsync();
+      assert.equal(device('answer-lost').credentials.credentialsId, certificateCredentialsId(record.certificate));
+
+      const summary = await resumePending({ server: tlsServer(sim), storeDir });
+      assert.deepEqual(
+        summary.entries.map((entry) => [entry.deviceName, entry.outcome]),
+        [['acme-answer-lost', 'provisioned']],
+      );
+      const deviceDir = summary.entries[0].result.stored.dir;
+      assert.equal(fs.readFileSync(path.join(deviceDir, 'chain.pem'), 'utf8'), pki.fleet.certPem);
+      assert.equal(JSON.parse(fs.readFileSync(path.join(deviceDir, 'credentials.json'), 'utf8')).credentials.chainFile, 'chain.pem');
+
+      const again = await provisionDevice(chainOptions({ deviceName: 'acme-answer-lost', storeDir }));
+      assert.equal(again.fromStore, true);
+      assert.equal(again.credentials.chain, pki.fleet.certPem);
+      assert.ok(again.stored.files.includes(path.join(deviceDir, 'chain.pem')));
+    });
   });
 
   it('store rules of the key/secret path: a stored device is answered from the store (reuse) or refused (fail), nothing sent', async function () {
