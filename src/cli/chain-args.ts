@@ -9,7 +9,7 @@ export const CHAIN_USAGE = `X.509 certificate chain (--type x509-chain; the devi
   --signer-key FILE        its private key (PEM, unencrypted; never printed)
   --chain FILE             PEM certificates above the signer (towards the root), presented too
   --csr FILE               a device's PKCS#10 request: its certificate is issued and printed, nothing is
-                           sent (the device keeps its key and connects itself)
+                           sent (the device keeps its key and connects itself; no --key-type)
   --common-name CN         certificate CN (default: the CSR's CN, else --device-name)
   --regex PATTERN          the profile's CN regular expression, to check the name GridLinks will derive
   No --provision-key/--provision-secret: connecting with the new certificate creates the device (or
@@ -28,6 +28,11 @@ function readFile(file: string | undefined, flag: string): string | undefined {
 
 /** The core's chain options from the command line (a provision key or secret, e.g. from the environment, is not used). */
 export function toChainOptions(args: CliArguments, server: ServerOptions): ChainProvisionOptions {
+  if (args.csrFile !== undefined && args.keyType !== undefined) {
+    throw new ProvisionError('INVALID_INPUT', '--key-type does not apply with --csr: the device keeps the key of its CSR (see --help)', {
+      field: 'key-type',
+    });
+  }
   return {
     server,
     credentialsType: 'X509_CERTIFICATE_CHAIN',

@@ -77,6 +77,11 @@ describe('gridlinks-provision --type x509-chain against the simulator (TLS)', fu
     );
     fs.rmSync(dir, { recursive: true, force: true });
     assert.equal(sim.devices().length, count);
+
+    const withKeyType = await runCli([...connection, ...signer, '--csr', csr.csrFile, '--key-type', 'p256']);
+    assert.equal(withKeyType.code, 2);
+    assert.match(withKeyType.stderr, /--key-type does not apply with --csr/);
+    assert.equal(withKeyType.stdout, '');
   });
 
   it('CHAIN_REFUSED exits 3 with the error as JSON; a CN the --regex cannot name exits 2', async function () {
