@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import type { DetailedPeerCertificate, PeerCertificate } from 'node:tls';
+import { rootCertificates, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
 import { compileCnPattern } from '../provisioning/chain-name';
 import { sha3Hex, trimCertificate } from '../provisioning/credential-hash';
 import { x509Credentials } from './credentials';
@@ -38,6 +38,12 @@ export function chainProfileConfig(profile: ProfileConfig): ProfileConfig & { ch
   const certificateRegExPattern = profile.certificateRegExPattern ?? DEFAULT_CN_PATTERN;
   compileCnPattern(certificateRegExPattern);
   const provisionDeviceKey = sha3Hex(trimCertificate(caPem));
+  if (wellKnownRootHashes().has(provisionDeviceKey)) {
+    // GridLinks checks the profile certificate's hash against the JVM's trusted roots; Node's bundled roots stand in for them.
+    throw new Error(
+      `chain profile ${profile.name ?? ca.subject}: Device profile certificate cannot be well known root CA! (${ca.subject.replace(/\n/g, ', ')})`,
+    );
+  }
   return {
     ...profile,
     name: profile.name ?? `chain-${provisionDeviceKey.slice(0, 8)}`,
@@ -45,6 +51,14 @@ export function chainProfileConfig(profile: ProfileConfig): ProfileConfig & { ch
     provisionDeviceSecret: caPem,
     chain: { certificateRegExPattern, allowCreateNewDevices: profile.allowCreateNewDevices !== false },
   };
+}
+
+let rootHashes: Set<string> | undefined;
+
+/** SHA3-256 (as provisionDeviceKey) of every root CA certificate Node trusts by default. */
+function wellKnownRootHashes(): Set<string> {
+  rootHashes ??= new Set(rootCertificates.map((pem) => sha3Hex(trimCertificate(pem))));
+  return rootHashes;
 }
 
 /** The presented chain, leaf first, as Node links it (by issuer name and key identifier, not by signature). */

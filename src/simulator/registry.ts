@@ -46,6 +46,15 @@ export class Registry {
   addProfile(given: ProfileConfig): void {
     const profile = given.strategy === 'X509_CERTIFICATE_CHAIN' ? chainProfileConfig(given) : given;
     if (!profile.provisionDeviceKey) throw new Error('a profile needs a non-empty provisionDeviceKey');
+    const holder = this.profilesByKey.get(profile.provisionDeviceKey);
+    if (holder) {
+      // GridLinks keeps provisionDeviceKey (for a chain profile: its certificate's hash) unique across profiles.
+      throw new Error(
+        'chain' in profile
+          ? `chain profile ${profile.name}: Device profile with such certificate hash already exists! (profile ${holder.name} has the same CA certificate)`
+          : `profile ${profile.name ?? profile.provisionDeviceKey}: profile ${holder.name} already has this provisionDeviceKey`,
+      );
+    }
     this.profilesByKey.set(profile.provisionDeviceKey, {
       name: profile.name ?? profile.provisionDeviceKey,
       provisionDeviceKey: profile.provisionDeviceKey,

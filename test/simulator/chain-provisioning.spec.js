@@ -1,7 +1,7 @@
 'use strict';
 const assert = require('node:assert/strict');
 const tls = require('node:tls');
-const { startTestSimulator, connectDevice, startSimulatorCli } = require('../helpers/simulator');
+const { startTestSimulator, connectDevice, startSimulatorCli, DEFAULT_PROFILE } = require('../helpers/simulator');
 const { makeFleetPki, deviceCsr } = require('../helpers/chain-pki');
 const { certTrimNewLines, sha3Hex } = require('../../nodes/simulator');
 
@@ -166,6 +166,28 @@ describe('simulator: X.509 certificate-chain profiles (certificates made by open
     } finally {
       assert.equal(await cli.stop(), 0);
     }
+  });
+
+  it('refuses a well-known public root CA as a chain profile CA, and a second profile with the same CA or key (as GridLinks does)', function () {
+    const publicRoot = tls.rootCertificates[0];
+    assert.throws(
+      () => sim.addProfile({ name: 'public', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: publicRoot }),
+      /chain profile public: Device profile certificate cannot be well known root CA!/,
+    );
+    assert.throws(
+      () => sim.addProfile({ name: 'fleet-again', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: pki.fleet.certPem }),
+      /chain profile fleet-again: Device profile with such certificate hash already exists! \(profile fleet has the same CA certificate\)/,
+    );
+    assert.throws(
+      () => sim.addProfile({ name: 'copy', provisionDeviceKey: DEFAULT_PROFILE.provisionDeviceKey, provisionDeviceSecret: 'other' }),
+      new RegExp(`profile copy: profile ${DEFAULT_PROFILE.name} already has this provisionDeviceKey`),
+    );
+  });
+
+  it('after those refusals the profile in place still provisions for its CA', async function () {
+    const device = deviceCsr(pki.dir, 'after-refusals', 'fleet-sensor-77');
+    assert.equal(await connectOutcome(sim, { cert: device.leaf(pki.fleet) + pki.fleet.certPem, key: device.keyPem }), 0);
+    assert.equal(sim.devices().find((d) => d.name === 'sensor-77')?.profile, 'fleet');
   });
 
   it('gridlinks-sim refuses --chain-cn-regex without a --chain-profile before it', async function () {
