@@ -228,9 +228,7 @@ export class DeviceConnection {
     this.client = undefined;
     void closeClient(client, false);
     this.inFlight.failAll((job) =>
-      job.action.kind === 'attributes/request'
-        ? deviceConnectionClosed(this.settings.server, this.deviceName)
-        : publishUnacknowledged(this.settings.server, this.deviceName, 'the connection was lost before the acknowledgement came'),
+      job.action.kind === 'attributes/request' ? deviceConnectionClosed(this.settings.server, this.deviceName) : this.lostBeforeAcknowledged(),
     );
     this.inFlight.stop();
     this.retryLater();
