@@ -10,6 +10,7 @@ const { execFile } = require('node:child_process');
 const { startTestSimulator, DEFAULT_PROFILE } = require('../helpers/simulator');
 const { settledSnapshot, expectNothingLeft, unusedPort } = require('../helpers/faults');
 const { waitUntil } = require('../helpers/node-red');
+const { tlsServer } = require('../provisioning/support');
 const { ConnectionPool, POOL_DEFAULTS, buildDeviceAction, sessionOptions } = require('../../nodes/device');
 const { validateServer } = require('../../nodes/provisioning');
 
@@ -309,24 +310,20 @@ describe('device connection pool (src/device) against the simulator', function (
     assert.equal(sim.connectedDevices().includes(device.deviceName), false);
   });
 
-  function tlsServer(fields = {}) {
-    return validateServer({ host: sim.host, port: sim.mqttsPort, tls: true, ca: sim.caPem, servername: 'localhost', connectTimeoutMs: 3000, ...fields });
-  }
-
-  function poolFor(tlsSettings) {
-    pool = new ConnectionPool({ ...POOL_DEFAULTS, server: tlsSettings, receive: true }, { incoming: () => {}, changed: () => {} });
-    return pool;
+  /** The simulator's TLS port, validated as the pool takes it. */
+  function tlsPort(fields = {}) {
+    return validateServer(tlsServer(sim, { servername: 'localhost', connectTimeoutMs: 3000, ...fields }));
   }
 
   it('token and basic devices publish over TLS through one context built from the server CA', async function () {
-    const server = tlsServer();
+    const server = tlsPort();
     const tokenOptions = sessionOptions(server, TOKEN);
     assert.ok(tokenOptions.secureContext, 'a token session over TLS gets the shared context');
     assert.equal(sessionOptions(server, BASIC).secureContext, tokenOptions.secureContext);
-    assert.notEqual(sessionOptions(tlsServer({ ca: undefined }), TOKEN).secureContext, tokenOptions.secureContext, 'another CA set, another context');
+    assert.notEqual(sessionOptions(tlsPort({ ca: undefined }), TOKEN).secureContext, tokenOptions.secureContext, 'another CA set, another context');
     assert.equal(sessionOptions({ ...server, tls: false }, TOKEN).secureContext, undefined);
 
-    poolFor(server);
+    makePool({ server });
     await Promise.all([pool.send(TOKEN, telemetry(TOKEN, { t: 1 })), pool.send(BASIC, telemetry(BASIC, { b: 2 }))]);
     assert.deepEqual(
       sim.telemetry(TOKEN.deviceName).map((r) => r.payload),
@@ -339,19 +336,19 @@ describe('device connection pool (src/device) against the simulator', function (
   });
 
   it('the shared context does not skip checks: a wrong server name or an untrusted server is TLS naming the device', async function () {
-    poolFor(tlsServer({ servername: 'not-the-server.example' }));
+    makePool({ server: tlsPort({ servername: 'not-the-server.example' }) });
     await assert.rejects(
       pool.send(TOKEN, telemetry(TOKEN, { t: 2 })),
       (error) => error.code === 'TLS' && error.details.deviceName === TOKEN.deviceName && /ERR_TLS_CERT_ALTNAME_INVALID/.test(error.message),
     );
     await pool.close();
 
-    poolFor(tlsServer({ ca: undefined }));
+    makePool({ server: tlsPort({ ca: undefined }) });
     await assert.rejects(pool.send(BASIC, telemetry(BASIC, { b: 3 })), (error) => error.code === 'TLS' && error.details.deviceName === BASIC.deviceName);
     await pool.close();
 
     // Verification off (the server node's "verify server certificate" unticked): the same untrusted server is accepted.
-    poolFor(tlsServer({ ca: undefined, rejectUnauthorized: false }));
+    makePool({ server: tlsPort({ ca: undefined, rejectUnauthorized: false }) });
     await pool.send(TOKEN, telemetry(TOKEN, { insecure: true }));
     assert.deepEqual(sim.telemetry(TOKEN.deviceName).at(-1).payload, { insecure: true });
   });
