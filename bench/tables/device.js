@@ -17,7 +17,7 @@ const { startSimulatorProcess } = require('../lib/simulator');
 const { loadDeviceFlow } = require('../lib/device-flow');
 const { clientsByDeviceName } = require('../lib/bare-clients');
 const { timeAsync, median, percentile } = require('../lib/stats');
-const { ConnectionPool, POOL_DEFAULTS, buildDeviceAction, identityFromMessage } = require('../../nodes/device');
+const { ConnectionPool, POOL_DEFAULTS, PER_MESSAGE_SAVINGS, buildDeviceAction, identityFromMessage } = require('../../nodes/device');
 const { validateServer } = require('../../nodes/provisioning');
 
 const MB = 1024 * 1024;
@@ -75,11 +75,12 @@ function deviceMessage(i, devices) {
 }
 
 /**
- * The three mqtt.js options the node's sessions use (src/device/device-connection.ts, device-identity.ts): a TLS
- * context shared by every session trusting the same CA, no debug logger (DEBUG unset), no ping re-arm per packet.
+ * The three mqtt.js options the node's sessions use: a TLS context shared by every session trusting the same CA
+ * (device-identity.ts), and the node's own PER_MESSAGE_SAVINGS (no debug logger while DEBUG is unset, no ping
+ * re-arm per packet).
  */
 function nodeClientOptions(sim) {
-  return { secureContext: tls.createSecureContext({ ca: sim.caPem }), log: () => {}, reschedulePings: false };
+  return { secureContext: tls.createSecureContext({ ca: sim.caPem }), ...PER_MESSAGE_SAVINGS };
 }
 
 /** Deterministic (mulberry32), so that a run can be repeated with the same orders. */

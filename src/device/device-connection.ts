@@ -46,7 +46,7 @@ const PUBLISH_OPTIONS = { qos: 1 } as const;
  * and is a no-op unless DEBUG is set (then it is kept, so DEBUG=mqttjs* still works); with
  * reschedulePings off the keepalive timer is not re-armed on every packet (one PINGREQ a minute instead).
  */
-const PER_MESSAGE_SAVINGS = {
+export const PER_MESSAGE_SAVINGS = {
   reschedulePings: false,
   ...(process.env.DEBUG ? {} : { log: () => {} }),
 };

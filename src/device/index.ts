@@ -1,4 +1,5 @@
 export { ConnectionPool, POOL_DEFAULTS, type PoolSettings, type PoolCounts, type PoolEvents, type ClosedDevice } from './connection-pool';
+export { PER_MESSAGE_SAVINGS } from './device-connection';
 export { buildDeviceAction, ACTIONS, type DeviceAction, type ActionKind } from './device-message';
 export { identityFromMessage, sessionOptions, type DeviceIdentity } from './device-identity';
 export { readStoredDevice } from './stored-device';
