@@ -2,6 +2,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
+import rooms from './eslint-rooms.mjs';
 
 export default tseslint.config(
   { ignores: ['nodes/**/*.js', 'nodes/**/*.d.ts', 'node_modules/**', 'test/.tmp/**', 'test/.cache/**', '.demo/**', 'bench/results/**'] },
@@ -13,6 +15,16 @@ export default tseslint.config(
       // Typed lazy `require` of our own modules keeps the one-shot CLI's start cheap (issue 14); nothing else.
       '@typescript-eslint/no-require-imports': ['error', { allow: ['^\\.\\.?/', '^node-forge/lib/asn1$'] }],
       '@typescript-eslint/no-unused-vars': ['error', { varsIgnorePattern: '^_', argsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // No import circles, type-only imports included; rooms entered through their doors (docs/architecture.md).
+    files: ['src/**/*.ts'],
+    plugins: { 'import-x': importX, rooms },
+    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'] })] },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'rooms/doors': 'error',
     },
   },
   {

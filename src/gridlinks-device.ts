@@ -6,7 +6,7 @@ import { readStoredDevice } from './device/stored-device';
 import { DeviceStatus } from './node-red/device-status';
 import type { GridlinksServerNode } from './node-red/server-options';
 import { ProvisionError, isProvisionError } from './provisioning/errors';
-import { validateServer } from './provisioning/validate';
+import { validateServer } from './provisioning/net';
 
 interface DeviceNodeProperties {
   server?: string;

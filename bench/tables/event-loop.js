@@ -16,7 +16,7 @@ const { measureLoopDelay } = require('../lib/loop-delay');
 const { bulkRun } = require('../lib/bulk');
 const { bareKeygen } = require('../lib/floor');
 const { runPool } = require('../lib/pool');
-const { newKeyPair } = require('../../nodes/provisioning/key-pair');
+const { newKeyPair } = require('../../nodes/provisioning/keys/key-pair');
 
 function forgePureJsKeygen() {
   const previous = forge.options.usePureJavaScript;

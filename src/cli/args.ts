@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ProvisionError } from '../provisioning/errors';
 import type { CredentialsType } from '../provisioning/types';
 import { EXIT_CODES_HELP } from './exit-codes';
-import { CHAIN_USAGE } from './chain-args';
+import { CHAIN_USAGE } from './chain-usage';
 
 export const USAGE = `Usage: gridlinks-provision --host H [--port P] [--no-tls] [--ca FILE] [--servername NAME] [--insecure]
          [--transport mqtt|http] [--verify-port P]

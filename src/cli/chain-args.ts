@@ -1,19 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ProvisionError } from '../provisioning/errors';
-import type { ChainProvisionOptions } from '../provisioning/chain-types';
+import type { ChainProvisionOptions } from '../provisioning/chain';
 import type { KeyAlgorithm, ServerOptions } from '../provisioning/types';
 import type { CliArguments } from './args';
-
-export const CHAIN_USAGE = `X.509 certificate chain (--type x509-chain; the device profile's strategy "X.509 certificates chain"):
-  --signer-cert FILE       PEM of the profile's CA certificate, which signs the device certificate
-  --signer-key FILE        its private key (PEM, unencrypted; never printed)
-  --chain FILE             PEM certificates above the signer (towards the root), presented too
-  --csr FILE               a device's PKCS#10 request: its certificate is issued and printed, nothing is
-                           sent (the device keeps its key and connects itself; no --key-type)
-  --common-name CN         certificate CN (default: the CSR's CN, else --device-name)
-  --regex PATTERN          the profile's CN regular expression, to check the name GridLinks will derive
-  No --provision-key/--provision-secret: connecting with the new certificate creates the device (or
-  replaces the certificate of an existing one).`;
 
 function readFile(file: string | undefined, flag: string): string | undefined {
   if (file === undefined) return undefined;

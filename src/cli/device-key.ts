@@ -1,4 +1,4 @@
-import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, prefetchDeviceKeyPair } from '../provisioning/key-pair';
+import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, prefetchDeviceKeyPair } from '../provisioning/keys';
 import type { KeyAlgorithm } from '../provisioning/types';
 import type { CliArguments } from './args';
 

@@ -1,5 +1,5 @@
 import type { ProvisionOptions } from '../provisioning/types';
-import { isChainProvisionOptions, type ChainProvisionOptions } from '../provisioning/chain-types';
+import { isChainProvisionOptions, type ChainProvisionOptions } from '../provisioning/chain';
 import type { CliArguments } from './args';
 import { startKeyOnly } from './device-key';
 
@@ -10,7 +10,7 @@ import { startKeyOnly } from './device-key';
  */
 export function checkBeforeKeygen(options: ProvisionOptions | ChainProvisionOptions): void {
   if (isChainProvisionOptions(options)) {
-    const { validateChainOptions } = require('../provisioning/chain-options') as typeof import('../provisioning/chain-options');
+    const { validateChainOptions } = require('../provisioning/chain') as typeof import('../provisioning/chain');
     validateChainOptions(options);
     return;
   }

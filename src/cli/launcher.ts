@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { isatty } from 'node:tty';
 import { parseCliArguments } from './args';
-import { isChainProvisionOptions } from '../provisioning/chain-types';
+import { isChainProvisionOptions } from '../provisioning/chain';
 import { validateOptions } from '../provisioning/validate';
 import { startKeyOnly } from './device-key';
 import { requireGiven, toOptions } from './run-options';

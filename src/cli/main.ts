@@ -11,7 +11,7 @@ import { checkStdoutKeepsCredentials, writeStdout } from './stdout';
 import { displayText } from '../provisioning/display-text';
 import { TerminalPrompt } from './prompt';
 import { runResume } from './resume-command';
-import { defaultPort } from '../provisioning/validate';
+import { defaultPort } from '../provisioning/net';
 import { requireGiven, toOptions } from './run-options';
 
 /** Option names of the core mapped back to the command-line flags, for error messages. */

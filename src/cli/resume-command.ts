@@ -1,6 +1,6 @@
 import { ProvisionError } from '../provisioning/errors';
 import type { ServerOptions } from '../provisioning/types';
-import type { ResumeReport } from '../provisioning/resume';
+import type { ResumeReport } from '../provisioning/store';
 import type { CliArguments } from './args';
 import { EXIT } from './exit-codes';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ProvisionError } from '../provisioning/errors';
-import type { ChainProvisionOptions } from '../provisioning/chain-types';
+import type { ChainProvisionOptions } from '../provisioning/chain';
 import type { ProvisionOptions, ServerOptions } from '../provisioning/types';
-import { defaultPort } from '../provisioning/validate';
+import { defaultPort } from '../provisioning/net';
 import type { CliArguments } from './args';
 import { toChainOptions } from './chain-args';
 import { transportOption } from './transport-option';

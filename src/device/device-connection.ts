@@ -1,8 +1,7 @@
 import type { MqttClient } from 'mqtt';
-import { closeClient } from '../provisioning/close-client';
-import { openMqttClient } from '../provisioning/mqtt-client';
+import { closeClient, openMqttClient } from '../provisioning/net';
 import type { ProvisionError } from '../provisioning/errors';
-import type { ResolvedServer } from '../provisioning/validate';
+import type { ResolvedServer } from '../provisioning/types';
 import {
   attributesTimeout,
   closedWhileQueued,

@@ -1,6 +1,6 @@
-import { connectError, errorCodeOf } from '../provisioning/connection-errors';
+import { connectError, errorCodeOf } from '../provisioning/net';
 import { ProvisionError } from '../provisioning/errors';
-import type { ResolvedServer } from '../provisioning/validate';
+import type { ResolvedServer } from '../provisioning/types';
 
 function where(server: ResolvedServer): string {
   return `${server.host}:${server.port}`;

@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
 import type { IClientOptions } from 'mqtt';
-import { deviceConnectOptions } from '../provisioning/connect-options';
-import { trustOnlySecureContext } from '../provisioning/secure-contexts';
+import { deviceConnectOptions, trustOnlySecureContext } from '../provisioning/net';
 import { ProvisionError } from '../provisioning/errors';
-import type { ResolvedServer } from '../provisioning/validate';
-import type { AccessTokenCredentials, BasicCredentials, CredentialsType, DeviceCredentials, X509Credentials } from '../provisioning/types';
+import type { ResolvedServer, AccessTokenCredentials, BasicCredentials, CredentialsType, DeviceCredentials, X509Credentials } from '../provisioning/types';
 
 /** A device the node can act as: its name and what it logs in with. */
 export interface DeviceIdentity {

@@ -1,6 +1,6 @@
-import type { ChainProvisionOptions } from '../provisioning/chain-types';
+import type { ChainProvisionOptions } from '../provisioning/chain';
 import type { KeyAlgorithm, ServerOptions } from '../provisioning/types';
-import { KEY_ALGORITHMS } from '../provisioning/validate';
+import { KEY_ALGORITHMS } from '../provisioning/keys';
 import { invalidField, readPropertySource, type EvaluateProperty } from './property-source';
 
 export const CHAIN_TYPE = 'X509_CERTIFICATE_CHAIN';

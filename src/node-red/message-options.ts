@@ -1,6 +1,7 @@
 import type { ProvisionOptions, ServerOptions } from '../provisioning/types';
-import { CREDENTIALS_TYPES, KEY_ALGORITHMS } from '../provisioning/validate';
-import type { ChainProvisionOptions } from '../provisioning/chain-types';
+import { CREDENTIALS_TYPES } from '../provisioning/validate';
+import { KEY_ALGORITHMS } from '../provisioning/keys';
+import type { ChainProvisionOptions } from '../provisioning/chain';
 import { invalidField, readPropertySource, type EvaluateProperty } from './property-source';
 import { buildChainOptions, wantsChain, type ChainNodeCredentials, type ChainNodeProperties } from './chain-options';
 

@@ -1,6 +1,5 @@
-import { isRsaAlgorithm } from '../provisioning/key-pair';
-import { MAX_KEY_POOL_SIZE, useSharedKeyPool, type KeyPool, type SharedKeyPool } from '../provisioning/key-pool';
-import type { KeyAlgorithm } from '../provisioning/types';
+import { isRsaAlgorithm, MAX_KEY_POOL_SIZE, useSharedKeyPool, type SharedKeyPool } from '../provisioning/keys';
+import type { KeyPool, KeyAlgorithm } from '../provisioning/types';
 import type { PoolFill } from './status';
 
 /**

@@ -1,4 +1,4 @@
-import { resumePending, type ResumeReport } from '../provisioning/resume';
+import { resumePending, type ResumeReport } from '../provisioning/store';
 import type { ServerOptions } from '../provisioning/types';
 import { ProvisionError } from '../provisioning/errors';
 import { outputResult } from './output';

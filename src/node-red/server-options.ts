@@ -1,9 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
-import { certificatesOnly } from '../provisioning/ca-bundle';
+import { certificatesOnly, defaultPort } from '../provisioning/net';
 import { ProvisionError } from '../provisioning/errors';
 import type { Node } from 'node-red';
 import type { ServerOptions } from '../provisioning/types';
-import { defaultPort } from '../provisioning/validate';
 
 /** The gridlinks-server node's properties, exactly as they appear in the flow JSON. */
 export interface ServerNodeProperties {

@@ -1,4 +1,4 @@
-import { inspectStore } from '../provisioning/leftovers';
+import { inspectStore } from '../provisioning/store';
 import { isProvisionError } from '../provisioning/errors';
 
 export interface StoreStatusHooks {

@@ -1,39 +1,37 @@
 import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { ProvisionError } from './errors';
-import { createSelfSignedCertificate } from './certificate';
-import { certificateCredentialsId } from './credential-hash';
-import { checkKeyPool, keyPairFor, type KeyPool } from './key-pool';
-import { deviceConnectOptions } from './connect-options';
-import { aborted } from './connection-errors';
-import { deviceEndpoint, exchangeFor } from './transport';
-import { buildProvisionRequest } from './request';
-import { acceptAnswer } from './response';
-import { commitEntry, discardPending, entryNameForDevice, entryNameForUnnamed, prepareEntry, type StoreEntry } from './store';
+import { createSelfSignedCertificate, certificateCredentialsId } from './x509';
+import { checkKeyPool, keyPairFor } from './keys';
+import type { KeyPool, ResolvedOptions, ProvisionOptions, ProvisionResult, X509Credentials } from './types';
+import { deviceConnectOptions, aborted, deviceEndpoint } from './net';
+import { exchangeFor } from './transport';
+import { buildProvisionRequest, acceptAnswer } from './mqtt';
+import {
+  commitEntry,
+  discardPending,
+  entryNameForDevice,
+  entryNameForUnnamed,
+  prepareEntry,
+  type StoreEntry,
+  pendingRecordFor,
+  openStoreFor,
+  storedFiles,
+} from './store';
 import { markInFlight } from './in-flight';
 import { nextStartTurn } from './start-turns';
-import { pendingRecordFor } from './pending-material';
-import { openStoreFor } from './reuse';
-import { storedFiles } from './stored-files';
-import { validateOptions, type ResolvedOptions } from './validate';
+import { validateOptions } from './validate';
 import { phaseLaps, type PhaseLaps } from './timing';
-import type { ProvisionOptions, ProvisionResult, X509Credentials } from './types';
-import { isChainProvisionOptions, type ChainProvisionOptions } from './chain-types';
-import { provisionByChain } from './chain-provision';
+import { isChainProvisionOptions, type ChainProvisionOptions, provisionByChain } from './chain';
 
 export * from './errors';
 export * from './types';
-export * from './chain-types';
-export { validateOptions, validateServer, DEFAULTS, CREDENTIALS_TYPES, KEY_ALGORITHMS } from './validate';
-export type { ResolvedOptions, ResolvedServer } from './validate';
-export { generateDeviceCertificate } from './certificate';
-export { trimCertificate, certificateCredentialsId } from './credential-hash';
-export { buildProvisionRequest, REQUEST_TOPIC, RESPONSE_TOPIC } from './request';
-export { deviceConnectOptions } from './connect-options';
-export { entryNameForDevice } from './store';
-export { resumePending, type ResumeOptions, type ResumeReport, type ResumeOutcome } from './resume';
-export { inspectStore, type StoreInspection } from './leftovers';
-export { createKeyPool, useSharedKeyPool, sharedKeyPool, MAX_KEY_POOL_SIZE } from './key-pool';
-export type { KeyPool, KeyPoolOptions, KeyPoolState, SharedKeyPool } from './key-pool';
+export { validateOptions, DEFAULTS, CREDENTIALS_TYPES } from './validate';
+export { validateServer, deviceConnectOptions } from './net';
+export { KEY_ALGORITHMS, createKeyPool, useSharedKeyPool, sharedKeyPool, MAX_KEY_POOL_SIZE, type SharedKeyPool } from './keys';
+export { generateDeviceCertificate, trimCertificate, certificateCredentialsId } from './x509';
+export { buildProvisionRequest, REQUEST_TOPIC, RESPONSE_TOPIC } from './mqtt';
+export { isChainProvisionOptions, type ChainProvisionOptions } from './chain';
+export { entryNameForDevice, resumePending, inspectStore, type ResumeOptions, type ResumeReport, type ResumeOutcome, type StoreInspection } from './store';
 
 const INSECURE_WARNING =
   'The server certificate was not verified (insecure): anyone between this machine and the server could read the provision secret and the new credentials.';
@@ -197,8 +195,8 @@ async function afterFailure(error: unknown, entry: StoreEntry | undefined): Prom
   return error;
 }
 
-function startVerification(...args: Parameters<typeof import('./verify').verifyCredentials>): ReturnType<typeof import('./verify').verifyCredentials> {
-  const { verifyCredentials } = require('./verify') as typeof import('./verify'); // MQTT, loaded only to verify
+function startVerification(...args: Parameters<typeof import('./mqtt').verifyCredentials>): ReturnType<typeof import('./mqtt').verifyCredentials> {
+  const { verifyCredentials } = require('./mqtt') as typeof import('./mqtt'); // MQTT, loaded only to verify
   return verifyCredentials(...args);
 }
 

@@ -1,5 +1,5 @@
-import type { exchangeProvisionRequest } from './exchange';
-import type { ResolvedServer } from './validate';
+import type { exchangeProvisionRequest } from './mqtt';
+import type { ResolvedServer } from './types';
 
 /**
  * The provisioning exchange of the server's transport: MQTT sessions or HTTP(S) POST, same signature.
@@ -8,11 +8,6 @@ import type { ResolvedServer } from './validate';
  */
 export function exchangeFor(server: ResolvedServer): typeof exchangeProvisionRequest {
   return server.transport === 'http'
-    ? (require('./http-exchange') as typeof import('./http-exchange')).exchangeProvisionRequestHttp
-    : (require('./exchange') as typeof import('./exchange')).exchangeProvisionRequest;
-}
-
-/** Where the device connects with its new credentials: always MQTT, on the verify port after HTTP provisioning. */
-export function deviceEndpoint(server: ResolvedServer): ResolvedServer {
-  return server.transport === 'http' ? { ...server, transport: 'mqtt', port: server.verifyPort } : server;
+    ? (require('./http') as typeof import('./http')).exchangeProvisionRequestHttp
+    : (require('./mqtt') as typeof import('./mqtt')).exchangeProvisionRequest;
 }

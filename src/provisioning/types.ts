@@ -1,5 +1,5 @@
+import type { KeyObject } from 'node:crypto';
 import type { IClientOptions } from 'mqtt';
-import type { KeyPool } from './key-pool';
 
 export type CredentialsType = 'X509_CERTIFICATE' | 'ACCESS_TOKEN' | 'MQTT_BASIC';
 export type KeyAlgorithm = 'rsa2048' | 'rsa3072' | 'rsa4096' | 'p256' | 'p384';
@@ -132,4 +132,84 @@ export interface ProvisionResult {
   provisioned?: boolean;
   /** X.509 chain provisioning only: a certificate was issued here by the signer. */
   issued?: boolean;
+}
+
+/** Server options with every default filled in. */
+export interface ResolvedServer {
+  host: string;
+  port: number;
+  tls: boolean;
+  ca?: string;
+  servername?: string;
+  rejectUnauthorized: boolean;
+  protocolVersion: 4 | 5;
+  connectTimeoutMs: number;
+  answerTimeoutMs: number;
+  transport: 'mqtt' | 'http';
+  /** The MQTT port devices connect to: `port` for MQTT, `verifyPort` (or its default) for HTTP. */
+  verifyPort: number;
+  maxAnswerBytes: number;
+}
+
+/** ProvisionOptions after validation: defaults filled, empty strings dropped, device name trimmed. */
+export interface ResolvedOptions {
+  server: ResolvedServer;
+  provisionDeviceKey: string;
+  provisionDeviceSecret: string;
+  deviceName?: string;
+  credentialsType: CredentialsType;
+  gateway: boolean;
+  token?: string;
+  clientId?: string;
+  username?: string;
+  password?: string;
+  keyAlgorithm: KeyAlgorithm;
+  /** BYO certificate re-encoded as canonical PEM (one certificate, 64-column lines). */
+  certificate?: string;
+  privateKey?: string;
+  validityDays: number;
+  commonName?: string;
+  verify: boolean;
+  storeDir?: string;
+  ifStored: 'reuse' | 'fail';
+}
+
+export interface DeviceKeyPair {
+  publicKey: KeyObject;
+  privateKey: KeyObject;
+}
+
+export interface KeyPoolOptions {
+  algorithm: KeyAlgorithm;
+  /** Keys kept ready: 1 to MAX_KEY_POOL_SIZE. */
+  size: number;
+}
+
+export interface KeyPoolState {
+  algorithm: KeyAlgorithm;
+  size: number;
+  /** Keys ready to be taken now. */
+  ready: number;
+  /** A key is being made (or waits for a spare CPU). */
+  refilling: boolean;
+  closed: boolean;
+}
+
+/**
+ * Key pairs made ahead of time, in memory only, each handed out once. Refilled in the background at
+ * low priority (see KeyPriority in key-pair.ts). Give it to provisionDevice as `keyPool`: a device
+ * whose key algorithm matches takes a ready key, or gets a fresh one when the pool is empty.
+ */
+export interface KeyPool {
+  readonly algorithm: KeyAlgorithm;
+  readonly size: number;
+  /** A ready key pair, removed from the pool for good, or undefined when none is ready. Starts a refill. */
+  take(): DeviceKeyPair | undefined;
+  state(): KeyPoolState;
+  /** Called after every change of state (a key made or taken, closed); returns the unsubscribe function. */
+  onChange(listener: (state: KeyPoolState) => void): () => void;
+  /** Resolves when the pool holds `size` keys, when it is closed, or when making a key failed. */
+  whenFull(): Promise<void>;
+  /** Drops every ready key and stops refilling; resolves once no key generation of this pool is running. */
+  close(): Promise<void>;
 }

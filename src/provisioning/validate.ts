@@ -1,146 +1,28 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { ProvisionError } from './errors';
-import { certificatesOnly } from './ca-bundle';
-import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, SUPPORTED_CURVES } from './key-pair';
-import type { CredentialsType, KeyAlgorithm, ProvisionOptions } from './types';
+import {
+  MAX_NAME_LENGTH,
+  invalid,
+  noControlCharacters,
+  oneOf,
+  optionalBoolean,
+  optionalInteger,
+  optionalString,
+  requiredString,
+  validateDeviceName,
+} from './fields';
+import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, SUPPORTED_CURVES } from './keys';
+import { SERVER_DEFAULTS, validateServer } from './net';
+import { DEFAULT_VALIDITY_DAYS } from './x509';
+import type { CredentialsType, ProvisionOptions, ResolvedOptions } from './types';
 
 export const CREDENTIALS_TYPES: readonly CredentialsType[] = ['X509_CERTIFICATE', 'ACCESS_TOKEN', 'MQTT_BASIC'];
-export { KEY_ALGORITHMS };
 
 export const DEFAULTS = {
   credentialsType: 'X509_CERTIFICATE' as CredentialsType,
   keyAlgorithm: DEFAULT_KEY_ALGORITHM,
-  validityDays: 3650,
-  connectTimeoutMs: 10_000,
-  answerTimeoutMs: 15_000,
-  protocolVersion: 4 as const,
-  /** GridLinks' own limit (NETTY_MAX_PAYLOAD_SIZE). */
-  maxAnswerBytes: 65536,
+  validityDays: DEFAULT_VALIDITY_DAYS,
+  ...SERVER_DEFAULTS,
 };
-
-export const TRANSPORTS: readonly ('mqtt' | 'http')[] = ['mqtt', 'http'];
-
-/** MQTT 8883 / 1883; HTTP 443 / 8080 (GridLinks' HTTP transport port, HTTPS usually behind a proxy on 443). */
-export function defaultPort(transport: 'mqtt' | 'http', tls: boolean): number {
-  if (transport === 'http') return tls ? 443 : 8080;
-  return tls ? 8883 : 1883;
-}
-
-/** Server options with every default filled in. */
-export interface ResolvedServer {
-  host: string;
-  port: number;
-  tls: boolean;
-  ca?: string;
-  servername?: string;
-  rejectUnauthorized: boolean;
-  protocolVersion: 4 | 5;
-  connectTimeoutMs: number;
-  answerTimeoutMs: number;
-  transport: 'mqtt' | 'http';
-  /** The MQTT port devices connect to: `port` for MQTT, `verifyPort` (or its default) for HTTP. */
-  verifyPort: number;
-  maxAnswerBytes: number;
-}
-
-/** ProvisionOptions after validation: defaults filled, empty strings dropped, device name trimmed. */
-export interface ResolvedOptions {
-  server: ResolvedServer;
-  provisionDeviceKey: string;
-  provisionDeviceSecret: string;
-  deviceName?: string;
-  credentialsType: CredentialsType;
-  gateway: boolean;
-  token?: string;
-  clientId?: string;
-  username?: string;
-  password?: string;
-  keyAlgorithm: KeyAlgorithm;
-  /** BYO certificate re-encoded as canonical PEM (one certificate, 64-column lines). */
-  certificate?: string;
-  privateKey?: string;
-  validityDays: number;
-  commonName?: string;
-  verify: boolean;
-  storeDir?: string;
-  ifStored: 'reuse' | 'fail';
-}
-
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
-const MAX_NAME_LENGTH = 255;
-
-export function invalid(field: string, message: string): ProvisionError {
-  return new ProvisionError('INVALID_INPUT', message, { field });
-}
-
-/** A string option: absent, null and '' all mean "not given". */
-export function optionalString(value: unknown, field: string): string | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string') throw invalid(field, `${field} must be a string.`);
-  return value;
-}
-
-function requiredString(value: unknown, field: string, what: string): string {
-  const text = optionalString(value, field);
-  if (text === undefined) throw invalid(field, `${field} is required: ${what}.`);
-  return text;
-}
-
-export function noControlCharacters(value: string | undefined, field: string): void {
-  if (value !== undefined && CONTROL_CHARACTERS.test(value)) {
-    throw invalid(field, `${field} must not contain control characters (GridLinks refuses them).`);
-  }
-}
-
-export function optionalInteger(value: unknown, field: string, min: number, max: number, fallback: number): number {
-  if (value === undefined || value === null || value === '') return fallback;
-  const number = typeof value === 'string' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
-    throw invalid(field, `${field} must be a whole number from ${min} to ${max}.`);
-  }
-  return number;
-}
-
-export function optionalBoolean(value: unknown, field: string, fallback: boolean): boolean {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'boolean') throw invalid(field, `${field} must be true or false.`);
-  return value;
-}
-
-export function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback: T): T {
-  if (value === undefined || value === null || value === '') return fallback;
-  if (!allowed.includes(value as T)) throw invalid(field, `${field} must be one of ${allowed.join(', ')}.`);
-  return value as T;
-}
-
-export function validateServer(server: unknown): ResolvedServer {
-  if (typeof server !== 'object' || server === null) throw invalid('server', 'server (host, port, TLS settings) is required.');
-  const given = server as Record<string, unknown>;
-  const host = requiredString(given.host, 'server.host', 'the GridLinks MQTT host name or IP address').trim();
-  if (!host || /[\s/]/.test(host)) throw invalid('server.host', 'server.host must be a bare host name or IP address (no scheme, path or spaces).');
-  const tls = optionalBoolean(given.tls, 'server.tls', true);
-  const transport = oneOf(given.transport, 'server.transport', TRANSPORTS, 'mqtt');
-  const port = optionalInteger(given.port, 'server.port', 1, 65535, defaultPort(transport, tls));
-  const mqttPort = transport === 'mqtt' ? port : optionalInteger(given.verifyPort, 'server.verifyPort', 1, 65535, defaultPort('mqtt', tls));
-  const givenCa = optionalString(given.ca, 'server.ca');
-  const ca = givenCa === undefined ? undefined : certificatesOnly(givenCa, 'server.ca');
-  const protocolVersion = optionalInteger(given.protocolVersion, 'server.protocolVersion', 4, 5, DEFAULTS.protocolVersion);
-  return {
-    host,
-    port,
-    tls,
-    ca,
-    servername: optionalString(given.servername, 'server.servername'),
-    rejectUnauthorized: optionalBoolean(given.rejectUnauthorized, 'server.rejectUnauthorized', true),
-    protocolVersion: protocolVersion as 4 | 5,
-    connectTimeoutMs: optionalInteger(given.connectTimeoutMs, 'server.connectTimeoutMs', 1, 600_000, DEFAULTS.connectTimeoutMs),
-    answerTimeoutMs: optionalInteger(given.answerTimeoutMs, 'server.answerTimeoutMs', 1, 600_000, DEFAULTS.answerTimeoutMs),
-    transport,
-    verifyPort: mqttPort,
-    maxAnswerBytes: optionalInteger(given.maxAnswerBytes, 'server.maxAnswerBytes', 1024, 16 * 1024 * 1024, DEFAULTS.maxAnswerBytes),
-  };
-}
 
 /**
  * Checks everything that can be checked before anything is sent, including GridLinks' own
@@ -203,16 +85,6 @@ export function validateOptions(options: ProvisionOptions | Record<string, unkno
     Object.assign(resolved, validateX509(credentialFields.certificate, credentialFields.privateKey, credentialFields.commonName));
   }
   return resolved;
-}
-
-export function validateDeviceName(value: unknown): string | undefined {
-  const raw = optionalString(value, 'deviceName');
-  if (raw === undefined) return undefined;
-  const name = raw.trim();
-  if (!name) throw invalid('deviceName', 'deviceName is only whitespace: give a name, or leave it empty to let GridLinks generate one.');
-  if (name.length > MAX_NAME_LENGTH) throw invalid('deviceName', `deviceName must be at most ${MAX_NAME_LENGTH} characters.`);
-  noControlCharacters(name, 'deviceName');
-  return name;
 }
 
 function validateBasic(clientId?: string, username?: string, password?: string): Partial<ResolvedOptions> {

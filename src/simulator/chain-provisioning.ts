@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { rootCertificates, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
-import { compileCnPattern } from '../provisioning/chain-name';
-import { sha3Hex, trimCertificate } from '../provisioning/credential-hash';
+import { compileCnPattern } from '../provisioning/chain';
+import { sha3Hex, trimCertificate } from '../provisioning/x509';
 import { x509Credentials } from './credentials';
 import { REFUSE_NOT_AUTHORIZED } from './packets';
 import type { Registry, StoredProfile } from './registry';

@@ -4,7 +4,7 @@ import * as mqttPacket from 'mqtt-packet';
 import { refusalByConnectFields } from './connect-refusal';
 import { authenticateDevice } from './device-auth';
 import type { DeviceBroker } from './device-broker';
-import { PacketSizeGuard } from '../provisioning/packet-size-guard';
+import { PacketSizeGuard } from '../provisioning/net';
 import { connackPacket, protocolVersionOf, refusalFromCode, REASON, writePacket, type ProtocolVersion, type Refusal } from './packets';
 import { MAX_PAYLOAD_BYTES, ProvisionSession, type ProvisionSessionContext } from './provision-session';
 import type { Registry } from './registry';

@@ -1,5 +1,5 @@
 import type { PeerCertificate } from 'node:tls';
-import { sha3Hex } from '../provisioning/credential-hash';
+import { sha3Hex } from '../provisioning/x509';
 import { authenticateByChain } from './chain-provisioning';
 import { parseBasicValue } from './credentials';
 import { REFUSE_BAD_CREDENTIALS, REFUSE_IDENTIFIER, REFUSE_NOT_AUTHORIZED, type Refusal } from './packets';

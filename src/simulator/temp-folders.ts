@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { processIsAlive } from '../provisioning/process-alive';
+import { processIsAlive } from '../provisioning/store';
 
 /**
  * The simulator keeps a throw-away CA (with its private key) in a temp folder and removes it on stop.

@@ -2,7 +2,7 @@
 // Item 2 of #10: any malformed answer is BAD_RESPONSE with the kept key named; never a RangeError or an internal error.
 const assert = require('node:assert/strict');
 const fc = require('fast-check');
-const { acceptAnswer } = require('../../nodes/provisioning/response');
+const { acceptAnswer } = require('../../nodes/provisioning/mqtt');
 const { provisionDevice } = require('../../nodes/provisioning');
 const { startHostileServer } = require('../helpers/hostile-server');
 const { rejectsWith } = require('../provisioning/support');

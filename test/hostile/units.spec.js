@@ -4,7 +4,7 @@
 const assert = require('node:assert/strict');
 const fc = require('fast-check');
 const mqttPacket = require('mqtt-packet');
-const { PacketSizeGuard } = require('../../nodes/provisioning/packet-size-guard');
+const { PacketSizeGuard } = require('../../nodes/provisioning/net');
 const { displayText, terminalSafeJson } = require('../../nodes/provisioning/display-text');
 
 function publish(payloadBytes) {

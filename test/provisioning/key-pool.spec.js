@@ -7,10 +7,10 @@ const { X509Certificate, createPublicKey } = require('node:crypto');
 const { provisionDevice, createKeyPool, useSharedKeyPool, sharedKeyPool, ProvisionError } = require('../../nodes/provisioning');
 const { startSim, options, uniqueName, leakedSince, resourceBaseline, tempDir } = require('./support');
 
-const KEY_POOL_MODULE = path.resolve(__dirname, '../../nodes/provisioning/key-pool.js');
-const { newKeyPair } = require('../../nodes/provisioning/key-pair.js');
+const KEY_POOL_MODULE = path.resolve(__dirname, '../../nodes/provisioning/keys/key-pool.js');
+const { newKeyPair } = require('../../nodes/provisioning/keys/key-pair.js');
 const { availableParallelism } = require('node:os');
-const { keyThreadDiagnostics } = require('../../nodes/provisioning/key-threads.js');
+const { keyThreadDiagnostics } = require('../../nodes/provisioning/keys/key-threads.js');
 
 /** SPKI of a PEM key or certificate, to compare key pairs by their public half. */
 function spki(pem) {

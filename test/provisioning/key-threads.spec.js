@@ -5,10 +5,10 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { availableParallelism } = require('node:os');
 
-const { newKeyPair } = require('../../nodes/provisioning/key-pair.js');
-const { keyThreadDiagnostics, endKeyThreads, setKeyThreadIdleMs, rsaOnKeyThread, KEY_THREAD_IDLE_MS } = require('../../nodes/provisioning/key-threads.js');
+const { newKeyPair } = require('../../nodes/provisioning/keys/key-pair.js');
+const { keyThreadDiagnostics, endKeyThreads, setKeyThreadIdleMs, rsaOnKeyThread, KEY_THREAD_IDLE_MS } = require('../../nodes/provisioning/keys/key-threads.js');
 
-const KEY_THREADS_MODULE = path.resolve(__dirname, '../../nodes/provisioning/key-threads.js');
+const KEY_THREADS_MODULE = path.resolve(__dirname, '../../nodes/provisioning/keys/key-threads.js');
 const ON_LINUX = fs.existsSync('/proc/thread-self');
 
 /** The nice value of one of this process's OS threads, as the kernel reports it (field 19 of stat). */

@@ -1,6 +1,6 @@
 'use strict';
 const assert = require('node:assert/strict');
-const { acceptAnswer } = require('../../nodes/provisioning/response');
+const { acceptAnswer } = require('../../nodes/provisioning/mqtt');
 const { generateDeviceCertificate, trimCertificate, certificateCredentialsId } = require('../../nodes/provisioning');
 
 const answer = (object) => Buffer.from(typeof object === 'string' ? object : JSON.stringify(object));

@@ -75,6 +75,28 @@ describe('credential store as the source of truth: ifStored', function () {
     assert.equal(proxy.connections(), connections);
   });
 
+  it('the one reader of stored entries: a file name that leaves the folder, or a file over 1 MiB, is STORE naming the device, nothing sent', async () => {
+    const deviceName = uniqueName('escape');
+    await provisionDevice(viaProxy({ deviceName, storeDir: dir, keyAlgorithm: 'p256' }));
+    const entry = path.join(dir, deviceName);
+    const record = JSON.parse(fs.readFileSync(path.join(entry, 'credentials.json'), 'utf8'));
+    const connections = proxy.connections();
+
+    fs.writeFileSync(
+      path.join(entry, 'credentials.json'),
+      JSON.stringify({ ...record, credentials: { ...record.credentials, privateKeyFile: '../../key.pem' } }),
+    );
+    const escaping = await rejectsWith(provisionDevice(viaProxy({ deviceName, storeDir: dir, keyAlgorithm: 'p256' })), 'STORE');
+    assert.equal(escaping.details.deviceName, deviceName);
+    assert.ok(escaping.message.includes(`device "${deviceName}"`) && /not a file in that folder/.test(escaping.message), escaping.message);
+
+    fs.writeFileSync(path.join(entry, 'credentials.json'), JSON.stringify(record));
+    fs.appendFileSync(path.join(entry, record.credentials.certificateFile), Buffer.alloc(1024 * 1024, 0x20));
+    const large = await rejectsWith(provisionDevice(viaProxy({ deviceName, storeDir: dir, keyAlgorithm: 'p256' })), 'STORE');
+    assert.equal(large.details.reason, 'EFBIG');
+    assert.equal(proxy.connections(), connections);
+  });
+
   it('ifStored must be reuse or fail', async () => {
     await rejectsWith(provisionDevice(viaProxy({ deviceName: 'x', storeDir: dir, ifStored: 'overwrite' })), 'INVALID_INPUT');
   });

@@ -1,0 +1,5 @@
+export { provisionByChain } from './chain-provision';
+export { isChainProvisionOptions } from './chain-types';
+export type { ChainProvisionOptions } from './chain-types';
+export { validateChainOptions } from './chain-options';
+export { compileCnPattern } from './chain-name';

@@ -1,0 +1,1 @@
+export { exchangeProvisionRequestHttp } from './http-exchange';

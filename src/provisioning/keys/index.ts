@@ -1,0 +1,3 @@
+export { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, SUPPORTED_CURVES, generateDeviceKeyPair, isRsaAlgorithm, prefetchDeviceKeyPair } from './key-pair';
+export { MAX_KEY_POOL_SIZE, checkKeyPool, createKeyPool, keyPairFor, sharedKeyPool, useSharedKeyPool } from './key-pool';
+export type { SharedKeyPool } from './key-pool';

@@ -1,0 +1,13 @@
+export { inspectStore } from './leftovers';
+export type { StoreInspection } from './leftovers';
+export { pendingRecordFor } from './pending-material';
+export { newPendingRecord, serverOf } from './pending-record';
+export { resumePending } from './resume';
+export type { ResumeOptions, ResumeOutcome, ResumeReport } from './resume';
+export { openStoreFor } from './reuse';
+export { CREDENTIALS_FILE, commitEntry, discardPending, entryNameForDevice, entryNameForUnnamed, prepareEntry } from './store';
+export type { StoreEntry } from './store';
+export { storedFiles } from './stored-files';
+export { processIsAlive } from './process-alive';
+export { MAX_STORED_FILE_BYTES, readStoredEntry } from './stored-entry';
+export type { StoredEntry } from './stored-entry';

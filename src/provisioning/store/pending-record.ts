@@ -1,0 +1,59 @@
+import type { ProvisionedServer } from '../types';
+
+/**
+ * What `.pending/<entry>.json` holds: everything, except the private key (in `<entry>.key.pem`), that
+ * a later resume needs to finish the job, written before the request is sent. The credentials type is
+ * a plain string so that other credential kinds (e.g. a certificate chain) use the same record: a
+ * record with a certificate is resumed by a TLS login with the pending key, one with `credentials` by a
+ * login with those, and one marked `serverGenerated` cannot be resumed (only the answer held them).
+ */
+export interface PendingRecord {
+  version: 1;
+  deviceName: string | null;
+  credentialsType: string;
+  /** The server the request was sent to. */
+  server: ProvisionedServer;
+  /** PEM certificate that was sent; its key is in `<entry>.key.pem`. */
+  certificate?: string;
+  /** X.509 chain provisioning: the CA certificates sent after it (kept with the device when a resume commits it). */
+  chain?: string;
+  /** True when a private key file belongs to this record (it is written after the record). */
+  privateKeyFile?: boolean;
+  /** Credentials the client chose (ACCESS_TOKEN: accessToken; MQTT_BASIC: clientId/userName/password). */
+  credentials?: { accessToken?: string; clientId?: string; userName?: string; password?: string };
+  /** The server was asked to generate the credentials: nothing here can prove the device exists. */
+  serverGenerated?: boolean;
+  createdAt: string;
+  /** Process that sent the request, and the time by which that run has settled (connect + answer timeouts). */
+  pid: number;
+  settledBy: string;
+}
+
+export function serverOf(server: { host: string; port: number; tls: boolean; servername?: string }): ProvisionedServer {
+  return {
+    host: server.host,
+    port: server.port,
+    tls: server.tls,
+    ...(server.servername !== undefined ? { servername: server.servername } : {}),
+  };
+}
+
+/** A record for a request about to be sent; `settleWithinMs` bounds how long the sending run may take. */
+export function newPendingRecord(fields: Omit<PendingRecord, 'version' | 'createdAt' | 'pid' | 'settledBy'>, settleWithinMs: number): PendingRecord {
+  const now = Date.now();
+  return { version: 1, ...fields, createdAt: new Date(now).toISOString(), pid: process.pid, settledBy: new Date(now + settleWithinMs).toISOString() };
+}
+
+/** Parses a record file's text; undefined when it is not a complete record. */
+export function parsePendingRecord(text: string): PendingRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Partial<PendingRecord>;
+  if (record.version !== 1 || typeof record.credentialsType !== 'string' || typeof record.server?.host !== 'string') return undefined;
+  return record as PendingRecord;
+}

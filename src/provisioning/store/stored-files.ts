@@ -1,0 +1,32 @@
+import { CERTIFICATE_FILE, CREDENTIALS_FILE, PRIVATE_KEY_FILE } from './store';
+import type { ProvisionResult, X509Credentials } from '../types';
+
+/** X.509 chain provisioning: the signer and the certificates above it, presented after certificate.pem. */
+export const CHAIN_FILE = 'chain.pem';
+
+/** The files a successful result is stored as (file name → content); PEM material in files of its own. */
+export function storedFiles(result: ProvisionResult): Record<string, string> {
+  const files: Record<string, string> = {};
+  let credentials: unknown = result.credentials;
+  if (result.credentialsType === 'X509_CERTIFICATE') {
+    const x509 = result.credentials as X509Credentials;
+    files[CERTIFICATE_FILE] = x509.certificate;
+    if (x509.privateKey !== undefined) files[PRIVATE_KEY_FILE] = x509.privateKey;
+    if (x509.chain !== undefined) files[CHAIN_FILE] = x509.chain;
+    credentials = {
+      credentialsId: x509.credentialsId,
+      certificateFile: CERTIFICATE_FILE,
+      ...(x509.chain !== undefined ? { chainFile: CHAIN_FILE } : {}),
+      ...(x509.privateKey !== undefined ? { privateKeyFile: PRIVATE_KEY_FILE } : {}),
+    };
+  }
+  const record = {
+    deviceName: result.deviceName,
+    credentialsType: result.credentialsType,
+    credentials,
+    server: result.server,
+    provisionedAt: new Date().toISOString(),
+  };
+  files[CREDENTIALS_FILE] = `${JSON.stringify(record, null, 2)}\n`;
+  return files;
+}

@@ -1,0 +1,98 @@
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import type forge from 'node-forge';
+import asn1 from 'node-forge/lib/asn1';
+import { fromDerOpaque } from './certificate';
+import { ProvisionError } from '../errors';
+
+/** Signature algorithms a PKCS#10 request may use here, by OID → the hash crypto.verify takes. */
+const SIGNATURE_HASHES: Readonly<Record<string, string>> = {
+  '1.2.840.113549.1.1.11': 'sha256', // sha256WithRSAEncryption
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
+  '1.2.840.10045.4.3.2': 'sha256', // ecdsa-with-SHA256
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512',
+};
+const COMMON_NAME = '2.5.4.3';
+const PEM_CSR = /-----BEGIN (NEW )?CERTIFICATE REQUEST-----([\s\S]*?)-----END (NEW )?CERTIFICATE REQUEST-----/;
+
+export interface CertificateSigningRequest {
+  publicKey: KeyObject;
+  /** The first CN of the request's subject, if any. */
+  commonName?: string;
+}
+
+function invalidCsr(message: string): ProvisionError {
+  return new ProvisionError('INVALID_INPUT', message, { field: 'csr' });
+}
+
+/**
+ * Reads a PEM PKCS#10 request (RSA or EC) and checks its self-signature with native async crypto.verify
+ * (node-forge only reads the ASN.1; its CSR reader knows RSA alone and would verify in pure JS).
+ */
+export async function readCertificateSigningRequest(pem: string): Promise<CertificateSigningRequest> {
+  const body = PEM_CSR.exec(pem)?.[2];
+  if (body === undefined) throw invalidCsr('csr must be a PEM certificate request (-----BEGIN CERTIFICATE REQUEST----- ...).');
+  const der = Buffer.from(body.replace(/\s+/g, ''), 'base64');
+  let info: Buffer;
+  let subject: forge.asn1.Asn1;
+  let spkiDer: Buffer;
+  let algorithm: string;
+  let signature: Buffer;
+  try {
+    const request = fromDerOpaque(der).value as forge.asn1.Asn1[];
+    info = firstElementBytes(der);
+    const fields = request[0].value as forge.asn1.Asn1[];
+    subject = fields[1];
+    spkiDer = Buffer.from(asn1.toDer(fields[2]).getBytes(), 'binary');
+    algorithm = asn1.derToOid((request[1].value as forge.asn1.Asn1[])[0].value as string);
+    const bits = request[2].value as string;
+    signature = Buffer.from(bits.slice(1), 'binary');
+  } catch {
+    throw invalidCsr('csr cannot be read as a PKCS#10 certificate request: give the whole PEM text as the device made it.');
+  }
+  const hash = SIGNATURE_HASHES[algorithm];
+  if (hash === undefined) throw invalidCsr(`csr is signed with an algorithm not accepted here (${algorithm}): use SHA-256/384/512 with RSA or ECDSA.`);
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey({ key: spkiDer, format: 'der', type: 'spki' });
+  } catch {
+    throw invalidCsr('csr holds a public key that cannot be read.');
+  }
+  const valid = await new Promise<boolean>((resolve) => {
+    verify(hash, info, publicKey, signature, (error, result) => resolve(!error && result));
+  });
+  if (!valid) throw invalidCsr("csr's signature does not verify: the request was altered or not signed with the key it carries.");
+  return { publicKey, commonName: commonNameOf(subject) };
+}
+
+/** The exact DER bytes of the first element inside the outer SEQUENCE (what the signature covers). */
+function firstElementBytes(der: Buffer): Buffer {
+  const inner = der.subarray(headerLength(der, 0));
+  return inner.subarray(0, headerLength(inner, 0) + contentLength(inner, 0));
+}
+
+function headerLength(der: Buffer, at: number): number {
+  const first = der[at + 1];
+  return first < 0x80 ? 2 : 2 + (first & 0x7f);
+}
+
+function contentLength(der: Buffer, at: number): number {
+  const first = der[at + 1];
+  if (first < 0x80) return first;
+  let length = 0;
+  for (let i = 0; i < (first & 0x7f); i++) length = length * 256 + der[at + 2 + i];
+  return length;
+}
+
+function commonNameOf(name: forge.asn1.Asn1): string | undefined {
+  for (const set of name.value as forge.asn1.Asn1[]) {
+    for (const attribute of set.value as forge.asn1.Asn1[]) {
+      const [type, value] = attribute.value as forge.asn1.Asn1[];
+      if (asn1.derToOid(type.value as string) !== COMMON_NAME) continue;
+      const bytes = Buffer.from(value.value as string, 'binary');
+      return value.type === asn1.Type.BMPSTRING ? bytes.swap16().toString('utf16le') : bytes.toString(value.type === asn1.Type.UTF8 ? 'utf8' : 'latin1');
+    }
+  }
+  return undefined;
+}
