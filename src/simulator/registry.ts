@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { chainProfileConfig, type ChainSettings } from './chain-provisioning';
+import { chainProfileConfig, type ChainSettings } from './chain-profile';
 import { accessTokenCredentials, preProvisionedBasicCredentials, x509Credentials } from './credentials';
 import type { DeviceCredentialsRecord, DeviceRecord, PreProvisionedDevice, ProfileConfig, ProvisionStrategy } from './types';
 
