@@ -9,7 +9,7 @@ import {
 } from './credentials';
 import { deviceNameProblem } from './device-name-rules';
 import { encodeProvisionResponse } from './provision-protobuf';
-import type { ProvisionRequest } from './provision-request';
+import type { ProvisionRequest } from './provision-message';
 import type { Registry, StoredProfile } from './registry';
 import type { DeviceCredentialsRecord, DeviceRecord, FaultSwitches } from './types';
 
