@@ -1,11 +1,9 @@
 import type { DetailedPeerCertificate, PeerCertificate } from 'node:tls';
-import { compileCnPattern } from '../provisioning/chain-name';
-import { sha3Hex } from '../provisioning/credential-hash';
-import type { ChainSettings } from './chain-profile';
-import { x509Credentials } from './credentials';
-import { REFUSE_NOT_AUTHORIZED } from './packets';
-import type { Registry, StoredProfile } from './registry';
-import type { DeviceRecord } from './types';
+import { compileCnPattern } from '../../provisioning/chain-name';
+import { sha3Hex } from '../../provisioning/credential-hash';
+import { x509Credentials, type ChainSettings, type Registry, type StoredProfile } from '../registry';
+import { REFUSE_NOT_AUTHORIZED } from '../packets';
+import type { DeviceRecord } from '../types';
 
 export type ChainAuthResult =
   { device: DeviceRecord; refusal?: undefined; note?: string } | { device?: undefined; refusal: typeof REFUSE_NOT_AUTHORIZED; reason: string };

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
-import { compileCnPattern } from '../provisioning/chain-name';
-import { sha3Hex, trimCertificate } from '../provisioning/credential-hash';
-import type { ProfileConfig } from './types';
+import { compileCnPattern } from '../../provisioning/chain-name';
+import { sha3Hex, trimCertificate } from '../../provisioning/credential-hash';
+import type { ProfileConfig } from '../types';
 
 /** GridLinks' editor default for the CN regular expression. */
 export const DEFAULT_CN_PATTERN = '(.*)';
