@@ -1,14 +1,11 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import * as mqttPacket from 'mqtt-packet';
-import { refusalByConnectFields } from './connect-refusal';
-import { authenticateDevice } from './device-auth';
-import type { DeviceBroker } from './device-broker';
+import { authenticateDevice, bridgeV5Connection, refusalByConnectFields, type DeviceBroker } from './devices';
 import { PacketSizeGuard } from '../provisioning/net';
 import { connackPacket, protocolVersionOf, refusalFromCode, REASON, writePacket, type ProtocolVersion, type Refusal } from './packets';
-import { MAX_PAYLOAD_BYTES, ProvisionSession, type ProvisionSessionContext } from './provision-session';
+import { MAX_PAYLOAD_BYTES, ProvisionSession, type ProvisionSessionContext } from './provisioning';
 import type { Registry } from './registry';
-import { bridgeV5Connection } from './v5-bridge';
 
 export const PROVISION_IDENTITY = 'provision';
 

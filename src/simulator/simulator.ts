@@ -2,13 +2,10 @@ import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { acceptConnection, type GateContext } from './connection-gate';
-import { createProvisioningHttpServer } from './http-provisioning';
-import { brokenClientChainLink } from './client-chain';
-import { provisionDuringHandshake } from './chain-provisioning';
-import { DeviceBroker } from './device-broker';
-import { ProvisionService } from './provision-service';
+import { DeviceBroker } from './devices';
+import { createProvisioningHttpServer, provisionDuringHandshake, ProvisionService } from './provisioning';
 import { Registry } from './registry';
-import { prepareServerTls, type ServerTlsMaterial } from './tls-material';
+import { brokenClientChainLink, prepareServerTls, type ServerTlsMaterial } from './tls';
 import type { FaultSwitches, SimulatorHandle, SimulatorOptions, TelemetryRecord } from './types';
 
 export const DEFAULT_SESSION_CLOSE_AFTER_ANSWER_MS = 60_000;

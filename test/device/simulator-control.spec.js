@@ -1,5 +1,5 @@
 'use strict';
-// The simulator's server side of device sessions (src/simulator/device-control.ts), driven with bare
+// The simulator's server side of device sessions (src/simulator/devices/device-control.ts), driven with bare
 // mqtt.js clients: RPCs only to subscribed sessions, attribute requests answered as GridLinks does, no
 // publish of one device ever reaching another, shared updates to subscribers only.
 const assert = require('node:assert/strict');

@@ -1,7 +1,7 @@
 'use strict';
 /** The simulator's reader for Gson's lenient JSON (what GridLinks' JsonParser.parseString accepts). */
 const assert = require('node:assert/strict');
-const { parseLenientObject } = require('../../nodes/simulator/lenient-json');
+const { parseLenientObject } = require('../../nodes/simulator/provisioning/lenient-json');
 
 const plain = (value) => JSON.parse(JSON.stringify(value));
 

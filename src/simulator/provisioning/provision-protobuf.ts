@@ -2,7 +2,7 @@
  * The protobuf form of the provisioning messages (queue.proto), which GridLinks falls back to when a request
  * is not JSON: ProvisionDeviceRequestMsg in, ProvisionDeviceResponseMsg out. Proto3: absent = default value.
  */
-import type { ProvisionRequest, RequestCredentialsType } from './provision-request';
+import type { ProvisionRequest, RequestCredentialsType } from './provision-message';
 
 const CREDENTIALS_TYPES: readonly RequestCredentialsType[] = ['ACCESS_TOKEN', 'X509_CERTIFICATE', 'MQTT_BASIC', 'LWM2M_CREDENTIALS'];
 const RESPONSE_STATUS = { SUCCESS: 1, NOT_FOUND: 2, FAILURE: 3 } as const;

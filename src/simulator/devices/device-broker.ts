@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { DeviceControl, type DeviceSession } from './device-control';
-import type { DeviceRecord, TelemetryRecord } from './types';
+import type { DeviceRecord, TelemetryRecord } from '../types';
 
 // typescript-eslint reads the import attributes of this type query as a value.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { createCertificate, type CertificateAndKey } from './certificates';
-import { makeTempFolder } from './temp-folders';
+import { makeTempFolder } from '../temp-folders';
 
 export interface ServerTlsMaterial {
   certPem: string;

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 // GridLinks' credential-id rules, shared with the client core: one implementation serves both sides.
-import { sha3Hex, trimCertificate as certTrimNewLines } from '../provisioning/x509';
-import type { DeviceCredentialsRecord } from './types';
+import { sha3Hex, trimCertificate as certTrimNewLines } from '../../provisioning/x509';
+import type { DeviceCredentialsRecord } from '../types';
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 

@@ -1,22 +1,8 @@
 import { parseLenientObject } from './lenient-json';
 import { decodeProvisionRequest } from './provision-protobuf';
+import type { ProvisionRequest, RequestCredentialsType } from './provision-message';
 
 /** Reads a /provision/request payload the way ThingsBoard's JsonConverter + Gson do (protocol.md §2). */
-
-export type RequestCredentialsType = 'ACCESS_TOKEN' | 'MQTT_BASIC' | 'X509_CERTIFICATE' | 'LWM2M_CREDENTIALS';
-
-export interface ProvisionRequest {
-  deviceName: string;
-  provisionDeviceKey: string;
-  provisionDeviceSecret: string;
-  credentialsType: RequestCredentialsType;
-  token: string;
-  clientId: string;
-  username: string;
-  password: string;
-  hash: string;
-  gateway: boolean;
-}
 
 export type ParsedRequest =
   | { kind: 'request'; request: ProvisionRequest; format: 'json' | 'protobuf' }

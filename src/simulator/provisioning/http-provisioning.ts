@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { parseJsonProvisionRequest } from './provision-request';
 import type { ProvisionService } from './provision-service';
-import type { FaultSwitches } from './types';
+import type { FaultSwitches } from '../types';
 
 export const HTTP_PROVISION_PATH = '/api/v1/provision';
 /** The simulator's own limit on a request body (GridLinks leaves it to its web server); bigger is 413. */

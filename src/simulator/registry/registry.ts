@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { chainProfileConfig, type ChainSettings } from './chain-provisioning';
+import { chainProfileConfig, type ChainSettings } from './chain-profile';
 import { accessTokenCredentials, preProvisionedBasicCredentials, x509Credentials } from './credentials';
-import type { DeviceCredentialsRecord, DeviceRecord, PreProvisionedDevice, ProfileConfig, ProvisionStrategy } from './types';
+import type { DeviceCredentialsRecord, DeviceRecord, PreProvisionedDevice, ProfileConfig, ProvisionStrategy } from '../types';
 
 export const REGISTRY_FILE = 'registry.json';
 

@@ -1,5 +1,5 @@
 import type * as mqttPacket from 'mqtt-packet';
-import { REFUSE_BAD_CREDENTIALS, REFUSE_NOT_AUTHORIZED, protocolVersionOf, type Refusal } from './packets';
+import { REFUSE_BAD_CREDENTIALS, REFUSE_NOT_AUTHORIZED, protocolVersionOf, type Refusal } from '../packets';
 
 /**
  * Refusals GridLinks decides from the CONNECT fields alone, before looking for a device (protocol-more.md §3),

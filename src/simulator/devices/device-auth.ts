@@ -1,10 +1,9 @@
 import type { PeerCertificate } from 'node:tls';
-import { sha3Hex } from '../provisioning/x509';
-import { authenticateByChain } from './chain-provisioning';
-import { parseBasicValue } from './credentials';
-import { REFUSE_BAD_CREDENTIALS, REFUSE_IDENTIFIER, REFUSE_NOT_AUTHORIZED, type Refusal } from './packets';
-import type { Registry } from './registry';
-import type { DeviceRecord } from './types';
+import { sha3Hex } from '../../provisioning/x509';
+import { authenticateByChain } from '../provisioning';
+import { parseBasicValue, type Registry } from '../registry';
+import { REFUSE_BAD_CREDENTIALS, REFUSE_IDENTIFIER, REFUSE_NOT_AUTHORIZED, type Refusal } from '../packets';
+import type { DeviceRecord } from '../types';
 
 export type DeviceAuthResult = { device: DeviceRecord; refusal?: undefined } | { device?: undefined; refusal: Refusal; reason: string };
 

@@ -6,12 +6,13 @@ import {
   hasControlCharacters,
   randomAlphanumeric,
   x509Credentials,
-} from './credentials';
+  type Registry,
+  type StoredProfile,
+} from '../registry';
 import { deviceNameProblem } from './device-name-rules';
 import { encodeProvisionResponse } from './provision-protobuf';
-import type { ProvisionRequest } from './provision-request';
-import type { Registry, StoredProfile } from './registry';
-import type { DeviceCredentialsRecord, DeviceRecord, FaultSwitches } from './types';
+import type { ProvisionRequest } from './provision-message';
+import type { DeviceCredentialsRecord, DeviceRecord, FaultSwitches } from '../types';
 
 export type ProvisionStatus = 'SUCCESS' | 'NOT_FOUND' | 'FAILURE';
 

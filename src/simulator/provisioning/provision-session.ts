@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
 import type * as mqttPacket from 'mqtt-packet';
-import { REASON, writePacket, connackPacket, protocolVersionOf, type ProtocolVersion } from './packets';
+import { REASON, writePacket, connackPacket, protocolVersionOf, type ProtocolVersion } from '../packets';
 import { parseProvisionRequest } from './provision-request';
 import type { ProvisionService } from './provision-service';
-import type { FaultSwitches } from './types';
+import type { FaultSwitches } from '../types';
 
 export const REQUEST_TOPIC = '/provision/request';
 export const RESPONSE_TOPIC = '/provision/response';

@@ -1,0 +1,8 @@
+/**
+ * The door of the devices room: device sessions after the CONNECT, from the refusals and the authentication
+ * to the broker (aedes, MQTT 5 bridged to 3.1.1) and its server side (RPCs, shared attributes).
+ */
+export { refusalByConnectFields } from './connect-refusal';
+export { authenticateDevice } from './device-auth';
+export { DeviceBroker } from './device-broker';
+export { bridgeV5Connection } from './v5-bridge';
