@@ -46,6 +46,9 @@ function portHint(server: ResolvedServer): string {
   return server.tls ? 'TLS, usually 8883' : 'plain MQTT, usually 1883';
 }
 
+/** mqtt-packet's parser errors: the bytes that came back are not MQTT packets. */
+const MQTT_PARSE_ERROR = /^(Invalid |Malformed |Packet too short|Cannot parse|Unknown packet)/;
+
 /** An error before the request was published: nothing was sent, a retry is safe. */
 export function connectError(error: unknown, server: ResolvedServer): ProvisionError {
   const code = errorCodeOf(error);
@@ -82,10 +85,18 @@ export function connectError(error: unknown, server: ResolvedServer): ProvisionE
       options,
     );
   }
+  if (code === undefined && server.transport === 'mqtt' && MQTT_PARSE_ERROR.test(String((error as Error | undefined)?.message))) {
+    return new ProvisionError(
+      'CONNECTION_CLOSED',
+      `${where(server)} answered with something that is not MQTT: this port does not speak MQTT (an HTTP port such as 8080 or 443, or another service?). Give GridLinks' MQTT port (${portHint(server)}). Nothing was sent.`,
+      { reason: 'NOT_MQTT', requestSent: false },
+      options,
+    );
+  }
   return new ProvisionError(
     'CONNECTION_CLOSED',
     `The connection to ${where(server)} failed before the request was sent${code ? ` (${code})` : ''}: check that this port is GridLinks' MQTT port${server.tls ? ' with TLS' : ' without TLS'}. Nothing was sent.`,
-    { reason: code === undefined ? undefined : String(code), requestSent: false },
+    { ...(code === undefined ? {} : { reason: String(code) }), requestSent: false },
     options,
   );
 }
