@@ -29,6 +29,17 @@ function watchDebugNodes(flow) {
   return seen;
 }
 
+/** What a debug node shows in the sidebar for `msg` (its "Output" setting: whole message, one property, or JSONata). */
+function debugDisplay(debugNode, msg) {
+  const { util } = require('@node-red/util');
+  if (debugNode.targetType === 'full') return Promise.resolve(msg);
+  if (debugNode.targetType === 'jsonata') {
+    const expression = util.prepareJSONataExpression(debugNode.complete, {});
+    return new Promise((resolve, reject) => util.evaluateJSONataExpression(expression, msg, (error, value) => (error ? reject(error) : resolve(value))));
+  }
+  return Promise.resolve(util.getMessageProperty(msg, debugNode.complete));
+}
+
 function byName(flow, type, name) {
   const node = flow.find((n) => n.type === type && (name === undefined || n.name === name));
   assert.ok(node, `no ${type} ${name ?? ''} in the example`);
@@ -178,5 +189,17 @@ describe('examples: each one imported into the test runtime and run against the 
     assert.equal(seen.received.at(-1).topic, 'rpc/request');
     await waitUntil(() => seen.acknowledged.length === 4);
     assert.equal(seen.acknowledged[3].topic, 'rpc/response');
+
+    // What the sidebar shows holds no device secret (the messages themselves carry msg.device).
+    const secrets = seen.acknowledged
+      .flatMap(({ device }) => (device ? [device.credentials.privateKey, device.credentials.accessToken, device.credentials.password] : []))
+      .filter(Boolean);
+    assert.equal(secrets.length, 2, 'the X.509 private key and the access token went through');
+    for (const debugNode of flow.filter((n) => n.type === 'debug')) {
+      for (const msg of seen[debugNode.name]) {
+        const shown = JSON.stringify(await debugDisplay(debugNode, msg));
+        assert.ok(!secrets.some((secret) => shown.includes(secret)), `debug "${debugNode.name}" shows a device secret`);
+      }
+    }
   });
 });
