@@ -91,6 +91,16 @@ describe('credential store: folder safety and leftovers of a killed run', functi
     assert.equal(fs.statSync(path.join(store, '.pending')).mode & 0o777, 0o700);
   });
 
+  it('a store folder that cannot be made (under /proc, where the recursive mkdir of Node retries forever) is STORE at once, nothing sent', async function () {
+    this.timeout(10_000); // the bug was a hang: the mocha timeout is what fails it
+    const error = await rejectsWith(
+      provisionDevice(options(sim, { deviceName: uniqueName('proc'), credentialsType: 'ACCESS_TOKEN', storeDir: '/proc/gridlinks-test/store' })),
+      'STORE',
+    );
+    assert.equal(error.details.requestSent, false);
+    assert.match(error.message, /\/proc\/gridlinks-test\/store/);
+  });
+
   it('leftovers of a killed run: a complete commit folder is finished, a lone key goes back to .pending, broken temps are removed; each is reported', async () => {
     const store = path.join(dir, 'store');
     fs.mkdirSync(path.join(store, '.pending'), { recursive: true, mode: 0o700 });

@@ -14,7 +14,7 @@ export async function ensureSafeStore(storeDir: string): Promise<{ storeDir: str
   const root = path.resolve(storeDir);
   const pendingDir = path.join(root, PENDING_DIR);
   try {
-    await fs.mkdir(root, { recursive: true, mode: 0o700 });
+    await makeFolders(root);
     await checkFolder(root, 'The credential store folder', root);
     await fs.mkdir(pendingDir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST') throw error;
@@ -32,6 +32,30 @@ export async function ensureSafeStore(storeDir: string): Promise<{ storeDir: str
     );
   }
   return { storeDir: root, pendingDir };
+}
+
+/**
+ * mkdir -p, one level at a time from the nearest folder that exists: Node's own recursive mkdir never
+ * returns where a parent exists but refuses children (it retries ENOENT forever under /proc).
+ */
+async function makeFolders(folder: string): Promise<void> {
+  const missing: string[] = [];
+  for (let current = folder; ; current = path.dirname(current)) {
+    const exists = await fs.lstat(current).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return false;
+        throw error;
+      },
+    );
+    if (exists || path.dirname(current) === current) break;
+    missing.unshift(current);
+  }
+  for (const level of missing) {
+    await fs.mkdir(level, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+  }
 }
 
 async function checkFolder(folder: string, what: string, root: string): Promise<void> {
