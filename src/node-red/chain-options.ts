@@ -1,7 +1,7 @@
 import type { ChainProvisionOptions } from '../provisioning/chain';
 import type { KeyAlgorithm, ServerOptions } from '../provisioning/types';
 import { KEY_ALGORITHMS } from '../provisioning/keys';
-import { invalidField, readPropertySource, type EvaluateProperty } from './property-source';
+import { emptySourceText, invalidField, readPropertySource, type EvaluateProperty } from './property-source';
 
 export const CHAIN_TYPE = 'X509_CERTIFICATE_CHAIN';
 /** TypedInput type meaning "use the node's own credential" (as in message-options.ts). */
@@ -50,6 +50,11 @@ export function wantsChain(props: { credentialsType?: string }, payload: unknown
   return (asked ?? props.credentialsType) === CHAIN_TYPE;
 }
 
+function fromWhere(value: string | undefined, type: string | undefined): string {
+  const source = emptySourceText(value, type);
+  return source === undefined ? '' : ` the node takes it from ${source};`;
+}
+
 async function fromSource(
   field: 'signerCertificate' | 'signerKey',
   value: string | undefined,
@@ -70,9 +75,17 @@ export async function buildChainOptions(
   const input = isPlainObject(payload) ? payload : {};
   const signerCertificate = await fromSource('signerCertificate', props.signerCert, props.signerCertType, credentials.signerCertificate, evaluate);
   if (!signerCertificate)
-    throw invalidField('signerCertificate', "No signer certificate: paste the device profile's CA certificate on the node, or point its source at one.");
+    throw invalidField(
+      'signerCertificate',
+      `No signer certificate:${fromWhere(props.signerCert, props.signerCertType)} paste the device profile's CA certificate on the node, or point its source at one.`,
+    );
   const signerKey = await fromSource('signerKey', props.signerKey, props.signerKeyType, credentials.signerPrivateKey, evaluate);
-  if (!signerKey) throw invalidField('signerKey', 'No signer key: paste the private key of the signer certificate on the node, or point its source at one.');
+  if (!signerKey) {
+    throw invalidField(
+      'signerKey',
+      `No signer key:${fromWhere(props.signerKey, props.signerKeyType)} paste the private key of the signer certificate on the node, or point its source at one.`,
+    );
+  }
 
   const options: ChainProvisionOptions = { server, credentialsType: CHAIN_TYPE, signerCertificate, signerKey };
   const nameType = props.deviceNameType || 'msg';

@@ -1,8 +1,9 @@
+import type { ProvisionError } from '../provisioning/errors';
 import type { ProvisionOptions, ServerOptions } from '../provisioning/types';
 import { CREDENTIALS_TYPES } from '../provisioning/validate';
 import { KEY_ALGORITHMS } from '../provisioning/keys';
 import type { ChainProvisionOptions } from '../provisioning/chain';
-import { invalidField, readPropertySource, type EvaluateProperty } from './property-source';
+import { emptySourceText, invalidField, readPropertySource, type EvaluateProperty } from './property-source';
 import { buildChainOptions, wantsChain, type ChainNodeCredentials, type ChainNodeProperties } from './chain-options';
 
 /** The gridlinks-provision node's properties, as they appear in the flow JSON. */
@@ -61,6 +62,12 @@ function checkEnum<T extends string>(field: string, value: unknown, allowed: rea
     throw invalidField(field, `${origin} ${field} must be one of ${allowed.join(', ')}.`);
   }
   return value as T;
+}
+
+/** No value for a required field: names the configured source that gave none, if any. */
+function missing(field: 'provisionDeviceKey' | 'provisionDeviceSecret', what: string, source: string | undefined): ProvisionError {
+  const where = source === undefined ? '' : ` The node takes it from ${source}.`;
+  return invalidField(field, `No ${what}:${where} Set it on the node or in msg.payload.${field}.`);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -129,7 +136,7 @@ export async function buildProvisionOptions(
   if (configured.deviceName === undefined && !hasValue(input, 'deviceName') && nameSourceType !== 'str') {
     throw invalidField(
       'deviceName',
-      `No device name at ${nameSourceType}.${props.deviceName ?? ''}. To let GridLinks generate the name, set Device name to an empty string.`,
+      `No device name: its source is ${emptySourceText(props.deviceName, nameSourceType)}. To let GridLinks generate the name, set Device name to an empty string.`,
     );
   }
 
@@ -155,11 +162,9 @@ export async function buildProvisionOptions(
     options.gateway = input.gateway;
   }
 
-  if (!options.provisionDeviceKey) {
-    throw invalidField('provisionDeviceKey', 'No provision device key: set it on the node or in msg.payload.provisionDeviceKey.');
-  }
+  if (!options.provisionDeviceKey) throw missing('provisionDeviceKey', 'provision device key', emptySourceText(props.provisionKey, props.provisionKeyType));
   if (!options.provisionDeviceSecret) {
-    throw invalidField('provisionDeviceSecret', 'No provision device secret: set it on the node or in msg.payload.provisionDeviceSecret.');
+    throw missing('provisionDeviceSecret', 'provision device secret', emptySourceText(props.provisionSecret, props.provisionSecretType));
   }
   return options;
 }

@@ -29,3 +29,25 @@ export async function readPropertySource(
     throw invalidField(field, `The configured source of ${field} (${sourceType}) could not be read.`);
   }
 }
+
+/**
+ * Where an empty configured source pointed, in words ("the environment variable X, which is not set
+ * for the Node-RED process"), for the message that asks for the value; undefined for the node's credential.
+ */
+export function emptySourceText(value: string | undefined, type: string | undefined): string | undefined {
+  const sourceType = type || CREDENTIAL_SOURCE;
+  const name = value ?? '';
+  switch (sourceType) {
+    case CREDENTIAL_SOURCE:
+      return undefined;
+    case 'env':
+      return `the environment variable ${name}, which is not set (or empty) for the Node-RED process`;
+    case 'flow':
+    case 'global':
+      return `${sourceType} context "${name}", which is empty`;
+    case 'msg':
+      return `msg.${name}, which the message does not have`;
+    default:
+      return `${sourceType} "${name}", which gave nothing`;
+  }
+}

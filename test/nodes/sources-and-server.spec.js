@@ -75,6 +75,29 @@ describe('gridlinks-provision: TypedInput sources for device name, key and secre
     assert.equal(msg.error.code, 'INVALID_INPUT');
     assert.equal(msg.gridlinksError.details.field, 'provisionDeviceSecret');
   });
+  it('an environment variable or context that is unset is named in the error (key, secret, device name)', async function () {
+    delete process.env.NR_TEST_GRIDLINKS_UNSET;
+    const { flow, credentials } = provisionFlow(sim, {
+      props: { provisionKey: 'NR_TEST_GRIDLINKS_UNSET', provisionKeyType: 'env', provisionSecret: 'gridlinks.nothing', provisionSecretType: 'global' },
+      provisionCreds: {},
+    });
+    await load(flow, credentials);
+    let msg = await expectCaught({ payload: { deviceName: 'nr-unset-key' } });
+    assert.equal(msg.gridlinksError.details.field, 'provisionDeviceKey');
+    assert.match(msg.error.message, /environment variable NR_TEST_GRIDLINKS_UNSET, which is not set/);
+
+    await helper.unload();
+    const second = provisionFlow(sim, {
+      props: { provisionSecret: 'gridlinks.nothing', provisionSecretType: 'global', deviceName: 'next', deviceNameType: 'flow' },
+    });
+    await load(second.flow, second.credentials);
+    msg = await expectCaught({ payload: {} });
+    assert.equal(msg.gridlinksError.details.field, 'deviceName');
+    assert.match(msg.error.message, /flow context "next", which is empty/);
+    msg = await expectCaught({ payload: { deviceName: 'nr-unset-secret' } });
+    assert.equal(msg.gridlinksError.details.field, 'provisionDeviceSecret');
+    assert.match(msg.error.message, /global context "gridlinks.nothing", which is empty/);
+  });
 });
 
 describe('gridlinks-server: CA sources, bad CA, insecure mode', function () {
