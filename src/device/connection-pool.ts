@@ -55,6 +55,9 @@ export class ConnectionPool {
   private readonly waitingForPlace: DeviceConnection[] = [];
   private readonly idleSweep: NodeJS.Timeout | undefined;
   private closing = false;
+  /** givePlaces() is running; a nested call sets placeAgain instead. */
+  private placing = false;
+  private placeAgain = false;
 
   constructor(
     private readonly settings: PoolSettings,
@@ -131,8 +134,28 @@ export class ConnectionPool {
     this.events.changed();
   }
 
-  /** Starts waiting connections while there is a place (or an idle session to close for one) and a connect slot. */
+  /**
+   * Starts waiting connections while there is a place (or an idle session to close for one) and a
+   * connect slot. Re-entrant: starting or closing a session reports back synchronously (its state
+   * changed), and a call made meanwhile only asks for one more round once this one is done.
+   */
   private givePlaces(): void {
+    if (this.placing) {
+      this.placeAgain = true;
+      return;
+    }
+    this.placing = true;
+    try {
+      do {
+        this.placeAgain = false;
+        this.placeRound();
+      } while (this.placeAgain && !this.closing);
+    } finally {
+      this.placing = false;
+    }
+  }
+
+  private placeRound(): void {
     let open = 0;
     let connecting = 0;
     for (const connection of this.connections.values()) {
@@ -147,8 +170,8 @@ export class ConnectionPool {
         void victim.close();
         open -= 1;
       }
-      const next = this.waitingForPlace.shift() as DeviceConnection;
-      if (next.state !== 'pending') continue;
+      const next = this.waitingForPlace.shift();
+      if (next?.state !== 'pending') continue;
       next.start();
       open += 1;
       connecting += 1;

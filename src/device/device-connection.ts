@@ -212,29 +212,33 @@ export class DeviceConnection {
     });
   }
 
+  /**
+   * The state is settled before any message is: a message's callback (and the pool, told that this
+   * session went idle) may close this connection, which must then stay closed.
+   */
   private attemptFailed(error: ProvisionError): void {
-    this.failQueue(error);
     if (this.wasUp && !FINAL_CODES.has(error.code)) {
       this.retryLater();
     } else {
       this.state = 'closed';
       this.events.changed(this);
     }
+    this.failQueue(error);
   }
 
-  /** The session dropped after it was ready: what was in flight is reported, then reconnect with backoff. */
+  /** The session dropped after it was ready: a reconnect is planned (with backoff), then what was in flight is reported. */
   private lost(client: MqttClient): void {
     if (this.client !== client) return;
     this.client = undefined;
     void closeClient(client, false);
-    this.inFlight.failAll((job) =>
-      job.action.kind === 'attributes/request' ? deviceConnectionClosed(this.settings.server, this.deviceName) : this.lostBeforeAcknowledged(),
-    );
     this.inFlight.stop();
     this.retryLater();
+    // Each of them was published: OUTCOME_UNKNOWN, never "not sent".
+    this.inFlight.failAll(() => this.lostBeforeAcknowledged());
   }
 
   private retryLater(): void {
+    if (this.state === 'closed') return;
     const { reconnectBaseMs, reconnectMaxMs } = this.settings;
     const delay = Math.min(reconnectMaxMs, reconnectBaseMs * 2 ** Math.min(this.failedAttempts, 20));
     this.failedAttempts += 1;
