@@ -1,4 +1,5 @@
 import { DeviceConnection, type ConnectionSettings } from './device-connection';
+import { credentialsProblem } from './credential-check';
 import { closedWhileQueued } from './device-errors';
 import { identityKey, sameLogin, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
@@ -87,6 +88,9 @@ export class ConnectionPool {
       this.latestByName.set(identity.deviceName, connection);
       return connection.submit(action, settled);
     }
+    // Credentials that cannot work fail here, before they take a place or a connect slot.
+    const problem = credentialsProblem(identity);
+    if (problem) return settled(problem);
     connection = new DeviceConnection(key, identity, this.settings, {
       incoming: (from, message) => this.events.incoming(from.deviceName, message),
       changed: (from) => this.connectionChanged(from),

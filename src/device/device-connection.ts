@@ -11,6 +11,7 @@ import {
   deviceConnectionClosed,
   publishUnacknowledged,
   queueFull,
+  sessionNotOpened,
 } from './device-errors';
 import { sessionOptions, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
@@ -55,7 +56,7 @@ export const PER_MESSAGE_SAVINGS = {
 const ACK_GRACE_MS = 1_000;
 
 /** Codes after which trying again with the same credentials cannot help. */
-const FINAL_CODES = new Set(['CONNECT_REFUSED', 'TLS']);
+const FINAL_CODES = new Set(['CONNECT_REFUSED', 'TLS', 'INVALID_INPUT']);
 
 /**
  * One device's MQTT session: opened when the pool says so, messages queued (bounded) until it is
@@ -168,16 +169,22 @@ export class DeviceConnection {
     this.state = 'connecting';
     this.events.changed(this);
     const { server } = this.settings;
-    const client = openMqttClient({
-      ...sessionOptions(server, this.identity),
-      ...PER_MESSAGE_SAVINGS,
-      reconnectPeriod: 0,
-      clean: true,
-      keepalive: 60,
-      resubscribe: false,
-      // Our own timer fires first and reports TIMEOUT; this is a backstop.
-      connectTimeout: server.connectTimeoutMs + 5_000,
-    });
+    let client: MqttClient;
+    try {
+      client = openMqttClient({
+        ...sessionOptions(server, this.identity),
+        ...PER_MESSAGE_SAVINGS,
+        reconnectPeriod: 0,
+        clean: true,
+        keepalive: 60,
+        resubscribe: false,
+        // Our own timer fires first and reports TIMEOUT; this is a backstop.
+        connectTimeout: server.connectTimeoutMs + 5_000,
+      });
+    } catch (error) {
+      // What credentialsProblem() did not foresee: the attempt ends here and gives its slot back.
+      return this.attemptFailed(sessionNotOpened(this.deviceName, error));
+    }
     this.client = client;
     let ready = false;
     const timer = setTimeout(() => failed(deviceConnectTimeout(server, this.deviceName)), server.connectTimeoutMs);

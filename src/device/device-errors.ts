@@ -27,6 +27,16 @@ export function deviceRefused(returnCode: number, server: ResolvedServer, device
   );
 }
 
+/** Opening the session threw before anything was sent (credentials TLS or MQTT cannot use). */
+export function sessionNotOpened(deviceName: string, error: unknown): ProvisionError {
+  return new ProvisionError(
+    'INVALID_INPUT',
+    `Device "${deviceName}": no session can be opened with these credentials (${(error as Error)?.message ?? String(error)}). The message was not sent.`,
+    { field: 'device', deviceName, requestSent: false },
+    { cause: error },
+  );
+}
+
 export function deviceConnectTimeout(server: ResolvedServer, deviceName: string): ProvisionError {
   return new ProvisionError(
     'TIMEOUT',

@@ -4,6 +4,7 @@
 // every error to Catch with its code while other devices keep working; status; close report; 500 devices.
 const assert = require('node:assert/strict');
 const net = require('node:net');
+const crypto = require('node:crypto');
 const { startTestSimulator, DEFAULT_PROFILE } = require('../helpers/simulator');
 const { tempDir, unusedPort, settledSnapshot, expectNothingLeft } = require('../helpers/faults');
 const { helper, load, serverNode, waitUntil, TAB, PROFILE } = require('../helpers/node-red');
@@ -221,6 +222,44 @@ describe('gridlinks-device node (real runtime, simulator on 127.0.0.1)', functio
     await load(unreachable.flow, unreachable.credentials);
     const failure = await expectCaught({ device: tokenDevice(2), payload: { t: 1 } });
     assert.equal(failure.gridlinksError.code, 'UNREACHABLE');
+  });
+
+  it('40 devices with unusable credentials each fail INVALID_INPUT naming the problem and hold no connect slot: the next device publishes', async function () {
+    const { flow, credentials } = deviceFlow(sim);
+    await load(flow, credentials);
+    const valid = await provisioned(`node-valid-${Date.now()}`);
+    const otherKey = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const { certificate, privateKey } = valid.credentials;
+    const badCredentials = {
+      'key-mismatch': { certificate, privateKey: otherKey.export({ type: 'pkcs8', format: 'pem' }) },
+      key: { certificate, privateKey: '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n' },
+      'key-encrypted': { certificate, privateKey: otherKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }) },
+      certificate: { certificate: '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n', privateKey },
+      chain: { certificate, privateKey, chain: 'not a PEM chain' },
+    };
+    const kinds = [...Object.keys(badCredentials), 'accessToken-too-long'];
+    const node = helper.getNode('dev');
+    const caught = [];
+    helper.getNode('caught').on('input', (msg) => caught.push(msg.gridlinksError));
+    for (let i = 0; i < 40; i++) {
+      const kind = kinds[i % kinds.length];
+      const device =
+        kind === 'accessToken-too-long'
+          ? { deviceName: `bad-${i}`, credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: 't'.repeat(65_536) } }
+          : { deviceName: `bad-${i}`, credentialsType: 'X509_CERTIFICATE', credentials: badCredentials[kind] };
+      node.receive({ device, payload: { i } });
+    }
+    const sent = [];
+    helper.getNode('sent').on('input', (msg) => sent.push(msg.deviceName));
+    node.receive({ device: tokenDevice(20), payload: { after: 'bad devices' } });
+    await waitUntil(() => caught.length === 40 && sent.length === 1);
+    assert.deepEqual(sent, [tokenDevice(20).deviceName]);
+    for (const [i, error] of caught.entries()) {
+      assert.deepEqual([error.code, error.details.deviceName, error.details.reason], ['INVALID_INPUT', `bad-${i}`, kinds[i % kinds.length]], error.message);
+      assert.match(error.message, new RegExp(`"bad-${i}"`));
+      assert.doesNotMatch(error.message, /secret|t{100}/);
+    }
+    await expectSent({ device: { ...valid, credentials: { ...valid.credentials, chain: undefined } }, payload: { valid: true } });
   });
 
   it('a session that does not open: the message over the queue size is QUEUE_FULL, the queued one TIMEOUT', async function () {
