@@ -54,6 +54,7 @@ export = function (RED: NodeAPI): void {
               queueLimit: wholeNumber(config.queueSize, 1, 100_000, POOL_DEFAULTS.queueLimit),
               reconnectBaseMs: POOL_DEFAULTS.reconnectBaseMs,
               reconnectMaxMs: POOL_DEFAULTS.reconnectMaxMs,
+              reconnectStableMs: POOL_DEFAULTS.reconnectStableMs,
             },
             {
               incoming: (deviceName, message) => {

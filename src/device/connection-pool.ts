@@ -5,6 +5,7 @@ import { identityKey, sameLogin, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
 import type { Settled } from './in-flight';
 import type { IncomingMessage } from './topics';
+import { RECONNECT_DEFAULTS } from './reconnect-policy';
 
 export interface PoolSettings extends ConnectionSettings {
   /** At most this many sessions open at once; the least recently used idle one is closed for a new one. */
@@ -40,8 +41,7 @@ export const POOL_DEFAULTS = {
   maxConnecting: 32,
   idleTimeoutMs: 300_000,
   queueLimit: 100,
-  reconnectBaseMs: 1_000,
-  reconnectMaxMs: 60_000,
+  ...RECONNECT_DEFAULTS,
 };
 
 /**
@@ -54,6 +54,8 @@ export class ConnectionPool {
   /** The session last used for each device name (it may since have closed: checked on use). */
   private readonly latestByName = new Map<string, DeviceConnection>();
   private readonly waitingForPlace: DeviceConnection[] = [];
+  /** Lost sessions whose backoff is over: they hold their place and wait for a connect slot only. */
+  private readonly waitingForSlot: DeviceConnection[] = [];
   private readonly idleSweep: NodeJS.Timeout | undefined;
   private closing = false;
   /** givePlaces() is running; a nested call sets placeAgain instead. */
@@ -94,6 +96,10 @@ export class ConnectionPool {
     connection = new DeviceConnection(key, identity, this.settings, {
       incoming: (from, message) => this.events.incoming(from.deviceName, message),
       changed: (from) => this.connectionChanged(from),
+      reconnectDue: (from) => {
+        this.waitingForSlot.push(from);
+        this.givePlaces();
+      },
     });
     this.connections.set(key, connection);
     this.latestByName.set(identity.deviceName, connection);
@@ -124,6 +130,7 @@ export class ConnectionPool {
     this.closing = true;
     if (this.idleSweep) clearInterval(this.idleSweep);
     this.waitingForPlace.length = 0;
+    this.waitingForSlot.length = 0;
     const all = [...this.connections.values()];
     this.connections.clear();
     this.latestByName.clear();
@@ -134,7 +141,8 @@ export class ConnectionPool {
   private connectionChanged(connection: DeviceConnection): void {
     if (this.closing) return;
     if (connection.state === 'closed' && this.connections.get(connection.key) === connection) this.forget(connection);
-    if (this.waitingForPlace.length > 0 && (connection.state !== 'connecting' || connection.isIdle)) this.givePlaces();
+    const waiting = this.waitingForPlace.length + this.waitingForSlot.length > 0;
+    if (waiting && (connection.state !== 'connecting' || connection.isIdle)) this.givePlaces();
     this.events.changed();
   }
 
@@ -166,6 +174,13 @@ export class ConnectionPool {
       if (connection.isOpen) open += 1;
       if (connection.state === 'connecting') connecting += 1;
     }
+    // Reconnects first: they already hold a place.
+    while (this.waitingForSlot.length > 0 && connecting < this.settings.maxConnecting) {
+      const next = this.waitingForSlot.shift();
+      if (!next?.wantsSlot) continue;
+      next.start();
+      connecting += 1;
+    }
     while (this.waitingForPlace.length > 0 && connecting < this.settings.maxConnecting) {
       if (open >= this.settings.maxConnections) {
         const victim = this.leastRecentlyUsedIdle();
@@ -175,7 +190,7 @@ export class ConnectionPool {
         open -= 1;
       }
       const next = this.waitingForPlace.shift();
-      if (next?.state !== 'pending') continue;
+      if (!next?.wantsSlot) continue;
       next.start();
       open += 1;
       connecting += 1;

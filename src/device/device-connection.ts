@@ -16,25 +16,25 @@ import {
 import { sessionOptions, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
 import { InFlight, type Job, type Settled } from './in-flight';
+import { ReconnectBackoff, type ReconnectSettings } from './reconnect-policy';
 import { ATTRIBUTES_REQUEST_PREFIX, ATTRIBUTES_RESPONSE_SUBSCRIPTION, RECEIVE_SUBSCRIPTIONS, parseIncoming, type IncomingMessage } from './topics';
 
 export type ConnectionState = 'pending' | 'connecting' | 'connected' | 'waiting' | 'closed';
 
-export interface ConnectionSettings {
+export interface ConnectionSettings extends ReconnectSettings {
   server: ResolvedServer;
   /** Subscribe to server RPCs and shared-attribute updates. */
   receive: boolean;
   /** Messages that may wait for the connection; one more is QUEUE_FULL. */
   queueLimit: number;
-  /** First reconnect delay after a lost session; doubles up to reconnectMaxMs. */
-  reconnectBaseMs: number;
-  reconnectMaxMs: number;
 }
 
 export interface ConnectionEvents {
   incoming(connection: DeviceConnection, message: IncomingMessage): void;
   /** State, queue or in-flight count changed. */
   changed(connection: DeviceConnection): void;
+  /** A lost session's backoff is over: it asks for a connect slot (the pool calls start() when one is free). */
+  reconnectDue(connection: DeviceConnection): void;
 }
 
 let useSequence = 0;
@@ -61,7 +61,7 @@ const FINAL_CODES = new Set(['CONNECT_REFUSED', 'TLS', 'INVALID_INPUT']);
 /**
  * One device's MQTT session: opened when the pool says so, messages queued (bounded) until it is
  * ready, QoS 1 publishes settled by their PUBACK (or an attribute request by its answer), and after
- * a lost session reconnects with backoff until the pool closes it.
+ * a lost session reconnects (reconnect-policy.ts, a connect slot from the pool) until the pool closes it.
  */
 export class DeviceConnection {
   state: ConnectionState = 'pending';
@@ -72,7 +72,9 @@ export class DeviceConnection {
   private readonly inFlight: InFlight;
   private client: MqttClient | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private failedAttempts = 0;
+  private readonly backoff: ReconnectBackoff;
+  /** Waiting, its backoff over: start() may attempt again. */
+  private due = false;
   private wasUp = false;
   private connectTimer: NodeJS.Timeout | undefined;
 
@@ -83,6 +85,7 @@ export class DeviceConnection {
     private readonly events: ConnectionEvents,
   ) {
     const { server } = settings;
+    this.backoff = new ReconnectBackoff(settings);
     this.inFlight = new InFlight(
       server.answerTimeoutMs,
       (job) =>
@@ -133,8 +136,16 @@ export class DeviceConnection {
     }
   }
 
+  /** Waiting for a connect slot: a new connection, or a lost one whose backoff is over. */
+  get wantsSlot(): boolean {
+    return this.state === 'pending' || (this.state === 'waiting' && this.due);
+  }
+
+  /** Opens the session (the pool gave a connect slot). */
   start(): void {
-    if (this.state === 'pending') this.attempt();
+    if (!this.wantsSlot) return;
+    this.due = false;
+    this.attempt();
   }
 
   /**
@@ -210,7 +221,7 @@ export class DeviceConnection {
         clearTimeout(timer);
         ready = true;
         this.wasUp = true;
-        this.failedAttempts = 0;
+        this.backoff.up();
         this.state = 'connected';
         const now = Date.now();
         for (const job of this.queue.splice(0)) this.send(job, now);
@@ -244,16 +255,17 @@ export class DeviceConnection {
     this.inFlight.failAll(() => this.lostBeforeAcknowledged());
   }
 
+  /** Waits out the backoff, then asks the pool for a connect slot (the connecting limit holds for reconnects too). */
   private retryLater(): void {
     if (this.state === 'closed') return;
-    const { reconnectBaseMs, reconnectMaxMs } = this.settings;
-    const delay = Math.min(reconnectMaxMs, reconnectBaseMs * 2 ** Math.min(this.failedAttempts, 20));
-    this.failedAttempts += 1;
     this.state = 'waiting';
+    this.due = false;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      if (this.state === 'waiting') this.attempt();
-    }, delay);
+      if (this.state !== 'waiting') return;
+      this.due = true;
+      this.events.reconnectDue(this);
+    }, this.backoff.nextDelay());
     this.events.changed(this);
   }
 

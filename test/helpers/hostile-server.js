@@ -139,10 +139,17 @@ const MODES = {
   /** Closes the connection on CONNECT without a byte (a plain server that refuses this way, not a TLS port). */
   'close-on-connect': { insteadOfConnack: (session) => session.socket.destroy() },
   /**
-   * A device server: accepts every login, PUBACKs unless `noPuback`, and drops sessions after their SUBACK:
+   * A device server: accepts every login (CONNACK `connackDelayMs` late), PUBACKs unless `noPuback`, and drops sessions after their SUBACK:
    * the first `dropSessions` (default all) `dropAfterSubackMs` later (default never), while `handle.dropping` is on.
    */
   'device-drops': {
+    /** The CONNACK, `connackDelayMs` late (default 0): a login that takes a while, so logins in progress pile up. */
+    insteadOfConnack: (session, { connackDelayMs = 0 }) => {
+      const connack = () => session.write(session.version === 5 ? { cmd: 'connack', reasonCode: 0 } : { cmd: 'connack', returnCode: 0 });
+      if (connackDelayMs === 0) return connack();
+      const timer = setTimeout(connack, connackDelayMs);
+      session.socket.once('close', () => clearTimeout(timer));
+    },
     onSubscribed: (session, { dropAfterSubackMs, dropSessions = Infinity }) => {
       const handle = session.server;
       if (dropAfterSubackMs === undefined || handle.dropped >= dropSessions) return;
@@ -180,6 +187,7 @@ class HostileSession {
     switch (packet.cmd) {
       case 'connect':
         this.version = packet.protocolVersion === 5 ? 5 : 4;
+        this.username = packet.username;
         if (mode.insteadOfConnack) return mode.insteadOfConnack(this, this.server.options);
         this.write(this.version === 5 ? { cmd: 'connack', reasonCode: 0 } : { cmd: 'connack', returnCode: 0 });
         if (mode.onConnected) mode.onConnected(this, this.server.options);
