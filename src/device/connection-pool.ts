@@ -5,6 +5,7 @@ import { identityKey, sameLogin, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
 import type { Settled } from './in-flight';
 import type { IncomingMessage } from './topics';
+import { QueueBudget } from './queue-budget';
 import { RECONNECT_DEFAULTS } from './reconnect-policy';
 
 export interface PoolSettings extends ConnectionSettings {
@@ -14,6 +15,8 @@ export interface PoolSettings extends ConnectionSettings {
   idleTimeoutMs: number;
   /** Sessions being opened at once (the others wait their turn, their connect timeout not yet running). */
   maxConnecting: number;
+  /** Payload bytes waiting for their sessions, all devices together; a message that does not fit is QUEUE_FULL. */
+  queueBudgetBytes: number;
 }
 
 export interface PoolCounts {
@@ -41,6 +44,7 @@ export const POOL_DEFAULTS = {
   maxConnecting: 32,
   idleTimeoutMs: 300_000,
   queueLimit: 100,
+  queueBudgetBytes: 64 * 1024 * 1024,
   ...RECONNECT_DEFAULTS,
 };
 
@@ -57,6 +61,7 @@ export class ConnectionPool {
   /** Lost sessions whose backoff is over: they hold their place and wait for a connect slot only. */
   private readonly waitingForSlot: DeviceConnection[] = [];
   private readonly idleSweep: NodeJS.Timeout | undefined;
+  private readonly budget: QueueBudget;
   private closing = false;
   /** givePlaces() is running; a nested call sets placeAgain instead. */
   private placing = false;
@@ -66,6 +71,7 @@ export class ConnectionPool {
     private readonly settings: PoolSettings,
     private readonly events: PoolEvents,
   ) {
+    this.budget = new QueueBudget(settings.queueBudgetBytes);
     if (settings.idleTimeoutMs > 0) {
       this.idleSweep = setInterval(() => this.closeIdle(), Math.max(100, Math.min(settings.idleTimeoutMs / 4, 10_000)));
       this.idleSweep.unref();
@@ -93,14 +99,20 @@ export class ConnectionPool {
     // Credentials that cannot work fail here, before they take a place or a connect slot.
     const problem = credentialsProblem(identity);
     if (problem) return settled(problem);
-    connection = new DeviceConnection(key, identity, this.settings, {
-      incoming: (from, message) => this.events.incoming(from.deviceName, message),
-      changed: (from) => this.connectionChanged(from),
-      reconnectDue: (from) => {
-        this.waitingForSlot.push(from);
-        this.givePlaces();
+    connection = new DeviceConnection(
+      key,
+      identity,
+      this.settings,
+      {
+        incoming: (from, message) => this.events.incoming(from.deviceName, message),
+        changed: (from) => this.connectionChanged(from),
+        reconnectDue: (from) => {
+          this.waitingForSlot.push(from);
+          this.givePlaces();
+        },
       },
-    });
+      this.budget,
+    );
     this.connections.set(key, connection);
     this.latestByName.set(identity.deviceName, connection);
     connection.submit(action, settled);

@@ -10,12 +10,14 @@ import {
   deviceConnectTimeout,
   deviceConnectionClosed,
   publishUnacknowledged,
+  queueBudgetFull,
   queueFull,
   sessionNotOpened,
 } from './device-errors';
 import { sessionOptions, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
 import { InFlight, type Job, type Settled } from './in-flight';
+import type { QueueBudget } from './queue-budget';
 import { ReconnectBackoff, type ReconnectSettings } from './reconnect-policy';
 import { ATTRIBUTES_REQUEST_PREFIX, ATTRIBUTES_RESPONSE_SUBSCRIPTION, RECEIVE_SUBSCRIPTIONS, parseIncoming, type IncomingMessage } from './topics';
 
@@ -83,6 +85,8 @@ export class DeviceConnection {
     readonly identity: DeviceIdentity,
     private readonly settings: ConnectionSettings,
     private readonly events: ConnectionEvents,
+    /** Shared by every connection of the pool. */
+    private readonly budget: QueueBudget,
   ) {
     const { server } = settings;
     this.backoff = new ReconnectBackoff(settings);
@@ -123,7 +127,7 @@ export class DeviceConnection {
     this.lastUsed = now;
     this.useOrder = ++useSequence;
     // Every field present from the start: one object shape for every job.
-    const job: Job = { action, settled, deadline: 0, requestId: undefined, previous: undefined, next: undefined, waiting: false };
+    const job: Job = { action, settled, deadline: 0, queuedBytes: 0, requestId: undefined, previous: undefined, next: undefined, waiting: false };
     if (this.state === 'connected') {
       this.send(job, now);
     } else if (this.state === 'closed') {
@@ -131,6 +135,9 @@ export class DeviceConnection {
     } else if (this.queue.length >= this.settings.queueLimit) {
       settled(queueFull(this.deviceName, this.settings.queueLimit));
     } else {
+      const bytes = Buffer.byteLength(action.body);
+      if (!this.budget.take(bytes)) return settled(queueBudgetFull(this.deviceName, this.budget.limitBytes));
+      job.queuedBytes = bytes;
       this.queue.push(job);
       this.events.changed(this);
     }
@@ -224,7 +231,7 @@ export class DeviceConnection {
         this.backoff.up();
         this.state = 'connected';
         const now = Date.now();
-        for (const job of this.queue.splice(0)) this.send(job, now);
+        for (const job of this.takeQueue()) this.send(job, now);
         this.events.changed(this);
       });
     });
@@ -298,8 +305,15 @@ export class DeviceConnection {
     this.events.incoming(this, message);
   }
 
-  private failQueue(error: ProvisionError): void {
+  /** Empties the queue, giving its bytes back to the budget. */
+  private takeQueue(): Job[] {
     const jobs = this.queue.splice(0);
+    for (const job of jobs) this.budget.give(job.queuedBytes ?? 0);
+    return jobs;
+  }
+
+  private failQueue(error: ProvisionError): void {
+    const jobs = this.takeQueue();
     for (const job of jobs) job.settled(error);
     if (jobs.length > 0) this.events.changed(this);
   }

@@ -78,6 +78,15 @@ export function queueFull(deviceName: string, limit: number): ProvisionError {
   );
 }
 
+export function queueBudgetFull(deviceName: string, limitBytes: number): ProvisionError {
+  const megabytes = Math.round((limitBytes / (1024 * 1024)) * 100) / 100;
+  return new ProvisionError(
+    'QUEUE_FULL',
+    `The node's queue budget of ${megabytes} MB (payloads of all devices waiting for their connection) is used up: this message of device "${deviceName}" was not sent. Check that GridLinks is reachable, slow the flow down, or raise the node's queue budget.`,
+    { deviceName, requestSent: false, field: 'queueBudgetMB' },
+  );
+}
+
 export function closedWhileQueued(deviceName: string): ProvisionError {
   return new ProvisionError('ABORTED', `The connection of device "${deviceName}" was closed (node stopped or redeployed) before this message was sent.`, {
     deviceName,
