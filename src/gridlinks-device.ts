@@ -16,9 +16,13 @@ interface DeviceNodeProperties {
   idleTimeout?: unknown;
   maxConnections?: unknown;
   queueSize?: unknown;
+  /** MB of queued payloads, all devices together. */
+  queueBudgetMB?: unknown;
 }
 type DeviceNodeDef = NodeDef & DeviceNodeProperties;
 type DeviceMessage = NodeMessageInFlow & { device?: unknown; deviceName?: unknown; requestId?: unknown; gridlinksError?: unknown };
+
+const MB = 1024 * 1024;
 
 function wholeNumber(value: unknown, min: number, max: number, fallback: number): number {
   const number = Number(value === '' || value === undefined || value === null ? fallback : value);
@@ -52,8 +56,10 @@ export = function (RED: NodeAPI): void {
               maxConnections: wholeNumber(config.maxConnections, 1, 100_000, POOL_DEFAULTS.maxConnections),
               maxConnecting: POOL_DEFAULTS.maxConnecting,
               queueLimit: wholeNumber(config.queueSize, 1, 100_000, POOL_DEFAULTS.queueLimit),
+              queueBudgetBytes: wholeNumber(config.queueBudgetMB, 1, 65_536, POOL_DEFAULTS.queueBudgetBytes / MB) * MB,
               reconnectBaseMs: POOL_DEFAULTS.reconnectBaseMs,
               reconnectMaxMs: POOL_DEFAULTS.reconnectMaxMs,
+              reconnectStableMs: POOL_DEFAULTS.reconnectStableMs,
             },
             {
               incoming: (deviceName, message) => {

@@ -1,9 +1,12 @@
 import { DeviceConnection, type ConnectionSettings } from './device-connection';
+import { credentialsProblem } from './credential-check';
 import { closedWhileQueued } from './device-errors';
 import { identityKey, sameLogin, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
 import type { Settled } from './in-flight';
 import type { IncomingMessage } from './topics';
+import { QueueBudget } from './queue-budget';
+import { RECONNECT_DEFAULTS } from './reconnect-policy';
 
 export interface PoolSettings extends ConnectionSettings {
   /** At most this many sessions open at once; the least recently used idle one is closed for a new one. */
@@ -12,6 +15,8 @@ export interface PoolSettings extends ConnectionSettings {
   idleTimeoutMs: number;
   /** Sessions being opened at once (the others wait their turn, their connect timeout not yet running). */
   maxConnecting: number;
+  /** Payload bytes waiting for their sessions, all devices together; a message that does not fit is QUEUE_FULL. */
+  queueBudgetBytes: number;
 }
 
 export interface PoolCounts {
@@ -39,8 +44,8 @@ export const POOL_DEFAULTS = {
   maxConnecting: 32,
   idleTimeoutMs: 300_000,
   queueLimit: 100,
-  reconnectBaseMs: 1_000,
-  reconnectMaxMs: 60_000,
+  queueBudgetBytes: 64 * 1024 * 1024,
+  ...RECONNECT_DEFAULTS,
 };
 
 /**
@@ -53,13 +58,20 @@ export class ConnectionPool {
   /** The session last used for each device name (it may since have closed: checked on use). */
   private readonly latestByName = new Map<string, DeviceConnection>();
   private readonly waitingForPlace: DeviceConnection[] = [];
+  /** Lost sessions whose backoff is over: they hold their place and wait for a connect slot only. */
+  private readonly waitingForSlot: DeviceConnection[] = [];
   private readonly idleSweep: NodeJS.Timeout | undefined;
+  private readonly budget: QueueBudget;
   private closing = false;
+  /** givePlaces() is running; a nested call sets placeAgain instead. */
+  private placing = false;
+  private placeAgain = false;
 
   constructor(
     private readonly settings: PoolSettings,
     private readonly events: PoolEvents,
   ) {
+    this.budget = new QueueBudget(settings.queueBudgetBytes);
     if (settings.idleTimeoutMs > 0) {
       this.idleSweep = setInterval(() => this.closeIdle(), Math.max(100, Math.min(settings.idleTimeoutMs / 4, 10_000)));
       this.idleSweep.unref();
@@ -84,10 +96,23 @@ export class ConnectionPool {
       this.latestByName.set(identity.deviceName, connection);
       return connection.submit(action, settled);
     }
-    connection = new DeviceConnection(key, identity, this.settings, {
-      incoming: (from, message) => this.events.incoming(from.deviceName, message),
-      changed: (from) => this.connectionChanged(from),
-    });
+    // Credentials that cannot work fail here, before they take a place or a connect slot.
+    const problem = credentialsProblem(identity);
+    if (problem) return settled(problem);
+    connection = new DeviceConnection(
+      key,
+      identity,
+      this.settings,
+      {
+        incoming: (from, message) => this.events.incoming(from.deviceName, message),
+        changed: (from) => this.connectionChanged(from),
+        reconnectDue: (from) => {
+          this.waitingForSlot.push(from);
+          this.givePlaces();
+        },
+      },
+      this.budget,
+    );
     this.connections.set(key, connection);
     this.latestByName.set(identity.deviceName, connection);
     connection.submit(action, settled);
@@ -117,6 +142,7 @@ export class ConnectionPool {
     this.closing = true;
     if (this.idleSweep) clearInterval(this.idleSweep);
     this.waitingForPlace.length = 0;
+    this.waitingForSlot.length = 0;
     const all = [...this.connections.values()];
     this.connections.clear();
     this.latestByName.clear();
@@ -127,17 +153,45 @@ export class ConnectionPool {
   private connectionChanged(connection: DeviceConnection): void {
     if (this.closing) return;
     if (connection.state === 'closed' && this.connections.get(connection.key) === connection) this.forget(connection);
-    if (this.waitingForPlace.length > 0 && (connection.state !== 'connecting' || connection.isIdle)) this.givePlaces();
+    const waiting = this.waitingForPlace.length + this.waitingForSlot.length > 0;
+    if (waiting && (connection.state !== 'connecting' || connection.isIdle)) this.givePlaces();
     this.events.changed();
   }
 
-  /** Starts waiting connections while there is a place (or an idle session to close for one) and a connect slot. */
+  /**
+   * Starts waiting connections while there is a place (or an idle session to close for one) and a
+   * connect slot. Re-entrant: starting or closing a session reports back synchronously (its state
+   * changed), and a call made meanwhile only asks for one more round once this one is done.
+   */
   private givePlaces(): void {
+    if (this.placing) {
+      this.placeAgain = true;
+      return;
+    }
+    this.placing = true;
+    try {
+      do {
+        this.placeAgain = false;
+        this.placeRound();
+      } while (this.placeAgain && !this.closing);
+    } finally {
+      this.placing = false;
+    }
+  }
+
+  private placeRound(): void {
     let open = 0;
     let connecting = 0;
     for (const connection of this.connections.values()) {
       if (connection.isOpen) open += 1;
       if (connection.state === 'connecting') connecting += 1;
+    }
+    // Reconnects first: they already hold a place.
+    while (this.waitingForSlot.length > 0 && connecting < this.settings.maxConnecting) {
+      const next = this.waitingForSlot.shift();
+      if (!next?.wantsSlot) continue;
+      next.start();
+      connecting += 1;
     }
     while (this.waitingForPlace.length > 0 && connecting < this.settings.maxConnecting) {
       if (open >= this.settings.maxConnections) {
@@ -147,8 +201,8 @@ export class ConnectionPool {
         void victim.close();
         open -= 1;
       }
-      const next = this.waitingForPlace.shift() as DeviceConnection;
-      if (next.state !== 'pending') continue;
+      const next = this.waitingForPlace.shift();
+      if (!next?.wantsSlot) continue;
       next.start();
       open += 1;
       connecting += 1;

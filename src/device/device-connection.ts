@@ -9,30 +9,33 @@ import {
   deviceConnectTimeout,
   deviceConnectionClosed,
   publishUnacknowledged,
+  queueBudgetFull,
   queueFull,
+  sessionNotOpened,
 } from './device-errors';
 import { sessionOptions, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
 import { InFlight, type Job, type Settled } from './in-flight';
+import type { QueueBudget } from './queue-budget';
+import { ReconnectBackoff, type ReconnectSettings } from './reconnect-policy';
 import { ATTRIBUTES_REQUEST_PREFIX, ATTRIBUTES_RESPONSE_SUBSCRIPTION, RECEIVE_SUBSCRIPTIONS, parseIncoming, type IncomingMessage } from './topics';
 
 export type ConnectionState = 'pending' | 'connecting' | 'connected' | 'waiting' | 'closed';
 
-export interface ConnectionSettings {
+export interface ConnectionSettings extends ReconnectSettings {
   server: ResolvedServer;
   /** Subscribe to server RPCs and shared-attribute updates. */
   receive: boolean;
   /** Messages that may wait for the connection; one more is QUEUE_FULL. */
   queueLimit: number;
-  /** First reconnect delay after a lost session; doubles up to reconnectMaxMs. */
-  reconnectBaseMs: number;
-  reconnectMaxMs: number;
 }
 
 export interface ConnectionEvents {
   incoming(connection: DeviceConnection, message: IncomingMessage): void;
   /** State, queue or in-flight count changed. */
   changed(connection: DeviceConnection): void;
+  /** A lost session's backoff is over: it asks for a connect slot (the pool calls start() when one is free). */
+  reconnectDue(connection: DeviceConnection): void;
 }
 
 let useSequence = 0;
@@ -54,12 +57,12 @@ export const PER_MESSAGE_SAVINGS = {
 const ACK_GRACE_MS = 1_000;
 
 /** Codes after which trying again with the same credentials cannot help. */
-const FINAL_CODES = new Set(['CONNECT_REFUSED', 'TLS']);
+const FINAL_CODES = new Set(['CONNECT_REFUSED', 'TLS', 'INVALID_INPUT']);
 
 /**
  * One device's MQTT session: opened when the pool says so, messages queued (bounded) until it is
  * ready, QoS 1 publishes settled by their PUBACK (or an attribute request by its answer), and after
- * a lost session reconnects with backoff until the pool closes it.
+ * a lost session reconnects (reconnect-policy.ts, a connect slot from the pool) until the pool closes it.
  */
 export class DeviceConnection {
   state: ConnectionState = 'pending';
@@ -70,7 +73,9 @@ export class DeviceConnection {
   private readonly inFlight: InFlight;
   private client: MqttClient | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private failedAttempts = 0;
+  private readonly backoff: ReconnectBackoff;
+  /** Waiting, its backoff over: start() may attempt again. */
+  private due = false;
   private wasUp = false;
   private connectTimer: NodeJS.Timeout | undefined;
 
@@ -79,8 +84,11 @@ export class DeviceConnection {
     readonly identity: DeviceIdentity,
     private readonly settings: ConnectionSettings,
     private readonly events: ConnectionEvents,
+    /** Shared by every connection of the pool. */
+    private readonly budget: QueueBudget,
   ) {
     const { server } = settings;
+    this.backoff = new ReconnectBackoff(settings);
     this.inFlight = new InFlight(
       server.answerTimeoutMs,
       (job) =>
@@ -118,7 +126,7 @@ export class DeviceConnection {
     this.lastUsed = now;
     this.useOrder = ++useSequence;
     // Every field present from the start: one object shape for every job.
-    const job: Job = { action, settled, deadline: 0, requestId: undefined, previous: undefined, next: undefined, waiting: false };
+    const job: Job = { action, settled, deadline: 0, queuedBytes: 0, requestId: undefined, previous: undefined, next: undefined, waiting: false };
     if (this.state === 'connected') {
       this.send(job, now);
     } else if (this.state === 'closed') {
@@ -126,13 +134,24 @@ export class DeviceConnection {
     } else if (this.queue.length >= this.settings.queueLimit) {
       settled(queueFull(this.deviceName, this.settings.queueLimit));
     } else {
+      const bytes = Buffer.byteLength(action.body);
+      if (!this.budget.take(bytes)) return settled(queueBudgetFull(this.deviceName, this.budget.limitBytes));
+      job.queuedBytes = bytes;
       this.queue.push(job);
       this.events.changed(this);
     }
   }
 
+  /** Waiting for a connect slot: a new connection, or a lost one whose backoff is over. */
+  get wantsSlot(): boolean {
+    return this.state === 'pending' || (this.state === 'waiting' && this.due);
+  }
+
+  /** Opens the session (the pool gave a connect slot). */
   start(): void {
-    if (this.state === 'pending') this.attempt();
+    if (!this.wantsSlot) return;
+    this.due = false;
+    this.attempt();
   }
 
   /**
@@ -167,16 +186,22 @@ export class DeviceConnection {
     this.state = 'connecting';
     this.events.changed(this);
     const { server } = this.settings;
-    const client = openMqttClient({
-      ...sessionOptions(server, this.identity),
-      ...PER_MESSAGE_SAVINGS,
-      reconnectPeriod: 0,
-      clean: true,
-      keepalive: 60,
-      resubscribe: false,
-      // Our own timer fires first and reports TIMEOUT; this is a backstop.
-      connectTimeout: server.connectTimeoutMs + 5_000,
-    });
+    let client: MqttClient;
+    try {
+      client = openMqttClient({
+        ...sessionOptions(server, this.identity),
+        ...PER_MESSAGE_SAVINGS,
+        reconnectPeriod: 0,
+        clean: true,
+        keepalive: 60,
+        resubscribe: false,
+        // Our own timer fires first and reports TIMEOUT; this is a backstop.
+        connectTimeout: server.connectTimeoutMs + 5_000,
+      });
+    } catch (error) {
+      // What credentialsProblem() did not foresee: the attempt ends here and gives its slot back.
+      return this.attemptFailed(sessionNotOpened(this.deviceName, error));
+    }
     this.client = client;
     let ready = false;
     const timer = setTimeout(() => failed(deviceConnectTimeout(server, this.deviceName)), server.connectTimeoutMs);
@@ -202,46 +227,51 @@ export class DeviceConnection {
         clearTimeout(timer);
         ready = true;
         this.wasUp = true;
-        this.failedAttempts = 0;
+        this.backoff.up();
         this.state = 'connected';
         const now = Date.now();
-        for (const job of this.queue.splice(0)) this.send(job, now);
+        for (const job of this.takeQueue()) this.send(job, now);
         this.events.changed(this);
       });
     });
   }
 
+  /**
+   * The state is settled before any message is: a message's callback (and the pool, told that this
+   * session went idle) may close this connection, which must then stay closed.
+   */
   private attemptFailed(error: ProvisionError): void {
-    this.failQueue(error);
     if (this.wasUp && !FINAL_CODES.has(error.code)) {
       this.retryLater();
     } else {
       this.state = 'closed';
       this.events.changed(this);
     }
+    this.failQueue(error);
   }
 
-  /** The session dropped after it was ready: what was in flight is reported, then reconnect with backoff. */
+  /** The session dropped after it was ready: a reconnect is planned (with backoff), then what was in flight is reported. */
   private lost(client: MqttClient): void {
     if (this.client !== client) return;
     this.client = undefined;
     void closeClient(client, false);
-    this.inFlight.failAll((job) =>
-      job.action.kind === 'attributes/request' ? deviceConnectionClosed(this.settings.server, this.deviceName) : this.lostBeforeAcknowledged(),
-    );
     this.inFlight.stop();
     this.retryLater();
+    // Each of them was published: OUTCOME_UNKNOWN, never "not sent".
+    this.inFlight.failAll(() => this.lostBeforeAcknowledged());
   }
 
+  /** Waits out the backoff, then asks the pool for a connect slot (the connecting limit holds for reconnects too). */
   private retryLater(): void {
-    const { reconnectBaseMs, reconnectMaxMs } = this.settings;
-    const delay = Math.min(reconnectMaxMs, reconnectBaseMs * 2 ** Math.min(this.failedAttempts, 20));
-    this.failedAttempts += 1;
+    if (this.state === 'closed') return;
     this.state = 'waiting';
+    this.due = false;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      if (this.state === 'waiting') this.attempt();
-    }, delay);
+      if (this.state !== 'waiting') return;
+      this.due = true;
+      this.events.reconnectDue(this);
+    }, this.backoff.nextDelay());
     this.events.changed(this);
   }
 
@@ -274,8 +304,15 @@ export class DeviceConnection {
     this.events.incoming(this, message);
   }
 
-  private failQueue(error: ProvisionError): void {
+  /** Empties the queue, giving its bytes back to the budget. */
+  private takeQueue(): Job[] {
     const jobs = this.queue.splice(0);
+    for (const job of jobs) this.budget.give(job.queuedBytes ?? 0);
+    return jobs;
+  }
+
+  private failQueue(error: ProvisionError): void {
+    const jobs = this.takeQueue();
     for (const job of jobs) job.settled(error);
     if (jobs.length > 0) this.events.changed(this);
   }

@@ -27,6 +27,16 @@ export function deviceRefused(returnCode: number, server: ResolvedServer, device
   );
 }
 
+/** Opening the session threw before anything was sent (credentials TLS or MQTT cannot use). */
+export function sessionNotOpened(deviceName: string, error: unknown): ProvisionError {
+  return new ProvisionError(
+    'INVALID_INPUT',
+    `Device "${deviceName}": no session can be opened with these credentials (${(error as Error)?.message ?? String(error)}). The message was not sent.`,
+    { field: 'device', deviceName, requestSent: false },
+    { cause: error },
+  );
+}
+
 export function deviceConnectTimeout(server: ResolvedServer, deviceName: string): ProvisionError {
   return new ProvisionError(
     'TIMEOUT',
@@ -65,6 +75,15 @@ export function queueFull(deviceName: string, limit: number): ProvisionError {
     'QUEUE_FULL',
     `Device "${deviceName}" already has ${limit} messages waiting for its connection: this one was not sent. Slow the flow down for this device, or raise the node's queue size.`,
     { deviceName, requestSent: false },
+  );
+}
+
+export function queueBudgetFull(deviceName: string, limitBytes: number): ProvisionError {
+  const megabytes = Math.round((limitBytes / (1024 * 1024)) * 100) / 100;
+  return new ProvisionError(
+    'QUEUE_FULL',
+    `The node's queue budget of ${megabytes} MB (payloads of all devices waiting for their connection) is used up: this message of device "${deviceName}" was not sent. Check that GridLinks is reachable, slow the flow down, or raise the node's queue budget.`,
+    { deviceName, requestSent: false, field: 'queueBudgetMB' },
   );
 }
 

@@ -11,6 +11,8 @@ export interface Job {
   settled: Settled;
   /** When it is given up (Date.now() based), once sent. */
   deadline?: number;
+  /** While it waits in its session's queue: the bytes it holds of the node's QueueBudget. */
+  queuedBytes?: number;
   /** attributes/request: the id in its topic. */
   requestId?: number;
   /** Links of the in-flight list while it waits (see InFlight). */

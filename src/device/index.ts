@@ -4,3 +4,4 @@ export { buildDeviceAction, ACTIONS, type DeviceAction, type ActionKind } from '
 export { identityFromMessage, sessionOptions, type DeviceIdentity } from './device-identity';
 export { readStoredDevice } from './stored-device';
 export * from './topics';
+export { ReconnectBackoff, RECONNECT_DEFAULTS, type ReconnectSettings } from './reconnect-policy';

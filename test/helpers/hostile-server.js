@@ -7,6 +7,9 @@
  *
  *   const server = await startHostileServer('huge-answer', { size: 8 << 20 });
  *   ... server.port ...; server.sessions[0].requests; server.sessions[0].bytesWritten; await server.stop();
+ *
+ * Device sessions (test/device, test/nodes) use mode 'device-drops'; `server.sessions.length` counts the
+ * connects and `server.maxConnecting` the most sessions seen between accept and SUBACK at once.
  */
 const net = require('node:net');
 const mqttPacket = require('mqtt-packet');
@@ -135,6 +138,26 @@ const MODES = {
   },
   /** Closes the connection on CONNECT without a byte (a plain server that refuses this way, not a TLS port). */
   'close-on-connect': { insteadOfConnack: (session) => session.socket.destroy() },
+  /**
+   * A device server: accepts every login (CONNACK `connackDelayMs` late), PUBACKs unless `noPuback`, and drops sessions after their SUBACK:
+   * the first `dropSessions` (default all) `dropAfterSubackMs` later (default never), while `handle.dropping` is on.
+   */
+  'device-drops': {
+    /** The CONNACK, `connackDelayMs` late (default 0): a login that takes a while, so logins in progress pile up. */
+    insteadOfConnack: (session, { connackDelayMs = 0 }) => {
+      const connack = () => session.write(session.version === 5 ? { cmd: 'connack', reasonCode: 0 } : { cmd: 'connack', returnCode: 0 });
+      if (connackDelayMs === 0) return connack();
+      const timer = setTimeout(connack, connackDelayMs);
+      session.socket.once('close', () => clearTimeout(timer));
+    },
+    onSubscribed: (session, { dropAfterSubackMs, dropSessions = Infinity }) => {
+      const handle = session.server;
+      if (dropAfterSubackMs === undefined || handle.dropped >= dropSessions) return;
+      handle.dropped += 1;
+      const timer = setTimeout(() => handle.dropping && session.socket.destroy(), dropAfterSubackMs);
+      session.socket.once('close', () => clearTimeout(timer));
+    },
+  },
   /** A plain, correct answer (the control case). */
   'honest-token': { onRequest: (session) => session.answer(json({ status: 'SUCCESS', credentialsType: 'ACCESS_TOKEN', credentialsValue: 'honest-token' })) },
 };
@@ -146,7 +169,12 @@ class HostileSession {
     this.version = 4;
     this.requests = [];
     this.bytesWritten = 0;
+    this.subscribed = false;
     this.closed = new Promise((resolve) => socket.once('close', resolve));
+    // Sessions between TCP accept and their first SUBACK: the server's view of "connecting at once".
+    server.connecting += 1;
+    server.maxConnecting = Math.max(server.maxConnecting, server.connecting);
+    socket.once('close', () => this.loggedIn());
     this.parser = mqttPacket.parser();
     this.parser.on('packet', (packet) => this.handle(packet));
     this.parser.on('error', () => socket.destroy());
@@ -159,16 +187,19 @@ class HostileSession {
     switch (packet.cmd) {
       case 'connect':
         this.version = packet.protocolVersion === 5 ? 5 : 4;
+        this.username = packet.username;
         if (mode.insteadOfConnack) return mode.insteadOfConnack(this, this.server.options);
         this.write(this.version === 5 ? { cmd: 'connack', reasonCode: 0 } : { cmd: 'connack', returnCode: 0 });
         if (mode.onConnected) mode.onConnected(this, this.server.options);
         break;
       case 'subscribe':
         this.write({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(() => 1) });
+        this.loggedIn();
+        if (mode.onSubscribed) mode.onSubscribed(this, this.server.options);
         break;
       case 'publish':
         this.requests.push(packet);
-        if (packet.qos > 0) this.write({ cmd: 'puback', messageId: packet.messageId });
+        if (packet.qos > 0 && !this.server.options.noPuback) this.write({ cmd: 'puback', messageId: packet.messageId });
         if (mode.onRequest) mode.onRequest(this, this.server.options);
         break;
       case 'pingreq':
@@ -180,6 +211,13 @@ class HostileSession {
       default:
         break;
     }
+  }
+
+  /** Leaves the connecting count (once): subscribed, or closed before that. */
+  loggedIn() {
+    if (this.subscribed) return;
+    this.subscribed = true;
+    this.server.connecting -= 1;
   }
 
   write(packet) {
@@ -203,7 +241,7 @@ class HostileSession {
 function startHostileServer(mode, options = {}) {
   const behaviour = MODES[mode];
   if (!behaviour) throw new Error(`unknown hostile mode ${mode}`);
-  const handle = { mode: behaviour, options, sessions: [], port: 0 };
+  const handle = { mode: behaviour, options, sessions: [], port: 0, connecting: 0, maxConnecting: 0, dropped: 0, dropping: true };
   const sockets = new Set();
   const server = net.createServer((socket) => {
     sockets.add(socket);

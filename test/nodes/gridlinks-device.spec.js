@@ -4,6 +4,7 @@
 // every error to Catch with its code while other devices keep working; status; close report; 500 devices.
 const assert = require('node:assert/strict');
 const net = require('node:net');
+const crypto = require('node:crypto');
 const { startTestSimulator, DEFAULT_PROFILE } = require('../helpers/simulator');
 const { tempDir, unusedPort, settledSnapshot, expectNothingLeft } = require('../helpers/faults');
 const { helper, load, serverNode, waitUntil, TAB, PROFILE } = require('../helpers/node-red');
@@ -115,6 +116,20 @@ async function silentListener() {
   };
 }
 
+/** Runs `fn(node, caught)` with node `dev` aimed at a silent listener (connect timeout 1 s); `caught` collects what reaches Catch. */
+async function withSilentServer(sim, device, fn) {
+  const silent = await silentListener();
+  try {
+    const { flow, credentials } = deviceFlow(sim, { server: { port: silent.port, tls: false, connectTimeout: 1 }, device });
+    await load(flow, credentials);
+    const caught = [];
+    helper.getNode('caught').on('input', (msg) => caught.push(msg.gridlinksError));
+    await fn(helper.getNode('dev'), caught);
+  } finally {
+    await silent.close();
+  }
+}
+
 describe('gridlinks-device node (real runtime, simulator on 127.0.0.1)', function () {
   let sim;
   before(async function () {
@@ -223,15 +238,48 @@ describe('gridlinks-device node (real runtime, simulator on 127.0.0.1)', functio
     assert.equal(failure.gridlinksError.code, 'UNREACHABLE');
   });
 
+  it('40 devices with unusable credentials each fail INVALID_INPUT naming the problem and hold no connect slot: the next device publishes', async function () {
+    const { flow, credentials } = deviceFlow(sim);
+    await load(flow, credentials);
+    const valid = await provisioned(`node-valid-${Date.now()}`);
+    const otherKey = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const { certificate, privateKey } = valid.credentials;
+    const badCredentials = {
+      'key-mismatch': { certificate, privateKey: otherKey.export({ type: 'pkcs8', format: 'pem' }) },
+      key: { certificate, privateKey: '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n' },
+      'key-encrypted': { certificate, privateKey: otherKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }) },
+      certificate: { certificate: '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n', privateKey },
+      chain: { certificate, privateKey, chain: 'not a PEM chain' },
+    };
+    const kinds = [...Object.keys(badCredentials), 'accessToken-too-long'];
+    const node = helper.getNode('dev');
+    const caught = [];
+    helper.getNode('caught').on('input', (msg) => caught.push(msg.gridlinksError));
+    for (let i = 0; i < 40; i++) {
+      const kind = kinds[i % kinds.length];
+      const device =
+        kind === 'accessToken-too-long'
+          ? { deviceName: `bad-${i}`, credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: 't'.repeat(65_536) } }
+          : { deviceName: `bad-${i}`, credentialsType: 'X509_CERTIFICATE', credentials: badCredentials[kind] };
+      node.receive({ device, payload: { i } });
+    }
+    const sent = [];
+    helper.getNode('sent').on('input', (msg) => sent.push(msg.deviceName));
+    node.receive({ device: tokenDevice(20), payload: { after: 'bad devices' } });
+    await waitUntil(() => caught.length === 40 && sent.length === 1);
+    assert.deepEqual(sent, [tokenDevice(20).deviceName]);
+    for (const [i, error] of caught.entries()) {
+      assert.deepEqual([error.code, error.details.deviceName, error.details.reason], ['INVALID_INPUT', `bad-${i}`, kinds[i % kinds.length]], error.message);
+      assert.match(error.message, new RegExp(`"bad-${i}"`));
+      assert.doesNotMatch(error.message, /secret|t{100}/);
+    }
+    await expectSent({ device: { ...valid, credentials: { ...valid.credentials, chain: undefined } }, payload: { valid: true } });
+  });
+
   it('a session that does not open: the message over the queue size is QUEUE_FULL, the queued one TIMEOUT', async function () {
-    const silent = await silentListener();
-    try {
-      const { flow, credentials } = deviceFlow(sim, { server: { port: silent.port, tls: false, connectTimeout: 1 }, device: { queueSize: 1 } });
-      await load(flow, credentials);
-      const caught = [];
-      helper.getNode('caught').on('input', (msg) => caught.push(msg.gridlinksError));
-      helper.getNode('dev').receive({ device: tokenDevice(1), payload: { n: 1 } });
-      helper.getNode('dev').receive({ device: tokenDevice(1), payload: { n: 2 } });
+    await withSilentServer(sim, { queueSize: 1 }, async (node, caught) => {
+      node.receive({ device: tokenDevice(1), payload: { n: 1 } });
+      node.receive({ device: tokenDevice(1), payload: { n: 2 } });
       await waitUntil(() => caught.length === 2);
       assert.deepEqual(
         caught.map((error) => [error.code, error.details.deviceName]),
@@ -240,9 +288,30 @@ describe('gridlinks-device node (real runtime, simulator on 127.0.0.1)', functio
           ['TIMEOUT', 'bulk-1'],
         ],
       );
-    } finally {
-      await silent.close();
-    }
+    });
+  });
+
+  it('queued payloads of all devices share the node budget (queueBudgetMB): beyond it QUEUE_FULL naming the budget; a failed session gives its bytes back', async function () {
+    await withSilentServer(sim, { queueBudgetMB: 1 }, async (node, caught) => {
+      // About 60 KB of JSON each: 17 fit in 1 MB, 5 devices × 5 messages stay under the queue per device.
+      const burst = (round) => {
+        for (let i = 0; i < 25; i++) node.receive({ device: tokenDevice(30 + (i % 5)), payload: { round, i, v: 'x'.repeat(60_000) } });
+      };
+      burst(1);
+      await waitUntil(() => caught.length === 25);
+      const full = caught.filter((error) => error.code === 'QUEUE_FULL');
+      assert.equal(full.length, 8);
+      assert.match(full[0].message, /queue budget of 1 MB/);
+      assert.match(full[0].message, /"bulk-3\d"/);
+      assert.deepEqual(
+        caught.filter((error) => error.code !== 'QUEUE_FULL').map((error) => error.code),
+        Array(17).fill('TIMEOUT'),
+      );
+      // The timed-out sessions gave their bytes back: the same burst is refused no more and no less.
+      burst(2);
+      await waitUntil(() => caught.length === 50);
+      assert.equal(caught.slice(25).filter((error) => error.code === 'QUEUE_FULL').length, 8);
+    });
   });
 
   it('status "N connected, M queued"; close reports the messages still waiting, naming the device', async function () {
