@@ -69,6 +69,7 @@ function cliArgs(port) {
     's',
     '--type',
     'access-token',
+    '--allow-unnamed',
     '--timeout',
     String(TIMEOUT_SECONDS),
   ];

@@ -6,7 +6,7 @@ import { CHAIN_USAGE } from './chain-usage';
 
 export const USAGE = `Usage: gridlinks-provision --host H [--port P] [--no-tls] [--ca FILE] [--servername NAME] [--insecure]
          [--transport mqtt|http] [--verify-port P]
-         --provision-key K --provision-secret S [--device-name N]
+         --provision-key K --provision-secret S [--device-name N | --allow-unnamed]
          [--type x509|access-token|mqtt-basic] [--key-type rsa2048|rsa3072|rsa4096|p256|p384]
          [--token T] [--client-id C] [--username U] [--password P] [--cert FILE [--private-key FILE]]
          [--out DIR [--if-stored reuse|fail]] [--verify] [--timeout SECONDS] [--mqtt-version 4|5] [--json]
@@ -35,7 +35,8 @@ Connection:
 Provisioning (from the device profile's "Device provisioning" settings):
   --provision-key K        provision device key     (or env GRIDLINKS_PROVISION_KEY)
   --provision-secret S     provision device secret  (or env GRIDLINKS_PROVISION_SECRET, which keeps it out of ps)
-  --device-name N          device name; empty = GridLinks generates one (and does not say which)
+  --device-name N          device name (required for key/secret provisioning; a blank name is refused)
+  --allow-unnamed          without --device-name: GridLinks generates a name (and does not say which)
   --type T                 x509 (default) | access-token | mqtt-basic | x509-chain (below)
   --key-type K             x509 key: rsa2048 (default) | rsa3072 | rsa4096 | p256 | p384
   --cert FILE              x509: send this PEM certificate instead of generating one
@@ -84,6 +85,8 @@ export interface CliArguments {
   provisionKey?: string;
   provisionSecret?: string;
   deviceName?: string;
+  /** No --device-name: let GridLinks generate a name (it does not say which). */
+  allowUnnamed: boolean;
   credentialsType: CredentialsType | 'X509_CERTIFICATE_CHAIN';
   keyType?: string;
   signerCertFile?: string;
@@ -139,6 +142,7 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
         'provision-key': { type: 'string' },
         'provision-secret': { type: 'string' },
         'device-name': { type: 'string' },
+        'allow-unnamed': { type: 'boolean' },
         type: { type: 'string' },
         'key-type': { type: 'string' },
         token: { type: 'string' },
@@ -187,6 +191,7 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
     provisionKey: text('provision-key') ?? env.GRIDLINKS_PROVISION_KEY,
     provisionSecret: text('provision-secret') ?? env.GRIDLINKS_PROVISION_SECRET,
     deviceName: text('device-name'),
+    allowUnnamed: values['allow-unnamed'] === true,
     credentialsType,
     keyType: text('key-type'),
     token: text('token'),

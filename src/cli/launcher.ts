@@ -5,7 +5,7 @@ import { parseCliArguments } from './args';
 import { isChainProvisionOptions } from '../provisioning/chain';
 import { validateOptions } from '../provisioning/validate';
 import { startKeyOnly } from './device-key';
-import { requireGiven, toOptions } from './run-options';
+import { requireDeviceName, requireGiven, toOptions } from './run-options';
 import { checkStdoutKeepsCredentials } from './stdout';
 
 /**
@@ -21,6 +21,7 @@ function startKeyEarly(argv: string[]): void {
     const options = toOptions(args);
     if (isChainProvisionOptions(options)) return; // its checks need the ASN.1 modules: left to the command
     validateOptions(options);
+    requireDeviceName(args);
     checkStdoutKeepsCredentials(args.out);
     startKeyOnly(args);
   } catch {

@@ -12,7 +12,7 @@ import { displayText } from '../provisioning/display-text';
 import { TerminalPrompt } from './prompt';
 import { runResume } from './resume-command';
 import { defaultPort } from '../provisioning/net';
-import { requireGiven, toOptions } from './run-options';
+import { requireDeviceName, requireGiven, toOptions } from './run-options';
 
 /** Option names of the core mapped back to the command-line flags, for error messages. */
 const FLAG_FOR_FIELD: Record<string, string> = {
@@ -55,7 +55,9 @@ async function askForMissing(args: CliArguments): Promise<void> {
     const chain = args.credentialsType === 'X509_CERTIFICATE_CHAIN';
     if (!args.provisionKey && !chain) args.provisionKey = await prompt.ask('Provision device key: ');
     if (!args.provisionSecret && !chain) args.provisionSecret = await prompt.ask('Provision device secret (hidden): ', { hidden: true });
-    if (args.deviceName === undefined && args.csrFile === undefined) args.deviceName = await prompt.ask('Device name (empty: GridLinks generates one): ');
+    if (args.deviceName === undefined && args.csrFile === undefined && !args.allowUnnamed) {
+      args.deviceName = (await prompt.ask('Device name: ')) || undefined;
+    }
   } finally {
     prompt.close();
   }
@@ -113,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
     requireGiven(args);
     const options = toOptions(args);
     checkBeforeKeygen(options);
+    requireDeviceName(args);
     checkStdoutKeepsCredentials(args.out);
     startDeviceKey(args);
     // Loaded only now, while the key pair is being made on the thread pool.

@@ -38,6 +38,12 @@ export function requireGiven(args: CliArguments): void {
   }
 }
 
+/** Key/secret provisioning names its device, unless --allow-unnamed (checked after the core's own checks). */
+export function requireDeviceName(args: CliArguments): void {
+  if (args.credentialsType === 'X509_CERTIFICATE_CHAIN' || args.deviceName !== undefined || args.allowUnnamed) return;
+  throw usage('device-name', '--device-name is required: give a name, or --allow-unnamed to let GridLinks generate one (it does not say which)');
+}
+
 export function toOptions(args: CliArguments): ProvisionOptions | ChainProvisionOptions {
   let timeoutMs: number | undefined;
   if (args.timeoutSeconds !== undefined) {

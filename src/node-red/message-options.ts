@@ -17,6 +17,8 @@ export interface ProvisionNodeProperties extends ChainNodeProperties {
   provisionSecret?: string;
   provisionSecretType?: string;
   verify?: boolean | string;
+  /** A device without a name (none given) is created under a name GridLinks generates; otherwise INVALID_INPUT. */
+  allowUnnamed?: boolean | string;
   storeDir?: string;
   /** 'reuse' (default) or 'fail': a device already in the store folder. */
   ifStored?: string;
@@ -89,9 +91,28 @@ async function fromSource(
   credential: string | undefined,
   evaluate: EvaluateProperty,
 ): Promise<string | undefined> {
-  const result = await readPropertySource(field, value, type, credential, evaluate);
+  return sourceText(field, await readPropertySource(field, value, type, credential, evaluate));
+}
+
+function sourceText(field: StringField, result: unknown): string | undefined {
   if (result === undefined || result === null || result === '') return undefined;
   return checkString(field, result, `The configured source of`);
+}
+
+/**
+ * The device name from the node's source. A source that gives a blank name (a blank line of a bulk
+ * list, say) is INVALID_INPUT: only a name that is absent may become a generated one.
+ */
+async function deviceNameFromSource(props: ProvisionNodeProperties, evaluate: EvaluateProperty): Promise<string | undefined> {
+  const type = props.deviceNameType || 'msg';
+  const result = await readPropertySource('deviceName', props.deviceName, type, undefined, evaluate);
+  if (type !== 'str' && typeof result === 'string' && !result.trim()) {
+    throw invalidField(
+      'deviceName',
+      `The device name from ${type}.${props.deviceName ?? ''} is empty: give a name (a blank name would create a device nobody can find).`,
+    );
+  }
+  return sourceText('deviceName', result);
 }
 
 /**
@@ -121,7 +142,7 @@ export async function buildProvisionOptions(
   if (props.ifStored === 'fail') options.ifStored = 'fail';
 
   const configured = {
-    deviceName: await fromSource('deviceName', props.deviceName, props.deviceNameType || 'msg', undefined, evaluate),
+    deviceName: await deviceNameFromSource(props, evaluate),
     provisionDeviceKey: await fromSource('provisionDeviceKey', props.provisionKey, props.provisionKeyType, credentials.provisionDeviceKey, evaluate),
     provisionDeviceSecret: await fromSource(
       'provisionDeviceSecret',
@@ -133,11 +154,12 @@ export async function buildProvisionOptions(
   };
 
   const nameSourceType = props.deviceNameType || 'msg';
-  if (configured.deviceName === undefined && !hasValue(input, 'deviceName') && nameSourceType !== 'str') {
-    throw invalidField(
-      'deviceName',
-      `No device name: its source is ${emptySourceText(props.deviceName, nameSourceType)}. To let GridLinks generate the name, set Device name to an empty string.`,
-    );
+  if (hasValue(input, 'deviceName') && typeof input.deviceName === 'string' && !input.deviceName.trim()) {
+    throw invalidField('deviceName', 'msg.payload.deviceName is empty: give a name (a blank name would create a device nobody can find).');
+  }
+  if (configured.deviceName === undefined && !hasValue(input, 'deviceName') && !isTrue(props.allowUnnamed)) {
+    const where = nameSourceType === 'str' ? 'the node sets no device name' : `its source is ${emptySourceText(props.deviceName, nameSourceType)}`;
+    throw invalidField('deviceName', `No device name: ${where}. To let GridLinks generate names, tick "Allow unnamed devices" on the node.`);
   }
 
   const stringFields: StringField[] = [

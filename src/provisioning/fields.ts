@@ -49,10 +49,12 @@ export function oneOf<T extends string>(value: unknown, field: string, allowed: 
 }
 
 export function validateDeviceName(value: unknown): string | undefined {
-  const raw = optionalString(value, 'deviceName');
-  if (raw === undefined) return undefined;
-  const name = raw.trim();
-  if (!name) throw invalid('deviceName', 'deviceName is only whitespace: give a name, or leave it empty to let GridLinks generate one.');
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw invalid('deviceName', 'deviceName must be a string.');
+  const name = value.trim();
+  if (!name) {
+    throw invalid('deviceName', 'deviceName is empty: give a name. To let GridLinks generate one (it does not say which), leave deviceName out altogether.');
+  }
   if (name.length > MAX_NAME_LENGTH) throw invalid('deviceName', `deviceName must be at most ${MAX_NAME_LENGTH} characters.`);
   noControlCharacters(name, 'deviceName');
   return name;

@@ -37,7 +37,7 @@ export interface ProvisionOptions {
   server: ServerOptions;
   provisionDeviceKey: string;
   provisionDeviceSecret: string;
-  /** Absent or empty: the server generates a 20-character name (and does not tell it back). */
+  /** Absent: the server generates a 20-character name (and does not tell it back). Given but blank: INVALID_INPUT. */
   deviceName?: string;
   /** Default X509_CERTIFICATE. */
   credentialsType?: CredentialsType;

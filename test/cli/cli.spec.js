@@ -15,7 +15,7 @@ describe('gridlinks-provision CLI against the simulator (TLS)', function () {
   before(async () => {
     sim = await startSim();
     dir = tempDir('gl-cli-');
-    connection = ['--host', '127.0.0.1', '--port', String(sim.mqttsPort), '--ca', sim.caFile];
+    connection = ['--host', '127.0.0.1', '--port', String(sim.mqttsPort), '--ca', sim.caFile, '--allow-unnamed'];
   });
   after(async () => {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -14,7 +14,7 @@ describe('gridlinks-provision --transport http', function () {
   after(() => sim.stop());
   afterEach(() => sim.setFaults({}));
 
-  const secrets = ['--provision-key', KEY, '--provision-secret', SECRET];
+  const secrets = ['--provision-key', KEY, '--provision-secret', SECRET, '--allow-unnamed'];
 
   it('--help documents --transport and --verify-port', async () => {
     const { code, stdout } = await runCli(['--help']);
@@ -66,6 +66,7 @@ describe('gridlinks-provision --transport http', function () {
       'not-the-secret',
       '--type',
       'access-token',
+      '--allow-unnamed',
       '--json',
     ]);
     assert.equal(code, 3);

@@ -33,6 +33,7 @@ function runCli(args, { stdout = 'pipe', closeStdout = false, shell } = {}) {
 
 function hostileArgs(server, ...extra) {
   return [
+    '--allow-unnamed',
     '--host',
     '127.0.0.1',
     '--port',
@@ -183,6 +184,7 @@ describe('the CLI against the simulator: --json --out, and TLS off on a TLS port
 
   it('--no-tls against the TLS port: TLS (exit 4) with the hint to turn TLS on; nothing sent', async () => {
     const args = [
+      '--allow-unnamed',
       '--host',
       '127.0.0.1',
       '--port',

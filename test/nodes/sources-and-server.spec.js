@@ -206,8 +206,25 @@ describe('gridlinks-provision: device name absent', function () {
     assert.equal(sim.devices().length, before);
   });
 
-  it('Device name set to an empty string: GridLinks generates the name, the output says null, status says provisioned', async function () {
+  it('no device name and "Allow unnamed devices" off: INVALID_INPUT, nothing created; a blank name from the message or a bulk list: INVALID_INPUT even when allowed', async function () {
     const { flow, credentials } = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN', deviceName: '', deviceNameType: 'str' } });
+    await load(flow, credentials);
+    const before = sim.devices().length;
+    let msg = await expectCaught({ payload: {} });
+    assert.equal(msg.gridlinksError.details.field, 'deviceName');
+    assert.match(msg.error.message, /Allow unnamed devices/);
+    msg = await expectCaught({ payload: { deviceName: '  ' } });
+    assert.match(msg.error.message, /msg.payload.deviceName is empty/);
+    await helper.unload();
+    const bulk = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN', deviceName: 'payload', allowUnnamed: true } });
+    await load(bulk.flow, bulk.credentials);
+    msg = await expectCaught({ payload: '' });
+    assert.match(msg.error.message, /device name from msg.payload is empty/);
+    assert.equal(sim.devices().length, before);
+  });
+
+  it('Device name set to an empty string with "Allow unnamed devices": GridLinks generates the name, the output says null, status says provisioned', async function () {
+    const { flow, credentials } = provisionFlow(sim, { props: { credentialsType: 'ACCESS_TOKEN', deviceName: '', deviceNameType: 'str', allowUnnamed: true } });
     await load(flow, credentials);
     const before = sim.devices().length;
     const msg = await expectOutput({ payload: {} });

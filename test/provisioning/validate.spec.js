@@ -32,13 +32,16 @@ describe('provisioning/validateOptions', () => {
     assert.equal(resolved.gateway, false);
   });
 
-  it('default port follows TLS (8883 / 1883); trims the device name; empty strings mean absent', () => {
+  it('default port follows TLS (8883 / 1883); trims the device name; empty strings mean absent, except a blank device name', () => {
     assert.equal(validateOptions({ ...base(), server: { host: 'h' } }).server.port, 8883);
     assert.equal(validateOptions({ ...base(), server: { host: 'h', tls: false } }).server.port, 1883);
     assert.equal(validateOptions({ ...base(), deviceName: '  pump 1 ' }).deviceName, 'pump 1');
-    const resolved = validateOptions({ ...base(), deviceName: '', credentialsType: 'ACCESS_TOKEN', token: '' });
+    const resolved = validateOptions({ ...base(), deviceName: undefined, credentialsType: 'ACCESS_TOKEN', token: '' });
     assert.equal(resolved.deviceName, undefined);
     assert.equal(resolved.token, undefined);
+    // A name given but blank would create a device under a generated name nobody can find.
+    invalid({ ...base(), deviceName: '' }, 'deviceName');
+    invalid({ ...base(), deviceName: '   ' }, 'deviceName');
   });
 
   it('rejects missing or malformed connection settings with the field name', () => {
