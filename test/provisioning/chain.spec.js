@@ -10,7 +10,7 @@ const { provisionDevice, certificateCredentialsId, resumePending } = require('..
 const { startSim, tlsServer, rejectsWith, leakedSince, resourceBaseline, tempDir, mode } = require('./support');
 const { connectDevice } = require('../helpers/simulator');
 const { createCertificate } = require('../../nodes/simulator');
-const { makeFleetPki, deviceCsr, openssl } = require('../helpers/chain-pki');
+const { makeFleetPki, deviceCsr, openssl, craftCsr } = require('../helpers/chain-pki');
 
 describe('provisioning: X.509 certificate chain (core against the simulator over TLS)', function () {
   this.timeout(60_000);
@@ -305,6 +305,33 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
       const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
       const error = await rejectsWith(provisionDevice(chainOptions({ csr: tampered })), 'INVALID_INPUT');
       assert.equal(error.details.field, 'csr');
+    });
+
+    it('key policy: a CSR for a key a given private key may not be (RSA < 2048, e = 3, P-192, secp256k1, brainpool, RSA-PSS, DSA) is refused naming the key', async function () {
+      const key = (type, options) => crypto.generateKeyPairSync(type, options).privateKey;
+      const cases = [
+        [openssl(['req', '-newkey', 'rsa:1024', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=acme-weak', '-out', '-']).toString(), /RSA 1024-bit/],
+        [craftCsr(key('rsa', { modulusLength: 512 })), /RSA 512-bit/],
+        [craftCsr(key('rsa', { modulusLength: 2048, publicExponent: 3 })), /RSA 2048-bit with exponent 3/],
+        [craftCsr(key('ec', { namedCurve: 'prime192v1' }), { algorithm: '1.2.840.10045.4.3.2' }), /EC prime192v1/],
+        [craftCsr(key('ec', { namedCurve: 'secp256k1' }), { algorithm: '1.2.840.10045.4.3.2' }), /EC secp256k1/],
+        [craftCsr(key('ec', { namedCurve: 'brainpoolP256r1' }), { algorithm: '1.2.840.10045.4.3.2' }), /EC brainpoolP256r1/],
+        [craftCsr(key('rsa-pss', { modulusLength: 2048 })), /RSA-PSS 2048-bit/],
+        [craftCsr(key('dsa', { modulusLength: 2048, divisorLength: 256 })), /DSA/],
+      ];
+      for (const [csr, named] of cases) {
+        const error = await rejectsWith(provisionDevice(chainOptions({ csr, commonName: 'acme-weak' })), 'INVALID_INPUT');
+        assert.equal(error.details.field, 'csr');
+        assert.match(error.message, named);
+        assert.match(error.message, /RSA \(2048 bits or more, exponent 65537\) or EC P-256\/P-384/);
+      }
+      // An accepted key whose CSR claims the other family's signature algorithm (ECDSA signature labelled sha256WithRSA).
+      const mislabelled = craftCsr(key('ec', { namedCurve: 'prime256v1' }), { algorithm: '1.2.840.113549.1.1.11' });
+      const error = await rejectsWith(provisionDevice(chainOptions({ csr: mislabelled, commonName: 'acme-weak' })), 'INVALID_INPUT');
+      assert.match(error.message, /claims sha256WithRSAEncryption but its key is EC prime256v1/);
+      // The crafted CSRs themselves are sound: the same builder with a P-256 key and its own algorithm is issued.
+      const sound = craftCsr(key('ec', { namedCurve: 'prime256v1' }), { algorithm: '1.2.840.10045.4.3.2', commonName: 'acme-crafted' });
+      assert.equal((await provisionDevice(chainOptions({ csr: sound }))).deviceName, 'acme-crafted');
     });
 
     it('interop: openssl s_client presenting a certificate issued here (leaf + chain) gets CONNACK 0 and the device is created', async function () {
