@@ -178,4 +178,4 @@ function makeFleetPki() {
   return { dir, root, fleet, fleetEc, other, impostor, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-module.exports = { makeFleetPki, deviceCsr, openssl, craftCsr };
+module.exports = { makeFleetPki, deviceCsr, openssl, craftCsr, tlv, oidDer };

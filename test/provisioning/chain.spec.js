@@ -10,7 +10,7 @@ const { provisionDevice, certificateCredentialsId, resumePending } = require('..
 const { startSim, tlsServer, rejectsWith, leakedSince, resourceBaseline, tempDir, mode } = require('./support');
 const { connectDevice } = require('../helpers/simulator');
 const { createCertificate } = require('../../nodes/simulator');
-const { makeFleetPki, deviceCsr, openssl, craftCsr } = require('../helpers/chain-pki');
+const { makeFleetPki, deviceCsr, openssl, craftCsr, tlv, oidDer } = require('../helpers/chain-pki');
 
 describe('provisioning: X.509 certificate chain (core against the simulator over TLS)', function () {
   this.timeout(60_000);
@@ -332,6 +332,23 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
       // The crafted CSRs themselves are sound: the same builder with a P-256 key and its own algorithm is issued.
       const sound = craftCsr(key('ec', { namedCurve: 'prime256v1' }), { algorithm: '1.2.840.10045.4.3.2', commonName: 'acme-crafted' });
       assert.equal((await provisionDevice(chainOptions({ csr: sound }))).deviceName, 'acme-crafted');
+    });
+
+    it('a validly signed CSR whose subject is malformed (not a name, an attribute without OID or value) is INVALID_INPUT, not a TypeError', async function () {
+      const key = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+      const subjects = [
+        tlv(0x30, tlv(0x31, tlv(0x02, Buffer.from([1])))), // a SET holding an INTEGER
+        tlv(0x30, tlv(0x30, tlv(0x02, Buffer.from([1])))), // a SEQUENCE where the SET goes
+        tlv(0x30, tlv(0x31, tlv(0x30, tlv(0x0c, Buffer.from('x'))))), // an attribute without its OID
+        tlv(0x30, tlv(0x31, tlv(0x30, oidDer('2.5.4.3')))), // a CN without its value
+        tlv(0x02, Buffer.from([1])), // an INTEGER for the whole name
+      ];
+      for (const subject of subjects) {
+        const csr = craftCsr(key, { subject, algorithm: '1.2.840.10045.4.3.2' });
+        const error = await rejectsWith(provisionDevice(chainOptions({ csr, commonName: 'acme-odd' })), 'INVALID_INPUT');
+        assert.equal(error.details.field, 'csr');
+        assert.match(error.message, /subject is not a well-formed X.500 name/);
+      }
     });
 
     it('interop: openssl s_client presenting a certificate issued here (leaf + chain) gets CONNACK 0 and the device is created', async function () {

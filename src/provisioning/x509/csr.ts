@@ -92,12 +92,20 @@ function contentLength(der: Buffer, at: number): number {
   return length;
 }
 
+/** The first CN of a Name; INVALID_INPUT when the subject is not a SEQUENCE of SETs of (OID, string) pairs. */
 function commonNameOf(name: forge.asn1.Asn1): string | undefined {
-  for (const set of name.value as forge.asn1.Asn1[]) {
-    for (const attribute of set.value as forge.asn1.Asn1[]) {
-      const [type, value] = attribute.value as forge.asn1.Asn1[];
-      if (asn1.derToOid(type.value as string) !== COMMON_NAME) continue;
-      const bytes = Buffer.from(value.value as string, 'binary');
+  const malformed = () => invalidCsr("csr's subject is not a well-formed X.500 name: make the CSR again with a subject such as /CN=device-name.");
+  const children = (node: forge.asn1.Asn1 | undefined, type: number): forge.asn1.Asn1[] => {
+    if (node === undefined || (node.type as number) !== type || !Array.isArray(node.value)) throw malformed();
+    return node.value;
+  };
+  for (const set of children(name, asn1.Type.SEQUENCE)) {
+    for (const attribute of children(set, asn1.Type.SET)) {
+      const [type, value] = children(attribute, asn1.Type.SEQUENCE);
+      if (type === undefined || (type.type as number) !== (asn1.Type.OID as number) || typeof type.value !== 'string') throw malformed();
+      if (value === undefined || typeof value.value !== 'string') throw malformed();
+      if (asn1.derToOid(type.value) !== COMMON_NAME) continue;
+      const bytes = Buffer.from(value.value, 'binary');
       return value.type === asn1.Type.BMPSTRING ? bytes.swap16().toString('utf16le') : bytes.toString(value.type === asn1.Type.UTF8 ? 'utf8' : 'latin1');
     }
   }
