@@ -258,6 +258,24 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
     fs.rmSync(storeDir, { recursive: true, force: true });
   });
 
+  it("the leaf never outlives its signer: 10 years asked, the fleet CA's 30 days given (notAfter capped) and a warning; 5 days fit without one", async function () {
+    const signer = new crypto.X509Certificate(pki.fleet.certPem);
+    const capped = await provisionDevice(chainOptions({ commonName: 'acme-capped', keyAlgorithm: 'p256' }));
+    const leaf = new crypto.X509Certificate(capped.credentials.certificate);
+    assert.equal(Date.parse(leaf.validTo), Date.parse(signer.validTo));
+    assert.ok(
+      capped.warnings.some((text) => text.includes(`valid until ${new Date(signer.validTo).toISOString()} only, not 3650 days`)),
+      capped.warnings.join('\n'),
+    );
+    const short = await provisionDevice(chainOptions({ commonName: 'acme-short', keyAlgorithm: 'p256', validityDays: 5 }));
+    const days = (Date.parse(new crypto.X509Certificate(short.credentials.certificate).validTo) - Date.now()) / 86_400_000;
+    assert.ok(days > 4.9 && days <= 5, String(days));
+    assert.equal(
+      short.warnings.some((text) => /valid until/.test(text)),
+      false,
+    );
+  });
+
   describe('CSR signing: the device keeps its key', function () {
     for (const kind of ['ec', 'rsa']) {
       it(`${kind}: issues for the CSR's key and CN without connecting; openssl verifies it and its key is the CSR's; the device then connects and is created`, async function () {
