@@ -150,6 +150,21 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
     assert.equal(device('other'), undefined);
   });
 
+  it('bounds the chain before parsing it: more than 10 certificates or more than 64 KiB of PEM is INVALID_INPUT (chain), nothing sent', async function () {
+    const count = sim.devices().length;
+    // Each link verifies (the root repeated signs itself): only the bound refuses it.
+    const long = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-long', chain: pki.root.certPem.repeat(10) })), 'INVALID_INPUT');
+    assert.equal(long.details.field, 'chain');
+    assert.match(long.message, /hold 11 certificates, more than 10/);
+    const big = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-big', chain: pki.root.certPem + '\n'.repeat(64 * 1024) })), 'INVALID_INPUT');
+    assert.equal(big.details.field, 'chain');
+    assert.match(big.message, /more than 64 KiB/);
+    assert.equal(sim.devices().length, count);
+    // Ten certificates are still accepted.
+    const ten = await provisionDevice(chainOptions({ deviceName: 'acme-ten', keyAlgorithm: 'p256', chain: pki.root.certPem.repeat(9) }));
+    assert.equal(ten.deviceName, 'acme-ten');
+  });
+
   it('checks the signer and every link of the chain before making a key (INVALID_INPUT)', async function () {
     const broken = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-x', chain: pki.other.certPem })), 'INVALID_INPUT');
     assert.equal(broken.details.field, 'chain');
