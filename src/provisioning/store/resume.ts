@@ -1,9 +1,11 @@
+import * as path from 'node:path';
 import { certificateCredentialsId } from '../x509';
-import { deviceConnectOptions, deviceEndpoint, validateServer } from '../net';
+import { deviceConnectOptions, deviceEndpoint, loginCredentialsProblem, validateServer } from '../net';
 import { isInFlight } from '../in-flight';
 import { openStore } from './leftovers';
 import { listPendingNames, moveAside, readPendingEntry, type PendingEntry } from './pending-entries';
 import { commitEntry, discardPending } from './store';
+import { PENDING_DIR } from './store-safety';
 import { storedFiles } from './stored-files';
 import { serverOf } from './pending-record';
 import { readStoredResult } from './stored-result';
@@ -68,11 +70,30 @@ export async function resumePending(options: ResumeOptions): Promise<ResumeSumma
   const worker = async (): Promise<void> => {
     while (next < names.length) {
       const index = next++;
-      entries[index] = await resumeEntry(await readPendingEntry(opened.storeDir, names[index]), server, options.signal);
+      entries[index] = await settleOnItsOwn(opened.storeDir, names[index], server, options.signal);
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_LOGINS, names.length) }, worker));
   return { storeDir: opened.storeDir, entries, warnings: opened.warnings };
+}
+
+/** One entry's outcome, whatever happens while settling it: a failure leaves that entry `unknown`, never the others. */
+async function settleOnItsOwn(storeDir: string, name: string, server: ResolvedServer, signal?: AbortSignal): Promise<ResumeReport> {
+  let pending: PendingEntry | undefined;
+  try {
+    pending = await readPendingEntry(storeDir, name);
+    return await resumeEntry(pending, server, signal);
+  } catch (error) {
+    const reason =
+      error instanceof ProvisionError ? error.message : `${(error as Error).name ?? 'Error'}: ${String((error as Error).message ?? error).slice(0, 200)}`;
+    return {
+      entry: name,
+      deviceName: pending?.record?.deviceName ?? null,
+      ...(pending?.record ? { credentialsType: pending.record.credentialsType } : {}),
+      outcome: 'unknown',
+      message: `This entry could not be settled (${reason}); its pending files are kept in ${path.join(storeDir, PENDING_DIR)}.`,
+    };
+  }
 }
 
 async function resumeEntry(pending: PendingEntry, server: ResolvedServer, signal?: AbortSignal): Promise<ResumeReport> {
@@ -112,6 +133,10 @@ async function resumeEntry(pending: PendingEntry, server: ResolvedServer, signal
     return report('unknown', 'A certificate can only log in over TLS: resume against the TLS port (usually 8883).');
   }
 
+  const problem = loginCredentialsProblem(credentials.type, credentials.value);
+  if (problem !== undefined) {
+    return report('unknown', `The pending credentials cannot log in: ${problem}. Still pending at ${where}: check in GridLinks whether the device exists.`);
+  }
   const connectOptions = deviceConnectOptions(server, credentials.type, credentials.value);
   const login: VerificationResult = await verifyCredentials(connectOptions, server.connectTimeoutMs, signal);
   if (login.accepted) return commitResumed(pending, server, credentials, report);
