@@ -7,12 +7,12 @@ import { listPendingNames, moveAside, readPendingEntry, type PendingEntry } from
 import { commitEntry, discardPending } from './store';
 import { PENDING_DIR } from './store-safety';
 import { storedFiles } from './stored-files';
-import { serverOf } from './pending-record';
+import { serverOf, settleDeadline, type PendingRecord } from './pending-record';
 import { readStoredResult } from './stored-result';
 import type { ResolvedServer, CredentialsType, DeviceCredentials, ProvisionResult, ServerOptions, VerificationResult } from '../types';
 import { verifyCredentials } from '../mqtt';
 import { ProvisionError } from '../errors';
-import { processIsAlive } from './process-alive';
+import { processIsAlive, processStartedAt } from './process-alive';
 
 /**
  * provisioned    the server accepts the pending credentials: committed to the store (or found committed)
@@ -54,6 +54,8 @@ export interface ResumeSummary {
 /** CONNACK codes meaning "no device has these credentials": 3.1.1 identifier rejected / bad user-password / not authorized, and their MQTT 5 twins. */
 const UNKNOWN_CREDENTIALS = new Set([2, 4, 5, 0x85, 0x86, 0x87]);
 const PARALLEL_LOGINS = 4;
+/** /proc's start time is in ticks and the record's time in ms: a process started up to this much after its record is still its writer. */
+const PID_START_SLACK_MS = 2_000;
 
 /**
  * Settles every entry in `.pending/` of the store: logs in to the device API once with its pending
@@ -102,11 +104,17 @@ async function resumeEntry(pending: PendingEntry, server: ResolvedServer, signal
   const report = (outcome: ResumeOutcome, message: string, extra: Partial<ResumeReport> = {}): ResumeReport => ({ ...base, outcome, message, ...extra });
   const where = entry.pendingKeyPath ?? entry.pendingPath;
 
-  if (isInFlight(entry.deviceDir) || (record !== undefined && sentByLiveRun(record.pid, record.settledBy))) {
+  if (isInFlight(entry.deviceDir) || (record !== undefined && sentByLiveRun(record))) {
     return report('in-progress', `A run that is still going is sending this request (${where}); resume again once it has finished.`);
   }
   const committed = await alreadyCommitted(pending, server);
   if (committed) return committed.result ? report('provisioned', committed.message, { result: committed.result }) : report('unknown', committed.message);
+  if (record === undefined && entry.pendingPath !== undefined) {
+    return report(
+      'cannot-resume',
+      `The pending record ${entry.pendingPath} cannot be read (it is not a complete record: damaged or edited)${entry.pendingKeyPath !== undefined ? `; the private key is at ${entry.pendingKeyPath}` : ''}: check in GridLinks whether the device exists, then move the files away.`,
+    );
+  }
   if (record === undefined) {
     return report(
       'cannot-resume',
@@ -153,9 +161,14 @@ async function resumeEntry(pending: PendingEntry, server: ResolvedServer, signal
   });
 }
 
-function sentByLiveRun(pid: number, settledBy: string): boolean {
-  if (pid === process.pid || !(Date.now() < Date.parse(settledBy))) return false;
-  return processIsAlive(pid);
+/**
+ * Whether the run that wrote the record may still be sending it: before its (bounded) settle time, its
+ * pid runs, and (where the start time can be read) that process started before the record was written.
+ */
+function sentByLiveRun(record: PendingRecord): boolean {
+  if (record.pid === process.pid || !(Date.now() < settleDeadline(record)) || !processIsAlive(record.pid)) return false;
+  const started = processStartedAt(record.pid);
+  return started === undefined || started <= Date.parse(record.createdAt) + PID_START_SLACK_MS;
 }
 
 interface LoginCredentials {
