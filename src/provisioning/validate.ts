@@ -10,7 +10,7 @@ import {
   requiredString,
   validateDeviceName,
 } from './fields';
-import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS, SUPPORTED_CURVES } from './keys';
+import { DEFAULT_KEY_ALGORITHM, DEVICE_KEY_POLICY, KEY_ALGORITHMS, describeKey, isSupportedDeviceKey } from './keys';
 import { SERVER_DEFAULTS, validateServer } from './net';
 import { DEFAULT_VALIDITY_DAYS } from './x509';
 import type { CredentialsType, ProvisionOptions, ResolvedOptions } from './types';
@@ -142,10 +142,8 @@ function readSupportedKey(pem: string): KeyObject {
   } catch {
     throw invalid('privateKey', 'privateKey is not a readable unencrypted PEM private key.');
   }
-  const details = key.asymmetricKeyDetails ?? {};
-  const supported =
-    (key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= 2048) ||
-    (key.asymmetricKeyType === 'ec' && details.namedCurve !== undefined && details.namedCurve in SUPPORTED_CURVES);
-  if (!supported) throw invalid('privateKey', 'privateKey must be RSA (2048 bits or more) or EC P-256/P-384 to get a certificate made for it.');
+  if (!isSupportedDeviceKey(key)) {
+    throw invalid('privateKey', `privateKey is ${describeKey(key)}: it must be ${DEVICE_KEY_POLICY} to get a certificate made for it.`);
+  }
   return key;
 }

@@ -2,7 +2,9 @@
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const { startSim, tempDir } = require('../provisioning/support');
 const { makeFleetPki, deviceCsr, openssl } = require('../helpers/chain-pki');
 
@@ -110,5 +112,29 @@ describe('gridlinks-provision --type x509-chain against the simulator (TLS)', fu
     ]);
     assert.equal(wrong.code, 2);
     assert.match(wrong.stderr, /--signer-key: signerKey does not belong/);
+  });
+
+  it('--signer-key /dev/zero, a FIFO or a file over 1 MiB: exit 2 at once, naming the file (it used to hang)', async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-chain-files-'));
+    try {
+      const fifo = path.join(dir, 'key.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const big = path.join(dir, 'big.pem');
+      fs.writeFileSync(big, Buffer.alloc(2 * 1024 * 1024, 0x41));
+      for (const [file, why] of [
+        ['/dev/zero', /is not a regular file/],
+        [fifo, /is not a regular file/],
+        [big, /is larger than 1 MiB/],
+      ]) {
+        const run = await runCli([...connection, '--type', 'x509-chain', '--signer-cert', pki.fleet.certFile, '--signer-key', file, '--device-name', 'x'], {
+          onStart: (child) => setTimeout(() => child.kill('SIGKILL'), 10_000).unref(),
+        });
+        assert.equal(run.code, 2, `${file}: ${run.signal ?? ''} ${run.stderr}`);
+        assert.match(run.stderr, new RegExp(`--signer-key: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} `));
+        assert.match(run.stderr, why);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

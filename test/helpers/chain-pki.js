@@ -3,6 +3,7 @@
 // simulator and the core see are made by another implementation than ours):
 //   root CA -> fleet CA (the device profile's CA, signs devices) ; an unrelated CA ; an impostor of the
 //   fleet CA (same name and key identifier, other key: a chain through it has a broken link).
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -114,6 +115,52 @@ function deviceCsr(dir, deviceName, commonName, { kind = 'ec' } = {}) {
   };
 }
 
+/** DER type-length-value. */
+function tlv(tag, ...contents) {
+  const body = Buffer.concat(contents);
+  const length =
+    body.length < 0x80
+      ? Buffer.from([body.length])
+      : body.length < 0x100
+        ? Buffer.from([0x81, body.length])
+        : Buffer.from([0x82, body.length >> 8, body.length & 0xff]);
+  return Buffer.concat([Buffer.from([tag]), length, body]);
+}
+
+function oidDer(oid) {
+  const [first, second, ...rest] = oid.split('.').map(Number);
+  const bytes = [first * 40 + second];
+  for (const arc of rest) {
+    const groups = [];
+    let value = arc;
+    do {
+      groups.unshift(value & 0x7f);
+      value = Math.floor(value / 128);
+    } while (value > 0);
+    bytes.push(...groups.map((group, index) => (index < groups.length - 1 ? group | 0x80 : group)));
+  }
+  return tlv(0x06, Buffer.from(bytes));
+}
+
+/** A Name with one CN (UTF8String). */
+function nameDer(commonName) {
+  return tlv(0x30, tlv(0x31, tlv(0x30, oidDer('2.5.4.3'), tlv(0x0c, Buffer.from(commonName, 'utf8')))));
+}
+
+/**
+ * A PKCS#10 request built by hand and signed with node's crypto, for requests openssl would not make:
+ * `algorithm` is the OID written as the signature algorithm (whatever key signs), `subject` the raw DER
+ * of the subject (default CN=`commonName`), `hash` the digest the signature uses.
+ */
+function craftCsr(privateKey, { commonName = 'crafted', subject = nameDer(commonName), algorithm = '1.2.840.113549.1.1.11', hash = 'sha256' } = {}) {
+  const key = typeof privateKey === 'string' ? crypto.createPrivateKey(privateKey) : privateKey;
+  const spki = crypto.createPublicKey(key).export({ type: 'spki', format: 'der' });
+  const info = tlv(0x30, tlv(0x02, Buffer.from([0])), subject, spki, tlv(0xa0));
+  const signature = crypto.sign(hash, info, key);
+  const der = tlv(0x30, info, tlv(0x30, oidDer(algorithm), tlv(0x05)), tlv(0x03, Buffer.from([0]), signature));
+  return `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+}
+
 function subjectKeyIdentifier(certFile) {
   const text = openssl(['x509', '-in', certFile, '-noout', '-ext', 'subjectKeyIdentifier']).toString();
   return text.split('\n')[1].trim();
@@ -131,4 +178,4 @@ function makeFleetPki() {
   return { dir, root, fleet, fleetEc, other, impostor, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-module.exports = { makeFleetPki, deviceCsr, openssl };
+module.exports = { makeFleetPki, deviceCsr, openssl, craftCsr, tlv, oidDer };

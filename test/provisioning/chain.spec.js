@@ -10,7 +10,7 @@ const { provisionDevice, certificateCredentialsId, resumePending } = require('..
 const { startSim, tlsServer, rejectsWith, leakedSince, resourceBaseline, tempDir, mode } = require('./support');
 const { connectDevice } = require('../helpers/simulator');
 const { createCertificate } = require('../../nodes/simulator');
-const { makeFleetPki, deviceCsr, openssl } = require('../helpers/chain-pki');
+const { makeFleetPki, deviceCsr, openssl, craftCsr, tlv, oidDer } = require('../helpers/chain-pki');
 
 describe('provisioning: X.509 certificate chain (core against the simulator over TLS)', function () {
   this.timeout(60_000);
@@ -150,6 +150,21 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
     assert.equal(device('other'), undefined);
   });
 
+  it('bounds the chain before parsing it: more than 10 certificates or more than 64 KiB of PEM is INVALID_INPUT (chain), nothing sent', async function () {
+    const count = sim.devices().length;
+    // Each link verifies (the root repeated signs itself): only the bound refuses it.
+    const long = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-long', chain: pki.root.certPem.repeat(10) })), 'INVALID_INPUT');
+    assert.equal(long.details.field, 'chain');
+    assert.match(long.message, /hold 11 certificates, more than 10/);
+    const big = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-big', chain: pki.root.certPem + '\n'.repeat(64 * 1024) })), 'INVALID_INPUT');
+    assert.equal(big.details.field, 'chain');
+    assert.match(big.message, /more than 64 KiB/);
+    assert.equal(sim.devices().length, count);
+    // Ten certificates are still accepted.
+    const ten = await provisionDevice(chainOptions({ deviceName: 'acme-ten', keyAlgorithm: 'p256', chain: pki.root.certPem.repeat(9) }));
+    assert.equal(ten.deviceName, 'acme-ten');
+  });
+
   it('checks the signer and every link of the chain before making a key (INVALID_INPUT)', async function () {
     const broken = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'acme-x', chain: pki.other.certPem })), 'INVALID_INPUT');
     assert.equal(broken.details.field, 'chain');
@@ -258,6 +273,24 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
     fs.rmSync(storeDir, { recursive: true, force: true });
   });
 
+  it("the leaf never outlives its signer: 10 years asked, the fleet CA's 30 days given (notAfter capped) and a warning; 5 days fit without one", async function () {
+    const signer = new crypto.X509Certificate(pki.fleet.certPem);
+    const capped = await provisionDevice(chainOptions({ commonName: 'acme-capped', keyAlgorithm: 'p256' }));
+    const leaf = new crypto.X509Certificate(capped.credentials.certificate);
+    assert.equal(Date.parse(leaf.validTo), Date.parse(signer.validTo));
+    assert.ok(
+      capped.warnings.some((text) => text.includes(`valid until ${new Date(signer.validTo).toISOString()} only, not 3650 days`)),
+      capped.warnings.join('\n'),
+    );
+    const short = await provisionDevice(chainOptions({ commonName: 'acme-short', keyAlgorithm: 'p256', validityDays: 5 }));
+    const days = (Date.parse(new crypto.X509Certificate(short.credentials.certificate).validTo) - Date.now()) / 86_400_000;
+    assert.ok(days > 4.9 && days <= 5, String(days));
+    assert.equal(
+      short.warnings.some((text) => /valid until/.test(text)),
+      false,
+    );
+  });
+
   describe('CSR signing: the device keeps its key', function () {
     for (const kind of ['ec', 'rsa']) {
       it(`${kind}: issues for the CSR's key and CN without connecting; openssl verifies it and its key is the CSR's; the device then connects and is created`, async function () {
@@ -305,6 +338,50 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
       const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
       const error = await rejectsWith(provisionDevice(chainOptions({ csr: tampered })), 'INVALID_INPUT');
       assert.equal(error.details.field, 'csr');
+    });
+
+    it('key policy: a CSR for a key a given private key may not be (RSA < 2048, e = 3, P-192, secp256k1, brainpool, RSA-PSS, DSA) is refused naming the key', async function () {
+      const key = (type, options) => crypto.generateKeyPairSync(type, options).privateKey;
+      const cases = [
+        [openssl(['req', '-newkey', 'rsa:1024', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=acme-weak', '-out', '-']).toString(), /RSA 1024-bit/],
+        [craftCsr(key('rsa', { modulusLength: 512 })), /RSA 512-bit/],
+        [craftCsr(key('rsa', { modulusLength: 2048, publicExponent: 3 })), /RSA 2048-bit with exponent 3/],
+        [craftCsr(key('ec', { namedCurve: 'prime192v1' }), { algorithm: '1.2.840.10045.4.3.2' }), /EC prime192v1/],
+        [craftCsr(key('ec', { namedCurve: 'secp256k1' }), { algorithm: '1.2.840.10045.4.3.2' }), /EC secp256k1/],
+        [craftCsr(key('ec', { namedCurve: 'brainpoolP256r1' }), { algorithm: '1.2.840.10045.4.3.2' }), /EC brainpoolP256r1/],
+        [craftCsr(key('rsa-pss', { modulusLength: 2048 })), /RSA-PSS 2048-bit/],
+        [craftCsr(key('dsa', { modulusLength: 2048, divisorLength: 256 })), /DSA/],
+      ];
+      for (const [csr, named] of cases) {
+        const error = await rejectsWith(provisionDevice(chainOptions({ csr, commonName: 'acme-weak' })), 'INVALID_INPUT');
+        assert.equal(error.details.field, 'csr');
+        assert.match(error.message, named);
+        assert.match(error.message, /RSA \(2048 bits or more, exponent 65537\) or EC P-256\/P-384/);
+      }
+      // An accepted key whose CSR claims the other family's signature algorithm (ECDSA signature labelled sha256WithRSA).
+      const mislabelled = craftCsr(key('ec', { namedCurve: 'prime256v1' }), { algorithm: '1.2.840.113549.1.1.11' });
+      const error = await rejectsWith(provisionDevice(chainOptions({ csr: mislabelled, commonName: 'acme-weak' })), 'INVALID_INPUT');
+      assert.match(error.message, /claims sha256WithRSAEncryption but its key is EC prime256v1/);
+      // The crafted CSRs themselves are sound: the same builder with a P-256 key and its own algorithm is issued.
+      const sound = craftCsr(key('ec', { namedCurve: 'prime256v1' }), { algorithm: '1.2.840.10045.4.3.2', commonName: 'acme-crafted' });
+      assert.equal((await provisionDevice(chainOptions({ csr: sound }))).deviceName, 'acme-crafted');
+    });
+
+    it('a validly signed CSR whose subject is malformed (not a name, an attribute without OID or value) is INVALID_INPUT, not a TypeError', async function () {
+      const key = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+      const subjects = [
+        tlv(0x30, tlv(0x31, tlv(0x02, Buffer.from([1])))), // a SET holding an INTEGER
+        tlv(0x30, tlv(0x30, tlv(0x02, Buffer.from([1])))), // a SEQUENCE where the SET goes
+        tlv(0x30, tlv(0x31, tlv(0x30, tlv(0x0c, Buffer.from('x'))))), // an attribute without its OID
+        tlv(0x30, tlv(0x31, tlv(0x30, oidDer('2.5.4.3')))), // a CN without its value
+        tlv(0x02, Buffer.from([1])), // an INTEGER for the whole name
+      ];
+      for (const subject of subjects) {
+        const csr = craftCsr(key, { subject, algorithm: '1.2.840.10045.4.3.2' });
+        const error = await rejectsWith(provisionDevice(chainOptions({ csr, commonName: 'acme-odd' })), 'INVALID_INPUT');
+        assert.equal(error.details.field, 'csr');
+        assert.match(error.message, /subject is not a well-formed X.500 name/);
+      }
     });
 
     it('interop: openssl s_client presenting a certificate issued here (leaf + chain) gets CONNACK 0 and the device is created', async function () {

@@ -6,8 +6,8 @@ const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
 const mqtt = require('mqtt');
-const { provisionDevice, generateDeviceCertificate } = require('../../nodes/provisioning');
-const { startSim, uniqueName, rejectsWith, leakedSince, resourceBaseline, tempDir, KEY, SECRET, PRE_KEY, PRE_SECRET } = require('./support');
+const { provisionDevice, generateDeviceCertificate, resumePending } = require('../../nodes/provisioning');
+const { startSim, uniqueName, rejectsWith, leakedSince, resourceBaseline, tempDir, options, KEY, SECRET, PRE_KEY, PRE_SECRET } = require('./support');
 
 async function listenOn(server) {
   const sockets = new Set();
@@ -356,6 +356,69 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
       assert.equal(lost.details.requestSent, true);
     } finally {
       await partial.close();
+    }
+  });
+
+  it('a non-conforming proxy: the device is created, then its 200 answer breaks the parser → OUTCOME_UNKNOWN, the pending key kept, resume settles it', async () => {
+    // Forwards the whole request to the simulator, then mangles the real answer.
+    const breakings = {
+      'an oversized header': (answer) => answer.replace('\r\n', `\r\nX-Proxy: ${'a'.repeat(20_000)}\r\n`),
+      'two Content-Length headers': (answer) => answer.replace('\r\n', '\r\nContent-Length: 1\r\n'),
+      'a bad chunk size': (answer) => {
+        const [head, body] = answer.split('\r\n\r\n');
+        return `${head.replace(/Content-Length: \d+/i, 'Transfer-Encoding: chunked')}\r\n\r\nzz\r\n${body}\r\n0\r\n\r\n`;
+      },
+      'LF-only line ends': (answer) => answer.replace(/\r\n/g, '\n'),
+    };
+    let breakAnswer;
+    const proxy = await listenOn(
+      net.createServer((client) => {
+        let request = Buffer.alloc(0);
+        client.on('data', (chunk) => {
+          request = Buffer.concat([request, chunk]);
+          const headEnd = request.indexOf('\r\n\r\n');
+          const length = Number(/content-length: (\d+)/i.exec(request.toString('latin1'))?.[1]);
+          if (headEnd < 0 || request.length < headEnd + 4 + length) return;
+          const upstream = net.connect(sim.httpPort, '127.0.0.1', () => upstream.end(request));
+          const answer = [];
+          upstream.on('data', (data) => answer.push(data));
+          upstream.on('end', () => client.end(breakAnswer(Buffer.concat(answer).toString('latin1')), 'latin1'));
+        });
+      }),
+    );
+    const storeDir = tempDir('gl-http-proxy-');
+    try {
+      for (const [label, breaking] of Object.entries(breakings)) {
+        breakAnswer = breaking;
+        const deviceName = uniqueName('proxied');
+        const error = await rejectsWith(
+          provisionDevice(
+            options(sim, {
+              server: { transport: 'http', tls: false, ca: undefined, port: proxy.port, ...fast },
+              deviceName,
+              credentialsType: 'X509_CERTIFICATE',
+              keyAlgorithm: 'p256',
+              storeDir,
+            }),
+          ),
+          'OUTCOME_UNKNOWN',
+        );
+        assert.match(error.details.reason, /^HPE_/, label);
+        assert.equal(error.details.requestSent, true, label);
+        assert.ok(
+          sim.devices().some((device) => device.name === deviceName),
+          `${label}: the simulator created the device`,
+        );
+        assert.ok(fs.existsSync(error.details.pendingKeyPath), `${label}: the pending key is kept`);
+      }
+      const { entries } = await resumePending({ server: { host: '127.0.0.1', port: sim.mqttsPort, tls: true, ca: sim.caPem }, storeDir });
+      assert.deepEqual(
+        entries.map((entry) => entry.outcome),
+        ['provisioned', 'provisioned', 'provisioned', 'provisioned'],
+      );
+    } finally {
+      await proxy.close();
+      fs.rmSync(storeDir, { recursive: true, force: true });
     }
   });
 

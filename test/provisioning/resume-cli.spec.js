@@ -3,6 +3,8 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFile } = require('node:child_process');
+const { generateKeyPairSync } = require('node:crypto');
+const { createCertificate } = require('../../nodes/simulator');
 const { startSim, uniqueName, tempDir, KEY, SECRET } = require('./support');
 
 const { CLI } = require('../helpers/cli');
@@ -94,6 +96,53 @@ describe('gridlinks-provision --resume and --if-stored', function () {
     assert.equal(byName[never].outcome, 'not-created');
     assert.ok(!settled.stdout.includes('PRIVATE KEY'));
     assert.equal((await runCli([...connection, '--resume', '--out', dir])).stdout, `Nothing pending in ${dir}.\n`);
+  });
+
+  it('each entry is settled on its own: a mismatched key or a 65,536-byte token is unknown with its reason, the others are reported (exit 5)', async () => {
+    const goodName = uniqueName('cli-good');
+    sim.setFaults({ noAnswer: true });
+    assert.equal((await provision(goodName)).code, 5);
+    sim.setFaults({});
+    const pending = path.join(dir, '.pending');
+    const record = (deviceName, fields) => ({
+      version: 1,
+      deviceName,
+      server: { host: '127.0.0.1', port: sim.mqttsPort, tls: true },
+      createdAt: new Date(Date.now() - 60_000).toISOString(),
+      pid: 999_999_999,
+      settledBy: new Date(Date.now() - 30_000).toISOString(),
+      ...fields,
+    });
+    const write = (name, value) => fs.writeFileSync(path.join(pending, name), typeof value === 'string' ? value : JSON.stringify(value), { mode: 0o600 });
+    const { certPem } = await createCertificate({ commonName: 'a-mismatch' });
+    const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+    write('a-mismatch.json', record('a-mismatch', { credentialsType: 'X509_CERTIFICATE', certificate: certPem, privateKeyFile: true }));
+    write('a-mismatch.key.pem', other);
+    write('c-garbage.json', record('c-garbage', { credentialsType: 'X509_CERTIFICATE', certificate: 'not a certificate', privateKeyFile: true }));
+    write('c-garbage.key.pem', other);
+    write('b-long.json', record('b-long', { credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: 'x'.repeat(65_536) } }));
+
+    const started = Date.now();
+    const run = await runCli([...connection, '--timeout', '2', '--resume', '--out', dir, '--json']);
+    assert.ok(Date.now() - started < 20_000, 'the run ends');
+    assert.equal(run.code, 5, run.stdout + run.stderr);
+    assert.doesNotMatch(run.stderr, /internal error/i);
+    const byName = Object.fromEntries(
+      run.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line))
+        .map((entry) => [entry.deviceName, entry]),
+    );
+    assert.equal(byName[goodName].outcome, 'provisioned', run.stdout);
+    assert.equal(byName['a-mismatch'].outcome, 'unknown');
+    assert.match(byName['a-mismatch'].message, /private key does not belong to the certificate/);
+    assert.equal(byName['b-long'].outcome, 'unknown');
+    assert.match(byName['b-long'].message, /access token is 65536 bytes/);
+    assert.equal(byName['c-garbage'].outcome, 'unknown');
+    assert.ok(fs.existsSync(path.join(pending, 'a-mismatch.key.pem')));
+    assert.ok(fs.existsSync(path.join(pending, 'b-long.json')));
+    assert.ok(!run.stdout.includes('x'.repeat(100)), 'the token is not echoed');
   });
 
   it('--resume needs --out; --if-stored takes reuse or fail', async () => {

@@ -136,6 +136,41 @@ describe('resumePending: finishing requests whose answer was lost', function () 
     assert.equal(second.entries.find((entry) => entry.deviceName === x509).outcome, 'provisioned');
   });
 
+  it('tampered records: pid 1 with settledBy in 9999 is not in progress for ever, a pid started after the record is not its writer, a corrupt record is named as such', async () => {
+    const { spawn } = require('node:child_process');
+    const forever = uniqueName('forever');
+    await lostAnswer({ noAnswer: true }, { deviceName: forever, keyAlgorithm: 'p256' });
+    const younger = uniqueName('younger');
+    await lostAnswer({ noAnswer: true }, { deviceName: younger, keyAlgorithm: 'p256' });
+    const corrupt = uniqueName('corrupt');
+    await lostAnswer({ noAnswer: true }, { deviceName: corrupt, keyAlgorithm: 'p256' });
+    const edit = (name, change) => {
+      const file = path.join(dir, '.pending', `${name}.json`);
+      fs.writeFileSync(file, change(fs.readFileSync(file, 'utf8')));
+    };
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    edit(forever, (text) => JSON.stringify({ ...JSON.parse(text), pid: 1, createdAt: hourAgo, settledBy: '9999-12-31T00:00:00.000Z' }));
+    // A live process that started after the record was written cannot have sent it (pid reused).
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const tenSecondsAgo = new Date(Date.now() - 10_000).toISOString();
+      edit(younger, (text) =>
+        JSON.stringify({ ...JSON.parse(text), pid: child.pid, createdAt: tenSecondsAgo, settledBy: new Date(Date.now() + 60_000).toISOString() }),
+      );
+      edit(corrupt, (text) => text.slice(0, 20));
+      const { entries } = await resumePending({ server: tlsServer(sim), storeDir: dir });
+      const byName = Object.fromEntries(entries.map((entry) => [entry.entry, entry]));
+      assert.equal(byName[forever].outcome, 'provisioned', byName[forever].message);
+      if (process.platform === 'linux') assert.equal(byName[younger].outcome, 'provisioned', byName[younger].message);
+      assert.equal(byName[corrupt].outcome, 'cannot-resume');
+      assert.doesNotMatch(byName[corrupt].message, /Only a private key is kept/);
+      assert.match(byName[corrupt].message, /cannot be read \(it is not a complete record/);
+    } finally {
+      child.kill();
+    }
+  });
+
   it('a run killed between the commit and removing the pending files: resume finds it committed and removes the pending copy', async () => {
     const deviceName = uniqueName('both');
     const error = await lostAnswer({ noAnswer: true }, { deviceName, keyAlgorithm: 'p256' });

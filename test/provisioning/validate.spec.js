@@ -84,7 +84,7 @@ describe('provisioning/validateOptions', () => {
     validateOptions(basic({ clientId: 'c', username: 'u', password: 'p' }));
   });
 
-  it('a private key alone (the certificate is made for it): RSA >= 2048 or EC P-256/P-384 only', () => {
+  it('a private key alone (the certificate is made for it): RSA >= 2048 with e = 65537 or EC P-256/P-384 only', () => {
     const pem = (type, options) => crypto.generateKeyPairSync(type, options).privateKey.export({ type: 'pkcs8', format: 'pem' });
     const rsa = pem('rsa', { modulusLength: 2048 });
     assert.equal(validateOptions({ ...base(), privateKey: rsa }).privateKey, rsa);
@@ -92,6 +92,7 @@ describe('provisioning/validateOptions', () => {
     invalid({ ...base(), privateKey: pem('rsa', { modulusLength: 1024 }) }, 'privateKey');
     invalid({ ...base(), privateKey: pem('ec', { namedCurve: 'secp256k1' }) }, 'privateKey');
     invalid({ ...base(), privateKey: pem('ed25519') }, 'privateKey');
+    assert.throws(() => validateOptions({ ...base(), privateKey: pem('rsa', { modulusLength: 2048, publicExponent: 3 }) }), /RSA 2048-bit with exponent 3/);
   });
 
   it('refuses fields that belong to another credentials type', () => {

@@ -8,6 +8,10 @@ import { validateServer } from '../net';
 import type { ResolvedServer, KeyAlgorithm } from '../types';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+/** The most certificates presented (signer and those above it): real fleet chains have 2 to 4. */
+export const MAX_CHAIN_CERTIFICATES = 10;
+/** The most PEM text given for the signer and the chain together. */
+export const MAX_CHAIN_BYTES = 64 * 1024;
 /** Options of the key/secret path that have no meaning here. */
 const NOT_FOR_CHAIN = ['provisionDeviceKey', 'provisionDeviceSecret', 'token', 'clientId', 'username', 'password', 'certificate', 'privateKey', 'gateway'];
 
@@ -51,6 +55,24 @@ function readSignerKey(pem: string, signer: X509Certificate): KeyObject {
   if (!signer.checkPrivateKey(key))
     throw invalid('signerKey', 'signerKey does not belong to signerCertificate: give the private key of the profile CA certificate.');
   return key;
+}
+
+/** A chain is sent in every TLS login: bound it before any certificate is parsed. */
+function checkChainBounds(signerPem: string, chainText: string | undefined): void {
+  const bytes = Buffer.byteLength(signerPem) + (chainText === undefined ? 0 : Buffer.byteLength(chainText));
+  if (bytes > MAX_CHAIN_BYTES) {
+    throw invalid(
+      'chain',
+      `signerCertificate and chain hold ${bytes} bytes, more than ${MAX_CHAIN_BYTES / 1024} KiB: give only the signer and the certificates above it, up to the root.`,
+    );
+  }
+  const count = (signerPem.match(PEM_CERTIFICATE)?.length ?? 0) + (chainText?.match(PEM_CERTIFICATE)?.length ?? 0);
+  if (count > MAX_CHAIN_CERTIFICATES) {
+    throw invalid(
+      'chain',
+      `signerCertificate and chain hold ${count} certificates, more than ${MAX_CHAIN_CERTIFICATES}: give only the signer and the certificates above it, up to the root.`,
+    );
+  }
 }
 
 /** Every link must verify before anything is sent: GridLinks drops a chain with a broken link. */
@@ -102,6 +124,7 @@ export function validateChainOptions(options: ChainProvisionOptions | Record<str
   const keyPem = optionalString(given.signerKey, 'signerKey');
   if (keyPem === undefined) throw invalid('signerKey', 'signerKey is required: the private key of signerCertificate.');
   const chainText = optionalString(given.chain, 'chain');
+  checkChainBounds(signerPem, chainText);
   // Extra certificates after the signer in signerCertificate belong to the chain above it.
   const certificates = [...certificatesIn(signerPem, 'signerCertificate'), ...(chainText === undefined ? [] : certificatesIn(chainText, 'chain'))];
   const signerKey = readSignerKey(keyPem, certificates[0]);

@@ -3,7 +3,7 @@ import { chainLogin } from './chain-login';
 import { predictDeviceName } from './chain-name';
 import { validateChainOptions, type ResolvedChainOptions } from './chain-options';
 import type { ChainProvisionOptions } from './chain-types';
-import { certificateCredentialsId, readCertificateSigningRequest, certificateIssuer, issueLeafCertificate } from '../x509';
+import { certificateCredentialsId, readCertificateSigningRequest, certificateIssuer, issueLeafCertificate, leafValidityWarning } from '../x509';
 import { aborted, deviceConnectOptions } from '../net';
 import { invalid, noControlCharacters } from '../fields';
 import { checkKeyPool, keyPairFor } from '../keys';
@@ -57,6 +57,8 @@ export async function provisionByChain(options: ChainProvisionOptions, signal: A
     { publicKey: key.publicKey, commonName, validityDays: resolved.validityDays },
     certificateIssuer(resolved.signerCertificate, resolved.signerKey),
   );
+  const shortened = leafValidityWarning(resolved.signerCertificate, resolved.validityDays);
+  if (shortened !== undefined) warnings.push(shortened);
   const credentials: X509Credentials = {
     certificate,
     ...(key.privateKeyPem !== undefined ? { privateKey: key.privateKeyPem } : {}),

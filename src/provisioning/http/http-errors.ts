@@ -48,6 +48,15 @@ export function notHttp(server: ResolvedServer, cause: unknown): ProvisionError 
 }
 
 /**
+ * An answer that began as HTTP but that Node's parser refused (an oversized header, two Content-Length
+ * headers, a bad chunk size, LF-only line ends: a non-conforming proxy in between): the request was
+ * handled, perhaps creating the device, so the outcome is unknown and a pending key is kept.
+ */
+export function brokenAnswer(server: ResolvedServer, code: string, cause: unknown): ProvisionError {
+  return outcomeUnknown(server, `the answer could not be read as HTTP (${code}; a proxy in between that does not follow HTTP/1.1 sends this)`, cause);
+}
+
+/**
  * A status other than 200. GridLinks answers 200 for SUCCESS, NOT_FOUND and FAILURE alike and 500 for a
  * body it cannot parse or an internal error (no device); a proxy's 502/504 may follow a request that
  * reached the server; anything else (404: no such route, 401/403: a proxy's refusal, 3xx) was not handled.

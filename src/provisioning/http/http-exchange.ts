@@ -3,7 +3,7 @@ import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import { aborted, errorCodeOf, outcomeUnknown } from '../net';
 import { asError } from '../errors';
-import { answerTooLarge, httpConnectError, httpConnectTimeout, httpStatusError, notHttp } from './http-errors';
+import { answerTooLarge, brokenAnswer, httpConnectError, httpConnectTimeout, httpStatusError, notHttp } from './http-errors';
 import type { PhaseLaps } from '../timing';
 import type { ResolvedServer } from '../types';
 
@@ -41,6 +41,8 @@ export function exchangeProvisionRequestHttp(
     let finished = false;
     let sent = false;
     let settled = false;
+    /** A status line was read: whatever breaks after it, the answer came from something that speaks HTTP. */
+    let answered = false;
     let outcome: { answer: Buffer } | { error: Error } | undefined;
     let timer: NodeJS.Timeout | undefined = setTimeout(() => finish({ error: httpConnectTimeout(server) }), server.connectTimeoutMs);
 
@@ -67,10 +69,18 @@ export function exchangeProvisionRequestHttp(
       else reject(done.error);
     }
 
+    /**
+     * After the request went out, only an answer that was read and says so proves no device was made. Bytes
+     * that never began like HTTP come from another service, which cannot have handled the request; an answer
+     * that began as HTTP and then broke Node's parser (a non-conforming proxy) may follow a created device.
+     */
     function lost(cause: unknown): void {
       if (!sent) return finish({ error: httpConnectError(cause, server) });
       const code = errorCodeOf(cause);
-      if (typeof code === 'string' && code.startsWith('HPE_')) return finish({ error: notHttp(server, cause) });
+      if (typeof code === 'string' && code.startsWith('HPE_')) {
+        if (!answered && code === 'HPE_INVALID_CONSTANT' && !startsLikeHttp(cause)) return finish({ error: notHttp(server, cause) });
+        return finish({ error: brokenAnswer(server, code, cause) });
+      }
       finish({ error: outcomeUnknown(server, `the connection was lost before the answer${code ? ` (${code})` : ''}`, cause) });
     }
 
@@ -110,6 +120,7 @@ export function exchangeProvisionRequestHttp(
     request.once('response', (response: http.IncomingMessage) => readAnswer(response));
 
     function readAnswer(response: http.IncomingMessage): void {
+      answered = true;
       if (settled) {
         response.resume();
         return;
@@ -146,4 +157,10 @@ export function exchangeProvisionRequestHttp(
       (error: unknown) => finish({ error: asError(error) }),
     );
   });
+}
+
+/** Node's parse errors carry the bytes they failed on: an answer whose first bytes are "HTTP/" is an HTTP answer. */
+function startsLikeHttp(cause: unknown): boolean {
+  const raw = (cause as { rawPacket?: unknown }).rawPacket;
+  return Buffer.isBuffer(raw) && raw.subarray(0, 5).toString('latin1') === 'HTTP/';
 }

@@ -11,6 +11,7 @@ export {
   outcomeUnknown,
   rejectedWithoutAnswer,
 } from './connection-errors';
+export { loginCredentialsProblem } from './login-credentials';
 export { openMqttClient } from './mqtt-client';
 export { PacketSizeGuard } from './packet-size-guard';
 export { trustOnlySecureContext } from './secure-contexts';

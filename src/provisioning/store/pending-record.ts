@@ -38,6 +38,18 @@ export function serverOf(server: { host: string; port: number; tls: boolean; ser
   };
 }
 
+/**
+ * The longest any run may take to settle a request: the largest connect and answer timeouts the options
+ * allow (600 s each) and a margin. A record's `settledBy` beyond its `createdAt` plus this was not
+ * written by a run of this package.
+ */
+export const MAX_SETTLE_MS = 600_000 + 600_000 + 30_000;
+
+/** The time by which the run that wrote the record has settled, bounded by MAX_SETTLE_MS from its creation; NaN when unreadable. */
+export function settleDeadline(record: Pick<PendingRecord, 'createdAt' | 'settledBy'>): number {
+  return Math.min(Date.parse(record.settledBy), Date.parse(record.createdAt) + MAX_SETTLE_MS);
+}
+
 /** A record for a request about to be sent; `settleWithinMs` bounds how long the sending run may take. */
 export function newPendingRecord(fields: Omit<PendingRecord, 'version' | 'createdAt' | 'pid' | 'settledBy'>, settleWithinMs: number): PendingRecord {
   const now = Date.now();

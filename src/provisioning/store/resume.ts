@@ -1,16 +1,18 @@
+import * as path from 'node:path';
 import { certificateCredentialsId } from '../x509';
-import { deviceConnectOptions, deviceEndpoint, validateServer } from '../net';
+import { deviceConnectOptions, deviceEndpoint, loginCredentialsProblem, validateServer } from '../net';
 import { isInFlight } from '../in-flight';
 import { openStore } from './leftovers';
 import { listPendingNames, moveAside, readPendingEntry, type PendingEntry } from './pending-entries';
 import { commitEntry, discardPending } from './store';
+import { PENDING_DIR } from './store-safety';
 import { storedFiles } from './stored-files';
-import { serverOf } from './pending-record';
+import { serverOf, settleDeadline, type PendingRecord } from './pending-record';
 import { readStoredResult } from './stored-result';
 import type { ResolvedServer, CredentialsType, DeviceCredentials, ProvisionResult, ServerOptions, VerificationResult } from '../types';
 import { verifyCredentials } from '../mqtt';
 import { ProvisionError } from '../errors';
-import { processIsAlive } from './process-alive';
+import { processIsAlive, processStartedAt } from './process-alive';
 
 /**
  * provisioned    the server accepts the pending credentials: committed to the store (or found committed)
@@ -52,6 +54,8 @@ export interface ResumeSummary {
 /** CONNACK codes meaning "no device has these credentials": 3.1.1 identifier rejected / bad user-password / not authorized, and their MQTT 5 twins. */
 const UNKNOWN_CREDENTIALS = new Set([2, 4, 5, 0x85, 0x86, 0x87]);
 const PARALLEL_LOGINS = 4;
+/** /proc's start time is in ticks and the record's time in ms: a process started up to this much after its record is still its writer. */
+const PID_START_SLACK_MS = 2_000;
 
 /**
  * Settles every entry in `.pending/` of the store: logs in to the device API once with its pending
@@ -68,11 +72,30 @@ export async function resumePending(options: ResumeOptions): Promise<ResumeSumma
   const worker = async (): Promise<void> => {
     while (next < names.length) {
       const index = next++;
-      entries[index] = await resumeEntry(await readPendingEntry(opened.storeDir, names[index]), server, options.signal);
+      entries[index] = await settleOnItsOwn(opened.storeDir, names[index], server, options.signal);
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_LOGINS, names.length) }, worker));
   return { storeDir: opened.storeDir, entries, warnings: opened.warnings };
+}
+
+/** One entry's outcome, whatever happens while settling it: a failure leaves that entry `unknown`, never the others. */
+async function settleOnItsOwn(storeDir: string, name: string, server: ResolvedServer, signal?: AbortSignal): Promise<ResumeReport> {
+  let pending: PendingEntry | undefined;
+  try {
+    pending = await readPendingEntry(storeDir, name);
+    return await resumeEntry(pending, server, signal);
+  } catch (error) {
+    const reason =
+      error instanceof ProvisionError ? error.message : `${(error as Error).name ?? 'Error'}: ${String((error as Error).message ?? error).slice(0, 200)}`;
+    return {
+      entry: name,
+      deviceName: pending?.record?.deviceName ?? null,
+      ...(pending?.record ? { credentialsType: pending.record.credentialsType } : {}),
+      outcome: 'unknown',
+      message: `This entry could not be settled (${reason}); its pending files are kept in ${path.join(storeDir, PENDING_DIR)}.`,
+    };
+  }
 }
 
 async function resumeEntry(pending: PendingEntry, server: ResolvedServer, signal?: AbortSignal): Promise<ResumeReport> {
@@ -81,11 +104,17 @@ async function resumeEntry(pending: PendingEntry, server: ResolvedServer, signal
   const report = (outcome: ResumeOutcome, message: string, extra: Partial<ResumeReport> = {}): ResumeReport => ({ ...base, outcome, message, ...extra });
   const where = entry.pendingKeyPath ?? entry.pendingPath;
 
-  if (isInFlight(entry.deviceDir) || (record !== undefined && sentByLiveRun(record.pid, record.settledBy))) {
+  if (isInFlight(entry.deviceDir) || (record !== undefined && sentByLiveRun(record))) {
     return report('in-progress', `A run that is still going is sending this request (${where}); resume again once it has finished.`);
   }
   const committed = await alreadyCommitted(pending, server);
   if (committed) return committed.result ? report('provisioned', committed.message, { result: committed.result }) : report('unknown', committed.message);
+  if (record === undefined && entry.pendingPath !== undefined) {
+    return report(
+      'cannot-resume',
+      `The pending record ${entry.pendingPath} cannot be read (it is not a complete record: damaged or edited)${entry.pendingKeyPath !== undefined ? `; the private key is at ${entry.pendingKeyPath}` : ''}: check in GridLinks whether the device exists, then move the files away.`,
+    );
+  }
   if (record === undefined) {
     return report(
       'cannot-resume',
@@ -112,6 +141,10 @@ async function resumeEntry(pending: PendingEntry, server: ResolvedServer, signal
     return report('unknown', 'A certificate can only log in over TLS: resume against the TLS port (usually 8883).');
   }
 
+  const problem = loginCredentialsProblem(credentials.type, credentials.value);
+  if (problem !== undefined) {
+    return report('unknown', `The pending credentials cannot log in: ${problem}. Still pending at ${where}: check in GridLinks whether the device exists.`);
+  }
   const connectOptions = deviceConnectOptions(server, credentials.type, credentials.value);
   const login: VerificationResult = await verifyCredentials(connectOptions, server.connectTimeoutMs, signal);
   if (login.accepted) return commitResumed(pending, server, credentials, report);
@@ -128,9 +161,14 @@ async function resumeEntry(pending: PendingEntry, server: ResolvedServer, signal
   });
 }
 
-function sentByLiveRun(pid: number, settledBy: string): boolean {
-  if (pid === process.pid || !(Date.now() < Date.parse(settledBy))) return false;
-  return processIsAlive(pid);
+/**
+ * Whether the run that wrote the record may still be sending it: before its (bounded) settle time, its
+ * pid runs, and (where the start time can be read) that process started before the record was written.
+ */
+function sentByLiveRun(record: PendingRecord): boolean {
+  if (record.pid === process.pid || !(Date.now() < settleDeadline(record)) || !processIsAlive(record.pid)) return false;
+  const started = processStartedAt(record.pid);
+  return started === undefined || started <= Date.parse(record.createdAt) + PID_START_SLACK_MS;
 }
 
 interface LoginCredentials {

@@ -57,6 +57,8 @@ export interface CertificateIssuer {
   privateKey: KeyObject;
   /** The issuer's subject key identifier, written as the authority key identifier (absent for self-signed). */
   keyIdentifier?: Buffer;
+  /** When the issuer's own certificate expires: a certificate it signs never outlives it (absent for self-signed). */
+  notAfter?: Date;
 }
 
 export interface LeafTemplate {
@@ -64,6 +66,12 @@ export interface LeafTemplate {
   subject: forge.asn1.Asn1;
   validityDays: number;
   issuer: CertificateIssuer;
+}
+
+/** The end of a certificate's validity: `validityDays` after `notBefore`, capped at its issuer's own end. */
+export function validUntil(notBefore: Date, validityDays: number, issuerNotAfter?: Date): Date {
+  const wanted = notBefore.getTime() + validityDays * 86_400_000;
+  return new Date(issuerNotAfter === undefined ? wanted : Math.min(wanted, issuerNotAfter.getTime()));
 }
 
 /**
@@ -81,7 +89,7 @@ export async function signCertificate(template: LeafTemplate): Promise<string> {
   // Keep BIT STRINGs opaque so the SPKI re-encodes byte for byte.
   const spki = fromDerOpaque(spkiDer);
   const notBefore = new Date(Date.now() - 60_000);
-  const notAfter = new Date(notBefore.getTime() + template.validityDays * 86_400_000);
+  const notAfter = validUntil(notBefore, template.validityDays, issuer.notAfter);
 
   const tbs = sequence([
     asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [integer('\x02')]),

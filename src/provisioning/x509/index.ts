@@ -1,4 +1,4 @@
 export { DEFAULT_VALIDITY_DAYS, createSelfSignedCertificate, generateDeviceCertificate, toPem } from './certificate';
 export { certificateCredentialsId, sha3Hex, trimCertificate } from './credential-hash';
 export { readCertificateSigningRequest } from './csr';
-export { certificateIssuer, issueLeafCertificate } from './issuer';
+export { certificateIssuer, issueLeafCertificate, leafValidityWarning } from './issuer';

@@ -1,7 +1,7 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import type forge from 'node-forge';
 import asn1 from 'node-forge/lib/asn1';
-import { distinguishedName, fromDerOpaque, keyIdentifierOf, signCertificate, type CertificateIssuer } from './certificate';
+import { distinguishedName, fromDerOpaque, keyIdentifierOf, signCertificate, validUntil, type CertificateIssuer } from './certificate';
 
 const SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
 
@@ -22,7 +22,12 @@ export function certificateIssuer(signerCertificate: X509Certificate, signerKey:
   const offset = isContextTag(tbs[0], 0) ? 1 : 0;
   const subject = tbs[offset + 4];
   const spki = tbs[offset + 5];
-  return { name: subject, privateKey: signerKey, keyIdentifier: subjectKeyIdentifierOf(tbs) ?? keyIdentifierOf(spki) };
+  return {
+    name: subject,
+    privateKey: signerKey,
+    keyIdentifier: subjectKeyIdentifierOf(tbs) ?? keyIdentifierOf(spki),
+    notAfter: new Date(signerCertificate.validTo),
+  };
 }
 
 /** The SKI extension's key identifier, if the certificate has one. */
@@ -50,7 +55,17 @@ function isContextTag(node: forge.asn1.Asn1, tag: number): boolean {
   return (node.tagClass as number) === (asn1.Class.CONTEXT_SPECIFIC as number) && (node.type as number) === tag;
 }
 
-/** A device certificate signed by the fleet CA (the TBS layout of certificate.ts, CA:false, clientAuth). */
+/**
+ * When a leaf issued now for `validityDays` would outlive its signer: a warning saying until when it is
+ * valid instead (the leaf's notAfter is capped at the signer's, as CAs do); undefined when it fits.
+ */
+export function leafValidityWarning(signerCertificate: X509Certificate, validityDays: number): string | undefined {
+  const signerEnd = new Date(signerCertificate.validTo);
+  if (validUntil(new Date(Date.now() - 60_000), validityDays) <= signerEnd) return undefined;
+  return `The device certificate is valid until ${signerEnd.toISOString()} only, not ${validityDays} days: it cannot outlive its signer (${signerCertificate.subject.replace(/\n/g, ', ')}), which expires then. Renew the signer and issue new device certificates before that date.`;
+}
+
+/** A device certificate signed by the fleet CA (the TBS layout of certificate.ts, CA:false, clientAuth, notAfter capped at the signer's). */
 export function issueLeafCertificate(request: LeafRequest, issuer: CertificateIssuer): Promise<string> {
   return signCertificate({
     publicKey: request.publicKey,
