@@ -143,7 +143,10 @@ async function resumeEntry(pending: PendingEntry, server: ResolvedServer, signal
 
   const problem = loginCredentialsProblem(credentials.type, credentials.value);
   if (problem !== undefined) {
-    return report('unknown', `The pending credentials cannot log in: ${problem}. Still pending at ${where}: check in GridLinks whether the device exists.`);
+    return report(
+      'unknown',
+      `The pending credentials cannot log in: ${problem.message}. Still pending at ${where}: check in GridLinks whether the device exists.`,
+    );
   }
   const connectOptions = deviceConnectOptions(server, credentials.type, credentials.value);
   const login: VerificationResult = await verifyCredentials(connectOptions, server.connectTimeoutMs, signal);
