@@ -170,3 +170,55 @@ describe('simulator gateway API (v1/gateway/*)', function () {
     }
   });
 });
+
+describe('gridlinks-sim gateway control commands (--control-stdin) and --session-limits', function () {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const { startSimulatorCli, controlCommand } = require('../helpers/simulator');
+  const { tempDir } = require('../helpers/faults');
+  let cli;
+  let gw;
+  before(async function () {
+    const dir = tempDir('sim-gateway-cli');
+    const profiles = path.join(dir, 'profiles.json');
+    fs.writeFileSync(
+      profiles,
+      JSON.stringify({
+        profiles: [{ name: 'p', provisionDeviceKey: 'k', provisionDeviceSecret: 's' }],
+        devices: [{ ...device('cli-gw', true), profile: 'p' }],
+      }),
+    );
+    const limits = path.join(dir, 'limits.json');
+    fs.writeFileSync(limits, JSON.stringify({ rateLimits: { messages: '100:1' } }));
+    cli = await startSimulatorCli(
+      ['--port', '0', '--tls-port', 'off', '--profiles', profiles, '--session-limits', limits, '--max-sessions', '2', '--control-stdin'],
+      { stdin: true },
+    );
+    gw = await openSession(cli.sim, 'cli-gw-token');
+  });
+  after(async function () {
+    if (gw) await closeSession(gw);
+    if (cli) await cli.stop();
+  });
+
+  const command = (line) => controlCommand(cli, line);
+
+  it('child-rpc, child-shared (with deleted keys), children, child-disconnect; getSessionLimits from the file', async function () {
+    await subscribe(gw, ['v1/gateway/rpc', 'v1/gateway/attributes', 'v1/gateway/disconnect', 'v1/devices/me/rpc/response/+']);
+    gw.client.on('message', (topic, payload) => {
+      const { device: name, data } = JSON.parse(payload.toString());
+      if (topic === 'v1/gateway/rpc') gw.client.publish(topic, JSON.stringify({ device: name, id: data.id, data: { ok: data.method } }), { qos: 1 });
+    });
+    await publishAcked(gw, 'v1/gateway/connect', { device: 'Cli Child', type: 'meter' });
+    assert.deepEqual((await command('children')).result, { children: { 'cli-gw': ['Cli Child'] } });
+    assert.deepEqual((await command('child-rpc "Cli Child" open {"valve": 1}')).result, { device: 'Cli Child', method: 'open', answer: { ok: 'open' } });
+    assert.deepEqual((await command('child-shared "Cli Child" {"a": 1} ["b"]')).result, { device: 'Cli Child', sessions: 1 });
+    assert.deepEqual((await nextMessage(gw, 'v1/gateway/attributes')).payload, { device: 'Cli Child', data: { a: 1, deleted: ['b'] } });
+    assert.deepEqual((await command('child-disconnect "Cli Child" 2')).result, { device: 'Cli Child', sessions: 1 });
+    assert.deepEqual((await nextMessage(gw, 'v1/gateway/disconnect')).payload, { device: 'Cli Child', reason: 2 });
+    await publishAcked(gw, 'v1/devices/me/rpc/request/1', { method: 'getSessionLimits', params: {} });
+    const limits = (await nextMessage(gw, 'v1/devices/me/rpc/response/1')).payload;
+    assert.equal(limits.rateLimits.messages, '100:1');
+    assert.match((await command('child-rpc nobody m')).error, /not online/);
+  });
+});
