@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
-import type { FaultSwitches, PreProvisionedDevice, ProfileConfig, ProvisionStrategy, SimulatorOptions } from './types';
+import { validateSessionLimits } from './limits';
+import type { FaultSwitches, PreProvisionedDevice, ProfileConfig, ProvisionStrategy, SessionLimitsConfig, SimulatorOptions } from './types';
 
 export const STRATEGIES: readonly ProvisionStrategy[] = ['ALLOW_CREATE_NEW_DEVICES', 'CHECK_PRE_PROVISIONED_DEVICES', 'DISABLED', 'X509_CERTIFICATE_CHAIN'];
 
@@ -31,6 +32,11 @@ Options:
   --session-close-ms MS     close a provisioning session this long after its answer (default 60000)
   --shared-attributes FILE  JSON {"device name": {"key": value}}: shared attributes the devices start with
   --control-stdin           read control commands on stdin (send RPCs, push shared attributes; listed below)
+  --max-sessions N          open sessions per device; a newer one evicts the oldest (default 1; 0 = any number)
+  --session-limits FILE     JSON {"maxPayloadSize", "maxInflightMessages", "rateLimits": {"messages",
+                            "telemetryMessages", "telemetryDataPoints"}, "gatewayRateLimits": {...},
+                            "connections"}: answered to getSessionLimits; rate limits ("100:1,3000:60")
+                            enforced (default: 65536, 100, no rate limits)
   --help                    show this text
 
 Fault switches (to test clients):
@@ -63,7 +69,9 @@ Profiles file:
       {"name": "sensor-2", "profile": "Sensors", "credentialsType": "MQTT_BASIC",
        "clientId": "c2", "userName": "u2", "password": "p2"},
       {"name": "sensor-3", "profile": "Sensors", "credentialsType": "X509_CERTIFICATE",
-       "credentialsValue": "-----BEGIN CERTIFICATE-----\\n...\\n-----END CERTIFICATE-----\\n"}
+       "credentialsValue": "-----BEGIN CERTIFICATE-----\\n...\\n-----END CERTIFICATE-----\\n"},
+      {"name": "gw-1", "profile": "Sensors", "credentialsType": "ACCESS_TOKEN", "credentialsValue": "GW",
+       "gateway": true}
     ]
   }
   A chain profile's caCertificate is PEM text or a file name; its key and secret are derived from it.
@@ -139,13 +147,26 @@ function lastChainProfile(simulator: SimulatorOptions, flag: string): ProfileCon
   return last;
 }
 
-async function readSharedAttributesFile(file: string): Promise<Record<string, Record<string, unknown>>> {
-  let parsed: unknown;
+async function readJsonFile(file: string, what: string): Promise<unknown> {
   try {
-    parsed = JSON.parse(await fs.readFile(file, 'utf8'));
+    return JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
   } catch (error) {
-    throw new UsageError(`cannot read the shared attributes file ${file}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read the ${what} file ${file}: ${(error as Error).message}`);
   }
+}
+
+async function readSessionLimitsFile(file: string): Promise<SessionLimitsConfig> {
+  const parsed = (await readJsonFile(file, 'session limits')) as SessionLimitsConfig;
+  try {
+    validateSessionLimits(parsed);
+  } catch (error) {
+    throw new UsageError(`${file}: ${(error as Error).message}`);
+  }
+  return parsed;
+}
+
+async function readSharedAttributesFile(file: string): Promise<Record<string, Record<string, unknown>>> {
+  const parsed = await readJsonFile(file, 'shared attributes');
   const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
   if (!isObject(parsed) || !Object.values(parsed).every(isObject)) throw new UsageError(`${file}: expected {"device name": {"key": value, ...}, ...}`);
   return parsed as Record<string, Record<string, unknown>>;
@@ -220,6 +241,12 @@ export async function parseCliArguments(argv: string[]): Promise<CliOptions> {
         break;
       case '--control-stdin':
         controlStdin = true;
+        break;
+      case '--max-sessions':
+        simulator.maxSessionsPerDevice = parseCount(flag, value());
+        break;
+      case '--session-limits':
+        simulator.sessionLimits = await readSessionLimitsFile(value());
         break;
       case '--fault-no-answer':
         faults.noAnswer = true;

@@ -3,7 +3,7 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { startSimulatorCli, connectDevice } = require('../helpers/simulator');
+const { startSimulatorCli, connectDevice, controlCommand } = require('../helpers/simulator');
 const { tempDir } = require('../helpers/faults');
 const { waitUntil } = require('../helpers/node-red');
 
@@ -32,16 +32,7 @@ describe('gridlinks-sim control commands on stdin', function () {
     if (cli) await cli.stop();
   });
 
-  /** Writes one command and resolves with its JSON reply line. */
-  async function command(line) {
-    cli.child.stdin.write(`${line}\n`);
-    let reply;
-    await waitUntil(() => {
-      reply = cli.lines.map((l) => (l.startsWith('{"command"') ? JSON.parse(l) : null)).find((r) => r && r.command === line);
-      return reply !== undefined;
-    });
-    return reply;
-  }
+  const command = (line) => controlCommand(cli, line);
 
   it('answers attribute requests with the --shared-attributes values; rpc sends an RPC and prints the answer', async function () {
     await new Promise((resolve) => client.subscribe(['v1/devices/me/rpc/request/+', 'v1/devices/me/attributes/response/+'], { qos: 1 }, resolve));

@@ -317,6 +317,16 @@ function startSimulatorCli(args, { timeoutMs = 15000, stdin = false } = {}) {
   });
 }
 
+/** Writes one control command to a startSimulatorCli() child (--control-stdin) and resolves with its JSON reply line. */
+async function controlCommand(cli, line) {
+  cli.child.stdin.write(`${line}\n`);
+  for (;;) {
+    const reply = cli.lines.map((l) => (l.startsWith('{"command"') ? JSON.parse(l) : null)).find((r) => r && r.command === line);
+    if (reply !== undefined) return reply;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Whether the process still holds handles beyond the usual baseline (for leak checks after stop()). */
 function activeResources() {
   return process.getActiveResourcesInfo().filter((name) => name !== 'TTYWrap' && name !== 'PipeWrap');
@@ -332,5 +342,6 @@ module.exports = {
   connectDevice,
   activeResources,
   startSimulatorCli,
+  controlCommand,
   CLI_PATH,
 };
