@@ -1,10 +1,11 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import * as mqttPacket from 'mqtt-packet';
-import { authenticateDevice, bridgeV5Connection, refusalByConnectFields, type DeviceBroker } from './devices';
+import { authenticateDevice, bridgeV5Connection, refusalByConnectFields, SessionWire, type DeviceBroker } from './devices';
+import type { RateLimiter } from './limits';
 import { PacketSizeGuard } from '../provisioning/net';
 import { connackPacket, protocolVersionOf, refusalFromCode, REASON, writePacket, type ProtocolVersion, type Refusal } from './packets';
-import { MAX_PAYLOAD_BYTES, ProvisionSession, type ProvisionSessionContext } from './provisioning';
+import { ProvisionSession, type ProvisionSessionContext } from './provisioning';
 import type { Registry } from './registry';
 
 export const PROVISION_IDENTITY = 'provision';
@@ -14,6 +15,9 @@ export interface GateContext {
   broker: DeviceBroker;
   provision: ProvisionSessionContext;
   connectTimeoutMs: number;
+  /** The packet size limit (session limits' maxPayloadSize). */
+  maxPayloadSize: number;
+  rateLimiter: RateLimiter;
 }
 
 function refuse(socket: Socket, connect: mqttPacket.IConnectPacket, refusal: Refusal): void {
@@ -28,7 +32,7 @@ function refuse(socket: Socket, connect: mqttPacket.IConnectPacket, refusal: Ref
  */
 export function acceptConnection(socket: Socket, context: GateContext): void {
   const parser = mqttPacket.parser();
-  const sizeGuard = new PacketSizeGuard(MAX_PAYLOAD_BYTES);
+  const sizeGuard = new PacketSizeGuard(context.maxPayloadSize);
   let version: ProtocolVersion | undefined;
   const received: Buffer[] = [];
   let session: ProvisionSession | undefined;
@@ -67,7 +71,7 @@ export function acceptConnection(socket: Socket, context: GateContext): void {
    */
   function dropOversized(packetBytes: number): void {
     socket.removeListener('data', onData);
-    context.provision.log(`connection: a packet of ${packetBytes} bytes announced, more than ${MAX_PAYLOAD_BYTES}; closing`);
+    context.provision.log(`connection: a packet of ${packetBytes} bytes announced, more than ${context.maxPayloadSize}; closing`);
     if (version === 5 && !socket.destroyed) {
       writePacket(socket, { cmd: 'disconnect', reasonCode: REASON.malformedPacket }, 5);
       socket.end(() => socket.destroy());
@@ -108,18 +112,23 @@ export function acceptConnection(socket: Socket, context: GateContext): void {
       refuse(socket, packet, auth.refusal);
       return;
     }
+    if (context.rateLimiter.connect(auth.device.name)) {
+      log(`device ${auth.device.name}: over its connection rate limit; refused`);
+      refuse(socket, packet, refusalFromCode(REASON.connectionRateExceeded));
+      return;
+    }
     log(`device ${auth.device.name} connected (${auth.device.credentials.credentialsType})`);
     socket.removeListener('data', onData);
     socket.pause();
     socket.unshift(Buffer.concat(received));
     received.length = 0;
     // aedes' parser would buffer any packet whole: the limit is checked first, from the bytes above on.
-    const deviceGuard = new PacketSizeGuard(MAX_PAYLOAD_BYTES);
+    const deviceGuard = new PacketSizeGuard(context.maxPayloadSize);
     socket.prependListener('data', (chunk: Buffer) => {
       const oversized = deviceGuard.check(chunk);
       if (oversized !== undefined && !socket.destroyed) dropOversized(oversized);
     });
     const connection = protocolVersionOf(packet) === 5 ? bridgeV5Connection(socket) : socket;
-    context.broker.adopt(connection, auth.device);
+    context.broker.adopt(connection, auth.device, new SessionWire(socket, protocolVersionOf(packet)));
   }
 }

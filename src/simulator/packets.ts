@@ -12,9 +12,12 @@ export const REASON = {
   badUserNameOrPassword: 0x86,
   notAuthorized: 0x87,
   serverUnavailable: 0x88,
+  sessionTakenOver: 0x8e,
   topicFilterInvalid: 0x8f,
   topicNameInvalid: 0x90,
+  quotaExceeded: 0x97,
   payloadFormatInvalid: 0x99,
+  connectionRateExceeded: 0x9f,
 } as const;
 
 /** A CONNACK refusal, as a 3.1.1 return code and an MQTT 5 reason code. */

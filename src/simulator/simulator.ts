@@ -1,37 +1,25 @@
 import { promises as fs } from 'node:fs';
-import * as net from 'node:net';
-import * as tls from 'node:tls';
-import { acceptConnection, type GateContext } from './connection-gate';
+import type * as net from 'node:net';
+import type { GateContext } from './connection-gate';
 import { DeviceBroker } from './devices';
-import { createProvisioningHttpServer, provisionDuringHandshake, ProvisionService } from './provisioning';
+import { GatewayHandler } from './gateway';
+import { DEFAULT_MAX_PAYLOAD_SIZE, RateLimiter, validateSessionLimits } from './limits';
+import { closeServer, openListeners, type ListenerContext, type ListenerPorts } from './listeners';
+import { ProvisionService } from './provisioning';
 import { Registry } from './registry';
-import { brokenClientChainLink, prepareServerTls, type ServerTlsMaterial } from './tls';
+import { prepareServerTls, type ServerTlsMaterial } from './tls';
 import type { FaultSwitches, SimulatorHandle, SimulatorOptions, TelemetryRecord } from './types';
 
 export const DEFAULT_SESSION_CLOSE_AFTER_ANSWER_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 30_000;
 
-function listen(server: net.Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.removeListener('error', reject);
-      resolve((server.address() as net.AddressInfo).port);
-    });
-  });
-}
-
-function closeServer(server: net.Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
 /** Starts the GridLinks simulator: plain and/or TLS MQTT listeners on 127.0.0.1 (by default) and a registry. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const host = options.host ?? '127.0.0.1';
-  const mqttPort = options.mqttPort === undefined ? 0 : options.mqttPort;
-  const mqttsPort = options.mqttsPort === undefined ? 0 : options.mqttsPort;
   const log = options.log ?? (() => undefined);
   let faults: FaultSwitches = { ...options.faults };
+  const limits = options.sessionLimits ?? {};
+  validateSessionLimits(limits);
 
   if (options.dataDir) await fs.mkdir(options.dataDir, { recursive: true });
   const registry = new Registry(options.dataDir);
@@ -41,16 +29,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   await registry.save();
 
   const telemetry: TelemetryRecord[] = [];
-  const broker = await DeviceBroker.create(
-    (record) => telemetry.push(record),
-    () => faults.deviceSilent === true,
-  );
+  const onTelemetry = (record: TelemetryRecord): void => void telemetry.push(record);
+  const rateLimiter = new RateLimiter(limits);
+  const broker = await DeviceBroker.create({
+    onTelemetry,
+    isSilent: () => faults.deviceSilent === true,
+    limits,
+    rateLimiter,
+    maxSessionsPerDevice: options.maxSessionsPerDevice ?? 1,
+    log,
+  });
+  const gateways = new GatewayHandler({ registry, devices: broker.control, rateLimiter, onTelemetry, log });
+  broker.onGatewayPublish = (publish) => gateways.handle(publish);
   for (const [deviceName, values] of Object.entries(options.sharedAttributes ?? {})) broker.control.setSharedAttributes(deviceName, values);
   const provisionService = new ProvisionService(registry, () => faults);
   const gate: GateContext = {
     registry,
     broker,
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    maxPayloadSize: limits.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE,
+    rateLimiter,
     provision: {
       service: provisionService,
       faults: () => faults,
@@ -60,13 +58,41 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 
   const sockets = new Set<net.Socket>();
-  const track = (socket: net.Socket): void => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  };
   const servers: net.Server[] = [];
   let tempDir: string | null = null;
   let stopping: Promise<void> | undefined;
+  let material: ServerTlsMaterial | undefined;
+  const listenerContext: ListenerContext = {
+    host,
+    gate,
+    http: { service: provisionService, faults: () => faults, log },
+    log,
+    track: (socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    },
+    tlsMaterial: async () => {
+      if (material) return material;
+      material = await prepareServerTls({ cert: options.cert, key: options.key, dataDir: options.dataDir, host });
+      tempDir = material.tempDir;
+      handle.caPem = material.caPem;
+      handle.caFile = material.caFile;
+      return material;
+    },
+  };
+
+  /** Closes the listeners and drops every connection. */
+  async function takeDown(): Promise<void> {
+    const closing = servers.splice(0).map(closeServer);
+    for (const socket of sockets) socket.destroy();
+    await Promise.all(closing);
+  }
+
+  const listening = (): ListenerPorts => ({ mqttPort: handle.mqttPort, mqttsPort: handle.mqttsPort, httpPort: handle.httpPort, httpsPort: handle.httpsPort });
+  let transition: Promise<void> = Promise.resolve();
+  const inTurn = (step: () => Promise<void>): Promise<void> => (transition = transition.then(step));
+  let down = false;
+
   const handle: SimulatorHandle = {
     host,
     mqttPort: null,
@@ -87,6 +113,28 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     connectedDevices: () => broker.control.connectedDevices(),
     isSubscribedToRpc: (deviceName) => broker.control.isSubscribedToRpc(deviceName),
     disconnectDevice: (deviceName) => broker.control.disconnectDevice(deviceName),
+    sendChildRpc: (childName, request, timeoutMs) => gateways.children.sendChildRpc(childName, request, timeoutMs),
+    setChildSharedAttributes: (childName, values, deleted) => gateways.children.setChildSharedAttributes(childName, values, deleted),
+    disconnectChild: (childName, reason) => gateways.children.disconnectChild(childName, reason),
+    connectedChildren: () => gateways.children.connectedChildren(),
+    pause: () =>
+      inTurn(async () => {
+        if (down || stopping) return;
+        down = true;
+        await takeDown();
+        log('simulator down (pause)');
+      }),
+    resume: () =>
+      inTurn(async () => {
+        if (!down || stopping) return;
+        await openListeners(listening(), listenerContext, servers);
+        down = false;
+        log('simulator up again (resume)');
+      }),
+    restart: async () => {
+      await handle.pause();
+      await handle.resume();
+    },
     stop: () => {
       stopping ??= stopAll();
       return stopping;
@@ -94,73 +142,29 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 
   async function stopAll(): Promise<void> {
-    const closing = servers.splice(0).map(closeServer);
-    for (const socket of sockets) socket.destroy();
-    await Promise.all(closing);
+    await transition;
+    await takeDown();
     await provisionService.settled();
+    gateways.children.close();
     await broker.close();
     await registry.save();
     if (tempDir) await fs.rm(tempDir, { recursive: true, force: true });
     log('simulator stopped');
   }
 
-  let material: ServerTlsMaterial | undefined;
-  async function tlsMaterial(): Promise<ServerTlsMaterial> {
-    if (material) return material;
-    material = await prepareServerTls({ cert: options.cert, key: options.key, dataDir: options.dataDir, host });
-    tempDir = material.tempDir;
-    handle.caPem = material.caPem;
-    handle.caFile = material.caFile;
-    return material;
-  }
-
+  const wanted = (port: number | null | undefined, byDefault: number | null): number | null => (port === undefined ? byDefault : port);
   try {
-    if (mqttPort !== null) {
-      const server = net.createServer({ noDelay: true }, (socket) => {
-        track(socket);
-        acceptConnection(socket, gate);
-      });
-      servers.push(server);
-      handle.mqttPort = await listen(server, host, mqttPort);
-    }
-    if (mqttsPort !== null) {
-      const material = await tlsMaterial();
-      const server = tls.createServer(
-        { noDelay: true, cert: material.certPem, key: material.keyPem, requestCert: true, rejectUnauthorized: false },
-        (socket) => {
-          track(socket);
-          const broken = brokenClientChainLink(socket);
-          if (broken) {
-            log(`TLS client certificate chain refused: ${broken}`);
-            socket.destroy();
-            return;
-          }
-          provisionDuringHandshake(registry, socket.getPeerCertificate(true), log);
-          acceptConnection(socket, gate);
-        },
-      );
-      server.on('connection', track);
-      server.on('tlsClientError', (error, socket) => {
-        log(`TLS handshake failed: ${error.message}`);
-        socket.destroy();
-      });
-      servers.push(server);
-      handle.mqttsPort = await listen(server, host, mqttsPort);
-    }
-    const httpContext = { service: provisionService, faults: () => faults, log };
-    if (options.httpPort !== undefined && options.httpPort !== null) {
-      const server = createProvisioningHttpServer(httpContext);
-      server.on('connection', track);
-      servers.push(server);
-      handle.httpPort = await listen(server, host, options.httpPort);
-    }
-    if (options.httpsPort !== undefined && options.httpsPort !== null) {
-      const { certPem, keyPem } = await tlsMaterial();
-      const server = createProvisioningHttpServer(httpContext, { cert: certPem, key: keyPem });
-      server.on('connection', track);
-      servers.push(server);
-      handle.httpsPort = await listen(server, host, options.httpsPort);
-    }
+    const opened = await openListeners(
+      {
+        mqttPort: wanted(options.mqttPort, 0),
+        mqttsPort: wanted(options.mqttsPort, 0),
+        httpPort: wanted(options.httpPort, null),
+        httpsPort: wanted(options.httpsPort, null),
+      },
+      listenerContext,
+      servers,
+    );
+    Object.assign(handle, opened);
   } catch (error) {
     await handle.stop();
     throw error;

@@ -31,6 +31,10 @@ export interface DeviceRecord {
   provisionState?: string;
   credentials: DeviceCredentialsRecord;
   createdTime: number;
+  /** A gateway's child: the type the gateway gave it (GridLinks: its device profile, so `profile` holds it too). */
+  type?: string;
+  /** A gateway's child: the gateway that last named it (where its RPCs and attribute updates go). */
+  gatewayName?: string;
 }
 
 /** A device listed in a profiles file before any provisioning (CHECK_PRE_PROVISIONED_DEVICES). */
@@ -44,6 +48,8 @@ export interface PreProvisionedDevice {
   userName?: string;
   password?: string;
   provisionState?: string;
+  /** A gateway device (may act for child devices on v1/gateway/*). Default false. */
+  gateway?: boolean;
 }
 
 export interface FaultSwitches {
@@ -67,6 +73,30 @@ export interface FaultSwitches {
   checkPreRepeatable?: boolean;
   /** Device sessions: publishes are taken but never acknowledged (no PUBACK) nor answered. */
   deviceSilent?: boolean;
+}
+
+/** Rate limits as GridLinks writes them: `capacity:seconds` pairs, comma-separated ("100:1,3000:60"); null or "" = no limit. */
+export interface RateLimitsConfig {
+  /** Every publish. */
+  messages?: string | null;
+  /** Telemetry publishes. */
+  telemetryMessages?: string | null;
+  /** Data points (keys) in telemetry. */
+  telemetryDataPoints?: string | null;
+}
+
+/** What getSessionLimits answers and, for rate limits, what is enforced (protocol-more.md §7). */
+export interface SessionLimitsConfig {
+  /** Remaining Length limit of a packet; default 65536. */
+  maxPayloadSize?: number;
+  /** Answered only (every login completes at once here); default 100. */
+  maxInflightMessages?: number;
+  /** A device's limits; for a gateway, the limits of each child. Default: none. */
+  rateLimits?: RateLimitsConfig;
+  /** A gateway's own limits over its v1/gateway/* publishes. Default: none. */
+  gatewayRateLimits?: RateLimitsConfig;
+  /** CONNECTs of one device ("capacity:seconds" pairs): more get CONNACK 0x9F (3.1.1: 3). Default: none. */
+  connections?: string | null;
 }
 
 export interface SimulatorOptions {
@@ -94,16 +124,36 @@ export interface SimulatorOptions {
   sharedAttributes?: Record<string, Record<string, unknown>>;
   /** Human-readable log lines (never secrets). */
   log?: (line: string) => void;
+  /** Session limits answered to getSessionLimits and enforced (rate limits off by default). */
+  sessionLimits?: SessionLimitsConfig;
+  /** Open sessions per device; a newer one evicts the oldest (MQTT 5: DISCONNECT 0x8E). 0 = any number. Default 1. */
+  maxSessionsPerDevice?: number;
 }
 
 export interface TelemetryRecord {
   device: string;
+  /** For a gateway's child: the device topic its part means (its part of v1/gateway/telemetry or attributes). */
   topic: 'v1/devices/me/telemetry' | 'v1/devices/me/attributes';
+  /** A child's part: its array of entries (telemetry) or its object (attributes). */
   payload: unknown;
   ts: number;
+  /** Set when a gateway sent it for its child `device`. */
+  gateway?: string;
 }
 
-export interface SimulatorHandle {
+/** The server side of a gateway's children (v1/gateway/*). */
+export interface GatewayControls {
+  /** Sends `{"device","data":{"id","method","params"}}` on v1/gateway/rpc to the child's gateway session; resolves with the reply's `data`. */
+  sendChildRpc(childName: string, request: { method: string; params?: unknown }, timeoutMs?: number): Promise<unknown>;
+  /** Stores shared attributes of a child and pushes `{"device","data"[,"deleted"]}` on v1/gateway/attributes; returns how many sessions got it. */
+  setChildSharedAttributes(childName: string, values: Record<string, unknown>, deleted?: string[]): number;
+  /** Sends `{"device","reason"}` on v1/gateway/disconnect and forgets the child in that session; returns how many sessions. */
+  disconnectChild(childName: string, reason?: number): number;
+  /** Children online through a gateway session (named by connect or by a message), by gateway name. */
+  connectedChildren(): Record<string, string[]>;
+}
+
+export interface SimulatorHandle extends GatewayControls {
   host: string;
   mqttPort: number | null;
   mqttsPort: number | null;
@@ -125,4 +175,10 @@ export interface SimulatorHandle {
   isSubscribedToRpc(deviceName: string): boolean;
   /** Closes the device's sessions from the server side; returns how many. */
   disconnectDevice(deviceName: string): number;
+  /** Takes the server down: listeners closed, every connection dropped; registry and telemetry kept. */
+  pause(): Promise<void>;
+  /** Listens again on the same ports. */
+  resume(): Promise<void>;
+  /** pause() then resume(). */
+  restart(): Promise<void>;
 }

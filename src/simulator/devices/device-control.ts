@@ -1,18 +1,25 @@
+import type { DeviceRecord } from '../types';
+
 /**
  * The server side of device sessions beyond telemetry: server RPCs (send, await the device's answer),
  * shared attributes (push updates, answer attribute requests with client + shared keys as GridLinks
- * does: `{"client":{...},"shared":{...}}`), and the client attributes each device reported.
+ * does: `{"client":{...},"shared":{...}}`), the client attributes each device (or gateway child) reported,
+ * and client-side RPCs the server itself answers (getSessionLimits).
  */
 
 export const RPC_REQUEST_SUBSCRIPTION = 'v1/devices/me/rpc/request/+';
 export const ATTRIBUTES_TOPIC = 'v1/devices/me/attributes';
 const ATTRIBUTES_REQUEST_PREFIX = 'v1/devices/me/attributes/request/';
 const RPC_RESPONSE_PREFIX = 'v1/devices/me/rpc/response/';
+const CLIENT_RPC_REQUEST_PREFIX = 'v1/devices/me/rpc/request/';
+const CLIENT_RPC_RESPONSE_SUBSCRIPTION = 'v1/devices/me/rpc/response/+';
 const DEFAULT_RPC_TIMEOUT_MS = 10_000;
 
 /** What the control needs of an aedes client: its subscriptions and a way to send it a PUBLISH. */
 export interface DeviceSession {
-  subscriptions: Record<string, unknown>;
+  /** The connection aedes serves (the socket, or the MQTT 5 bridge). */
+  conn: object;
+  subscriptions: Record<string, { qos?: number } | undefined>;
   publish(packet: { cmd: 'publish'; topic: string; payload: Buffer; qos: 0 | 1; retain: false; dup: false }, done: (error?: Error) => void): void;
   close(): void;
 }
@@ -29,6 +36,9 @@ interface PendingRpc {
 }
 
 type Attributes = Record<string, unknown>;
+
+/** The server's answer to a client-side RPC method, or undefined when the server does not answer it itself. */
+export type ClientRpcAnswer = (device: DeviceRecord, method: string) => unknown;
 
 function json(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value));
@@ -62,6 +72,8 @@ export class DeviceControl {
   private readonly pendingRpc = new Map<string, PendingRpc>();
   private nextRpcId = 1;
 
+  constructor(private readonly clientRpcAnswer: ClientRpcAnswer = () => undefined) {}
+
   sessionOpened(deviceName: string, session: DeviceSession): void {
     let set = this.sessions.get(deviceName);
     if (!set) this.sessions.set(deviceName, (set = new Set()));
@@ -72,6 +84,11 @@ export class DeviceControl {
     const set = this.sessions.get(deviceName);
     set?.delete(session);
     if (set?.size === 0) this.sessions.delete(deviceName);
+  }
+
+  /** The device's open sessions, oldest first. */
+  sessionsOf(deviceName: string): DeviceSession[] {
+    return [...(this.sessions.get(deviceName) ?? [])];
   }
 
   /** Names of the devices with at least one open session. */
@@ -85,10 +102,18 @@ export class DeviceControl {
   }
 
   /** A PUBLISH from a device session, after authorization (telemetry is recorded by the broker). */
-  devicePublished(deviceName: string, session: DeviceSession, topic: string, payload: Buffer): void {
+  devicePublished(device: DeviceRecord, session: DeviceSession, topic: string, payload: Buffer): void {
+    const deviceName = device.name;
     if (topic === ATTRIBUTES_TOPIC) {
       const values = parse(payload);
-      if (isObject(values)) this.clientAttributes.set(deviceName, { ...this.clientAttributes.get(deviceName), ...values });
+      if (isObject(values)) this.mergeClientAttributes(deviceName, values);
+    } else if (topic.startsWith(CLIENT_RPC_REQUEST_PREFIX)) {
+      const request = parse(payload);
+      const answer = isObject(request) && typeof request.method === 'string' ? this.clientRpcAnswer(device, request.method) : undefined;
+      if (answer === undefined) return;
+      const qos = session.subscriptions[CLIENT_RPC_RESPONSE_SUBSCRIPTION]?.qos === 0 ? 0 : 1;
+      const responseTopic = `${RPC_RESPONSE_PREFIX}${topic.slice(CLIENT_RPC_REQUEST_PREFIX.length)}`;
+      session.publish({ cmd: 'publish', topic: responseTopic, payload: json(answer), qos, retain: false, dup: false }, () => {});
     } else if (topic.startsWith(ATTRIBUTES_REQUEST_PREFIX)) {
       const requestId = topic.slice(ATTRIBUTES_REQUEST_PREFIX.length);
       const request = parse(payload);
@@ -129,7 +154,7 @@ export class DeviceControl {
 
   /** Stores shared attributes and pushes the changed keys to every session subscribed to attribute updates; returns how many. */
   setSharedAttributes(deviceName: string, values: Attributes): number {
-    this.sharedAttributes.set(deviceName, { ...this.sharedAttributes.get(deviceName), ...values });
+    this.storeSharedAttributes(deviceName, values);
     const sessions = this.subscribed(deviceName, ATTRIBUTES_TOPIC);
     for (const session of sessions) {
       session.publish({ cmd: 'publish', topic: ATTRIBUTES_TOPIC, payload: json(values), qos: 1, retain: false, dup: false }, () => {});
@@ -146,6 +171,21 @@ export class DeviceControl {
 
   clientAttributesOf(deviceName: string): Attributes {
     return { ...this.clientAttributes.get(deviceName) };
+  }
+
+  sharedAttributesOf(deviceName: string): Attributes {
+    return { ...this.sharedAttributes.get(deviceName) };
+  }
+
+  mergeClientAttributes(deviceName: string, values: Attributes): void {
+    this.clientAttributes.set(deviceName, { ...this.clientAttributes.get(deviceName), ...values });
+  }
+
+  /** Merges shared attributes in, the `deleted` keys out. */
+  storeSharedAttributes(deviceName: string, values: Attributes, deleted: string[] = []): void {
+    const next: Attributes = { ...this.sharedAttributes.get(deviceName), ...values };
+    for (const key of deleted) delete next[key];
+    this.sharedAttributes.set(deviceName, next);
   }
 
   /** Rejects every RPC still waiting (simulator stopping). */

@@ -4,5 +4,7 @@
  */
 export { refusalByConnectFields } from './connect-refusal';
 export { authenticateDevice } from './device-auth';
-export { DeviceBroker } from './device-broker';
+export { DeviceBroker, decodePayload, type DeviceBrokerOptions, type GatewayPublish } from './device-broker';
+export type { DeviceControl, DeviceSession } from './device-control';
+export { SessionWire } from './session-wire';
 export { bridgeV5Connection } from './v5-bridge';

@@ -4,5 +4,5 @@
  */
 export { ProvisionService, NOT_FOUND_MESSAGE, FAILURE_MESSAGE } from './provision-service';
 export { ProvisionSession, MAX_PAYLOAD_BYTES, type ProvisionSessionContext } from './provision-session';
-export { createProvisioningHttpServer } from './http-provisioning';
+export { createProvisioningHttpServer, type HttpProvisioningContext } from './http-provisioning';
 export { authenticateByChain, provisionDuringHandshake } from './chain-provisioning';

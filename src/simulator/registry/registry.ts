@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { chainProfileConfig, type ChainSettings } from './chain-profile';
-import { accessTokenCredentials, preProvisionedBasicCredentials, x509Credentials } from './credentials';
+import { accessTokenCredentials, preProvisionedBasicCredentials, randomAlphanumeric, x509Credentials } from './credentials';
 import type { DeviceCredentialsRecord, DeviceRecord, PreProvisionedDevice, ProfileConfig, ProvisionStrategy } from '../types';
 
 export const REGISTRY_FILE = 'registry.json';
@@ -92,6 +92,30 @@ export class Registry {
     return true;
   }
 
+  /**
+   * A device a gateway named (GridLinks creates it in the gateway's tenant with the given type and a random
+   * access token); an existing device is kept and only remembers the gateway that named it last.
+   */
+  childOf(gatewayName: string, childName: string, type: string): DeviceRecord {
+    const known = this.devicesByName.get(childName);
+    if (known) {
+      known.gatewayName = gatewayName;
+      return known;
+    }
+    const child: DeviceRecord = {
+      name: childName,
+      profile: type,
+      gateway: false,
+      credentials: accessTokenCredentials(randomAlphanumeric(20)),
+      createdTime: Date.now(),
+      type,
+      gatewayName,
+    };
+    this.addDevice(child);
+    this.save().catch(() => undefined);
+    return child;
+  }
+
   /** Gives a device new credentials (X.509 chain rotation): its old credential no longer identifies it. */
   replaceCredentials(device: DeviceRecord, credentials: DeviceCredentialsRecord): void {
     this.devicesByCredentialsId.delete(device.credentials.credentialsId);
@@ -106,7 +130,7 @@ export class Registry {
       const added = this.addDevice({
         name: device.name,
         profile: device.profile,
-        gateway: false,
+        gateway: device.gateway === true,
         provisionState: device.provisionState,
         credentials: credentialsOfPreProvisioned(device),
         createdTime: Date.now(),
