@@ -225,7 +225,8 @@ export class DeviceConnection {
     client.on('message', (topic, payload) => this.incoming(topic, payload));
     client.once('connect', () => {
       const topics =
-        this.settings.subscriptions ?? (this.settings.receive ? [...RECEIVE_SUBSCRIPTIONS, ATTRIBUTES_RESPONSE_SUBSCRIPTION] : [ATTRIBUTES_RESPONSE_SUBSCRIPTION]);
+        this.settings.subscriptions ??
+        (this.settings.receive ? [...RECEIVE_SUBSCRIPTIONS, ATTRIBUTES_RESPONSE_SUBSCRIPTION] : [ATTRIBUTES_RESPONSE_SUBSCRIPTION]);
       client.subscribe(topics, { qos: 1 }, (error) => {
         if (error) return failed(deviceConnectError(error, server, this.deviceName));
         if (this.client !== client) return;
