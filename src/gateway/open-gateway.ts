@@ -26,7 +26,8 @@ const BOUNDS: Record<keyof typeof GATEWAY_DEFAULTS, [number, number]> = {
   reconnectStableMs: [0, 86_400_000],
 };
 
-function gatewayIdentity(gateway: unknown): DeviceIdentity {
+/** The gateway device as a flow or a library user gives it (a provision result), checked; INVALID_INPUT with field `gateway`. */
+export function gatewayIdentity(gateway: unknown): DeviceIdentity {
   try {
     return identityFromMessage(gateway);
   } catch (error) {
