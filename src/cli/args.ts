@@ -9,7 +9,7 @@ export const USAGE = `Usage: gridlinks-provision --host H [--port P] [--no-tls] 
          --provision-key K --provision-secret S [--device-name N | --allow-unnamed]
          [--type x509|access-token|mqtt-basic] [--key-type rsa2048|rsa3072|rsa4096|p256|p384]
          [--token T] [--client-id C] [--username U] [--password P] [--cert FILE [--private-key FILE]]
-         [--out DIR [--if-stored reuse|fail]] [--verify] [--timeout SECONDS] [--mqtt-version 4|5] [--json]
+         [--out DIR [--if-stored reuse|fail]] [--verify] [--gateway] [--timeout SECONDS] [--mqtt-version 4|5] [--json]
        gridlinks-provision --resume --out DIR --host H [--port P] [connection options] [--json]
        gridlinks-provision --host H ... --type x509-chain --signer-cert FILE --signer-key FILE
          [--chain FILE] [--csr FILE] [--common-name CN] [--regex PATTERN] [--device-name N]
@@ -46,6 +46,8 @@ Provisioning (from the device profile's "Device provisioning" settings):
   --client-id C            mqtt-basic: client id
   --username U             mqtt-basic: user name
   --password P             mqtt-basic: password (needs --username)
+  --gateway                create the device as a gateway (it may then act for child devices on
+                           v1/gateway/*, e.g. through the gridlinks-gateway node)
 
 ${CHAIN_USAGE}
 
@@ -105,6 +107,7 @@ export interface CliArguments {
   ifStored?: 'reuse' | 'fail';
   resume: boolean;
   verify: boolean;
+  gateway: boolean;
   timeoutSeconds?: string;
   mqttVersion?: string;
   json: boolean;
@@ -161,6 +164,7 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
         'if-stored': { type: 'string' },
         resume: { type: 'boolean' },
         verify: { type: 'boolean' },
+        gateway: { type: 'boolean' },
         timeout: { type: 'string' },
         'mqtt-version': { type: 'string' },
         json: { type: 'boolean' },
@@ -210,6 +214,7 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
     ...(ifStored !== undefined ? { ifStored } : {}),
     resume: values.resume === true,
     verify: values.verify === true,
+    gateway: values.gateway === true,
     timeoutSeconds: text('timeout'),
     mqttVersion: text('mqtt-version'),
     json: values.json === true,

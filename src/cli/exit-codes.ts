@@ -29,8 +29,9 @@ const BY_CODE: Record<ErrorCode, number> = {
   STORE: EXIT.STORE,
   ABORTED: EXIT.INTERRUPTED,
   CHAIN_REFUSED: EXIT.REFUSED,
-  // Never produced by the CLI (gridlinks-device only).
+  // Never produced by the CLI (gridlinks-device and gridlinks-gateway only).
   QUEUE_FULL: EXIT.INTERNAL,
+  NOT_GATEWAY: EXIT.INTERNAL,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

@@ -15,6 +15,7 @@ export function describeResult(result: ProvisionResult): string {
         : `Provisioned ${name} on ${server} with ${result.credentialsType} credentials${result.issued ? ' (certificate issued here, chain login)' : ''}.`,
   );
   const saved = result.stored !== undefined;
+  if (result.gateway) lines.push('  gateway:        yes (it may act for child devices on v1/gateway/*)');
   switch (result.credentialsType) {
     case 'ACCESS_TOKEN':
       if (!saved) lines.push(`  access token:   ${displayText((result.credentials as AccessTokenCredentials).accessToken)}`);

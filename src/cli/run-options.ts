@@ -84,6 +84,7 @@ export function toOptions(args: CliArguments): ProvisionOptions | ChainProvision
     certificate: readPemFile(args.certFile, '--cert'),
     privateKey: readPemFile(args.privateKeyFile, '--private-key'),
     verify: args.verify,
+    ...(args.gateway ? { gateway: true } : {}),
     storeDir: args.out,
     ifStored: args.ifStored,
   };

@@ -28,6 +28,10 @@ export interface ConnectionSettings extends ReconnectSettings {
   receive: boolean;
   /** Messages that may wait for the connection; one more is QUEUE_FULL. */
   queueLimit: number;
+  /** What the session subscribes to, in place of the device topics `receive` picks (a gateway session's v1/gateway/*). */
+  subscriptions?: string[];
+  /** Reads the server's PUBLISHes, in place of the device API's parseIncoming (a gateway session's). */
+  parse?: (topic: string, payload: Buffer) => IncomingMessage | null;
 }
 
 export interface ConnectionEvents {
@@ -94,7 +98,7 @@ export class DeviceConnection {
       (job) =>
         job.action.kind === 'attributes/request'
           ? attributesTimeout(server, this.deviceName)
-          : publishUnacknowledged(server, this.deviceName, `no acknowledgement came within ${server.answerTimeoutMs} ms`),
+          : publishUnacknowledged(server, this.deviceName, `no acknowledgement came within ${server.answerTimeoutMs} ms`, 'NO_ACK'),
       () => this.events.changed(this),
     );
   }
@@ -176,7 +180,7 @@ export class DeviceConnection {
     this.inFlight.failAll((job) =>
       job.action.kind === 'attributes/request'
         ? closedWhileQueued(this.deviceName)
-        : publishUnacknowledged(this.settings.server, this.deviceName, 'the node closed the connection before the acknowledgement came'),
+        : publishUnacknowledged(this.settings.server, this.deviceName, 'the node closed the connection before the acknowledgement came', 'CLOSED'),
     );
     this.events.changed(this);
     return report;
@@ -220,7 +224,9 @@ export class DeviceConnection {
     });
     client.on('message', (topic, payload) => this.incoming(topic, payload));
     client.once('connect', () => {
-      const topics = this.settings.receive ? [...RECEIVE_SUBSCRIPTIONS, ATTRIBUTES_RESPONSE_SUBSCRIPTION] : [ATTRIBUTES_RESPONSE_SUBSCRIPTION];
+      const topics =
+        this.settings.subscriptions ??
+        (this.settings.receive ? [...RECEIVE_SUBSCRIPTIONS, ATTRIBUTES_RESPONSE_SUBSCRIPTION] : [ATTRIBUTES_RESPONSE_SUBSCRIPTION]);
       client.subscribe(topics, { qos: 1 }, (error) => {
         if (error) return failed(deviceConnectError(error, server, this.deviceName));
         if (this.client !== client) return;
@@ -280,8 +286,10 @@ export class DeviceConnection {
     this.inFlight.add(job, now);
     const { action } = job;
     if (action.kind === 'attributes/request') {
-      // Settled by its answer (or the expiry), not by the PUBACK.
-      client.publish(`${ATTRIBUTES_REQUEST_PREFIX}${job.requestId}`, action.body, PUBLISH_OPTIONS, (error) => {
+      // Settled by its answer (or the expiry), not by the PUBACK. The id is in the topic, or (a gateway's request) in the body.
+      const requestId = job.requestId as number;
+      const topic = action.topic ?? `${ATTRIBUTES_REQUEST_PREFIX}${requestId}`;
+      client.publish(topic, action.bodyFor ? action.bodyFor(requestId) : action.body, PUBLISH_OPTIONS, (error) => {
         if (error) this.inFlight.settle(job, this.lostBeforeAcknowledged());
       });
     } else {
@@ -290,11 +298,11 @@ export class DeviceConnection {
   }
 
   private lostBeforeAcknowledged(): ProvisionError {
-    return publishUnacknowledged(this.settings.server, this.deviceName, 'the connection was lost before the acknowledgement came');
+    return publishUnacknowledged(this.settings.server, this.deviceName, 'the connection was lost before the acknowledgement came', 'LOST');
   }
 
   private incoming(topic: string, payload: Buffer): void {
-    const message = parseIncoming(topic, payload);
+    const message = (this.settings.parse ?? parseIncoming)(topic, payload);
     if (!message) return;
     if (message.kind === 'attributes/response') {
       if (message.requestId !== undefined) this.inFlight.answer(message.requestId, message.payload);

@@ -53,12 +53,15 @@ export function deviceConnectionClosed(server: ResolvedServer, deviceName: strin
   );
 }
 
+/** Why no PUBACK came: none within the answer timeout, the session was lost, or the node closed it. */
+export type UnacknowledgedReason = 'NO_ACK' | 'LOST' | 'CLOSED';
+
 /** A QoS 1 PUBLISH went out and no PUBACK came (connection lost, or no answer in time). */
-export function publishUnacknowledged(server: ResolvedServer, deviceName: string, why: string): ProvisionError {
+export function publishUnacknowledged(server: ResolvedServer, deviceName: string, why: string, reason: UnacknowledgedReason): ProvisionError {
   return new ProvisionError(
     'OUTCOME_UNKNOWN',
     `The message of device "${deviceName}" was sent to ${where(server)} but ${why}: GridLinks may or may not have it. Send it again if a duplicate does no harm.`,
-    { deviceName, requestSent: true },
+    { deviceName, requestSent: true, reason },
   );
 }
 

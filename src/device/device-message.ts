@@ -5,7 +5,10 @@ export const ACTIONS = ['telemetry', 'attributes', 'attributes/request', 'rpc/re
 export type ActionKind = (typeof ACTIONS)[number];
 
 /** One thing to do as a device: a PUBLISH (QoS 1), and for an attribute request, an answer to wait for. */
-export type DeviceAction = { kind: 'telemetry' | 'attributes' | 'rpc/response'; topic: string; body: string } | { kind: 'attributes/request'; body: string };
+export type DeviceAction =
+  | { kind: 'telemetry' | 'attributes' | 'rpc/response'; topic: string; body: string }
+  /** `topic` and `bodyFor` (given the request id) replace the device API's topic with the id in it (a gateway's request carries it in the body). */
+  | { kind: 'attributes/request'; body: string; topic?: string; bodyFor?: (requestId: number) => string };
 
 /** Anything above this is refused before it is queued (GridLinks' default max payload is 64 KB). */
 const MAX_BODY_BYTES = 64 * 1024;

@@ -1,7 +1,11 @@
 export { ConnectionPool, POOL_DEFAULTS, type PoolSettings, type PoolCounts, type PoolEvents, type ClosedDevice } from './connection-pool';
-export { PER_MESSAGE_SAVINGS } from './device-connection';
+export { DeviceConnection, PER_MESSAGE_SAVINGS, type ConnectionSettings, type ConnectionEvents, type ConnectionState } from './device-connection';
 export { buildDeviceAction, ACTIONS, type DeviceAction, type ActionKind } from './device-message';
-export { identityFromMessage, sessionOptions, type DeviceIdentity } from './device-identity';
+export { identityFromMessage, identityKey, sessionOptions, type DeviceIdentity } from './device-identity';
+export { credentialsProblem } from './credential-check';
+export { closedWhileQueued, type UnacknowledgedReason } from './device-errors';
+export type { Settled } from './in-flight';
+export { QueueBudget } from './queue-budget';
 export { readStoredDevice } from './stored-device';
 export * from './topics';
 export { ReconnectBackoff, RECONNECT_DEFAULTS, type ReconnectSettings } from './reconnect-policy';

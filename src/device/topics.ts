@@ -11,16 +11,19 @@ export const RECEIVE_SUBSCRIPTIONS = [`${RPC_REQUEST_PREFIX}+`, ATTRIBUTES_TOPIC
 /** Always subscribed: answers to this session's attribute requests. */
 export const ATTRIBUTES_RESPONSE_SUBSCRIPTION = `${ATTRIBUTES_RESPONSE_PREFIX}+`;
 
-export type IncomingKind = 'rpc/request' | 'attributes' | 'attributes/response';
+export type IncomingKind = 'rpc/request' | 'attributes' | 'attributes/response' | 'disconnect';
 
 export interface IncomingMessage {
   kind: IncomingKind;
-  /** The id at the end of the topic (rpc/request, attributes/response). */
+  /** The id at the end of the topic (rpc/request, attributes/response); a gateway's: in the payload. */
   requestId?: number;
+  /** A gateway session: the child device it is for. */
+  deviceName?: string;
   payload: unknown;
 }
 
-function decode(payload: Buffer): unknown {
+/** JSON when it parses, else the text. */
+export function decodePayload(payload: Buffer): unknown {
   const text = payload.toString('utf8');
   try {
     return JSON.parse(text) as unknown;
@@ -36,14 +39,14 @@ function idAfter(prefix: string, topic: string): number | undefined {
 
 /** What a PUBLISH from the server to a device session means; null for a topic the device API does not use. */
 export function parseIncoming(topic: string, payload: Buffer): IncomingMessage | null {
-  if (topic === ATTRIBUTES_TOPIC) return { kind: 'attributes', payload: decode(payload) };
+  if (topic === ATTRIBUTES_TOPIC) return { kind: 'attributes', payload: decodePayload(payload) };
   if (topic.startsWith(RPC_REQUEST_PREFIX)) {
     const requestId = idAfter(RPC_REQUEST_PREFIX, topic);
-    return requestId === undefined ? null : { kind: 'rpc/request', requestId, payload: decode(payload) };
+    return requestId === undefined ? null : { kind: 'rpc/request', requestId, payload: decodePayload(payload) };
   }
   if (topic.startsWith(ATTRIBUTES_RESPONSE_PREFIX)) {
     const requestId = idAfter(ATTRIBUTES_RESPONSE_PREFIX, topic);
-    return requestId === undefined ? null : { kind: 'attributes/response', requestId, payload: decode(payload) };
+    return requestId === undefined ? null : { kind: 'attributes/response', requestId, payload: decodePayload(payload) };
   }
   return null;
 }

@@ -19,6 +19,8 @@ export class DeviceStatus {
     private readonly show: (status: NodeStatus) => void,
     private readonly translate: Translate,
     private readonly counts: () => PoolCounts,
+    /** The text for these counts (the gateway node's); default "N connected, M queued". */
+    private readonly label: (counts: PoolCounts, translate: Translate) => string = deviceLabel,
   ) {}
 
   succeeded(): void {
@@ -53,11 +55,9 @@ export class DeviceStatus {
   }
 
   private refresh(): void {
-    const { connected, queued } = this.counts();
-    const key = 'gridlinks-device.status.counts';
-    const translated = this.translate(key, { connected, queued });
-    // Without a message catalog (e.g. node-red-node-test-helper) the key comes back: keep the numbers readable.
-    const text = translated === key ? `${connected} connected, ${queued} queued` : translated;
+    const counts = this.counts();
+    const { connected, queued } = counts;
+    const text = this.label(counts, this.translate);
     const status: NodeStatus =
       this.failure !== undefined
         ? { fill: 'red', shape: 'ring', text: `${this.failure}: ${text}` }
@@ -67,4 +67,14 @@ export class DeviceStatus {
     this.shown = shown;
     this.show(status);
   }
+}
+
+/** A translated status text; without a message catalog (e.g. node-red-node-test-helper) the key comes back: the English text then. */
+export function statusText(translate: Translate, key: string, substitutions: Record<string, string | number>, english: string): string {
+  const translated = translate(key, substitutions);
+  return translated === key ? english : translated;
+}
+
+function deviceLabel({ connected, queued }: PoolCounts, translate: Translate): string {
+  return statusText(translate, 'gridlinks-device.status.counts', { connected, queued }, `${connected} connected, ${queued} queued`);
 }

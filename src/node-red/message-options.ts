@@ -19,6 +19,8 @@ export interface ProvisionNodeProperties extends ChainNodeProperties {
   verify?: boolean | string;
   /** A device without a name (none given) is created under a name GridLinks generates; otherwise INVALID_INPUT. */
   allowUnnamed?: boolean | string;
+  /** Create the device as a gateway (msg.payload.gateway overrides it). */
+  gateway?: boolean | string;
   storeDir?: string;
   /** 'reuse' (default) or 'fail': a device already in the store folder. */
   ifStored?: string;
@@ -138,6 +140,7 @@ export async function buildProvisionOptions(
     keyAlgorithm: checkEnum('keyAlgorithm', props.keyAlgorithm || 'rsa2048', KEY_ALGORITHMS, 'The node property'),
   };
   if (isTrue(props.verify)) options.verify = true;
+  if (isTrue(props.gateway)) options.gateway = true;
   if (props.storeDir && props.storeDir.trim()) options.storeDir = props.storeDir.trim();
   if (props.ifStored === 'fail') options.ifStored = 'fail';
 

@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'CHAIN_REFUSED',
   /** gridlinks-device only: a device's queue of messages waiting for its connection is full. */
   'QUEUE_FULL',
+  /** gridlinks-gateway only: the device is not a gateway (its v1/gateway/* publishes get no PUBACK). */
+  'NOT_GATEWAY',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -37,8 +39,10 @@ export interface ProvisionErrorDetails {
   field?: string;
   /** transport 'http': the HTTP status of an answer that was not 200. */
   httpStatus?: number;
-  /** gridlinks-device: the device the failing message was for. */
+  /** gridlinks-device: the device the failing message was for; gridlinks-gateway: the child. */
   deviceName?: string;
+  /** gridlinks-gateway: the gateway device whose session carried the message. */
+  gatewayName?: string;
 }
 
 /**

@@ -113,6 +113,7 @@ async function finishProvisioning(
     },
     connectOptions: deviceConnectOptions(device, accepted.credentialsType, accepted.credentials),
     warnings: [...warnings, ...accepted.warnings],
+    ...(resolved.gateway ? { gateway: true as const } : {}),
   };
   if (result.credentialsType === 'X509_CERTIFICATE' && !resolved.server.tls) {
     result.warnings.push('X.509 credentials only work over TLS: connect the device to the MQTT over TLS port (usually 8883), not this plain port.');

@@ -132,6 +132,8 @@ export interface ProvisionResult {
   provisioned?: boolean;
   /** X.509 chain provisioning only: a certificate was issued here by the signer. */
   issued?: boolean;
+  /** The device was created as a gateway (`gateway: true` in the request; kept in the store record). */
+  gateway?: true;
 }
 
 /** Server options with every default filled in. */

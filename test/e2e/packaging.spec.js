@@ -42,6 +42,8 @@ const EXPECTED = {
   '04-gateway-issues-chain-certificates': { devices: 3, credentialsType: 'X509_CERTIFICATE' },
   // One device per credentials type, each then publishes a reading through the gridlinks-device node.
   '05-devices-telemetry-and-rpc': { devices: 3 },
+  // One gateway; its 20 meters are children created by the gateway's session.
+  '06-gateway-many-devices': { devices: 21 },
 };
 
 /** Inject nodes from which a message can reach a gridlinks-provision node. */

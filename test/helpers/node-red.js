@@ -12,6 +12,7 @@ helper.init(require.resolve('node-red'));
 const serverModule = require('../../nodes/gridlinks-server.js');
 const provisionModule = require('../../nodes/gridlinks-provision.js');
 const deviceModule = require('../../nodes/gridlinks-device.js');
+const gatewayModule = require('../../nodes/gridlinks-gateway.js');
 /** Core node modules by type, for flows that use them (the helper only registers what it is given). */
 const CORE = (file) => require(`@node-red/nodes/core/${file}`);
 const CORE_NODES = {
@@ -27,7 +28,7 @@ const CORE_NODES = {
   file: () => CORE('storage/10-file.js'),
 };
 // catch, status and complete are registered by the test helper itself, from the runtime it was init'ed with.
-const NODE_MODULES = [serverModule, provisionModule, deviceModule];
+const NODE_MODULES = [serverModule, provisionModule, deviceModule, gatewayModule];
 
 /** The GridLinks modules plus the core modules that `flow` uses. */
 function modulesFor(flow) {

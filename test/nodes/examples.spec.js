@@ -202,4 +202,38 @@ describe('examples: each one imported into the test runtime and run against the 
       }
     }
   });
+
+  it('06: provisions a gateway, sends readings for 20 meters over one session, answers an RPC per meter; no credential on a Debug node', async function () {
+    const flow = pointAt(loadExample('06-gateway-many-devices.json'), sim);
+    await load(flow);
+    const seen = watchDebugNodes(flow);
+    const provisioned = [];
+    helper.getNode(byName(flow, 'gridlinks-provision').id).on('call:send', (call) => provisioned.push(call.args[0]));
+    helper.getNode(byName(flow, 'inject').id).receive({});
+    await waitUntil(() => seen.acknowledged.length + seen.failed.length >= 20);
+    assert.deepEqual(seen.failed, []);
+    const gatewayName = sim.devices().find((d) => d.gateway && /^gateway-/.test(d.name)).name;
+    const meters = seen.acknowledged.map((msg) => msg.deviceName).sort();
+    assert.deepEqual(
+      meters,
+      Array.from({ length: 20 }, (_, i) => `meter-${String(i + 1).padStart(2, '0')}`),
+    );
+    assert.equal(sim.connectedChildren()[gatewayName].length, 20);
+    assert.equal(sim.devices().find((d) => d.name === 'meter-07').type, 'meter');
+    assert.equal(typeof sim.telemetry('meter-07').at(-1).payload[0].kwh, 'number');
+    for (const meter of ['meter-01', 'meter-20']) {
+      assert.deepEqual(await sim.sendChildRpc(meter, { method: 'reset', params: {} }), { ok: true, meter, method: 'reset' });
+    }
+    await waitUntil(() => seen.acknowledged.length === 22);
+    assert.equal(seen.received.at(-1).topic, 'rpc/request');
+
+    const token = provisioned[0]?.payload?.credentials?.accessToken ?? sim.devices().find((d) => d.name === gatewayName).credentials.credentialsValue;
+    assert.equal(typeof token, 'string');
+    for (const debugNode of flow.filter((n) => n.type === 'debug')) {
+      for (const msg of seen[debugNode.name]) {
+        const shown = JSON.stringify(await debugDisplay(debugNode, msg));
+        assert.ok(!shown.includes(token), `debug "${debugNode.name}" shows the gateway's access token`);
+      }
+    }
+  });
 });

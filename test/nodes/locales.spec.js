@@ -7,9 +7,11 @@ const { ERROR_CODES } = require('../../nodes/provisioning/errors');
 const ROOT = path.resolve(__dirname, '..', '..');
 const NODES_DIR = path.join(ROOT, 'nodes');
 const LANGUAGES = ['en-US', 'zh-CN'];
-const NODE_FILES = ['gridlinks-server', 'gridlinks-provision', 'gridlinks-device'];
-/** Codes only gridlinks-device produces, and the codes its help documents. */
-const DEVICE_ONLY_CODES = ['QUEUE_FULL'];
+const NODE_FILES = ['gridlinks-server', 'gridlinks-provision', 'gridlinks-device', 'gridlinks-gateway'];
+/** Codes only gridlinks-device or gridlinks-gateway produce, and the codes the device help documents. */
+const DEVICE_ONLY_CODES = ['QUEUE_FULL', 'NOT_GATEWAY'];
+/** The codes the gateway help documents one by one (the session's connect errors are listed together). */
+const GATEWAY_CODES = ['NOT_GATEWAY', 'INVALID_INPUT', 'OUTCOME_UNKNOWN'];
 const DEVICE_CODES = [
   'INVALID_INPUT',
   'STORE',
@@ -71,6 +73,10 @@ describe('locales: en-US and zh-CN', function () {
         if (file === 'gridlinks-device') {
           assert.equal((help.match(/<h3>/g) || []).length >= 3, true);
           for (const code of DEVICE_CODES) assert.match(help, new RegExp(`<dt>${code}</dt>`), `${language}: ${code}`);
+        }
+        if (file === 'gridlinks-gateway') {
+          assert.equal((help.match(/<h3>/g) || []).length >= 3, true);
+          for (const code of GATEWAY_CODES) assert.match(help, new RegExp(`<dt>${code}</dt>`), `${language}: ${code}`);
         }
       });
     }

@@ -87,7 +87,12 @@ describe('Flow Library scorecard', function () {
       assert.ok(fs.existsSync(path.join(ROOT, jsFile.replace(/\.js$/, '.html'))), jsFile);
     }
     const definitions = editorDefinitions();
-    assert.deepEqual(definitions.map((d) => d.call.arguments[0].value).sort(), ['gridlinks-device', 'gridlinks-provision', 'gridlinks-server']);
+    assert.deepEqual(definitions.map((d) => d.call.arguments[0].value).sort(), [
+      'gridlinks-device',
+      'gridlinks-gateway',
+      'gridlinks-provision',
+      'gridlinks-server',
+    ]);
     for (const { htmlFile, call } of definitions) {
       const [type, definition] = call.arguments;
       const where = `${path.basename(htmlFile)} ${type.value}`;

@@ -10,6 +10,7 @@ export function pendingRecordFor(resolved: ResolvedOptions, certificate?: string
     deviceName: resolved.deviceName ?? null,
     credentialsType: resolved.credentialsType,
     server: serverOf(resolved.server),
+    ...(resolved.gateway ? { gateway: true as const } : {}),
   };
   const settleWithinMs = resolved.server.connectTimeoutMs + resolved.server.answerTimeoutMs + SETTLE_MARGIN_MS;
   if (certificate !== undefined) {

@@ -23,6 +23,8 @@ export interface PendingRecord {
   credentials?: { accessToken?: string; clientId?: string; userName?: string; password?: string };
   /** The server was asked to generate the credentials: nothing here can prove the device exists. */
   serverGenerated?: boolean;
+  /** The request asked for a gateway (a resume commits the device as one). */
+  gateway?: true;
   createdAt: string;
   /** Process that sent the request, and the time by which that run has settled (connect + answer timeouts). */
   pid: number;

@@ -244,6 +244,7 @@ async function commitResumed(
     server: serverOf(server),
     connectOptions: deviceConnectOptions(server, credentials.type, credentials.value),
     warnings: [],
+    ...(record.gateway ? { gateway: true as const } : {}),
   };
   try {
     const files = await commitEntry(pending.entry, storedFiles(result));

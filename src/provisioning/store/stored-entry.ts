@@ -24,6 +24,8 @@ export interface StoredEntry {
   server?: ProvisionedServer;
   /** The files read, certificate and key first. */
   files: string[];
+  /** The record says the device was created as a gateway. */
+  gateway?: true;
 }
 
 /**
@@ -81,6 +83,7 @@ export async function readStoredEntry(deviceDir: string, deviceName: string | nu
     credentials,
     ...(typeof record.server === 'object' && record.server !== null ? { server: record.server as ProvisionedServer } : {}),
     files,
+    ...(record.gateway === true ? { gateway: true as const } : {}),
   };
 }
 

@@ -25,6 +25,7 @@ export function storedFiles(result: ProvisionResult): Record<string, string> {
     credentialsType: result.credentialsType,
     credentials,
     server: result.server,
+    ...(result.gateway ? { gateway: true } : {}),
     provisionedAt: new Date().toISOString(),
   };
   files[CREDENTIALS_FILE] = `${JSON.stringify(record, null, 2)}\n`;

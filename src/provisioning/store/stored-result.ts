@@ -31,5 +31,6 @@ export async function readStoredResult(deviceDir: string, server: ResolvedServer
     stored: { dir: deviceDir, files: entry.files },
     fromStore: true,
     warnings,
+    ...(entry.gateway ? { gateway: true as const } : {}),
   };
 }
