@@ -28,7 +28,7 @@ export async function resumeForNode(
   for (const entry of entries) {
     if (entry.outcome === 'provisioned') counts.provisioned += 1;
     else if (entry.outcome === 'not-created') counts.notCreated += 1;
-    else counts.unknown += 1;
+    else if (entry.outcome !== 'settled-elsewhere') counts.unknown += 1;
   }
   return { entries, warnings: summary.warnings, counts };
 }

@@ -36,6 +36,31 @@ describe('resumePending: finishing requests whose answer was lost', function () 
 
   const pendingNames = () => fs.readdirSync(path.join(dir, '.pending')).filter((name) => !name.startsWith('.'));
 
+  it('two resumes at once: each entry is settled by one of them; the other says another process settled it (no "undefined", no advice to save by hand)', async () => {
+    const names = [];
+    for (let i = 0; i < 8; i++) {
+      const deviceName = uniqueName(`twice-${i}`);
+      names.push(deviceName);
+      await lostAnswer({ noAnswer: true }, { deviceName, credentialsType: 'ACCESS_TOKEN', token: `twice-token-${i}-${Date.now()}` });
+    }
+    const [first, second] = await Promise.all([
+      resumePending({ server: tlsServer(sim), storeDir: dir }),
+      resumePending({ server: tlsServer(sim), storeDir: dir }),
+    ]);
+    const reports = [...first.entries, ...second.entries];
+    for (const report of reports) {
+      assert.ok(['provisioned', 'settled-elsewhere'].includes(report.outcome), `${report.outcome}: ${report.message}`);
+      assert.doesNotMatch(report.message, /undefined|by hand/);
+    }
+    for (const deviceName of names) {
+      assert.ok(
+        reports.some((report) => report.deviceName === deviceName && report.outcome === 'provisioned'),
+        `${deviceName} committed by one run`,
+      );
+    }
+    assert.deepEqual(pendingNames(), []);
+  });
+
   it('X.509, device created, answer lost: the pending record holds the certificate and server (0600) and a resume commits the device', async () => {
     const deviceName = uniqueName('lost');
     const error = await lostAnswer({ noAnswer: true }, { deviceName, keyAlgorithm: 'p256' });

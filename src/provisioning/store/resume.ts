@@ -1,10 +1,11 @@
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { certificateCredentialsId } from '../x509';
 import { deviceConnectOptions, deviceEndpoint, loginCredentialsProblem, validateServer } from '../net';
 import { isInFlight } from '../in-flight';
 import { openStore } from './leftovers';
-import { listPendingNames, moveAside, readPendingEntry, type PendingEntry } from './pending-entries';
-import { commitEntry, discardPending } from './store';
+import { NOT_CREATED_DIR, listPendingNames, moveAside, readPendingEntry, type PendingEntry } from './pending-entries';
+import { CREDENTIALS_FILE, commitEntry, discardPending } from './store';
 import { PENDING_DIR } from './store-safety';
 import { storedFiles } from './stored-files';
 import { serverOf, settleDeadline, type PendingRecord } from './pending-record';
@@ -20,8 +21,9 @@ import { processIsAlive, processStartedAt } from './process-alive';
  * unknown        anything else (no answer, TLS or network problem, another server): left pending
  * cannot-resume  nothing kept can prove it (server-generated credentials, no certificate kept): left pending
  * in-progress    a run that is still going is sending this request: left alone
+ * settled-elsewhere  another process (a second resume, a retry) settled it while this run went through the list
  */
-export type ResumeOutcome = 'provisioned' | 'not-created' | 'unknown' | 'cannot-resume' | 'in-progress';
+export type ResumeOutcome = 'provisioned' | 'not-created' | 'unknown' | 'cannot-resume' | 'in-progress' | 'settled-elsewhere';
 
 export interface ResumeReport {
   /** The entry's name in the store (the device name made filesystem-safe). */
@@ -84,8 +86,13 @@ async function settleOnItsOwn(storeDir: string, name: string, server: ResolvedSe
   let pending: PendingEntry | undefined;
   try {
     pending = await readPendingEntry(storeDir, name);
+    if (pending.entry.pendingPath === undefined && pending.entry.pendingKeyPath === undefined) return settledElsewhere(pending);
     return await resumeEntry(pending, server, signal);
   } catch (error) {
+    if (pending !== undefined && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+      const now = await readPendingEntry(storeDir, name).catch(() => undefined);
+      if (now !== undefined && now.entry.pendingPath === undefined && now.entry.pendingKeyPath === undefined) return settledElsewhere(pending);
+    }
     const reason =
       error instanceof ProvisionError ? error.message : `${(error as Error).name ?? 'Error'}: ${String((error as Error).message ?? error).slice(0, 200)}`;
     return {
@@ -96,6 +103,24 @@ async function settleOnItsOwn(storeDir: string, name: string, server: ResolvedSe
       message: `This entry could not be settled (${reason}); its pending files are kept in ${path.join(storeDir, PENDING_DIR)}.`,
     };
   }
+}
+
+/** The entry's pending files went away after this run listed it: another process settled it. */
+async function settledElsewhere(pending: PendingEntry): Promise<ResumeReport> {
+  const { entry, record } = pending;
+  const committed = await fs.stat(path.join(entry.deviceDir, CREDENTIALS_FILE)).then(
+    () => true,
+    () => false,
+  );
+  return {
+    entry: entry.name,
+    deviceName: record?.deviceName ?? null,
+    ...(record ? { credentialsType: record.credentialsType } : {}),
+    outcome: 'settled-elsewhere',
+    message: committed
+      ? `Another process settled this entry meanwhile: the device is committed at ${entry.deviceDir}.`
+      : `Another process settled this entry meanwhile: its pending files are gone (moved to ${path.join(entry.storeDir, PENDING_DIR, NOT_CREATED_DIR)} if it found the device was never created).`,
+  };
 }
 
 async function resumeEntry(pending: PendingEntry, server: ResolvedServer, signal?: AbortSignal): Promise<ResumeReport> {
@@ -250,6 +275,11 @@ async function commitResumed(
     const files = await commitEntry(pending.entry, storedFiles(result));
     result.stored = { dir: pending.entry.deviceDir, files };
   } catch (error) {
+    // A second resume (or a retry) that committed the same credentials first is not a failure to save.
+    const committedMeanwhile = await readStoredResult(pending.entry.deviceDir, server, record.deviceName).catch(() => undefined);
+    if (committedMeanwhile !== undefined && samePendingCredentials(pending, committedMeanwhile)) {
+      return report('settled-elsewhere', `Another process committed this device meanwhile, with these credentials, at ${pending.entry.deviceDir}.`);
+    }
     result.warnings.push(error instanceof ProvisionError ? error.message : String(error));
     return report('provisioned', `GridLinks accepts the pending credentials, but they could not be committed: ${result.warnings[0]}`, { result });
   }
