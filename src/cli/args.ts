@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ProvisionError } from '../provisioning/errors';
 import type { CredentialsType } from '../provisioning/types';
 import { EXIT_CODES_HELP } from './exit-codes';
-import { CHAIN_USAGE } from './chain-usage';
+import { CA_USAGE, CHAIN_USAGE } from './chain-usage';
 
 export const USAGE = `Usage: gridlinks-provision --host H [--port P] [--no-tls] [--ca FILE] [--servername NAME] [--insecure]
          [--transport mqtt|http] [--verify-port P]
@@ -13,6 +13,7 @@ export const USAGE = `Usage: gridlinks-provision --host H [--port P] [--no-tls] 
        gridlinks-provision --resume --out DIR --host H [--port P] [connection options] [--json]
        gridlinks-provision --host H ... --type x509-chain --signer-cert FILE --signer-key FILE
          [--chain FILE] [--csr FILE] [--common-name CN] [--regex PATTERN] [--device-name N]
+       gridlinks-provision ca create --out DIR [--name CN] [--days N] [--key-type ...] [--json]
 
 Provisions one device on GridLinks (ThingsBoard-compatible device provisioning over MQTT) and prints
 its new credentials. Without a certificate (--cert) an X.509 device gets a new key pair and a
@@ -50,6 +51,8 @@ Provisioning (from the device profile's "Device provisioning" settings):
                            v1/gateway/*, e.g. through the gridlinks-gateway node)
 
 ${CHAIN_USAGE}
+
+${CA_USAGE}
 
 Output:
   --out DIR                credential store: DIR/<device>/ gets credentials.json, certificate.pem and

@@ -9,3 +9,9 @@ export const CHAIN_USAGE = `X.509 certificate chain (--type x509-chain; the devi
   --regex PATTERN          the profile's CN regular expression, to check the name GridLinks will derive
   No --provision-key/--provision-secret: connecting with the new certificate creates the device (or
   replaces the certificate of an existing one).`;
+
+/** The --help section of `ca create`. */
+export const CA_USAGE = `Fleet CA for X.509 chain provisioning:
+  gridlinks-provision ca create --out DIR [--name CN] [--days N] [--key-type p256|p384|rsa2048|rsa3072|rsa4096] [--json]
+                           writes DIR/ca.pem and DIR/ca.key (0600; never overwritten), prints the PEM to
+                           paste into the device profile and its SHA3-256 (the profile's provision key)`;

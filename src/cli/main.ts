@@ -100,6 +100,7 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    if (argv[0] === 'ca') return await (require('./ca-command') as typeof import('./ca-command')).runCaCommand(argv.slice(1));
     const args = parseCliArguments(argv, process.env);
     json = args.json;
     if (args.help) {

@@ -28,7 +28,7 @@ export * from './types';
 export { validateOptions, DEFAULTS, CREDENTIALS_TYPES } from './validate';
 export { validateServer, deviceConnectOptions } from './net';
 export { KEY_ALGORITHMS, createKeyPool, useSharedKeyPool, sharedKeyPool, MAX_KEY_POOL_SIZE, type SharedKeyPool } from './keys';
-export { generateDeviceCertificate, trimCertificate, certificateCredentialsId } from './x509';
+export { generateDeviceCertificate, trimCertificate, certificateCredentialsId, createFleetCa, type FleetCa, type FleetCaRequest } from './x509';
 export { buildProvisionRequest, REQUEST_TOPIC, RESPONSE_TOPIC } from './mqtt';
 export { isChainProvisionOptions, type ChainProvisionOptions } from './chain';
 export { entryNameForDevice, resumePending, inspectStore, type ResumeOptions, type ResumeReport, type ResumeOutcome, type StoreInspection } from './store';

@@ -66,6 +66,8 @@ export interface LeafTemplate {
   subject: forge.asn1.Asn1;
   validityDays: number;
   issuer: CertificateIssuer;
+  /** A CA that signs device certificates (CA:TRUE, pathlen 0, keyCertSign/cRLSign) instead of a device leaf. */
+  certificateAuthority?: boolean;
 }
 
 /** The end of a certificate's validity: `validityDays` after `notBefore`, capped at its issuer's own end. */
@@ -99,7 +101,13 @@ export async function signCertificate(template: LeafTemplate): Promise<string> {
     sequence([time(notBefore), time(notAfter)]),
     template.subject,
     spki,
-    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 3, true, [sequence(extensions(spki, publicKey.asymmetricKeyType === 'rsa', issuer.keyIdentifier))]),
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 3, true, [
+      sequence(
+        template.certificateAuthority
+          ? caExtensions(spki, issuer.keyIdentifier)
+          : extensions(spki, publicKey.asymmetricKeyType === 'rsa', issuer.keyIdentifier),
+      ),
+    ]),
   ]);
   const tbsDer = Buffer.from(asn1.toDer(tbs).getBytes(), 'binary');
   const signature = await signAsync(tbsDer, issuer.privateKey);
@@ -134,26 +142,36 @@ export function keyIdentifierOf(spki: forge.asn1.Asn1): Buffer {
 }
 
 function extensions(spki: forge.asn1.Asn1, isRsa: boolean, authorityKeyIdentifier?: Buffer): forge.asn1.Asn1[] {
-  const keyIdentifier = keyIdentifierOf(spki);
   // keyUsage bits: digitalSignature (bit 0) [+ keyEncipherment (bit 2) for RSA]
   const keyUsageBits = isRsa ? '\x05\xa0' : '\x07\x80';
-  const authority =
-    authorityKeyIdentifier === undefined
-      ? []
-      : [
-          extension(
-            OID.authorityKeyIdentifier,
-            false,
-            sequence([asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, authorityKeyIdentifier.toString('binary'))]),
-          ),
-        ];
   return [
     extension(OID.basicConstraints, true, sequence([])),
     extension(OID.keyUsage, true, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, keyUsageBits)),
     extension(OID.extKeyUsage, false, sequence([oid(OID.clientAuth)])),
-    extension(OID.subjectKeyIdentifier, false, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, keyIdentifier.toString('binary'))),
-    ...authority,
+    ...keyIdentifiers(spki, authorityKeyIdentifier),
   ];
+}
+
+/** A fleet CA: CA:TRUE with pathlen 0 (it signs device certificates only), keyCertSign and cRLSign. */
+function caExtensions(spki: forge.asn1.Asn1, authorityKeyIdentifier?: Buffer): forge.asn1.Asn1[] {
+  const caTrue = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BOOLEAN, false, '\xff');
+  // keyUsage bits: keyCertSign (bit 5) + cRLSign (bit 6), one unused bit
+  return [
+    extension(OID.basicConstraints, true, sequence([caTrue, integer('\x00')])),
+    extension(OID.keyUsage, true, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, '\x01\x06')),
+    ...keyIdentifiers(spki, authorityKeyIdentifier),
+  ];
+}
+
+function keyIdentifiers(spki: forge.asn1.Asn1, authorityKeyIdentifier?: Buffer): forge.asn1.Asn1[] {
+  const subject = extension(
+    OID.subjectKeyIdentifier,
+    false,
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, keyIdentifierOf(spki).toString('binary')),
+  );
+  if (authorityKeyIdentifier === undefined) return [subject];
+  const authority = sequence([asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, authorityKeyIdentifier.toString('binary'))]);
+  return [subject, extension(OID.authorityKeyIdentifier, false, authority)];
 }
 
 function extension(id: string, critical: boolean, value: forge.asn1.Asn1): forge.asn1.Asn1 {

@@ -2,3 +2,4 @@ export { DEFAULT_VALIDITY_DAYS, createSelfSignedCertificate, generateDeviceCerti
 export { certificateCredentialsId, sha3Hex, trimCertificate } from './credential-hash';
 export { readCertificateSigningRequest } from './csr';
 export { certificateIssuer, issueLeafCertificate, leafValidityWarning } from './issuer';
+export { createFleetCa, type FleetCa, type FleetCaRequest } from './fleet-ca';
