@@ -27,8 +27,8 @@ const { createCertificate } = require('../../nodes/simulator');
 
 const EXAMPLES_DIR = path.join(PACKAGE_DIR, 'examples');
 const EXAMPLES = listExamples(EXAMPLES_DIR);
-const NODE_TYPES = ['gridlinks-server', 'gridlinks-provision', 'gridlinks-device'];
-const ICON_FILE = 'gridlinks.svg';
+const NODE_TYPES = ['gridlinks-server', 'gridlinks-provision', 'gridlinks-device', 'gridlinks-gateway'];
+const ICON_FILES = ['gridlinks.svg', 'gridlinks-gateway.svg'];
 /**
  * What pressing each example's inject does on an empty simulator, per its Comment node. An example not
  * listed here must at least provision one device.
@@ -82,7 +82,7 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
         assert.ok(packedFiles.includes(`nodes/locales/${lang}/${type}.json`), `${lang} messages for ${type} missing`);
       }
     }
-    assert.ok(packedFiles.includes(`nodes/icons/${ICON_FILE}`));
+    for (const icon of ICON_FILES) assert.ok(packedFiles.includes(`nodes/icons/${icon}`), `nodes/icons/${icon} missing from the tarball`);
     for (const example of EXAMPLES) assert.ok(packedFiles.includes(`examples/${example}.json`));
     assert.deepEqual(
       packedFiles.filter((file) => /^(src|test|bench)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts'))),
@@ -164,13 +164,15 @@ describe('packaging: the npm tarball in a fresh Node-RED user folder', function 
         assert.equal(fs.lstatSync(installed).isSymbolicLink(), false, 'the module must be the unpacked tarball, not a link to the repo');
       });
 
-      it('serves the package icon, not the default one', async function () {
+      it('serves the package icons, not the default one', async function () {
         const icons = await admin.getJson('/icons');
-        assert.deepEqual(icons[PACKAGE_NAME], [ICON_FILE]);
-        const served = await admin.getText(`/icons/${PACKAGE_NAME}/${ICON_FILE}`);
-        assert.equal(served.status, 200);
-        assert.match(served.contentType, /svg/);
-        assert.equal(served.text, fs.readFileSync(path.join(PACKAGE_DIR, 'icons', ICON_FILE), 'utf8'));
+        assert.deepEqual(icons[PACKAGE_NAME].sort(), [...ICON_FILES].sort());
+        for (const icon of ICON_FILES) {
+          const served = await admin.getText(`/icons/${PACKAGE_NAME}/${icon}`);
+          assert.equal(served.status, 200);
+          assert.match(served.contentType, /svg/);
+          assert.equal(served.text, fs.readFileSync(path.join(PACKAGE_DIR, 'icons', icon), 'utf8'));
+        }
       });
 
       it('serves the editor templates with English and Chinese help', async function () {
