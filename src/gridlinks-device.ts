@@ -4,8 +4,9 @@ import { identityFromMessage, type DeviceIdentity } from './device/device-identi
 import { buildDeviceAction } from './device/device-message';
 import { readStoredDevice } from './device/stored-device';
 import { DeviceStatus } from './node-red/device-status';
+import { failMessage } from './node-red/message-failure';
 import type { GridlinksServerNode } from './node-red/server-options';
-import { ProvisionError, isProvisionError } from './provisioning/errors';
+import { ProvisionError } from './provisioning/errors';
 import { validateServer } from './provisioning/net';
 
 interface DeviceNodeProperties {
@@ -103,17 +104,8 @@ export = function (RED: NodeAPI): void {
     function failed(msg: DeviceMessage, done: Done, error: unknown, deviceName: string | undefined): void {
       if (closing) return;
       if (typeof msg.deviceName === 'string') storedDevices.delete(msg.deviceName);
-      const failure = isProvisionError(error)
-        ? error
-        : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${(error as Error)?.message ?? String(error)}`, deviceName ? { deviceName } : {});
+      const failure = failMessage(msg, done, error, (failed) => node.error(failed), deviceName ? { deviceName } : {});
       status.failed(failure.code);
-      msg.gridlinksError = failure.toJSON();
-      try {
-        done(failure);
-      } catch {
-        // A msg without Object's prototype makes Node-RED's error routing throw: log rather than lose it.
-        node.error(failure);
-      }
     }
 
     /** Publishes as `identity`; the message leaves output 1 once GridLinks acknowledged it. No promise per message: this runs for every one. */

@@ -1,8 +1,9 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { GATEWAY_DEFAULTS, gatewayIdentity, gatewayKey as identityKey, openGateway, readStoredGateway, type ChildRequest, type Gateway } from './gateway';
 import { DeviceStatus, statusText } from './node-red/device-status';
+import { failMessage } from './node-red/message-failure';
 import type { GridlinksServerNode } from './node-red/server-options';
-import { ProvisionError, isProvisionError } from './provisioning/errors';
+import { ProvisionError } from './provisioning/errors';
 import type { ServerOptions } from './provisioning/types';
 
 interface GatewayNodeProperties {
@@ -135,16 +136,7 @@ export = function (RED: NodeAPI): void {
 
     function failed(msg: GatewayMessage, done: Done, error: unknown): void {
       if (closing) return;
-      const failure = isProvisionError(error)
-        ? error
-        : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${(error as Error)?.message ?? String(error)}`);
-      status.failed(failure.code);
-      msg.gridlinksError = failure.toJSON();
-      try {
-        done(failure);
-      } catch {
-        node.error(failure);
-      }
+      status.failed(failMessage(msg, done, error, (failed) => node.error(failed)).code);
     }
 
     function act(gateway: Gateway, msg: GatewayMessage, send: Send, done: Done): void {
