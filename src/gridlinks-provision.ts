@@ -3,6 +3,7 @@ import { JobQueue } from './node-red/job-queue';
 import { ClosingReport, drainLimitMs, pendingWarning, SETTLE_LIMIT_MS } from './node-red/close-drain';
 import { resumeForNode } from './node-red/resume-action';
 import { reportStoreAtDeploy } from './node-red/store-status';
+import { DAY_MS, expiryWarning, expiryWindowDays, summaryName } from './node-red/expiry-warnings';
 import { buildProvisionOptions, type ProvisionNodeCredentials, type ProvisionNodeProperties } from './node-red/message-options';
 import { mqttNodeBroker, outputResult } from './node-red/output';
 import type { GridlinksServerNode } from './node-red/server-options';
@@ -130,20 +131,30 @@ export = function (RED: NodeAPI): void {
       if (!resolved.ok) status.broken(statusCode(resolved.error));
     }
     const storeDir = config.storeDir?.trim();
+    const expiryDays = expiryWindowDays(config.expiryWarningDays);
     if (storeDir) {
-      void reportStoreAtDeploy(storeDir, {
-        warn: (text) => node.warn(text),
-        pending: (count, dir) => {
-          if (queue.isClosed) return;
-          node.warn(pendingWarning(count, dir));
-          status.pending(RED._('gridlinks-provision.status.pending', { count }));
+      void reportStoreAtDeploy(
+        storeDir,
+        {
+          warn: (text) => node.warn(text),
+          pending: (count, dir) => {
+            if (queue.isClosed) return;
+            node.warn(pendingWarning(count, dir));
+            status.pending(RED._('gridlinks-provision.status.pending', { count }));
+          },
+          refused: (message) => {
+            if (queue.isClosed) return;
+            node.warn(message);
+            status.broken('STORE');
+          },
+          expiring: (devices) => {
+            if (queue.isClosed) return;
+            for (const device of devices) node.warn(expiryWarning(summaryName(device), device.notAfter!));
+            status.pending(RED._('gridlinks-provision.status.expiring', { count: devices.length, days: expiryDays }));
+          },
         },
-        refused: (message) => {
-          if (queue.isClosed) return;
-          node.warn(message);
-          status.broken('STORE');
-        },
-      });
+        expiryDays * DAY_MS,
+      );
     }
 
     node.on('input', (msg, send, done) => {

@@ -11,6 +11,7 @@ import { checkStdoutKeepsCredentials, writeStdout } from './stdout';
 import { displayText } from '../provisioning/display-text';
 import { TerminalPrompt } from './prompt';
 import { runResume } from './resume-command';
+import { runList } from './list-command';
 import { defaultPort } from '../provisioning/net';
 import { requireDeviceName, requireGiven, toOptions } from './run-options';
 
@@ -111,6 +112,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.OK;
     }
     if (args.resume) return await runResume(args, toOptions(args).server, json, controller.signal);
+    if (args.list) return await runList(args, json);
     if (process.stdin.isTTY) await askForMissing(args);
     requireGiven(args);
     const options = toOptions(args);
