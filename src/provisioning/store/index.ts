@@ -13,3 +13,6 @@ export type { StoredDeviceSummary } from './stored-devices';
 export { processIsAlive } from './process-alive';
 export { MAX_STORED_FILE_BYTES, readStoredEntry } from './stored-entry';
 export type { StoredEntry } from './stored-entry';
+export { beginRenewal, finishRenewal, abandonRenewal, dropPrevious } from './renewal-files';
+export { settleRenewal } from './renewal-settle';
+export type { RenewalSettlement } from './renewal-settle';
