@@ -8,10 +8,13 @@ import { failMessage } from './node-red/message-failure';
 import type { GridlinksServerNode } from './node-red/server-options';
 import { ProvisionError } from './provisioning/errors';
 import { validateServer } from './provisioning/net';
+import { expiryWarning, expiryWindowDays, notAfterInside } from './node-red/expiry-warnings';
 
 interface DeviceNodeProperties {
   server?: string;
   storeDir?: unknown;
+  /** A device whose certificate ends within this many days is warned about once per session (default 30). */
+  expiryWarningDays?: unknown;
   receive?: unknown;
   /** Seconds; 0 = never. */
   idleTimeout?: unknown;
@@ -41,6 +44,7 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const storeDir = typeof config.storeDir === 'string' ? config.storeDir.trim() : '';
+    const expiryDays = expiryWindowDays(config.expiryWarningDays);
     const server = config.server ? (RED.nodes.getNode(config.server) as GridlinksServerNode | null) : null;
     const resolved = server?.serverOptions();
     let closing = false;
@@ -93,6 +97,9 @@ export = function (RED: NodeAPI): void {
       const known = storedDevices.get(msg.deviceName);
       if (known) return known;
       const identity = await readStoredDevice(storeDir, msg.deviceName);
+      // Read once per session (the identity is kept until the session fails): the expiry warning comes once per session too.
+      const notAfter = notAfterInside((identity.credentials as { certificate?: string }).certificate, expiryDays);
+      if (notAfter !== undefined) node.warn(expiryWarning(msg.deviceName, notAfter));
       if (storedDevices.size >= 10_000) storedDevices.delete(storedDevices.keys().next().value as string);
       storedDevices.set(msg.deviceName, identity);
       return identity;

@@ -3,6 +3,8 @@ import { JobQueue } from './node-red/job-queue';
 import { ClosingReport, drainLimitMs, pendingWarning, SETTLE_LIMIT_MS } from './node-red/close-drain';
 import { resumeForNode } from './node-red/resume-action';
 import { reportStoreAtDeploy } from './node-red/store-status';
+import { renewForNode, startAutoRenewal, type RenewSettings } from './node-red/renew-action';
+import { DAY_MS, expiryWarning, expiryWindowDays, summaryName } from './node-red/expiry-warnings';
 import { buildProvisionOptions, type ProvisionNodeCredentials, type ProvisionNodeProperties } from './node-red/message-options';
 import { mqttNodeBroker, outputResult } from './node-red/output';
 import type { GridlinksServerNode } from './node-red/server-options';
@@ -54,6 +56,7 @@ export = function (RED: NodeAPI): void {
     async function provision(job: Job, signal: AbortSignal): Promise<void> {
       const { msg, send, done } = job;
       if ((msg as { action?: unknown }).action === 'resume') return resume(job, signal);
+      if ((msg as { action?: unknown }).action === 'renew') return renew(job, signal);
       let deviceName: string | undefined;
       try {
         const resolved = server?.serverOptions();
@@ -117,6 +120,35 @@ export = function (RED: NodeAPI): void {
       }
     }
 
+    function renewSettings(msg: NodeMessageInFlow): RenewSettings {
+      const resolved = server?.serverOptions();
+      if (!resolved) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-provision.errors.no-server'), { field: 'server' });
+      if (!resolved.ok) throw resolved.error;
+      return { props: config, credentials, server: resolved.options, storeDir, evaluate: (value, type) => evaluate(value, type, msg) };
+    }
+
+    /** msg.action = "renew": a new certificate for the chain device msg.deviceName (or msg.payload.deviceName); msg.payload = the result. */
+    async function renew(job: Job, signal: AbortSignal): Promise<void> {
+      const { msg, send, done } = job;
+      const payload = msg.payload as { deviceName?: unknown } | undefined;
+      const deviceName = (msg as { deviceName?: unknown }).deviceName ?? (typeof payload === 'object' && payload !== null ? payload.deviceName : undefined);
+      try {
+        const result = await renewForNode(renewSettings(msg), deviceName, signal);
+        result.warnings.forEach((warning) => node.warn(warning));
+        if (closingReport.gone) return;
+        status.resumed(RED._('gridlinks-provision.status.renewed'), false);
+        RED.util.setMessageProperty(msg, outputProperty, result, true);
+        send(msg);
+        done();
+      } catch (error) {
+        if (closingReport.gone) return;
+        const failure = isProvisionError(error) ? error : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${String(error)}`);
+        status.failed(statusCode(failure));
+        (msg as NodeMessageInFlow & { gridlinksError?: unknown }).gridlinksError = failure.toJSON();
+        done(failure);
+      }
+    }
+
     const closingReport = new ClosingReport((text) => node.warn(text));
 
     const keyAlgorithm = (config.keyAlgorithm || 'rsa2048') as KeyAlgorithm;
@@ -130,21 +162,48 @@ export = function (RED: NodeAPI): void {
       if (!resolved.ok) status.broken(statusCode(resolved.error));
     }
     const storeDir = config.storeDir?.trim();
+    const expiryDays = expiryWindowDays(config.expiryWarningDays);
     if (storeDir) {
-      void reportStoreAtDeploy(storeDir, {
-        warn: (text) => node.warn(text),
-        pending: (count, dir) => {
-          if (queue.isClosed) return;
-          node.warn(pendingWarning(count, dir));
-          status.pending(RED._('gridlinks-provision.status.pending', { count }));
+      void reportStoreAtDeploy(
+        storeDir,
+        {
+          warn: (text) => node.warn(text),
+          pending: (count, dir) => {
+            if (queue.isClosed) return;
+            node.warn(pendingWarning(count, dir));
+            status.pending(RED._('gridlinks-provision.status.pending', { count }));
+          },
+          refused: (message) => {
+            if (queue.isClosed) return;
+            node.warn(message);
+            status.broken('STORE');
+          },
+          expiring: (devices) => {
+            if (queue.isClosed) return;
+            for (const device of devices) node.warn(expiryWarning(summaryName(device), device.notAfter!));
+            status.pending(RED._('gridlinks-provision.status.expiring', { count: devices.length, days: expiryDays }));
+          },
         },
-        refused: (message) => {
-          if (queue.isClosed) return;
-          node.warn(message);
-          status.broken('STORE');
-        },
-      });
+        expiryDays * DAY_MS,
+      );
     }
+
+    const autoRenewal =
+      storeDir && (config.autoRenew === true || config.autoRenew === 'true') && server?.serverOptions().ok
+        ? startAutoRenewal(
+            { ...renewSettings({} as NodeMessageInFlow), storeDir, windowMs: expiryDays * DAY_MS },
+            {
+              renewed: (result) => {
+                status.resumed(RED._('gridlinks-provision.status.renewed'), false);
+                node.send({ payload: result, deviceName: result.deviceName, renewed: true });
+              },
+              failed: (deviceName, error) => {
+                status.failed(statusCode(error));
+                node.error(error, { payload: { deviceName }, deviceName, gridlinksError: error.toJSON() });
+              },
+            },
+          )
+        : undefined;
 
     node.on('input', (msg, send, done) => {
       queue.push({ msg, send, done });
@@ -154,6 +213,7 @@ export = function (RED: NodeAPI): void {
     // (bounded well inside Node-RED's 15 s close timeout), then the rest are cut. See docs/recovery.md.
     node.on('close', (_removed: boolean, done: () => void) => {
       status.cancel();
+      autoRenewal?.stop();
       closingReport.startClosing();
       const resolved = server?.serverOptions();
       const answerTimeoutMs = resolved?.ok ? resolved.options.answerTimeoutMs : undefined;

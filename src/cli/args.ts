@@ -14,6 +14,10 @@ export const USAGE = `Usage: gridlinks-provision --host H [--port P] [--no-tls] 
        gridlinks-provision --host H ... --type x509-chain --signer-cert FILE --signer-key FILE
          [--chain FILE] [--csr FILE] [--common-name CN] [--regex PATTERN] [--device-name N]
        gridlinks-provision ca create --out DIR [--name CN] [--days N] [--key-type ...] [--json]
+       gridlinks-provision --list --out DIR [--json]
+       gridlinks-provision --renew --out DIR --device-name N | --renew-expiring 30d
+         --host H [connection options] --signer-cert FILE --signer-key FILE [--chain FILE]
+         [--new-key [--key-type K]] [--validity-days D] [--json]
 
 Provisions one device on GridLinks (ThingsBoard-compatible device provisioning over MQTT) and prints
 its new credentials. Without a certificate (--cert) an X.509 device gets a new key pair and a
@@ -63,6 +67,15 @@ Output:
                            its credentials; accepted = saved like a success, refused = moved to
                            .pending/.not-created/, else left pending. One line per entry; exit 0 only
                            when none is left unknown (no provision key or secret needed)
+  --list                   list the devices of DIR: name, type, certificate expiry, state (committed,
+                           pending); --json prints {"storeDir","devices":[...]}
+  --renew                  chain devices: issue a new certificate for --device-name N (same key, or a
+                           new one with --new-key), log in with it so that GridLinks replaces the old
+                           one, then swap the stored files (the old kept as certificate.previous.pem
+                           until the new one has logged in again); needs the signer (--signer-cert,
+                           --signer-key) and the connection options
+  --renew-expiring AGE     renew every chain device of DIR whose certificate ends within AGE (30d, 12h)
+  --validity-days D        validity of a renewed certificate in days (default 3650)
   --verify                 connect once with the new credentials and report whether GridLinks accepts them
   --json                   print the result (or {"error":{"code","message","details"}}) as one JSON object
   -h, --help               this text
@@ -109,6 +122,12 @@ export interface CliArguments {
   out?: string;
   ifStored?: 'reuse' | 'fail';
   resume: boolean;
+  list: boolean;
+  renew: boolean;
+  /** --renew-expiring: the window, as given (30d, 12h, 3600s). */
+  renewExpiring?: string;
+  newKey: boolean;
+  validityDays?: string;
   verify: boolean;
   gateway: boolean;
   timeoutSeconds?: string;
@@ -166,6 +185,11 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
         out: { type: 'string' },
         'if-stored': { type: 'string' },
         resume: { type: 'boolean' },
+        list: { type: 'boolean' },
+        renew: { type: 'boolean' },
+        'renew-expiring': { type: 'string' },
+        'new-key': { type: 'boolean' },
+        'validity-days': { type: 'string' },
         verify: { type: 'boolean' },
         gateway: { type: 'boolean' },
         timeout: { type: 'string' },
@@ -216,6 +240,11 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv): CliAr
     out: text('out'),
     ...(ifStored !== undefined ? { ifStored } : {}),
     resume: values.resume === true,
+    list: values.list === true,
+    renew: values.renew === true,
+    renewExpiring: text('renew-expiring'),
+    newKey: values['new-key'] === true,
+    validityDays: text('validity-days'),
     verify: values.verify === true,
     gateway: values.gateway === true,
     timeoutSeconds: text('timeout'),

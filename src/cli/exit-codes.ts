@@ -29,6 +29,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   STORE: EXIT.STORE,
   ABORTED: EXIT.INTERRUPTED,
   CHAIN_REFUSED: EXIT.REFUSED,
+  NOT_RENEWABLE: EXIT.REFUSED,
   // Never produced by the CLI (gridlinks-device and gridlinks-gateway only).
   QUEUE_FULL: EXIT.INTERNAL,
   NOT_GATEWAY: EXIT.INTERNAL,
@@ -43,7 +44,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   1    unexpected internal error
   2    INVALID_INPUT: bad or missing option, or no --out while stdout is closed (nothing was sent)
   3    NOT_FOUND, FAILURE: GridLinks refused (wrong key/secret; name taken, not pre-provisioned, credentials in use);
-       CHAIN_REFUSED: GridLinks refused the certificate chain (profile CA, CN regex, "allow create")
+       CHAIN_REFUSED: GridLinks refused the certificate chain (profile CA, CN regex, "allow create");
+       NOT_RENEWABLE: --renew of a device not made by chain provisioning (nothing was sent)
   4    TIMEOUT, UNREACHABLE, TLS, CONNECT_REFUSED: could not talk to the server (nothing was sent; safe to retry);
        TLS also when --no-tls is used on a TLS port
   5    OUTCOME_UNKNOWN: the request was sent but no answer came; the device may exist (a kept key's path is printed)

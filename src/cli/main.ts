@@ -11,6 +11,9 @@ import { checkStdoutKeepsCredentials, writeStdout } from './stdout';
 import { displayText } from '../provisioning/display-text';
 import { TerminalPrompt } from './prompt';
 import { runResume } from './resume-command';
+import { runList } from './list-command';
+import { runRenew } from './renew-command';
+import { toChainOptions } from './chain-args';
 import { defaultPort } from '../provisioning/net';
 import { requireDeviceName, requireGiven, toOptions } from './run-options';
 
@@ -112,6 +115,12 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.OK;
     }
     if (args.resume) return await runResume(args, toOptions(args).server, json, controller.signal);
+    if (args.list) return await runList(args, json);
+    if (args.renew || args.renewExpiring !== undefined) {
+      if (!args.host) throw new ProvisionError('INVALID_INPUT', '--renew needs --host (see --help)', { field: 'host' });
+      const server = toOptions(args).server;
+      return await runRenew(args, toChainOptions(args, server), server, json, controller.signal);
+    }
     if (process.stdin.isTTY) await askForMissing(args);
     requireGiven(args);
     const options = toOptions(args);

@@ -28,6 +28,10 @@ export interface ProvisionNodeProperties extends ChainNodeProperties {
   maxParallel?: number | string;
   keyPool?: number | string;
   outputProperty?: string;
+  /** Certificates ending within this many days are warned about at deploy (default 30). */
+  expiryWarningDays?: number | string;
+  /** Chain node with a signer: renew chain devices entering the warning window, checked daily. */
+  autoRenew?: boolean | string;
 }
 
 export interface ProvisionNodeCredentials extends ChainNodeCredentials {

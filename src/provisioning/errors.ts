@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'STORE',
   'ABORTED',
   'CHAIN_REFUSED',
+  /** Renewal: the device was not made by chain provisioning (key/secret X.509, token, basic), so no client can replace its credential. */
+  'NOT_RENEWABLE',
   /** gridlinks-device only: a device's queue of messages waiting for its connection is full. */
   'QUEUE_FULL',
   /** gridlinks-gateway only: the device is not a gateway (its v1/gateway/* publishes get no PUBACK). */

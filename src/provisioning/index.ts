@@ -30,7 +30,8 @@ export { validateServer, deviceConnectOptions } from './net';
 export { KEY_ALGORITHMS, createKeyPool, useSharedKeyPool, sharedKeyPool, MAX_KEY_POOL_SIZE, type SharedKeyPool } from './keys';
 export { generateDeviceCertificate, trimCertificate, certificateCredentialsId, createFleetCa, type FleetCa, type FleetCaRequest } from './x509';
 export { buildProvisionRequest, REQUEST_TOPIC, RESPONSE_TOPIC } from './mqtt';
-export { isChainProvisionOptions, type ChainProvisionOptions } from './chain';
+export { isChainProvisionOptions, type ChainProvisionOptions, renewCertificate, type RenewOptions, type RenewResult } from './chain';
+export { expiringWithin, type StoredDeviceSummary } from './store';
 export { entryNameForDevice, resumePending, inspectStore, type ResumeOptions, type ResumeReport, type ResumeOutcome, type StoreInspection } from './store';
 
 const INSECURE_WARNING =

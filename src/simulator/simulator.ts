@@ -41,6 +41,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   const gateways = new GatewayHandler({ registry, devices: broker.control, rateLimiter, onTelemetry, log });
   broker.onGatewayPublish = (publish) => gateways.handle(publish);
+  registry.onCredentialsReplaced = (device) => void broker.closeSessionsOf(device.name);
   for (const [deviceName, values] of Object.entries(options.sharedAttributes ?? {})) broker.control.setSharedAttributes(deviceName, values);
   const provisionService = new ProvisionService(registry, () => faults);
   const gate: GateContext = {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parsePendingRecord } from './pending-record';
 import { listPendingNames } from './pending-entries';
 import { processIsAlive } from './process-alive';
+import { listStoredDevices, type StoredDeviceSummary } from './stored-devices';
 import {
   CERTIFICATE_FILE,
   CREDENTIALS_FILE,
@@ -31,6 +32,8 @@ export interface StoreInspection {
   pending: string[];
   /** What the leftover recovery did (empty when there was nothing, or it ran earlier in this process). */
   warnings: string[];
+  /** Every device of the store, committed and pending, with its type and (X.509) end of validity. */
+  devices: StoredDeviceSummary[];
 }
 
 const recoveries = new Map<string, Promise<string[]>>();
@@ -57,7 +60,12 @@ export async function openStore(storeDir: string): Promise<{ storeDir: string; p
 /** For the node at deploy and the CLI: open the store and count what waits in `.pending/`. */
 export async function inspectStore(storeDir: string): Promise<StoreInspection> {
   const opened = await openStore(storeDir);
-  return { storeDir: opened.storeDir, pending: await listPendingNames(opened.storeDir), warnings: opened.warnings };
+  return {
+    storeDir: opened.storeDir,
+    pending: await listPendingNames(opened.storeDir),
+    warnings: opened.warnings,
+    devices: await listStoredDevices(opened.storeDir),
+  };
 }
 
 async function recoverLeftovers(storeDir: string, pendingDir: string): Promise<string[]> {

@@ -26,6 +26,8 @@ export interface StoredEntry {
   files: string[];
   /** The record says the device was created as a gateway. */
   gateway?: true;
+  /** X.509: the certificate's end of validity (ISO 8601), as credentials.json records it (entries written before 0.3 have none). */
+  notAfter?: string;
 }
 
 /**
@@ -84,6 +86,7 @@ export async function readStoredEntry(deviceDir: string, deviceName: string | nu
     ...(typeof record.server === 'object' && record.server !== null ? { server: record.server as ProvisionedServer } : {}),
     files,
     ...(record.gateway === true ? { gateway: true as const } : {}),
+    ...(typeof record.notAfter === 'string' ? { notAfter: record.notAfter } : {}),
   };
 }
 

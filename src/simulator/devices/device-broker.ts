@@ -141,6 +141,14 @@ export class DeviceBroker {
     this.aedes.handle(connection);
   }
 
+  /** A credentials update (chain rotation): GridLinks closes every open session of the device (MQTT 5: DISCONNECT 0x98). */
+  closeSessionsOf(deviceName: string): number {
+    const open = this.control.sessionsOf(deviceName);
+    for (const session of open) this.adopted.get(session.conn)?.wire.disconnect(REASON.administrativeAction);
+    if (open.length > 0) this.options.log(`device ${deviceName}: credentials updated; ${open.length} session(s) closed`);
+    return open.length;
+  }
+
   close(): Promise<void> {
     this.control.close();
     return new Promise((resolve) => this.aedes.close(() => resolve()));

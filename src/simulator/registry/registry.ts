@@ -116,11 +116,15 @@ export class Registry {
     return child;
   }
 
-  /** Gives a device new credentials (X.509 chain rotation): its old credential no longer identifies it. */
+  /** Told of every credentials update (the broker closes the device's sessions). */
+  onCredentialsReplaced: (device: DeviceRecord) => void = () => {};
+
+  /** Gives a device new credentials (X.509 chain rotation): its old credential no longer identifies it, its sessions are closed. */
   replaceCredentials(device: DeviceRecord, credentials: DeviceCredentialsRecord): void {
     this.devicesByCredentialsId.delete(device.credentials.credentialsId);
     device.credentials = credentials;
     this.devicesByCredentialsId.set(credentials.credentialsId, device);
+    this.onCredentialsReplaced(device);
   }
 
   /** Profiles-file devices that are not yet in the (reloaded) registry. */
