@@ -10,12 +10,14 @@ import {
   deviceConnectionClosed,
   publishUnacknowledged,
   queueBudgetFull,
+  packetTooLarge,
   queueFull,
   sessionNotOpened,
 } from './device-errors';
 import { sessionOptions, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
 import { InFlight, type Job, type Settled } from './in-flight';
+import { DEFAULT_MAX_PACKET_BYTES, publishOverLimit } from './packet-size';
 import type { QueueBudget } from './queue-budget';
 import { ReconnectBackoff, type ReconnectSettings } from './reconnect-policy';
 import { ATTRIBUTES_REQUEST_PREFIX, ATTRIBUTES_RESPONSE_SUBSCRIPTION, RECEIVE_SUBSCRIPTIONS, parseIncoming, type IncomingMessage } from './topics';
@@ -32,6 +34,8 @@ export interface ConnectionSettings extends ReconnectSettings {
   subscriptions?: string[];
   /** Reads the server's PUBLISHes, in place of the device API's parseIncoming (a gateway session's). */
   parse?: (topic: string, payload: Buffer) => IncomingMessage | null;
+  /** The server's limit on a packet's Remaining Length; default GridLinks' 65,536. */
+  maxPacketBytes?: number;
 }
 
 export interface ConnectionEvents {
@@ -131,6 +135,8 @@ export class DeviceConnection {
     this.useOrder = ++useSequence;
     // Every field present from the start: one object shape for every job.
     const job: Job = { action, settled, deadline: 0, queuedBytes: 0, requestId: undefined, previous: undefined, next: undefined, waiting: false };
+    const tooLarge = this.oversized(action);
+    if (tooLarge !== undefined) return settled(packetTooLarge(this.deviceName, tooLarge, this.packetLimit));
     if (this.state === 'connected') {
       this.send(job, now);
     } else if (this.state === 'closed') {
@@ -144,6 +150,18 @@ export class DeviceConnection {
       this.queue.push(job);
       this.events.changed(this);
     }
+  }
+
+  /** The server's packet limit (Remaining Length) this session keeps to. */
+  get packetLimit(): number {
+    return this.settings.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+  }
+
+  /** The Remaining Length of the action's PUBLISH when it is over the limit (an attribute request: its topic with the longest id). */
+  private oversized(action: DeviceAction): number | undefined {
+    const topic = action.topic ?? `${ATTRIBUTES_REQUEST_PREFIX}4294967295`;
+    const body = action.kind === 'attributes/request' && action.bodyFor ? action.bodyFor(4294967295) : action.body;
+    return publishOverLimit(topic, body, this.settings.server.protocolVersion, this.packetLimit);
   }
 
   /** Waiting for a connect slot: a new connection, or a lost one whose backoff is over. */

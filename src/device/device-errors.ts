@@ -96,3 +96,12 @@ export function closedWhileQueued(deviceName: string): ProvisionError {
     requestSent: false,
   });
 }
+
+/** The PUBLISH would be larger than the server's packet limit: refused before it is queued, the session unharmed. */
+export function packetTooLarge(deviceName: string, size: number, limit: number): ProvisionError {
+  return new ProvisionError(
+    'INVALID_INPUT',
+    `The message of device "${deviceName}" would be a packet of ${size} bytes (topic, packet id and payload), over the server's limit of ${limit} bytes: GridLinks would close the session. Split it into several messages. It was not sent.`,
+    { field: 'payload', deviceName, requestSent: false },
+  );
+}
