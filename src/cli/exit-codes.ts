@@ -32,6 +32,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   // Never produced by the CLI (gridlinks-device and gridlinks-gateway only).
   QUEUE_FULL: EXIT.INTERNAL,
   NOT_GATEWAY: EXIT.INTERNAL,
+  SESSION_TAKEN_OVER: EXIT.INTERNAL,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

@@ -3,8 +3,10 @@ import { closeClient, openMqttClient } from '../provisioning/net';
 import type { ProvisionError } from '../provisioning/errors';
 import type { ResolvedServer } from '../provisioning/types';
 import {
+  DISCONNECT_REASON,
   attributesTimeout,
   closedWhileQueued,
+  credentialsUpdated,
   deviceConnectError,
   deviceConnectTimeout,
   deviceConnectionClosed,
@@ -13,6 +15,7 @@ import {
   packetTooLarge,
   queueFull,
   sessionNotOpened,
+  sessionTakenOver,
 } from './device-errors';
 import { sessionOptions, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
@@ -20,6 +23,7 @@ import { InFlight, type Job, type Settled } from './in-flight';
 import { DEFAULT_MAX_PACKET_BYTES, publishOverLimit } from './packet-size';
 import type { QueueBudget } from './queue-budget';
 import { ReconnectBackoff, type ReconnectSettings } from './reconnect-policy';
+import { TakeoverWatch } from './takeover-watch';
 import { ATTRIBUTES_REQUEST_PREFIX, ATTRIBUTES_RESPONSE_SUBSCRIPTION, RECEIVE_SUBSCRIPTIONS, parseIncoming, type IncomingMessage } from './topics';
 
 export type ConnectionState = 'pending' | 'connecting' | 'connected' | 'waiting' | 'closed';
@@ -44,6 +48,8 @@ export interface ConnectionEvents {
   changed(connection: DeviceConnection): void;
   /** A lost session's backoff is over: it asks for a connect slot (the pool calls start() when one is free). */
   reconnectDue(connection: DeviceConnection): void;
+  /** The session stopped reconnecting for good (taken over again and again, credentials updated): `error` says why. */
+  stopped?(connection: DeviceConnection, error: ProvisionError): void;
 }
 
 let useSequence = 0;
@@ -86,6 +92,11 @@ export class DeviceConnection {
   private due = false;
   private wasUp = false;
   private connectTimer: NodeJS.Timeout | undefined;
+  /** When the current session was up (Date.now()). */
+  private upAt = 0;
+  private readonly takeovers: TakeoverWatch;
+  /** Why the session stopped for good (SESSION_TAKEN_OVER): every message then fails with it, and the pool keeps the connection to say so. */
+  stoppedBy: ProvisionError | undefined;
 
   constructor(
     readonly key: string,
@@ -97,6 +108,8 @@ export class DeviceConnection {
   ) {
     const { server } = settings;
     this.backoff = new ReconnectBackoff(settings);
+    // A 3.1.1 takeover is a close within a backoff step of the other client's: up to reconnectMaxMs.
+    this.takeovers = new TakeoverWatch(server.protocolVersion, Math.max(settings.reconnectStableMs, settings.reconnectMaxMs));
     this.inFlight = new InFlight(
       server.answerTimeoutMs,
       (job) =>
@@ -140,7 +153,7 @@ export class DeviceConnection {
     if (this.state === 'connected') {
       this.send(job, now);
     } else if (this.state === 'closed') {
-      settled(closedWhileQueued(this.deviceName));
+      settled(this.stoppedBy ?? closedWhileQueued(this.deviceName));
     } else if (this.queue.length >= this.settings.queueLimit) {
       settled(queueFull(this.deviceName, this.settings.queueLimit));
     } else {
@@ -226,6 +239,7 @@ export class DeviceConnection {
     }
     this.client = client;
     let ready = false;
+    let disconnectReason: number | undefined;
     const timer = setTimeout(() => failed(deviceConnectTimeout(server, this.deviceName)), server.connectTimeoutMs);
     this.connectTimer = timer;
     const failed = (error: ProvisionError): void => {
@@ -236,8 +250,12 @@ export class DeviceConnection {
       this.attemptFailed(error);
     };
     client.on('error', (error) => failed(deviceConnectError(error, server, this.deviceName)));
+    // MQTT 5: the server says why it ends the session (0x8E taken over, 0x98 credentials updated) before it closes.
+    client.on('disconnect', (packet: { reasonCode?: number }) => {
+      disconnectReason = packet.reasonCode;
+    });
     client.on('close', () => {
-      if (ready) this.lost(client);
+      if (ready) this.lost(client, disconnectReason);
       else failed(deviceConnectionClosed(server, this.deviceName));
     });
     client.on('message', (topic, payload) => this.incoming(topic, payload));
@@ -251,7 +269,8 @@ export class DeviceConnection {
         clearTimeout(timer);
         ready = true;
         this.wasUp = true;
-        this.backoff.up();
+        this.upAt = Date.now();
+        this.backoff.up(this.upAt);
         this.state = 'connected';
         const now = Date.now();
         for (const job of this.takeQueue()) this.send(job, now);
@@ -274,15 +293,31 @@ export class DeviceConnection {
     this.failQueue(error);
   }
 
-  /** The session dropped after it was ready: a reconnect is planned (with backoff), then what was in flight is reported. */
-  private lost(client: MqttClient): void {
+  /**
+   * The session dropped after it was ready: a reconnect is planned (with backoff), or, taken over too
+   * often or its credentials updated, the session stops for good; then what was in flight is reported.
+   */
+  private lost(client: MqttClient, reasonCode: number | undefined): void {
     if (this.client !== client) return;
     this.client = undefined;
     void closeClient(client, false);
     this.inFlight.stop();
-    this.retryLater();
+    const { server } = this.settings;
+    const times = this.takeovers.sessionEnded(Date.now() - this.upAt, reasonCode);
+    if (reasonCode === DISCONNECT_REASON.administrativeAction) this.stop(credentialsUpdated(server, this.deviceName));
+    else if (this.takeovers.shouldStop) this.stop(sessionTakenOver(server, this.deviceName, times, reasonCode));
+    else this.retryLater();
     // Each of them was published: OUTCOME_UNKNOWN, never "not sent".
     this.inFlight.failAll(() => this.lostBeforeAcknowledged());
+  }
+
+  /** No more reconnects: waiting messages, and every later one, fail with `error`. */
+  private stop(error: ProvisionError): void {
+    this.state = 'closed';
+    this.stoppedBy = error;
+    this.failQueue(error);
+    this.events.changed(this);
+    this.events.stopped?.(this, error);
   }
 
   /** Waits out the backoff, then asks the pool for a connect slot (the connecting limit holds for reconnects too). */
