@@ -33,6 +33,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   QUEUE_FULL: EXIT.INTERNAL,
   NOT_GATEWAY: EXIT.INTERNAL,
   SESSION_TAKEN_OVER: EXIT.INTERNAL,
+  RATE_LIMITED: EXIT.INTERNAL,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

@@ -14,6 +14,7 @@ import {
   queueBudgetFull,
   packetTooLarge,
   queueFull,
+  rateLimited,
   sessionNotOpened,
   sessionTakenOver,
 } from './device-errors';
@@ -21,10 +22,19 @@ import { sessionOptions, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
 import { InFlight, type Job, type Settled } from './in-flight';
 import { DEFAULT_MAX_PACKET_BYTES, publishOverLimit } from './packet-size';
+import { PublishPacer } from './publish-pacer';
 import type { QueueBudget } from './queue-budget';
+import { LIMITS_REQUEST_BODY, LIMITS_REQUEST_TOPIC, LIMITS_RESPONSE_SUBSCRIPTION, LIMITS_RESPONSE_TOPIC, readSessionLimits } from './session-limits';
 import { ReconnectBackoff, type ReconnectSettings } from './reconnect-policy';
 import { TakeoverWatch } from './takeover-watch';
-import { ATTRIBUTES_REQUEST_PREFIX, ATTRIBUTES_RESPONSE_SUBSCRIPTION, RECEIVE_SUBSCRIPTIONS, parseIncoming, type IncomingMessage } from './topics';
+import {
+  ATTRIBUTES_REQUEST_PREFIX,
+  ATTRIBUTES_RESPONSE_SUBSCRIPTION,
+  RECEIVE_SUBSCRIPTIONS,
+  decodePayload,
+  parseIncoming,
+  type IncomingMessage,
+} from './topics';
 
 export type ConnectionState = 'pending' | 'connecting' | 'connected' | 'waiting' | 'closed';
 
@@ -70,6 +80,9 @@ export const PER_MESSAGE_SAVINGS = {
 /** On close, how long a message already sent may take to be acknowledged. */
 const ACK_GRACE_MS = 1_000;
 
+/** How long a session waits for the answer to getSessionLimits before it keeps to the defaults (at most the answer timeout). */
+const LIMITS_WAIT_MS = 3_000;
+
 /** Codes after which trying again with the same credentials cannot help. */
 const FINAL_CODES = new Set(['CONNECT_REFUSED', 'TLS', 'INVALID_INPUT']);
 
@@ -97,6 +110,14 @@ export class DeviceConnection {
   private readonly takeovers: TakeoverWatch;
   /** Why the session stopped for good (SESSION_TAKEN_OVER): every message then fails with it, and the pool keeps the connection to say so. */
   stoppedBy: ProvisionError | undefined;
+  /** The server's session limits, kept to by every publish. */
+  private readonly pacer = new PublishPacer();
+  /** The limits were answered (or the wait for them ran out): a late answer is ignored. */
+  private limitsKnown = false;
+  /** Publishes of this session so far (the limits request included): charged to the buckets when the limits come. */
+  private sentThisSession = 0;
+  private limitsTimer: NodeJS.Timeout | undefined;
+  private paceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly key: string,
@@ -116,7 +137,10 @@ export class DeviceConnection {
         job.action.kind === 'attributes/request'
           ? attributesTimeout(server, this.deviceName)
           : publishUnacknowledged(server, this.deviceName, `no acknowledgement came within ${server.answerTimeoutMs} ms`, 'NO_ACK'),
-      () => this.events.changed(this),
+      () => {
+        this.drain();
+        this.events.changed(this);
+      },
     );
   }
 
@@ -150,7 +174,7 @@ export class DeviceConnection {
     const job: Job = { action, settled, deadline: 0, queuedBytes: 0, requestId: undefined, previous: undefined, next: undefined, waiting: false };
     const tooLarge = this.oversized(action);
     if (tooLarge !== undefined) return settled(packetTooLarge(this.deviceName, tooLarge, this.packetLimit));
-    if (this.state === 'connected') {
+    if (this.state === 'connected' && this.queue.length === 0 && this.pacer.admit(action, this.inFlight.size, now) === 0) {
       this.send(job, now);
     } else if (this.state === 'closed') {
       settled(this.stoppedBy ?? closedWhileQueued(this.deviceName));
@@ -161,13 +185,14 @@ export class DeviceConnection {
       if (!this.budget.take(bytes)) return settled(queueBudgetFull(this.deviceName, this.budget.limitBytes));
       job.queuedBytes = bytes;
       this.queue.push(job);
+      if (this.state === 'connected' && this.queue.length === 1) this.drain();
       this.events.changed(this);
     }
   }
 
   /** The server's packet limit (Remaining Length) this session keeps to. */
   get packetLimit(): number {
-    return this.settings.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+    return Math.min(this.settings.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES, this.pacer.limits.maxPayloadSize);
   }
 
   /** The Remaining Length of the action's PUBLISH when it is over the limit (an attribute request: its topic with the longest id). */
@@ -200,6 +225,7 @@ export class DeviceConnection {
     this.state = 'closed';
     clearTimeout(this.retryTimer);
     clearTimeout(this.connectTimer);
+    this.stopPacing();
     this.inFlight.stop();
     this.failQueue(closedWhileQueued(this.deviceName));
     const client = this.client;
@@ -260,9 +286,12 @@ export class DeviceConnection {
     });
     client.on('message', (topic, payload) => this.incoming(topic, payload));
     client.once('connect', () => {
-      const topics =
-        this.settings.subscriptions ??
-        (this.settings.receive ? [...RECEIVE_SUBSCRIPTIONS, ATTRIBUTES_RESPONSE_SUBSCRIPTION] : [ATTRIBUTES_RESPONSE_SUBSCRIPTION]);
+      const topics = [
+        ...(this.settings.subscriptions ??
+          (this.settings.receive ? [...RECEIVE_SUBSCRIPTIONS, ATTRIBUTES_RESPONSE_SUBSCRIPTION] : [ATTRIBUTES_RESPONSE_SUBSCRIPTION])),
+        // The answer to getSessionLimits.
+        LIMITS_RESPONSE_SUBSCRIPTION,
+      ];
       client.subscribe(topics, { qos: 1 }, (error) => {
         if (error) return failed(deviceConnectError(error, server, this.deviceName));
         if (this.client !== client) return;
@@ -272,8 +301,8 @@ export class DeviceConnection {
         this.upAt = Date.now();
         this.backoff.up(this.upAt);
         this.state = 'connected';
-        const now = Date.now();
-        for (const job of this.takeQueue()) this.send(job, now);
+        this.askLimits(client);
+        this.drain();
         this.events.changed(this);
       });
     });
@@ -302,13 +331,81 @@ export class DeviceConnection {
     this.client = undefined;
     void closeClient(client, false);
     this.inFlight.stop();
+    this.stopPacing();
     const { server } = this.settings;
-    const times = this.takeovers.sessionEnded(Date.now() - this.upAt, reasonCode);
+    // Closed over a rate limit (MQTT 5 says so; 3.1.1 closes with publishes in flight under announced limits): not a takeover.
+    const overLimit =
+      reasonCode === DISCONNECT_REASON.implementationSpecific ||
+      reasonCode === DISCONNECT_REASON.quotaExceeded ||
+      (reasonCode === undefined && this.pacer.rateLimited && this.inFlight.size > 0);
+    const times = this.takeovers.sessionEnded(overLimit ? Infinity : Date.now() - this.upAt, reasonCode);
     if (reasonCode === DISCONNECT_REASON.administrativeAction) this.stop(credentialsUpdated(server, this.deviceName));
     else if (this.takeovers.shouldStop) this.stop(sessionTakenOver(server, this.deviceName, times, reasonCode));
     else this.retryLater();
-    // Each of them was published: OUTCOME_UNKNOWN, never "not sent".
-    this.inFlight.failAll(() => this.lostBeforeAcknowledged());
+    // Each of them was published: OUTCOME_UNKNOWN (RATE_LIMITED when the limits closed it), never "not sent".
+    this.inFlight.failAll(() => (overLimit ? this.overRateLimit() : this.lostBeforeAcknowledged()));
+  }
+
+  /**
+   * Asks the server for this session's limits. Publishes do not wait for the answer: until it comes (one
+   * round trip; never, from a server that does not answer) they keep to the limits last answered, or the defaults.
+   */
+  private askLimits(client: MqttClient): void {
+    this.sentThisSession = 1;
+    client.publish(LIMITS_REQUEST_TOPIC, LIMITS_REQUEST_BODY, PUBLISH_OPTIONS, () => {});
+    this.limitsTimer = setTimeout(
+      () => {
+        this.limitsTimer = undefined;
+        this.limitsKnown = true;
+      },
+      Math.min(LIMITS_WAIT_MS, this.settings.server.answerTimeoutMs),
+    );
+  }
+
+  private limitsAnswered(payload: Buffer): void {
+    if (this.limitsTimer === undefined && this.limitsKnown) return;
+    clearTimeout(this.limitsTimer);
+    this.limitsTimer = undefined;
+    this.pacer.use(readSessionLimits(decodePayload(payload)), this.sentThisSession);
+    this.limitsKnown = true;
+    this.drain();
+  }
+
+  /** Publishes what waits while the limits allow: a timer for tokens, the next acknowledgement for a full window. */
+  private drain(): void {
+    if (this.state !== 'connected' || this.paceTimer) return;
+    const now = Date.now();
+    let sent = false;
+    while (this.queue.length > 0) {
+      const job = this.queue[0];
+      const tooLarge = this.oversized(job.action);
+      const wait = tooLarge === undefined ? this.pacer.admit(job.action, this.inFlight.size, now) : 0;
+      if (wait === Infinity) break;
+      if (wait > 0) {
+        this.paceTimer = setTimeout(() => {
+          this.paceTimer = undefined;
+          this.drain();
+        }, wait);
+        break;
+      }
+      this.queue.shift();
+      this.budget.give(job.queuedBytes ?? 0);
+      sent = true;
+      // Limits answered after it was queued may make it too large.
+      if (tooLarge !== undefined) job.settled(packetTooLarge(this.deviceName, tooLarge, this.packetLimit));
+      else this.send(job, now);
+    }
+    if (sent) this.events.changed(this);
+  }
+
+  private stopPacing(): void {
+    clearTimeout(this.limitsTimer);
+    clearTimeout(this.paceTimer);
+    this.limitsTimer = this.paceTimer = undefined;
+  }
+
+  private overRateLimit(): ProvisionError {
+    return rateLimited(this.settings.server, this.deviceName, this.pacer.describe());
   }
 
   /** No more reconnects: waiting messages, and every later one, fail with `error`. */
@@ -336,6 +433,7 @@ export class DeviceConnection {
 
   private send(job: Job, now: number): void {
     const client = this.client as MqttClient;
+    this.sentThisSession += 1;
     this.inFlight.add(job, now);
     const { action } = job;
     if (action.kind === 'attributes/request') {
@@ -346,7 +444,11 @@ export class DeviceConnection {
         if (error) this.inFlight.settle(job, this.lostBeforeAcknowledged());
       });
     } else {
-      client.publish(action.topic, action.body, PUBLISH_OPTIONS, (error) => this.inFlight.settle(job, error ? this.lostBeforeAcknowledged() : undefined));
+      client.publish(action.topic, action.body, PUBLISH_OPTIONS, (error) => {
+        // MQTT 5 PUBACK 0x97 (quota exceeded): a gateway publish over a rate limit, the close follows.
+        const overLimit = (error as { code?: number } | undefined)?.code === DISCONNECT_REASON.quotaExceeded;
+        this.inFlight.settle(job, error ? (overLimit ? this.overRateLimit() : this.lostBeforeAcknowledged()) : undefined);
+      });
     }
   }
 
@@ -355,6 +457,7 @@ export class DeviceConnection {
   }
 
   private incoming(topic: string, payload: Buffer): void {
+    if (topic === LIMITS_RESPONSE_TOPIC) return this.limitsAnswered(payload);
     const message = (this.settings.parse ?? parseIncoming)(topic, payload);
     if (!message) return;
     if (message.kind === 'attributes/response') {

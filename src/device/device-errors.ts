@@ -107,7 +107,7 @@ export function packetTooLarge(deviceName: string, size: number, limit: number):
 }
 
 /** MQTT 5 DISCONNECT reason codes a device session acts on (protocol-more.md §4). */
-export const DISCONNECT_REASON = { sessionTakenOver: 0x8e, administrativeAction: 0x98 } as const;
+export const DISCONNECT_REASON = { implementationSpecific: 0x83, sessionTakenOver: 0x8e, quotaExceeded: 0x97, administrativeAction: 0x98 } as const;
 
 /**
  * The session was taken over `times` in a row right after its login (MQTT 5: DISCONNECT 0x8E; 3.1.1:
@@ -128,5 +128,14 @@ export function credentialsUpdated(server: ResolvedServer, deviceName: string): 
     'SESSION_TAKEN_OVER',
     `GridLinks at ${where(server)} closed the session of device "${deviceName}" by an administrative action (DISCONNECT 0x98): its credentials were updated (rotated by X.509 chain provisioning or changed by an administrator), or the device was changed. A login with the credentials used here would be refused, so the node stopped reconnecting it. Use the device's new credentials (provision it again or update the store), then redeploy.`,
     { deviceName, requestSent: false, returnCode: DISCONNECT_REASON.administrativeAction },
+  );
+}
+
+/** The server closed the session (or refused the publish, 0x97) over its rate limits: `limits` as it announced them. */
+export function rateLimited(server: ResolvedServer, deviceName: string, limits: string): ProvisionError {
+  return new ProvisionError(
+    'RATE_LIMITED',
+    `GridLinks at ${where(server)} closed the session of device "${deviceName}" right after a burst of publishes: over its rate limits${limits ? ` (${limits})` : ''}. This message was probably refused, but may have arrived. The node paces publishes under the limits the server announces; they were tripped anyway (another client of the device shares them, or the limits changed). Send it again after a pause if a duplicate does no harm.`,
+    { deviceName, requestSent: true, reason: 'RATE_LIMITED' },
   );
 }

@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'NOT_GATEWAY',
   /** gridlinks-device and gridlinks-gateway: another session of the same device keeps taking the session over, or its credentials were updated. */
   'SESSION_TAKEN_OVER',
+  /** gridlinks-device and gridlinks-gateway: the server closed the session over its rate limits. */
+  'RATE_LIMITED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
