@@ -74,6 +74,12 @@ export = function (RED: NodeAPI): void {
                 node.send([null, out]);
               },
               changed: () => status.changed(),
+              // Said once, when it happens: the device's messages then fail with the same error.
+              stopped: (_deviceName, error) => {
+                if (closing) return;
+                status.failed(error.code);
+                node.error(error.message);
+              },
             },
           )
         : undefined;

@@ -99,6 +99,11 @@ export = function (RED: NodeAPI): void {
         ...settings,
         onRequest: (request) => requested(request, gateway.gatewayName),
         onChange: () => status.changed(),
+        onStopped: (error) => {
+          if (closing) return;
+          status.failed(error.code);
+          node.error(error.message);
+        },
       });
       return gateway;
     }

@@ -33,6 +33,8 @@ const BY_CODE: Record<ErrorCode, number> = {
   // Never produced by the CLI (gridlinks-device and gridlinks-gateway only).
   QUEUE_FULL: EXIT.INTERNAL,
   NOT_GATEWAY: EXIT.INTERNAL,
+  SESSION_TAKEN_OVER: EXIT.INTERNAL,
+  RATE_LIMITED: EXIT.INTERNAL,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

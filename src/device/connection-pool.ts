@@ -1,3 +1,4 @@
+import type { ProvisionError } from '../provisioning/errors';
 import { DeviceConnection, type ConnectionSettings } from './device-connection';
 import { credentialsProblem } from './credential-check';
 import { closedWhileQueued } from './device-errors';
@@ -31,6 +32,8 @@ export interface PoolEvents {
   incoming(deviceName: string, message: IncomingMessage): void;
   /** Something counted by counts() may have changed (called often: read counts() lazily). */
   changed(): void;
+  /** A device's session stopped reconnecting for good (SESSION_TAKEN_OVER): its messages fail with `error` until the pool is closed. */
+  stopped?(deviceName: string, error: ProvisionError): void;
 }
 
 export interface ClosedDevice {
@@ -106,6 +109,7 @@ export class ConnectionPool {
       {
         incoming: (from, message) => this.events.incoming(from.deviceName, message),
         changed: (from) => this.connectionChanged(from),
+        stopped: (from, error) => this.events.stopped?.(from.deviceName, error),
         reconnectDue: (from) => {
           this.waitingForSlot.push(from);
           this.givePlaces();
@@ -152,7 +156,8 @@ export class ConnectionPool {
 
   private connectionChanged(connection: DeviceConnection): void {
     if (this.closing) return;
-    if (connection.state === 'closed' && this.connections.get(connection.key) === connection) this.forget(connection);
+    // A session stopped for good stays known: its device's messages fail with the reason, rather than start the takeover loop again.
+    if (connection.state === 'closed' && !connection.stoppedBy && this.connections.get(connection.key) === connection) this.forget(connection);
     const waiting = this.waitingForPlace.length + this.waitingForSlot.length > 0;
     if (waiting && (connection.state !== 'connecting' || connection.isIdle)) this.givePlaces();
     this.events.changed();

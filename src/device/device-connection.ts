@@ -3,22 +3,38 @@ import { closeClient, openMqttClient } from '../provisioning/net';
 import type { ProvisionError } from '../provisioning/errors';
 import type { ResolvedServer } from '../provisioning/types';
 import {
+  DISCONNECT_REASON,
   attributesTimeout,
   closedWhileQueued,
+  credentialsUpdated,
   deviceConnectError,
   deviceConnectTimeout,
   deviceConnectionClosed,
   publishUnacknowledged,
   queueBudgetFull,
+  packetTooLarge,
   queueFull,
+  rateLimited,
   sessionNotOpened,
+  sessionTakenOver,
 } from './device-errors';
 import { sessionOptions, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
 import { InFlight, type Job, type Settled } from './in-flight';
+import { DEFAULT_MAX_PACKET_BYTES, publishOverLimit } from './packet-size';
+import { PublishPacer } from './publish-pacer';
 import type { QueueBudget } from './queue-budget';
+import { LIMITS_REQUEST_BODY, LIMITS_REQUEST_TOPIC, LIMITS_RESPONSE_SUBSCRIPTION, LIMITS_RESPONSE_TOPIC, readSessionLimits } from './session-limits';
 import { ReconnectBackoff, type ReconnectSettings } from './reconnect-policy';
-import { ATTRIBUTES_REQUEST_PREFIX, ATTRIBUTES_RESPONSE_SUBSCRIPTION, RECEIVE_SUBSCRIPTIONS, parseIncoming, type IncomingMessage } from './topics';
+import { TakeoverWatch } from './takeover-watch';
+import {
+  ATTRIBUTES_REQUEST_PREFIX,
+  ATTRIBUTES_RESPONSE_SUBSCRIPTION,
+  RECEIVE_SUBSCRIPTIONS,
+  decodePayload,
+  parseIncoming,
+  type IncomingMessage,
+} from './topics';
 
 export type ConnectionState = 'pending' | 'connecting' | 'connected' | 'waiting' | 'closed';
 
@@ -32,6 +48,8 @@ export interface ConnectionSettings extends ReconnectSettings {
   subscriptions?: string[];
   /** Reads the server's PUBLISHes, in place of the device API's parseIncoming (a gateway session's). */
   parse?: (topic: string, payload: Buffer) => IncomingMessage | null;
+  /** The server's limit on a packet's Remaining Length; default GridLinks' 65,536. */
+  maxPacketBytes?: number;
 }
 
 export interface ConnectionEvents {
@@ -40,6 +58,8 @@ export interface ConnectionEvents {
   changed(connection: DeviceConnection): void;
   /** A lost session's backoff is over: it asks for a connect slot (the pool calls start() when one is free). */
   reconnectDue(connection: DeviceConnection): void;
+  /** The session stopped reconnecting for good (taken over again and again, credentials updated): `error` says why. */
+  stopped?(connection: DeviceConnection, error: ProvisionError): void;
 }
 
 let useSequence = 0;
@@ -59,6 +79,9 @@ export const PER_MESSAGE_SAVINGS = {
 
 /** On close, how long a message already sent may take to be acknowledged. */
 const ACK_GRACE_MS = 1_000;
+
+/** How long a session waits for the answer to getSessionLimits before it keeps to the defaults (at most the answer timeout). */
+const LIMITS_WAIT_MS = 3_000;
 
 /** Codes after which trying again with the same credentials cannot help. */
 const FINAL_CODES = new Set(['CONNECT_REFUSED', 'TLS', 'INVALID_INPUT']);
@@ -82,6 +105,19 @@ export class DeviceConnection {
   private due = false;
   private wasUp = false;
   private connectTimer: NodeJS.Timeout | undefined;
+  /** When the current session was up (Date.now()). */
+  private upAt = 0;
+  private readonly takeovers: TakeoverWatch;
+  /** Why the session stopped for good (SESSION_TAKEN_OVER): every message then fails with it, and the pool keeps the connection to say so. */
+  stoppedBy: ProvisionError | undefined;
+  /** The server's session limits, kept to by every publish. */
+  private readonly pacer = new PublishPacer();
+  /** The limits were answered (or the wait for them ran out): a late answer is ignored. */
+  private limitsKnown = false;
+  /** Publishes of this session so far (the limits request included): charged to the buckets when the limits come. */
+  private sentThisSession = 0;
+  private limitsTimer: NodeJS.Timeout | undefined;
+  private paceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly key: string,
@@ -93,13 +129,18 @@ export class DeviceConnection {
   ) {
     const { server } = settings;
     this.backoff = new ReconnectBackoff(settings);
+    // A 3.1.1 takeover is a close within a backoff step of the other client's: up to reconnectMaxMs.
+    this.takeovers = new TakeoverWatch(server.protocolVersion, Math.max(settings.reconnectStableMs, settings.reconnectMaxMs));
     this.inFlight = new InFlight(
       server.answerTimeoutMs,
       (job) =>
         job.action.kind === 'attributes/request'
           ? attributesTimeout(server, this.deviceName)
           : publishUnacknowledged(server, this.deviceName, `no acknowledgement came within ${server.answerTimeoutMs} ms`, 'NO_ACK'),
-      () => this.events.changed(this),
+      () => {
+        this.drain();
+        this.events.changed(this);
+      },
     );
   }
 
@@ -131,10 +172,12 @@ export class DeviceConnection {
     this.useOrder = ++useSequence;
     // Every field present from the start: one object shape for every job.
     const job: Job = { action, settled, deadline: 0, queuedBytes: 0, requestId: undefined, previous: undefined, next: undefined, waiting: false };
-    if (this.state === 'connected') {
+    const tooLarge = this.oversized(action);
+    if (tooLarge !== undefined) return settled(packetTooLarge(this.deviceName, tooLarge, this.packetLimit));
+    if (this.state === 'connected' && this.queue.length === 0 && this.pacer.admit(action, this.inFlight.size, now) === 0) {
       this.send(job, now);
     } else if (this.state === 'closed') {
-      settled(closedWhileQueued(this.deviceName));
+      settled(this.stoppedBy ?? closedWhileQueued(this.deviceName));
     } else if (this.queue.length >= this.settings.queueLimit) {
       settled(queueFull(this.deviceName, this.settings.queueLimit));
     } else {
@@ -142,8 +185,21 @@ export class DeviceConnection {
       if (!this.budget.take(bytes)) return settled(queueBudgetFull(this.deviceName, this.budget.limitBytes));
       job.queuedBytes = bytes;
       this.queue.push(job);
+      if (this.state === 'connected' && this.queue.length === 1) this.drain();
       this.events.changed(this);
     }
+  }
+
+  /** The server's packet limit (Remaining Length) this session keeps to. */
+  get packetLimit(): number {
+    return Math.min(this.settings.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES, this.pacer.limits.maxPayloadSize);
+  }
+
+  /** The Remaining Length of the action's PUBLISH when it is over the limit (an attribute request: its topic with the longest id). */
+  private oversized(action: DeviceAction): number | undefined {
+    const topic = action.topic ?? `${ATTRIBUTES_REQUEST_PREFIX}4294967295`;
+    const body = action.kind === 'attributes/request' && action.bodyFor ? action.bodyFor(4294967295) : action.body;
+    return publishOverLimit(topic, body, this.settings.server.protocolVersion, this.packetLimit);
   }
 
   /** Waiting for a connect slot: a new connection, or a lost one whose backoff is over. */
@@ -169,6 +225,7 @@ export class DeviceConnection {
     this.state = 'closed';
     clearTimeout(this.retryTimer);
     clearTimeout(this.connectTimer);
+    this.stopPacing();
     this.inFlight.stop();
     this.failQueue(closedWhileQueued(this.deviceName));
     const client = this.client;
@@ -208,6 +265,7 @@ export class DeviceConnection {
     }
     this.client = client;
     let ready = false;
+    let disconnectReason: number | undefined;
     const timer = setTimeout(() => failed(deviceConnectTimeout(server, this.deviceName)), server.connectTimeoutMs);
     this.connectTimer = timer;
     const failed = (error: ProvisionError): void => {
@@ -218,25 +276,33 @@ export class DeviceConnection {
       this.attemptFailed(error);
     };
     client.on('error', (error) => failed(deviceConnectError(error, server, this.deviceName)));
+    // MQTT 5: the server says why it ends the session (0x8E taken over, 0x98 credentials updated) before it closes.
+    client.on('disconnect', (packet: { reasonCode?: number }) => {
+      disconnectReason = packet.reasonCode;
+    });
     client.on('close', () => {
-      if (ready) this.lost(client);
+      if (ready) this.lost(client, disconnectReason);
       else failed(deviceConnectionClosed(server, this.deviceName));
     });
     client.on('message', (topic, payload) => this.incoming(topic, payload));
     client.once('connect', () => {
-      const topics =
-        this.settings.subscriptions ??
-        (this.settings.receive ? [...RECEIVE_SUBSCRIPTIONS, ATTRIBUTES_RESPONSE_SUBSCRIPTION] : [ATTRIBUTES_RESPONSE_SUBSCRIPTION]);
+      const topics = [
+        ...(this.settings.subscriptions ??
+          (this.settings.receive ? [...RECEIVE_SUBSCRIPTIONS, ATTRIBUTES_RESPONSE_SUBSCRIPTION] : [ATTRIBUTES_RESPONSE_SUBSCRIPTION])),
+        // The answer to getSessionLimits.
+        LIMITS_RESPONSE_SUBSCRIPTION,
+      ];
       client.subscribe(topics, { qos: 1 }, (error) => {
         if (error) return failed(deviceConnectError(error, server, this.deviceName));
         if (this.client !== client) return;
         clearTimeout(timer);
         ready = true;
         this.wasUp = true;
-        this.backoff.up();
+        this.upAt = Date.now();
+        this.backoff.up(this.upAt);
         this.state = 'connected';
-        const now = Date.now();
-        for (const job of this.takeQueue()) this.send(job, now);
+        this.askLimits(client);
+        this.drain();
         this.events.changed(this);
       });
     });
@@ -256,15 +322,99 @@ export class DeviceConnection {
     this.failQueue(error);
   }
 
-  /** The session dropped after it was ready: a reconnect is planned (with backoff), then what was in flight is reported. */
-  private lost(client: MqttClient): void {
+  /**
+   * The session dropped after it was ready: a reconnect is planned (with backoff), or, taken over too
+   * often or its credentials updated, the session stops for good; then what was in flight is reported.
+   */
+  private lost(client: MqttClient, reasonCode: number | undefined): void {
     if (this.client !== client) return;
     this.client = undefined;
     void closeClient(client, false);
     this.inFlight.stop();
-    this.retryLater();
-    // Each of them was published: OUTCOME_UNKNOWN, never "not sent".
-    this.inFlight.failAll(() => this.lostBeforeAcknowledged());
+    this.stopPacing();
+    const { server } = this.settings;
+    // Closed over a rate limit (MQTT 5 says so; 3.1.1 closes with publishes in flight under announced limits): not a takeover.
+    const overLimit =
+      reasonCode === DISCONNECT_REASON.implementationSpecific ||
+      reasonCode === DISCONNECT_REASON.quotaExceeded ||
+      (reasonCode === undefined && this.pacer.rateLimited && this.inFlight.size > 0);
+    const times = this.takeovers.sessionEnded(overLimit ? Infinity : Date.now() - this.upAt, reasonCode);
+    if (reasonCode === DISCONNECT_REASON.administrativeAction) this.stop(credentialsUpdated(server, this.deviceName));
+    else if (this.takeovers.shouldStop) this.stop(sessionTakenOver(server, this.deviceName, times, reasonCode));
+    else this.retryLater();
+    // Each of them was published: OUTCOME_UNKNOWN (RATE_LIMITED when the limits closed it), never "not sent".
+    this.inFlight.failAll(() => (overLimit ? this.overRateLimit() : this.lostBeforeAcknowledged()));
+  }
+
+  /**
+   * Asks the server for this session's limits. Publishes do not wait for the answer: until it comes (one
+   * round trip; never, from a server that does not answer) they keep to the limits last answered, or the defaults.
+   */
+  private askLimits(client: MqttClient): void {
+    this.sentThisSession = 1;
+    client.publish(LIMITS_REQUEST_TOPIC, LIMITS_REQUEST_BODY, PUBLISH_OPTIONS, () => {});
+    this.limitsTimer = setTimeout(
+      () => {
+        this.limitsTimer = undefined;
+        this.limitsKnown = true;
+      },
+      Math.min(LIMITS_WAIT_MS, this.settings.server.answerTimeoutMs),
+    );
+  }
+
+  private limitsAnswered(payload: Buffer): void {
+    if (this.limitsTimer === undefined && this.limitsKnown) return;
+    clearTimeout(this.limitsTimer);
+    this.limitsTimer = undefined;
+    this.pacer.use(readSessionLimits(decodePayload(payload)), this.sentThisSession);
+    this.limitsKnown = true;
+    this.drain();
+  }
+
+  /** Publishes what waits while the limits allow: a timer for tokens, the next acknowledgement for a full window. */
+  private drain(): void {
+    if (this.state !== 'connected' || this.paceTimer) return;
+    const now = Date.now();
+    let sent = false;
+    while (this.queue.length > 0) {
+      const job = this.queue[0];
+      const tooLarge = this.oversized(job.action);
+      const wait = tooLarge === undefined ? this.pacer.admit(job.action, this.inFlight.size, now) : 0;
+      if (wait === Infinity) break;
+      if (wait > 0) {
+        this.paceTimer = setTimeout(() => {
+          this.paceTimer = undefined;
+          this.drain();
+        }, wait);
+        break;
+      }
+      this.queue.shift();
+      this.budget.give(job.queuedBytes ?? 0);
+      sent = true;
+      // Limits answered after it was queued may make it too large.
+      if (tooLarge !== undefined) job.settled(packetTooLarge(this.deviceName, tooLarge, this.packetLimit));
+      else this.send(job, now);
+    }
+    if (sent) this.events.changed(this);
+  }
+
+  private stopPacing(): void {
+    clearTimeout(this.limitsTimer);
+    clearTimeout(this.paceTimer);
+    this.limitsTimer = this.paceTimer = undefined;
+  }
+
+  private overRateLimit(): ProvisionError {
+    return rateLimited(this.settings.server, this.deviceName, this.pacer.describe());
+  }
+
+  /** No more reconnects: waiting messages, and every later one, fail with `error`. */
+  private stop(error: ProvisionError): void {
+    this.state = 'closed';
+    this.stoppedBy = error;
+    this.failQueue(error);
+    this.events.changed(this);
+    this.events.stopped?.(this, error);
   }
 
   /** Waits out the backoff, then asks the pool for a connect slot (the connecting limit holds for reconnects too). */
@@ -283,6 +433,7 @@ export class DeviceConnection {
 
   private send(job: Job, now: number): void {
     const client = this.client as MqttClient;
+    this.sentThisSession += 1;
     this.inFlight.add(job, now);
     const { action } = job;
     if (action.kind === 'attributes/request') {
@@ -293,7 +444,11 @@ export class DeviceConnection {
         if (error) this.inFlight.settle(job, this.lostBeforeAcknowledged());
       });
     } else {
-      client.publish(action.topic, action.body, PUBLISH_OPTIONS, (error) => this.inFlight.settle(job, error ? this.lostBeforeAcknowledged() : undefined));
+      client.publish(action.topic, action.body, PUBLISH_OPTIONS, (error) => {
+        // MQTT 5 PUBACK 0x97 (quota exceeded): a gateway publish over a rate limit, the close follows.
+        const overLimit = (error as { code?: number } | undefined)?.code === DISCONNECT_REASON.quotaExceeded;
+        this.inFlight.settle(job, error ? (overLimit ? this.overRateLimit() : this.lostBeforeAcknowledged()) : undefined);
+      });
     }
   }
 
@@ -302,6 +457,7 @@ export class DeviceConnection {
   }
 
   private incoming(topic: string, payload: Buffer): void {
+    if (topic === LIMITS_RESPONSE_TOPIC) return this.limitsAnswered(payload);
     const message = (this.settings.parse ?? parseIncoming)(topic, payload);
     if (!message) return;
     if (message.kind === 'attributes/response') {

@@ -96,3 +96,46 @@ export function closedWhileQueued(deviceName: string): ProvisionError {
     requestSent: false,
   });
 }
+
+/** The PUBLISH would be larger than the server's packet limit: refused before it is queued, the session unharmed. */
+export function packetTooLarge(deviceName: string, size: number, limit: number): ProvisionError {
+  return new ProvisionError(
+    'INVALID_INPUT',
+    `The message of device "${deviceName}" would be a packet of ${size} bytes (topic, packet id and payload), over the server's limit of ${limit} bytes: GridLinks would close the session. Split it into several messages. It was not sent.`,
+    { field: 'payload', deviceName, requestSent: false },
+  );
+}
+
+/** MQTT 5 DISCONNECT reason codes a device session acts on (protocol-more.md §4). */
+export const DISCONNECT_REASON = { implementationSpecific: 0x83, sessionTakenOver: 0x8e, quotaExceeded: 0x97, administrativeAction: 0x98 } as const;
+
+/**
+ * The session was taken over `times` in a row right after its login (MQTT 5: DISCONNECT 0x8E; 3.1.1:
+ * closed by the server): another client logs in as the same device, and GridLinks allows one session per device.
+ */
+export function sessionTakenOver(server: ResolvedServer, deviceName: string, times: number, reasonCode: number | undefined): ProvisionError {
+  const how = reasonCode === DISCONNECT_REASON.sessionTakenOver ? 'with DISCONNECT 0x8E "session taken over"' : 'right after its login';
+  return new ProvisionError(
+    'SESSION_TAKEN_OVER',
+    `GridLinks at ${where(server)} closed the session of device "${deviceName}" ${how} ${times} times in a row: another session logged in as the same device (two flows or two Node-RED instances acting as one device, or another client with its credentials), and GridLinks keeps one session per device, so they knock each other off. The node stopped reconnecting it: its messages fail with this error until the node is redeployed. Let one client act as each device (provision a device per client).`,
+    { deviceName, requestSent: false, ...(reasonCode !== undefined ? { returnCode: reasonCode } : {}) },
+  );
+}
+
+/** MQTT 5 DISCONNECT 0x98: the device's credentials were updated (rotated by chain provisioning or by an administrator). */
+export function credentialsUpdated(server: ResolvedServer, deviceName: string): ProvisionError {
+  return new ProvisionError(
+    'SESSION_TAKEN_OVER',
+    `GridLinks at ${where(server)} closed the session of device "${deviceName}" by an administrative action (DISCONNECT 0x98): its credentials were updated (rotated by X.509 chain provisioning or changed by an administrator), or the device was changed. A login with the credentials used here would be refused, so the node stopped reconnecting it. Use the device's new credentials (provision it again or update the store), then redeploy.`,
+    { deviceName, requestSent: false, returnCode: DISCONNECT_REASON.administrativeAction },
+  );
+}
+
+/** The server closed the session (or refused the publish, 0x97) over its rate limits: `limits` as it announced them. */
+export function rateLimited(server: ResolvedServer, deviceName: string, limits: string): ProvisionError {
+  return new ProvisionError(
+    'RATE_LIMITED',
+    `GridLinks at ${where(server)} closed the session of device "${deviceName}" right after a burst of publishes: over its rate limits${limits ? ` (${limits})` : ''}. This message was probably refused, but may have arrived. The node paces publishes under the limits the server announces; they were tripped anyway (another client of the device shares them, or the limits changed). Send it again after a pause if a duplicate does no harm.`,
+    { deviceName, requestSent: true, reason: 'RATE_LIMITED' },
+  );
+}

@@ -9,3 +9,4 @@ export { QueueBudget } from './queue-budget';
 export { readStoredDevice } from './stored-device';
 export * from './topics';
 export { ReconnectBackoff, RECONNECT_DEFAULTS, type ReconnectSettings } from './reconnect-policy';
+export { DEFAULT_MAX_PACKET_BYTES, publishOverhead, publishOverLimit } from './packet-size';

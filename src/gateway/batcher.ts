@@ -1,4 +1,4 @@
-import type { Settled } from '../device';
+import { publishOverhead, type Settled } from '../device';
 import { ProvisionError } from '../provisioning/errors';
 import { Batch, singlePartBytes } from './batch';
 import { GATEWAY_TOPICS } from './gateway-topics';
@@ -11,11 +11,6 @@ export interface BatcherSettings {
   /** The server's limit on a packet's Remaining Length (topic, packet id and properties count, the fixed header does not). */
   maxPacketBytes: number;
   protocolVersion: 4 | 5;
-}
-
-/** Remaining Length of a QoS 1 PUBLISH beside its payload: topic length field and topic, packet id, MQTT 5 properties length. */
-export function publishOverhead(topic: string, protocolVersion: 4 | 5): number {
-  return 2 + Buffer.byteLength(topic) + 2 + (protocolVersion === 5 ? 1 : 0);
 }
 
 /**

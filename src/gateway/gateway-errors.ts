@@ -13,8 +13,9 @@ export function notGateway(server: ResolvedServer, gatewayName: string): Provisi
 /** A session error (which names the gateway as a device) as the error of a child's message. */
 export function forChild(error: ProvisionError, child: string, gatewayName: string): ProvisionError {
   const details = { ...error.details, deviceName: child, gatewayName };
-  // Errors about the child's message (INVALID_INPUT) or about the gateway as such (NOT_GATEWAY) keep their text.
-  if (error.details.deviceName !== gatewayName || error.code === 'NOT_GATEWAY') return new ProvisionError(error.code, error.message, details);
+  // Errors about the child's message (INVALID_INPUT) or about the gateway as such (NOT_GATEWAY, SESSION_TAKEN_OVER) keep their text.
+  if (error.details.deviceName !== gatewayName || error.code === 'NOT_GATEWAY' || error.code === 'SESSION_TAKEN_OVER')
+    return new ProvisionError(error.code, error.message, details);
   const named = `child "${child}" of gateway "${gatewayName}"`;
   const message = error.message.replace(`device "${gatewayName}"`, named).replace(`Device "${gatewayName}"`, `For ${named}`);
   return new ProvisionError(error.code, message, details, { cause: error });

@@ -57,6 +57,8 @@ export interface GatewayEvents {
   request?(request: ChildRequest): void;
   /** Counts may have changed (called often: read counts() lazily). */
   changed?(): void;
+  /** The session stopped reconnecting for good (SESSION_TAKEN_OVER): every message fails with `error` until close(). */
+  stopped?(error: ProvisionError): void;
 }
 
 export interface GatewayCounts {
@@ -121,6 +123,7 @@ export class Gateway {
     try {
       if (this.closed) throw closedWhileQueued(this.gatewayName);
       if (this.refused) throw this.refused;
+      if (this.connection?.stoppedBy) throw this.connection.stoppedBy;
       message = buildChildMessage(input);
     } catch (error) {
       return settled(forChild(error as ProvisionError, child, this.gatewayName));
@@ -211,6 +214,7 @@ export class Gateway {
   private submit(action: DeviceAction, settled: Settled): void {
     if (this.closed) return settled(closedWhileQueued(this.gatewayName));
     if (this.refused) return settled(this.refused);
+    if (this.connection?.stoppedBy) return settled(this.connection.stoppedBy);
     this.session().submit(action, (error, answer) => {
       if (!error) {
         this.confirmed = true;
@@ -240,6 +244,10 @@ export class Gateway {
           incoming: (_connection, message) => this.incoming(message),
           changed: (connection) => this.stateChanged(connection),
           reconnectDue: (connection) => connection.start(),
+          stopped: (_connection, error) => {
+            for (const settled of this.batcher.takeAll()) settled(error);
+            this.events.stopped?.(error);
+          },
         },
         this.budget,
       );

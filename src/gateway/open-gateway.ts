@@ -12,6 +12,8 @@ export interface OpenGatewayOptions extends Partial<Omit<GatewaySettings, 'serve
   onRequest?: (request: ChildRequest) => void;
   /** Counts may have changed. */
   onChange?: () => void;
+  /** The session stopped reconnecting for good (SESSION_TAKEN_OVER: another session keeps taking it over, or its credentials were updated). */
+  onStopped?: (error: ProvisionError) => void;
 }
 
 /** Whole-number settings and their bounds. */
@@ -52,5 +54,5 @@ export function openGateway(options: OpenGatewayOptions): Gateway {
     }
     settings[name] = value;
   }
-  return new Gateway(gatewayIdentity(options.gateway), settings, { request: options.onRequest, changed: options.onChange });
+  return new Gateway(gatewayIdentity(options.gateway), settings, { request: options.onRequest, changed: options.onChange, stopped: options.onStopped });
 }

@@ -20,6 +20,10 @@ export const ERROR_CODES = [
   'QUEUE_FULL',
   /** gridlinks-gateway only: the device is not a gateway (its v1/gateway/* publishes get no PUBACK). */
   'NOT_GATEWAY',
+  /** gridlinks-device and gridlinks-gateway: another session of the same device keeps taking the session over, or its credentials were updated. */
+  'SESSION_TAKEN_OVER',
+  /** gridlinks-device and gridlinks-gateway: the server closed the session over its rate limits. */
+  'RATE_LIMITED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -27,7 +31,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface ProvisionErrorDetails {
   /** errorMsg as the server sent it (NOT_FOUND / FAILURE). */
   serverMessage?: string;
-  /** CONNACK return code (3.1.1) or reason code (5) for CONNECT_REFUSED and CHAIN_REFUSED. */
+  /** CONNACK return code (3.1.1) or reason code (5) for CONNECT_REFUSED and CHAIN_REFUSED; the DISCONNECT reason code (5) for SESSION_TAKEN_OVER. */
   returnCode?: number;
   /** Underlying TLS / socket error code, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE, ECONNREFUSED. */
   reason?: string;

@@ -178,6 +178,21 @@ describe('device connection pool (src/device) against the simulator', function (
     await assert.rejects(pool.send(wrong, telemetry(wrong, {})), (error) => error.code === 'CONNECT_REFUSED' && error.details.returnCode >= 0x80);
   });
 
+  it('a body that fits 64 KB but not the packet limit with its topic and packet id is INVALID_INPUT before it is sent; the session stays up', async function () {
+    makePool();
+    const device = tokenDevice(3);
+    // {"v":"xxx…"}: 65,000 and 65,520 bytes of JSON; the PUBLISH adds 2 + 23 (topic) + 2 (packet id).
+    const body = (bytes) => ({ v: 'x'.repeat(bytes - 8) });
+    await pool.send(device, telemetry(device, body(65_000)));
+    const before = sim.telemetry(device.deviceName).length;
+    const error = await pool.send(device, telemetry(device, body(65_520))).catch((e) => e);
+    assert.deepEqual([error.code, error.details.field, error.details.requestSent], ['INVALID_INPUT', 'payload', false], error.message);
+    assert.match(error.message, /65547 bytes.*limit of 65536 bytes/);
+    await pool.send(device, telemetry(device, { after: 1 }));
+    assert.equal(sim.telemetry(device.deviceName).length, before + 1);
+    assert.equal(pool.counts().connected, 1);
+  });
+
   it('with receive off, the session does not subscribe to RPCs', async function () {
     makePool({ receive: false });
     const device = tokenDevice(5);

@@ -9,9 +9,9 @@ const NODES_DIR = path.join(ROOT, 'nodes');
 const LANGUAGES = ['en-US', 'zh-CN'];
 const NODE_FILES = ['gridlinks-server', 'gridlinks-provision', 'gridlinks-device', 'gridlinks-gateway'];
 /** Codes only gridlinks-device or gridlinks-gateway produce, and the codes the device help documents. */
-const DEVICE_ONLY_CODES = ['QUEUE_FULL', 'NOT_GATEWAY'];
+const DEVICE_ONLY_CODES = ['QUEUE_FULL', 'NOT_GATEWAY', 'SESSION_TAKEN_OVER', 'RATE_LIMITED'];
 /** The codes the gateway help documents one by one (the session's connect errors are listed together). */
-const GATEWAY_CODES = ['NOT_GATEWAY', 'INVALID_INPUT', 'OUTCOME_UNKNOWN'];
+const GATEWAY_CODES = ['NOT_GATEWAY', 'SESSION_TAKEN_OVER', 'RATE_LIMITED', 'INVALID_INPUT', 'OUTCOME_UNKNOWN'];
 const DEVICE_CODES = [
   'INVALID_INPUT',
   'STORE',
@@ -22,6 +22,8 @@ const DEVICE_CODES = [
   'CONNECTION_CLOSED',
   'OUTCOME_UNKNOWN',
   'QUEUE_FULL',
+  'SESSION_TAKEN_OVER',
+  'RATE_LIMITED',
   'ABORTED',
 ];
 
