@@ -16,6 +16,7 @@ export const REASON = {
   topicFilterInvalid: 0x8f,
   topicNameInvalid: 0x90,
   quotaExceeded: 0x97,
+  administrativeAction: 0x98,
   payloadFormatInvalid: 0x99,
   connectionRateExceeded: 0x9f,
 } as const;

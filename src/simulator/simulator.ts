@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import type * as net from 'node:net';
 import type { GateContext } from './connection-gate';
-import { DeviceBroker } from './devices';
+import { DeviceBroker, closeSessionsOnCredentialsUpdate } from './devices';
 import { GatewayHandler } from './gateway';
 import { DEFAULT_MAX_PAYLOAD_SIZE, RateLimiter, validateSessionLimits } from './limits';
 import { closeServer, openListeners, type ListenerContext, type ListenerPorts } from './listeners';
@@ -41,6 +41,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   const gateways = new GatewayHandler({ registry, devices: broker.control, rateLimiter, onTelemetry, log });
   broker.onGatewayPublish = (publish) => gateways.handle(publish);
+  registry.onCredentialsUpdated = (device) => closeSessionsOnCredentialsUpdate(broker, device.name, log);
   for (const [deviceName, values] of Object.entries(options.sharedAttributes ?? {})) broker.control.setSharedAttributes(deviceName, values);
   const provisionService = new ProvisionService(registry, () => faults);
   const gate: GateContext = {

@@ -141,6 +141,13 @@ export class DeviceBroker {
     this.aedes.handle(connection);
   }
 
+  /** Closes every open session of the device: MQTT 5 DISCONNECT with this reason, 3.1.1 just closed; returns how many. */
+  disconnectSessionsOf(deviceName: string, reasonCode: number): number {
+    const open = this.control.sessionsOf(deviceName);
+    for (const session of open) this.adopted.get(session.conn)?.wire.disconnect(reasonCode);
+    return open.length;
+  }
+
   close(): Promise<void> {
     this.control.close();
     return new Promise((resolve) => this.aedes.close(() => resolve()));

@@ -39,6 +39,8 @@ export class Registry {
   private readonly devicesByName = new Map<string, DeviceRecord>();
   private readonly devicesByCredentialsId = new Map<string, DeviceRecord>();
   private saving: Promise<void> = Promise.resolve();
+  /** Told after a device's credentials were replaced (the simulator closes its open sessions). */
+  onCredentialsUpdated: (device: DeviceRecord) => void = () => undefined;
   private saveQueued = false;
 
   constructor(private readonly dataDir: string | undefined) {}
@@ -121,6 +123,7 @@ export class Registry {
     this.devicesByCredentialsId.delete(device.credentials.credentialsId);
     device.credentials = credentials;
     this.devicesByCredentialsId.set(credentials.credentialsId, device);
+    this.onCredentialsUpdated(device);
   }
 
   /** Profiles-file devices that are not yet in the (reloaded) registry. */
