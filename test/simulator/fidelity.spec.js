@@ -72,6 +72,29 @@ describe('simulator fidelity: edges copied from the GridLinks server', function 
     }
   });
 
+  it('device names are trimmed as Java String.trim() does (code points up to U+0020), not as JavaScript trim()', async function () {
+    for (const [given, stored] of [
+      ['\u00a0nbsp\u00a0', '\u00a0nbsp\u00a0'],
+      ['\u2028sep', '\u2028sep'],
+      [' \u0001ctl\t', 'ctl'],
+    ]) {
+      const { json } = await rawProvision(sim, provisionRequest({ deviceName: given }));
+      assert.equal(json.status, 'SUCCESS', JSON.stringify(given));
+      assert.ok(
+        sim.devices().some((device) => device.name === stored),
+        JSON.stringify(stored),
+      );
+    }
+  });
+
+  it('X.509 request with "hash": "" next to another credential field ⇒ stored as given, SUCCESS (DeviceProvisionServiceImpl)', async function () {
+    const { json } = await rawProvision(sim, provisionRequest({ deviceName: 'x509-empty-hash', credentialsType: 'X509_CERTIFICATE', hash: '', token: 'tok' }));
+    assert.deepEqual(json, { credentialsValue: '', credentialsType: 'X509_CERTIFICATE', status: 'SUCCESS' });
+    const device = sim.devices().find((d) => d.name === 'x509-empty-hash');
+    assert.equal(device.credentials.credentialsType, 'X509_CERTIFICATE');
+    assert.equal(device.credentials.credentialsValue, '');
+  });
+
   it('an access token with a control character ⇒ FAILURE (DeviceCredentialsDataValidator); a space inside is stored', async function () {
     const bad = await rawProvision(sim, provisionRequest({ deviceName: 'tok-ctl', credentialsType: 'ACCESS_TOKEN', token: 'abc\u0007def' }));
     assert.equal(bad.json.status, 'FAILURE');
