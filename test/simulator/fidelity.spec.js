@@ -5,7 +5,7 @@
  */
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const { startTestSimulator, provisionRequest, rawProvision, RawSession, DEFAULT_PROFILE } = require('../helpers/simulator');
+const { startTestSimulator, provisionRequest, rawProvision, RawSession, DEFAULT_PROFILE, connectDevice } = require('../helpers/simulator');
 const { createCertificate } = require('../../nodes/simulator');
 const { provisionDevice } = require('../../nodes/provisioning');
 
@@ -93,6 +93,22 @@ describe('simulator fidelity: edges copied from the GridLinks server', function 
     const device = sim.devices().find((d) => d.name === 'x509-empty-hash');
     assert.equal(device.credentials.credentialsType, 'X509_CERTIFICATE');
     assert.equal(device.credentials.credentialsValue, '');
+  });
+
+  it('the 65536-byte limit is on the Remaining Length (Netty MqttDecoder): the fixed header is not counted, topic and packet id are', async function () {
+    await rawProvision(sim, provisionRequest({ deviceName: 'size-limit', credentialsType: 'ACCESS_TOKEN', token: 'size-limit-token' }));
+    const topic = 'v1/devices/me/telemetry';
+    // MQTT 5 QoS 1 PUBLISH: topic length (2) + topic + packet id (2) + properties length (1) + payload.
+    const bodyFor = (remainingLength) => Buffer.alloc(remainingLength - (2 + topic.length + 2 + 1), 'x');
+    const { client } = await connectDevice(sim, { username: 'size-limit-token', protocolVersion: 5 });
+    try {
+      await client.publishAsync(topic, bodyFor(65536), { qos: 1 });
+      const disconnect = new Promise((resolve) => client.once('disconnect', (packet) => resolve(packet.reasonCode)));
+      client.publish(topic, bodyFor(65537), { qos: 1 }, () => {});
+      assert.equal(await disconnect, 0x81);
+    } finally {
+      client.end(true);
+    }
   });
 
   it('an access token with a control character ⇒ FAILURE (DeviceCredentialsDataValidator); a space inside is stored', async function () {
