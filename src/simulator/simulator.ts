@@ -37,6 +37,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     limits,
     rateLimiter,
     maxSessionsPerDevice: options.maxSessionsPerDevice ?? 1,
+    keepaliveClose: options.keepaliveClose === true,
     log,
   });
   const gateways = new GatewayHandler({ registry, devices: broker.control, rateLimiter, onTelemetry, log });
@@ -54,6 +55,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       service: provisionService,
       faults: () => faults,
       closeAfterAnswerMs: options.sessionCloseAfterAnswerMs ?? DEFAULT_SESSION_CLOSE_AFTER_ANSWER_MS,
+      keepaliveClose: options.keepaliveClose === true,
       log,
     },
   };

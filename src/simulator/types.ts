@@ -128,6 +128,11 @@ export interface SimulatorOptions {
   sessionLimits?: SessionLimitsConfig;
   /** Open sessions per device; a newer one evicts the oldest (MQTT 5: DISCONNECT 0x8E). 0 = any number. Default 1. */
   maxSessionsPerDevice?: number;
+  /**
+   * Close a session silent for 1.5 × its keepalive, as the MQTT standard asks of a server (default false):
+   * GridLinks' MQTT transport has no idle check of its own; its sessions expire after 600 s of silence.
+   */
+  keepaliveClose?: boolean;
 }
 
 export interface TelemetryRecord {

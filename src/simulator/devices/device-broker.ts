@@ -34,12 +34,27 @@ export interface DeviceBrokerOptions {
   rateLimiter: RateLimiter;
   /** Open sessions per device, 0 = any number. */
   maxSessionsPerDevice: number;
+  /** Keep aedes' close of a session silent for 1.5 × its keepalive (GridLinks has no such check: off by default). */
+  keepaliveClose: boolean;
   log(line: string): void;
 }
 
 interface AdoptedSession {
   device: DeviceRecord;
   wire: SessionWire;
+}
+
+/** The fields aedes keeps a session's keepalive timer in (lib/handlers/connect.js setKeepAlive). */
+interface AedesKeepalive {
+  _keepaliveTimer: NodeJS.Timeout | null;
+  _keepaliveInterval: number;
+}
+
+/** GridLinks' MQTT transport has no idle check of its own: aedes' 1.5 × keepalive timer is stopped. */
+function stopKeepaliveCheck(client: AedesKeepalive): void {
+  if (client._keepaliveTimer) clearTimeout(client._keepaliveTimer);
+  client._keepaliveTimer = null;
+  client._keepaliveInterval = -1;
 }
 
 export function decodePayload(payload: Buffer | string): unknown {
@@ -115,7 +130,9 @@ export class DeviceBroker {
     const broker = new DeviceBroker(aedes, options);
     aedes.on('client', (client) => {
       const adopted = broker.adopted.get(client.conn);
-      if (adopted) broker.control.sessionOpened(adopted.device.name, client as unknown as DeviceSession);
+      if (!adopted) return;
+      if (!options.keepaliveClose) stopKeepaliveCheck(client as unknown as AedesKeepalive);
+      broker.control.sessionOpened(adopted.device.name, client as unknown as DeviceSession);
     });
     aedes.on('clientDisconnect', (client) => {
       const adopted = broker.adopted.get(client.conn);
