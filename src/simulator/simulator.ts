@@ -111,7 +111,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults = { ...next };
     },
     sendRpc: (deviceName, request, timeoutMs) => broker.control.sendRpc(deviceName, request, timeoutMs),
-    setSharedAttributes: (deviceName, values) => broker.control.setSharedAttributes(deviceName, values),
+    setSharedAttributes: (deviceName, values, deleted) => broker.control.setSharedAttributes(deviceName, values, deleted),
     clientAttributes: (deviceName) => broker.control.clientAttributesOf(deviceName),
     connectedDevices: () => broker.control.connectedDevices(),
     isSubscribedToRpc: (deviceName) => broker.control.isSubscribedToRpc(deviceName),

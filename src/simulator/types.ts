@@ -174,7 +174,8 @@ export interface SimulatorHandle extends GatewayControls {
   stop(): Promise<void>;
   /** Device sessions, server side (device-control.ts): RPCs, shared attributes, what devices reported. */
   sendRpc(deviceName: string, request: { method: string; params?: unknown }, timeoutMs?: number): Promise<unknown>;
-  setSharedAttributes(deviceName: string, values: Record<string, unknown>): number;
+  /** `deleted`: shared keys removed, sent as `"deleted": [...]` in the update. */
+  setSharedAttributes(deviceName: string, values: Record<string, unknown>, deleted?: string[]): number;
   clientAttributes(deviceName: string): Record<string, unknown>;
   connectedDevices(): string[];
   isSubscribedToRpc(deviceName: string): boolean;

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { DeviceControl, type DeviceSession } from './device-control';
+import { isKnownPublishTopic, isSupportedSubscription, isUnparseableBody } from './device-topics';
 import type { SessionWire } from './session-wire';
 import { countDataPoints, sessionLimitsAnswer, type RateLimiter } from '../limits';
 import { REASON } from '../packets';
@@ -113,6 +114,21 @@ export class DeviceBroker {
           return;
         }
         if (!broker.withinRateLimits(adopted, packet.topic, payload)) return;
+        if (!isKnownPublishTopic(packet.topic)) {
+          // MqttTransportHandler.processPublish: MQTT 5 PUBACK 0x90 (topic name invalid); 3.1.1 acknowledged. The session goes on.
+          options.log(`device ${adopted.device.name}: publish on unknown topic ${packet.topic}`);
+          if (adopted.wire.version === 5 && messageId !== undefined) {
+            adopted.wire.acknowledge(messageId, REASON.topicNameInvalid);
+            packet.qos = 0;
+          }
+          return done(null);
+        }
+        if (isUnparseableBody(packet.topic, payload)) {
+          // A body the converter cannot parse: MQTT 5 PUBACK 0x99 (QoS 0: DISCONNECT 0x99), then the close; 3.1.1 closed.
+          options.log(`device ${adopted.device.name}: body on ${packet.topic} cannot be parsed; closing the session`);
+          adopted.wire.refusePublish(messageId, REASON.payloadFormatInvalid);
+          return;
+        }
         broker.control.devicePublished(adopted.device, session, packet.topic, payload);
         if (TELEMETRY_TOPICS.has(packet.topic)) {
           options.onTelemetry({
@@ -123,6 +139,12 @@ export class DeviceBroker {
           });
         }
         done(null);
+      },
+      // MqttTransportHandler.processSubscribe: a topic it does not serve is refused in the SUBACK (0x80; MQTT 5 0x8F, set by the bridge).
+      authorizeSubscribe: (client, subscription, done) => {
+        if (subscription && isSupportedSubscription(subscription.topic)) return done(null, subscription);
+        options.log(`device session: subscription to ${subscription?.topic} refused (not a device API topic)`);
+        done(null, null);
       },
       // Only what the server itself sends (no clientId) goes to a device session, never another device's publish.
       authorizeForward: (_client, packet) => ((packet as { clientId?: string }).clientId === undefined ? packet : undefined),
