@@ -48,10 +48,22 @@ export function oneOf<T extends string>(value: unknown, field: string, allowed: 
   return value as T;
 }
 
+/**
+ * Java's `String.trim()`: removes code points up to U+0020 at both ends and nothing else (JavaScript's trim()
+ * also removes U+00A0, U+2028, U+FEFF and other Unicode spaces, which GridLinks keeps in a device name).
+ */
+export function javaTrim(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && text.charCodeAt(start) <= 0x20) start++;
+  while (end > start && text.charCodeAt(end - 1) <= 0x20) end--;
+  return text.slice(start, end);
+}
+
 export function validateDeviceName(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw invalid('deviceName', 'deviceName must be a string.');
-  const name = value.trim();
+  const name = javaTrim(value);
   if (!name) {
     throw invalid('deviceName', 'deviceName is empty: give a name. To let GridLinks generate one (it does not say which), leave deviceName out altogether.');
   }

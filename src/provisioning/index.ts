@@ -38,7 +38,11 @@ const INSECURE_WARNING =
   'The server certificate was not verified (insecure): anyone between this machine and the server could read the provision secret and the new credentials.';
 
 /** Error codes after which the pending key is kept: the server may have accepted it. */
-const KEEP_PENDING_KEY = new Set(['OUTCOME_UNKNOWN', 'BAD_RESPONSE', 'ABORTED']);
+/**
+ * Failures after which the device may exist: the key stays pending for a resume. CHAIN_REFUSED too: GridLinks
+ * creates or rotates a chain device during the TLS handshake and may refuse the CONNECT afterwards (validity dates).
+ */
+const KEEP_PENDING_KEY = new Set(['OUTCOME_UNKNOWN', 'BAD_RESPONSE', 'ABORTED', 'CHAIN_REFUSED']);
 
 /**
  * Provisions one device: validates the options, makes the key pair and certificate if needed, saves

@@ -33,6 +33,7 @@ Options:
   --shared-attributes FILE  JSON {"device name": {"key": value}}: shared attributes the devices start with
   --control-stdin           read control commands on stdin (send RPCs, push shared attributes; listed below)
   --max-sessions N          open sessions per device; a newer one evicts the oldest (default 1; 0 = any number)
+  --keepalive-close         close a session silent for 1.5 × its keepalive (GridLinks does not; default off)
   --session-limits FILE     JSON {"maxPayloadSize", "maxInflightMessages", "rateLimits": {"messages",
                             "telemetryMessages", "telemetryDataPoints"}, "gatewayRateLimits": {...},
                             "connections"}: answered to getSessionLimits; rate limits ("100:1,3000:60")
@@ -241,6 +242,9 @@ export async function parseCliArguments(argv: string[]): Promise<CliOptions> {
         break;
       case '--control-stdin':
         controlStdin = true;
+        break;
+      case '--keepalive-close':
+        simulator.keepaliveClose = true;
         break;
       case '--max-sessions':
         simulator.maxSessionsPerDevice = parseCount(flag, value());

@@ -15,7 +15,7 @@ export interface GateContext {
   broker: DeviceBroker;
   provision: ProvisionSessionContext;
   connectTimeoutMs: number;
-  /** The packet size limit (session limits' maxPayloadSize). */
+  /** The packet size limit (session limits' maxPayloadSize), on the Remaining Length as GridLinks counts it. */
   maxPayloadSize: number;
   rateLimiter: RateLimiter;
 }
@@ -32,7 +32,7 @@ function refuse(socket: Socket, connect: mqttPacket.IConnectPacket, refusal: Ref
  */
 export function acceptConnection(socket: Socket, context: GateContext): void {
   const parser = mqttPacket.parser();
-  const sizeGuard = new PacketSizeGuard(context.maxPayloadSize);
+  const sizeGuard = new PacketSizeGuard(context.maxPayloadSize, 'remainingLength');
   let version: ProtocolVersion | undefined;
   const received: Buffer[] = [];
   let session: ProvisionSession | undefined;
@@ -71,7 +71,7 @@ export function acceptConnection(socket: Socket, context: GateContext): void {
    */
   function dropOversized(packetBytes: number): void {
     socket.removeListener('data', onData);
-    context.provision.log(`connection: a packet of ${packetBytes} bytes announced, more than ${context.maxPayloadSize}; closing`);
+    context.provision.log(`connection: a packet with a Remaining Length of ${packetBytes} bytes announced, more than ${context.maxPayloadSize}; closing`);
     if (version === 5 && !socket.destroyed) {
       writePacket(socket, { cmd: 'disconnect', reasonCode: REASON.malformedPacket }, 5);
       socket.end(() => socket.destroy());
@@ -123,7 +123,7 @@ export function acceptConnection(socket: Socket, context: GateContext): void {
     socket.unshift(Buffer.concat(received));
     received.length = 0;
     // aedes' parser would buffer any packet whole: the limit is checked first, from the bytes above on.
-    const deviceGuard = new PacketSizeGuard(context.maxPayloadSize);
+    const deviceGuard = new PacketSizeGuard(context.maxPayloadSize, 'remainingLength');
     socket.prependListener('data', (chunk: Buffer) => {
       const oversized = deviceGuard.check(chunk);
       if (oversized !== undefined && !socket.destroyed) dropOversized(oversized);

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import type * as net from 'node:net';
 import type { GateContext } from './connection-gate';
-import { DeviceBroker } from './devices';
+import { DeviceBroker, closeSessionsOnCredentialsUpdate } from './devices';
 import { GatewayHandler } from './gateway';
 import { DEFAULT_MAX_PAYLOAD_SIZE, RateLimiter, validateSessionLimits } from './limits';
 import { closeServer, openListeners, type ListenerContext, type ListenerPorts } from './listeners';
@@ -37,11 +37,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     limits,
     rateLimiter,
     maxSessionsPerDevice: options.maxSessionsPerDevice ?? 1,
+    keepaliveClose: options.keepaliveClose === true,
     log,
   });
   const gateways = new GatewayHandler({ registry, devices: broker.control, rateLimiter, onTelemetry, log });
   broker.onGatewayPublish = (publish) => gateways.handle(publish);
-  registry.onCredentialsReplaced = (device) => void broker.closeSessionsOf(device.name);
+  registry.onCredentialsUpdated = (device) => closeSessionsOnCredentialsUpdate(broker, device.name, log);
   for (const [deviceName, values] of Object.entries(options.sharedAttributes ?? {})) broker.control.setSharedAttributes(deviceName, values);
   const provisionService = new ProvisionService(registry, () => faults);
   const gate: GateContext = {
@@ -54,6 +55,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       service: provisionService,
       faults: () => faults,
       closeAfterAnswerMs: options.sessionCloseAfterAnswerMs ?? DEFAULT_SESSION_CLOSE_AFTER_ANSWER_MS,
+      keepaliveClose: options.keepaliveClose === true,
       log,
     },
   };
@@ -109,7 +111,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults = { ...next };
     },
     sendRpc: (deviceName, request, timeoutMs) => broker.control.sendRpc(deviceName, request, timeoutMs),
-    setSharedAttributes: (deviceName, values) => broker.control.setSharedAttributes(deviceName, values),
+    setSharedAttributes: (deviceName, values, deleted) => broker.control.setSharedAttributes(deviceName, values, deleted),
     clientAttributes: (deviceName) => broker.control.clientAttributesOf(deviceName),
     connectedDevices: () => broker.control.connectedDevices(),
     isSubscribedToRpc: (deviceName) => broker.control.isSubscribedToRpc(deviceName),

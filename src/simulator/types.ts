@@ -128,6 +128,11 @@ export interface SimulatorOptions {
   sessionLimits?: SessionLimitsConfig;
   /** Open sessions per device; a newer one evicts the oldest (MQTT 5: DISCONNECT 0x8E). 0 = any number. Default 1. */
   maxSessionsPerDevice?: number;
+  /**
+   * Close a session silent for 1.5 × its keepalive, as the MQTT standard asks of a server (default false):
+   * GridLinks' MQTT transport has no idle check of its own; its sessions expire after 600 s of silence.
+   */
+  keepaliveClose?: boolean;
 }
 
 export interface TelemetryRecord {
@@ -169,7 +174,8 @@ export interface SimulatorHandle extends GatewayControls {
   stop(): Promise<void>;
   /** Device sessions, server side (device-control.ts): RPCs, shared attributes, what devices reported. */
   sendRpc(deviceName: string, request: { method: string; params?: unknown }, timeoutMs?: number): Promise<unknown>;
-  setSharedAttributes(deviceName: string, values: Record<string, unknown>): number;
+  /** `deleted`: shared keys removed, sent as `"deleted": [...]` in the update. */
+  setSharedAttributes(deviceName: string, values: Record<string, unknown>, deleted?: string[]): number;
   clientAttributes(deviceName: string): Record<string, unknown>;
   connectedDevices(): string[];
   isSubscribedToRpc(deviceName: string): boolean;

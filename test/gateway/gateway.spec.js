@@ -155,8 +155,7 @@ describe('gateway core (openGateway) against the simulator', function () {
       const gateway = openGateway({
         server: { host: '127.0.0.1', port: small.mqttPort, tls: false, answerTimeoutMs: 2000 },
         gateway: asGateway('gw-small'),
-        // The simulator counts the fixed header too (up to 5 bytes), GridLinks only the Remaining Length (protocol-more.md §3).
-        maxPacketBytes: 2048 - 5,
+        maxPacketBytes: 2048,
         batchWindowMs: 20,
       });
       try {

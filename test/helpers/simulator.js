@@ -252,6 +252,17 @@ function connectDevice(sim, opts = {}) {
   });
 }
 
+/** A TLS device login's outcome: CONNACK 0 → 0; a refusal → its return/reason code; dropped before CONNACK → 'dropped'. */
+async function connectOutcome(sim, opts) {
+  try {
+    const { client } = await connectDevice(sim, { tls: true, ...opts });
+    await client.endAsync();
+    return 0;
+  } catch (error) {
+    return typeof error.code === 'number' ? error.code : 'dropped';
+  }
+}
+
 const CLI_PATH = path.join(__dirname, '..', '..', 'nodes', 'simulator', 'cli.js');
 
 /**
@@ -340,6 +351,7 @@ module.exports = {
   rawProvision,
   provisionOnce,
   connectDevice,
+  connectOutcome,
   activeResources,
   startSimulatorCli,
   controlCommand,

@@ -9,6 +9,7 @@ const mqttPacket = require('mqtt-packet');
 const { provisionDevice, certificateCredentialsId, resumePending } = require('../../nodes/provisioning');
 const { startSim, tlsServer, rejectsWith, leakedSince, resourceBaseline, tempDir, mode } = require('./support');
 const { connectDevice } = require('../helpers/simulator');
+const { validateChainOptions } = require('../../nodes/provisioning/chain');
 const { createCertificate } = require('../../nodes/simulator');
 const { makeFleetPki, deviceCsr, openssl, craftCsr, tlv, oidDer } = require('../helpers/chain-pki');
 
@@ -119,6 +120,47 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
     assert.equal(sim.devices().length, count);
   });
 
+  it('names the device as GridLinks reads the CN (RFC 4514 escaping: meter,7 is meter\\,7), with a warning; the simulator agrees', async function () {
+    const result = await provisionDevice(chainOptions({ commonName: 'acme-meter,7', certificateRegExPattern: '^acme-(.*)$', keyAlgorithm: 'p256' }));
+    assert.equal(result.deviceName, 'meter\\,7');
+    assert.equal(device('meter\\,7').credentials.credentialsId, result.credentials.credentialsId);
+    assert.equal(device('meter,7'), undefined);
+    assert.ok(
+      result.warnings.some((warning) => /RFC 4514 value, "acme-meter\\,7"/.test(warning)),
+      result.warnings.join('\n'),
+    );
+    // deviceName as the user wrote it is the device meant: accepted, reported under the name GridLinks gives it.
+    const named = await provisionDevice(
+      chainOptions({ deviceName: 'meter;8', commonName: 'acme-meter;8', certificateRegExPattern: '^acme-(.*)$', keyAlgorithm: 'p256' }),
+    );
+    assert.equal(named.deviceName, 'meter\\;8');
+    assert.ok(device('meter\\;8'));
+    // A plain CN: no warning about escaping.
+    const plain = await provisionDevice(chainOptions({ commonName: 'acme-plain-1', certificateRegExPattern: '^acme-(.*)$', keyAlgorithm: 'p256' }));
+    assert.ok(!plain.warnings.some((warning) => /RFC 4514/.test(warning)));
+  });
+
+  it('group 1 empty: a warning when the options are checked; if it goes ahead, deviceName null and the device under a random name', async function () {
+    const options = chainOptions({ commonName: 'acme-', certificateRegExPattern: '^acme-(.*)$', keyAlgorithm: 'p256' });
+    const checked = validateChainOptions(options);
+    assert.equal(checked.warnings.length, 1);
+    assert.match(checked.warnings[0], /random 20-character name/);
+    const result = await provisionDevice(options);
+    assert.equal(result.deviceName, null);
+    assert.equal(result.provisioned, true);
+    assert.equal(result.warnings.filter((warning) => /random 20-character name/.test(warning)).length, 1);
+    const created = sim.devices().find((d) => d.credentials.credentialsId === result.credentials.credentialsId);
+    assert.match(created.name, /^[A-Za-z0-9]{20}$/);
+  });
+
+  it('back-dates the leaf by a day (a server clock behind this one must not see it as not valid yet)', async function () {
+    const result = await provisionDevice(chainOptions({ deviceName: 'acme-backdated', keyAlgorithm: 'p256', validityDays: 30 }));
+    const leaf = new crypto.X509Certificate(result.credentials.certificate);
+    const now = Date.now();
+    assert.ok(Date.parse(leaf.validFrom) <= now - 23 * 3_600_000, leaf.validFrom);
+    assert.ok(Date.parse(leaf.validTo) >= now + 29.9 * 86_400_000, leaf.validTo);
+  });
+
   it('CHAIN_REFUSED with advice when the server pattern refuses the CN (MQTT 3.1.1 code 5, MQTT 5 0x87)', async function () {
     const baseline = await resourceBaseline();
     const error = await rejectsWith(provisionDevice(chainOptions({ deviceName: 'not-acme' })), 'CHAIN_REFUSED');
@@ -130,15 +172,23 @@ describe('provisioning: X.509 certificate chain (core against the simulator over
     assert.deepEqual(await leakedSince(baseline), []);
   });
 
-  it('CHAIN_REFUSED when the profile does not allow new devices; with a store the pending key is removed', async function () {
+  it('CHAIN_REFUSED when the profile does not allow new devices; with a store the key stays pending (GridLinks may have acted during the handshake) and a resume settles it', async function () {
     const storeDir = tempDir();
-    await rejectsWith(
+    const error = await rejectsWith(
       provisionDevice(chainOptions({ signerCertificate: pki.fleetEc.certPem, signerKey: pki.fleetEc.keyPem, deviceName: 'ec-new', storeDir })),
       'CHAIN_REFUSED',
     );
     assert.equal(device('ec-new'), undefined);
-    assert.deepEqual(fs.readdirSync(path.join(storeDir, '.pending')), []);
-    assert.deepEqual(fs.readdirSync(storeDir), ['.pending']);
+    assert.doesNotMatch(error.message, /no device was created/);
+    assert.match(error.message, /may have been created or changed.*resume/s);
+    assert.equal(fs.existsSync(error.details.pendingKeyPath), true);
+    // Refused again with the same leaf: settled as not created, the key removed.
+    const summary = await resumePending({ server: tlsServer(sim), storeDir });
+    assert.deepEqual(
+      summary.entries.map((entry) => [entry.deviceName, entry.outcome]),
+      [['ec-new', 'not-created']],
+    );
+    assert.equal(fs.existsSync(error.details.pendingKeyPath), false);
     fs.rmSync(storeDir, { recursive: true, force: true });
   });
 

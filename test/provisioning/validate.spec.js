@@ -44,6 +44,12 @@ describe('provisioning/validateOptions', () => {
     invalid({ ...base(), deviceName: '   ' }, 'deviceName');
   });
 
+  it("trims the device name as GridLinks does (Java String.trim(): code points up to U+0020 only), so the name predicted is the server's", () => {
+    assert.equal(validateOptions({ ...base(), deviceName: '\u00a0pump\u2028' }).deviceName, '\u00a0pump\u2028');
+    assert.equal(validateOptions({ ...base(), deviceName: '\ufeffpump 2\u3000' }).deviceName, '\ufeffpump 2\u3000');
+    assert.equal(validateOptions({ ...base(), deviceName: ' \u0001pump 3\t\r\n' }).deviceName, 'pump 3');
+  });
+
   it('rejects missing or malformed connection settings with the field name', () => {
     invalid({ ...base(), server: undefined }, 'server');
     invalid({ ...base(), server: { port: 1 } }, 'server.host');

@@ -1,20 +1,9 @@
 'use strict';
 const assert = require('node:assert/strict');
 const tls = require('node:tls');
-const { startTestSimulator, connectDevice, startSimulatorCli, DEFAULT_PROFILE } = require('../helpers/simulator');
+const { startTestSimulator, connectOutcome, startSimulatorCli, DEFAULT_PROFILE } = require('../helpers/simulator');
 const { makeFleetPki, deviceCsr } = require('../helpers/chain-pki');
 const { certTrimNewLines, sha3Hex } = require('../../nodes/simulator');
-
-/** CONNACK 0 → 0; a refusal → its return/reason code; a connection dropped before CONNACK → 'dropped'. */
-async function connectOutcome(sim, opts) {
-  try {
-    const { client } = await connectDevice(sim, { tls: true, ...opts });
-    await client.endAsync();
-    return 0;
-  } catch (error) {
-    return typeof error.code === 'number' ? error.code : 'dropped';
-  }
-}
 
 const credentialsIdOf = (pem) => sha3Hex(certTrimNewLines(pem));
 

@@ -5,7 +5,7 @@
  */
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const { startTestSimulator, provisionRequest, rawProvision, RawSession, DEFAULT_PROFILE } = require('../helpers/simulator');
+const { startTestSimulator, provisionRequest, rawProvision, RawSession, DEFAULT_PROFILE, connectDevice } = require('../helpers/simulator');
 const { createCertificate } = require('../../nodes/simulator');
 const { provisionDevice } = require('../../nodes/provisioning');
 
@@ -70,6 +70,128 @@ describe('simulator fidelity: edges copied from the GridLinks server', function 
         assert.ok(sim.devices().some((device) => device.name === deviceName));
       });
     }
+  });
+
+  it('device names are trimmed as Java String.trim() does (code points up to U+0020), not as JavaScript trim()', async function () {
+    for (const [given, stored] of [
+      ['\u00a0nbsp\u00a0', '\u00a0nbsp\u00a0'],
+      ['\u2028sep', '\u2028sep'],
+      [' \u0001ctl\t', 'ctl'],
+    ]) {
+      const { json } = await rawProvision(sim, provisionRequest({ deviceName: given }));
+      assert.equal(json.status, 'SUCCESS', JSON.stringify(given));
+      assert.ok(
+        sim.devices().some((device) => device.name === stored),
+        JSON.stringify(stored),
+      );
+    }
+  });
+
+  it('X.509 request with "hash": "" next to another credential field ⇒ stored as given, SUCCESS (DeviceProvisionServiceImpl)', async function () {
+    const { json } = await rawProvision(sim, provisionRequest({ deviceName: 'x509-empty-hash', credentialsType: 'X509_CERTIFICATE', hash: '', token: 'tok' }));
+    assert.deepEqual(json, { credentialsValue: '', credentialsType: 'X509_CERTIFICATE', status: 'SUCCESS' });
+    const device = sim.devices().find((d) => d.name === 'x509-empty-hash');
+    assert.equal(device.credentials.credentialsType, 'X509_CERTIFICATE');
+    assert.equal(device.credentials.credentialsValue, '');
+  });
+
+  it('the 65536-byte limit is on the Remaining Length (Netty MqttDecoder): the fixed header is not counted, topic and packet id are', async function () {
+    await rawProvision(sim, provisionRequest({ deviceName: 'size-limit', credentialsType: 'ACCESS_TOKEN', token: 'size-limit-token' }));
+    const topic = 'v1/devices/me/telemetry';
+    // MQTT 5 QoS 1 PUBLISH: topic length (2) + topic + packet id (2) + properties length (1) + payload.
+    // A JSON body ({"v":"xx…"}, 8 bytes around the filler) of the size that makes that Remaining Length.
+    const bodyFor = (remainingLength) => Buffer.from(JSON.stringify({ v: 'x'.repeat(remainingLength - (2 + topic.length + 2 + 1) - 8) }));
+    const { client } = await connectDevice(sim, { username: 'size-limit-token', protocolVersion: 5 });
+    try {
+      await client.publishAsync(topic, bodyFor(65536), { qos: 1 });
+      const disconnect = new Promise((resolve) => client.once('disconnect', (packet) => resolve(packet.reasonCode)));
+      client.publish(topic, bodyFor(65537), { qos: 1 }, () => {});
+      assert.equal(await disconnect, 0x81);
+    } finally {
+      client.end(true);
+    }
+  });
+
+  describe('device sessions (MqttTransportHandler.processPublish / processSubscribe, JsonConverter)', function () {
+    let token;
+    before(async function () {
+      token = 'dev-session-token';
+      await rawProvision(sim, provisionRequest({ deviceName: 'dev-session', credentialsType: 'ACCESS_TOKEN', token }));
+    });
+    const raw = async (protocolVersion) => {
+      const session = await RawSession.open(sim, { protocolVersion, clientId: `dev-session-${protocolVersion}`, username: token });
+      await session.next('connack');
+      return session;
+    };
+    const publish = (session, topic, payload, messageId) =>
+      session.send({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, messageId, retain: false, dup: false });
+
+    it('MQTT 5: a publish on an unknown topic gets PUBACK 0x90 and the session goes on', async function () {
+      const session = await raw(5);
+      try {
+        publish(session, 'v1/devices/me/unknown', '{"a":1}', 7);
+        const refused = await session.next('puback');
+        assert.deepEqual([refused.messageId, refused.reasonCode], [7, 0x90]);
+        publish(session, 'v1/devices/me/telemetry', '{"a":1}', 8);
+        const ok = await session.next('puback');
+        assert.equal(ok.messageId, 8);
+        assert.ok(!ok.reasonCode);
+      } finally {
+        session.destroy();
+      }
+    });
+
+    it('a telemetry body it cannot parse: MQTT 5 PUBACK 0x99 and a close; 3.1.1 closed without PUBACK', async function () {
+      const v5 = await raw(5);
+      publish(v5, 'v1/devices/me/telemetry', 'not json', 9);
+      assert.equal((await v5.next('puback')).reasonCode, 0x99);
+      assert.equal(await v5.waitClose(), true);
+      const v4 = await raw(4);
+      publish(v4, 'v1/devices/me/telemetry', 'not json', 10);
+      assert.equal(await v4.waitClose(), true);
+      assert.equal(
+        v4.packets.some((packet) => packet.cmd === 'puback'),
+        false,
+      );
+    });
+
+    it('a subscription it does not serve is refused in the SUBACK: 3.1.1 0x80, MQTT 5 0x8F; supported ones granted', async function () {
+      for (const [protocolVersion, refusedCode] of [
+        [4, 0x80],
+        [5, 0x8f],
+      ]) {
+        const session = await raw(protocolVersion);
+        try {
+          session.send({
+            cmd: 'subscribe',
+            messageId: 2,
+            subscriptions: [
+              { topic: 'v1/devices/me/rpc/request/+', qos: 1 },
+              { topic: 'some/other/#', qos: 1 },
+            ],
+          });
+          assert.deepEqual((await session.next('suback')).granted, [1, refusedCode]);
+        } finally {
+          session.destroy();
+        }
+      }
+    });
+
+    it('an attribute response goes out at QoS 1 without a subscription; a shared-attribute update carries "deleted"', async function () {
+      const session = await raw(4);
+      try {
+        session.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'v1/devices/me/attributes', qos: 1 }] });
+        await session.next('suback');
+        publish(session, 'v1/devices/me/attributes/request/3', '{"sharedKeys":"a"}', 11);
+        const response = await session.next('publish');
+        assert.deepEqual([response.topic, response.qos], ['v1/devices/me/attributes/response/3', 1]);
+        sim.setSharedAttributes('dev-session', { b: 2 }, ['a']);
+        const update = await session.next('publish');
+        assert.deepEqual(JSON.parse(update.payload.toString()), { b: 2, deleted: ['a'] });
+      } finally {
+        session.destroy();
+      }
+    });
   });
 
   it('an access token with a control character ⇒ FAILURE (DeviceCredentialsDataValidator); a space inside is stored', async function () {

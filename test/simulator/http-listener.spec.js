@@ -85,8 +85,16 @@ describe('simulator: HTTP(S) provisioning listener', function () {
     for (const body of ['not json at all', JSON.stringify({ provisionDeviceSecret: 'x', deviceName: 'no-key' }), '\u0012\u0003abc']) {
       const answer = await send(sim, { body });
       assert.equal(answer.status, 500, body);
-      assert.equal(JSON.parse(answer.body).status, 500);
+      const error = JSON.parse(answer.body);
+      // ThingsboardErrorResponse: status, message, errorCode 2 (GENERAL), timestamp.
+      assert.deepEqual(Object.keys(error), ['status', 'message', 'errorCode', 'timestamp']);
+      assert.equal(error.status, 500);
+      assert.equal(error.errorCode, 2);
+      assert.equal(typeof error.message, 'string');
+      assert.equal(typeof error.timestamp, 'number');
     }
+    // An empty body is refused before the controller: 400.
+    assert.equal((await send(sim, { body: '' })).status, 400);
     assert.equal(sim.devices().length, before);
   });
 

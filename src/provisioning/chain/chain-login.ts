@@ -22,7 +22,7 @@ function where(server: ResolvedServer): string {
 export function chainRefused(returnCode: number, server: ResolvedServer): ProvisionError {
   return new ProvisionError(
     'CHAIN_REFUSED',
-    `GridLinks at ${where(server)} refused the certificate chain (CONNACK not authorized, code ${returnCode}); no device was created or changed. Check in the device profile: that its X.509 CA certificate is the signer certificate given here, that the certificate CN matches its CN regular expression (and that group 1 is the device name), and that "allow creating new devices" is on when the device does not exist yet.`,
+    `GridLinks at ${where(server)} refused the certificate chain login (CONNACK not authorized, code ${returnCode}). GridLinks creates or rotates a chain device during the TLS handshake and checks the certificate's validity dates only afterwards, so a device may have been created or changed even so (for example when the server's clock is behind this one's). Check in the device profile: that its X.509 CA certificate is the signer certificate given here, that the certificate CN matches its CN regular expression (and that group 1 is the device name), and that "allow creating new devices" is on when the device does not exist yet.`,
     { returnCode, requestSent: true },
   );
 }

@@ -24,23 +24,29 @@ export function compileCnPattern(pattern: string): RegExp {
   }
 }
 
+/** What GridLinks makes of a CN value: a name, a random 20-character name (group 1 empty or absent), or no device (no match). */
+export type ChainNameOutcome = { kind: 'named'; name: string } | { kind: 'random' } | { kind: 'no-match' };
+
 /**
- * The device name GridLinks derives from a certificate CN: Java's `Pattern.compile(p).matcher(cn).find()`
- * then `group(1)`: a match anywhere in the CN (no implied anchors), the first capture group's text.
- * Throws INVALID_INPUT when the server would find no name (no match, no group 1, or an empty one).
+ * The device name GridLinks derives from a CN value (as it reads it: rfc4514Value / commonNameValueOfCertificate):
+ * Java's `Pattern.compile(p).matcher(cn).find()` then `group(1)`: a match anywhere in the CN (no implied
+ * anchors), the first capture group's text; an empty or absent group 1 makes GridLinks pick a random name.
+ * The one rule for the client's prediction and the simulator.
  */
-export function predictDeviceName(commonName: string, pattern: string): string {
-  const match = compileCnPattern(pattern).exec(commonName);
-  if (match === null) {
-    throw invalid(
-      `The certificate CN "${commonName}" does not match the profile's pattern ${pattern}: GridLinks would refuse the device. Change the CN (commonName) or the pattern.`,
-    );
-  }
+export function deviceNameFromCn(cnValue: string, pattern: string | RegExp): ChainNameOutcome {
+  const match = (typeof pattern === 'string' ? compileCnPattern(pattern) : pattern).exec(cnValue);
+  if (match === null) return { kind: 'no-match' };
   const name = match[1];
-  if (name === undefined || name === '') {
+  return name === undefined || name === '' ? { kind: 'random' } : { kind: 'named', name };
+}
+
+/** INVALID_INPUT when GridLinks would find no device for the CN value (no match of the pattern). */
+export function predictDeviceName(cnValue: string, pattern: string): ChainNameOutcome & { kind: 'named' | 'random' } {
+  const outcome = deviceNameFromCn(cnValue, pattern);
+  if (outcome.kind === 'no-match') {
     throw invalid(
-      `The pattern ${pattern} matches the CN "${commonName}" but its first group ( ... ) captures nothing: GridLinks needs group 1 as the device name.`,
+      `The certificate CN "${cnValue}" does not match the profile's pattern ${pattern}: GridLinks would refuse the device. Change the CN (commonName) or the pattern.`,
     );
   }
-  return name;
+  return outcome;
 }

@@ -1,6 +1,8 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { DEFAULT_VALIDITY_DAYS, toPem } from '../x509';
-import { compileCnPattern } from './chain-name';
+import { compileCnPattern, deviceNameFromCn } from './chain-name';
+import { randomNameWarning } from './chain-warnings';
+import { rfc4514Value } from './cn-value';
 import type { ChainProvisionOptions } from './chain-types';
 import { DEFAULT_KEY_ALGORITHM, KEY_ALGORITHMS } from '../keys';
 import { invalid, noControlCharacters, oneOf, optionalBoolean, optionalInteger, optionalString, validateDeviceName } from '../fields';
@@ -30,6 +32,8 @@ export interface ResolvedChainOptions {
   verify: boolean;
   storeDir?: string;
   ifStored: 'reuse' | 'fail';
+  /** Found while checking, before anything is made or sent (a CN that GridLinks would give a random name). */
+  warnings: string[];
 }
 
 function certificatesIn(pem: string, field: string): X509Certificate[] {
@@ -138,12 +142,19 @@ export function validateChainOptions(options: ChainProvisionOptions | Record<str
   const certificateRegExPattern = optionalString(given.certificateRegExPattern, 'certificateRegExPattern');
   if (certificateRegExPattern !== undefined) compileCnPattern(certificateRegExPattern);
   const csr = optionalString(given.csr, 'csr');
+  const deviceName = validateDeviceName(given.deviceName);
+  const knownCn = commonName ?? (csr === undefined ? deviceName : undefined);
+  const warnings: string[] = [];
+  if (certificateRegExPattern !== undefined && knownCn !== undefined && deviceNameFromCn(rfc4514Value(knownCn), certificateRegExPattern).kind === 'random') {
+    warnings.push(randomNameWarning(knownCn, certificateRegExPattern));
+  }
   return {
+    warnings,
     server,
     signerCertificate: certificates[0],
     signerKey,
     chainPem: certificates.map((certificate) => toPem(certificate.raw)).join(''),
-    deviceName: validateDeviceName(given.deviceName),
+    deviceName,
     commonName,
     certificateRegExPattern,
     csr,

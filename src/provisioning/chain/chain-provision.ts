@@ -1,6 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { chainLogin } from './chain-login';
-import { predictDeviceName } from './chain-name';
+import { deviceNameFromCn, predictDeviceName } from './chain-name';
+import { escapedCnWarning, randomNameWarning } from './chain-warnings';
+import { rfc4514Value } from './cn-value';
 import { validateChainOptions, type ResolvedChainOptions } from './chain-options';
 import type { ChainProvisionOptions } from './chain-types';
 import { certificateCredentialsId, readCertificateSigningRequest, certificateIssuer, issueLeafCertificate, leafValidityWarning } from '../x509';
@@ -8,7 +10,7 @@ import { aborted, deviceConnectOptions } from '../net';
 import { invalid, noControlCharacters } from '../fields';
 import { checkKeyPool, keyPairFor } from '../keys';
 import type { KeyPool, ResolvedOptions, ProvisionResult, X509Credentials } from '../types';
-import { entryNameForDevice, prepareEntry, type StoreEntry, newPendingRecord, serverOf, openStoreFor } from '../store';
+import { entryNameForDevice, entryNameForUnnamed, prepareEntry, type StoreEntry, newPendingRecord, serverOf, openStoreFor } from '../store';
 import { markInFlight } from '../in-flight';
 import { verifyCredentials } from '../mqtt';
 
@@ -35,7 +37,7 @@ interface DeviceKey {
 export async function provisionByChain(options: ChainProvisionOptions, signal: AbortSignal | undefined, steps: SharedSteps): Promise<ProvisionResult> {
   const resolved = validateChainOptions(options);
   const keyPool = checkKeyPool(options.keyPool);
-  const warnings = resolved.server.rejectUnauthorized ? [] : [INSECURE_WARNING];
+  const warnings = resolved.server.rejectUnauthorized ? [...resolved.warnings] : [INSECURE_WARNING, ...resolved.warnings];
   if (signal?.aborted) throw aborted(false);
 
   const csr = resolved.csr === undefined ? undefined : await readCertificateSigningRequest(resolved.csr);
@@ -44,8 +46,8 @@ export async function provisionByChain(options: ChainProvisionOptions, signal: A
   noControlCharacters(commonName, 'commonName');
   if (commonName.length > 64)
     throw invalid('commonName', `The certificate CN "${commonName.slice(0, 20)}…" is longer than 64 characters: give a shorter commonName.`);
-  const deviceName = expectedDeviceName(resolved, commonName);
-  if (resolved.storeDir !== undefined) {
+  const deviceName = expectedDeviceName(resolved, commonName, warnings);
+  if (resolved.storeDir !== undefined && deviceName !== null) {
     // The same store rules as the key/secret path: a stored device is reused (or refused), a waiting attempt refused.
     const store = await openStoreFor({ storeDir: resolved.storeDir, deviceName, ifStored: resolved.ifStored, server: resolved.server } as ResolvedOptions);
     warnings.push(...store.warnings);
@@ -69,7 +71,12 @@ export async function provisionByChain(options: ChainProvisionOptions, signal: A
   const entry =
     resolved.storeDir === undefined
       ? undefined
-      : await prepareEntry(resolved.storeDir, entryNameForDevice(deviceName), key.privateKeyPem, pendingRecord(resolved, deviceName, certificate, key));
+      : await prepareEntry(
+          resolved.storeDir,
+          deviceName === null ? entryNameForUnnamed('x509', credentials.credentialsId) : entryNameForDevice(deviceName),
+          key.privateKeyPem,
+          pendingRecord(resolved, deviceName, certificate, key),
+        );
 
   if (csr === undefined) {
     const release = entry === undefined ? undefined : markInFlight(entry.deviceDir);
@@ -102,7 +109,7 @@ export async function provisionByChain(options: ChainProvisionOptions, signal: A
   }
   if (csr !== undefined) {
     warnings.push(
-      `Certificate issued for the CSR; nothing was sent to GridLinks. The device "${deviceName}" is created when it first connects with this certificate and the chain.`,
+      `Certificate issued for the CSR; nothing was sent to GridLinks. The device ${deviceName === null ? '(under a random name)' : `"${deviceName}"`} is created when it first connects with this certificate and the chain.`,
     );
   }
   if (resolved.storeDir !== undefined) await steps.storeResult(resolved, result, entry);
@@ -119,7 +126,7 @@ export async function provisionByChain(options: ChainProvisionOptions, signal: A
  * refused (not created) otherwise, since without the chain it reaches no profile CA. The chain is kept
  * to be stored with the device. Nothing for a CSR.
  */
-function pendingRecord(resolved: ResolvedChainOptions, deviceName: string, certificate: string, key: DeviceKey) {
+function pendingRecord(resolved: ResolvedChainOptions, deviceName: string | null, certificate: string, key: DeviceKey) {
   if (key.privateKeyPem === undefined) return undefined;
   const settleWithinMs = resolved.server.connectTimeoutMs + 30_000;
   return newPendingRecord(
@@ -128,17 +135,32 @@ function pendingRecord(resolved: ResolvedChainOptions, deviceName: string, certi
   );
 }
 
-/** What GridLinks will call the device: group(1) of the profile pattern on the CN, when the pattern is known. */
-function expectedDeviceName(resolved: ResolvedChainOptions, commonName: string): string {
-  if (resolved.certificateRegExPattern === undefined) return resolved.deviceName ?? commonName;
-  const predicted = predictDeviceName(commonName, resolved.certificateRegExPattern);
-  if (resolved.deviceName !== undefined && resolved.deviceName !== predicted) {
+/**
+ * What GridLinks will call the device: the CN as it reads it (an RFC 4514 value: `meter,7` is `meter\,7`), then
+ * group(1) of the profile pattern; without a pattern, the given name (else that CN value, as `(.*)` gives it).
+ * null: GridLinks picks a random 20-character name (group 1 empty or absent). Warns when the name is not the CN.
+ */
+function expectedDeviceName(resolved: ResolvedChainOptions, commonName: string, warnings: string[]): string | null {
+  const cnValue = rfc4514Value(commonName);
+  if (cnValue !== commonName) warnings.push(escapedCnWarning(commonName, cnValue));
+  if (resolved.certificateRegExPattern === undefined)
+    return resolved.deviceName !== undefined && resolved.deviceName !== commonName ? resolved.deviceName : cnValue;
+  const predicted = predictDeviceName(cnValue, resolved.certificateRegExPattern);
+  if (predicted.kind === 'random') {
+    const warning = randomNameWarning(commonName, resolved.certificateRegExPattern);
+    if (!warnings.includes(warning)) warnings.push(warning);
+    return null;
+  }
+  // A name that differs only by GridLinks' escaping is the device meant: the result names it as GridLinks does.
+  const unescaped = deviceNameFromCn(commonName, resolved.certificateRegExPattern);
+  const meant = unescaped.kind === 'named' && unescaped.name === resolved.deviceName;
+  if (resolved.deviceName !== undefined && resolved.deviceName !== predicted.name && !meant) {
     throw invalid(
       'deviceName',
-      `With the CN "${commonName}" and the pattern ${resolved.certificateRegExPattern}, GridLinks would name the device "${predicted}", not "${resolved.deviceName}": set commonName so that group 1 is the device name.`,
+      `With the CN "${commonName}" and the pattern ${resolved.certificateRegExPattern}, GridLinks would name the device "${predicted.name}", not "${resolved.deviceName}": set commonName so that group 1 is the device name.`,
     );
   }
-  return predicted;
+  return predicted.name;
 }
 
 async function newDeviceKey(resolved: ResolvedChainOptions, keyPool: KeyPool | undefined): Promise<DeviceKey> {

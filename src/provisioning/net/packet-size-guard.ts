@@ -13,9 +13,16 @@ export class PacketSizeGuard {
   /** A Remaining Length longer than 4 bytes: the parser reports it; there is nothing left to follow. */
   private lost = false;
 
-  constructor(readonly maxPacketBytes: number) {}
+  /**
+   * `counting: 'remainingLength'` bounds the Remaining Length only (the fixed header not counted), as GridLinks'
+   * decoder (Netty's MqttDecoder) does; the default bounds the whole packet.
+   */
+  constructor(
+    readonly maxPacketBytes: number,
+    private readonly counting: 'packet' | 'remainingLength' = 'packet',
+  ) {}
 
-  /** Bytes in, in order. Returns the whole size a packet announces when it is over the limit. */
+  /** Bytes in, in order. Returns the size a packet announces (as counted) when it is over the limit. */
   check(chunk: Buffer): number | undefined {
     let offset = 0;
     while (offset < chunk.length && !this.lost) {
@@ -33,7 +40,7 @@ export class PacketSizeGuard {
       }
       let remainingLength = 0;
       for (let index = this.header.length - 1; index >= 1; index--) remainingLength = remainingLength * 128 + (this.header[index] & 0x7f);
-      const packetBytes = this.header.length + remainingLength;
+      const packetBytes = this.counting === 'packet' ? this.header.length + remainingLength : remainingLength;
       this.header.length = 0;
       if (packetBytes > this.maxPacketBytes) return packetBytes;
       this.bodyLeft = remainingLength;

@@ -68,7 +68,16 @@ export interface LeafTemplate {
   issuer: CertificateIssuer;
   /** A CA that signs device certificates (CA:TRUE, pathlen 0, keyCertSign/cRLSign) instead of a device leaf. */
   certificateAuthority?: boolean;
+  /** How far notBefore lies in the past (default 60 s): room for a server clock behind this one. */
+  backdateMs?: number;
 }
+
+/**
+ * notBefore of a device leaf signed by a fleet CA: one day back, as common CAs do. GridLinks creates or rotates
+ * a chain device during the TLS handshake and refuses a "not yet valid" leaf only at the CONNECT: a leaf that a
+ * server clock behind ours sees as not valid yet would leave a device behind and log nothing in.
+ */
+export const LEAF_BACKDATE_MS = 86_400_000;
 
 /** The end of a certificate's validity: `validityDays` after `notBefore`, capped at its issuer's own end. */
 export function validUntil(notBefore: Date, validityDays: number, issuerNotAfter?: Date): Date {
@@ -90,8 +99,9 @@ export async function signCertificate(template: LeafTemplate): Promise<string> {
   const spkiDer = publicKey.export({ type: 'spki', format: 'der' });
   // Keep BIT STRINGs opaque so the SPKI re-encodes byte for byte.
   const spki = fromDerOpaque(spkiDer);
-  const notBefore = new Date(Date.now() - 60_000);
-  const notAfter = validUntil(notBefore, template.validityDays, issuer.notAfter);
+  const now = Date.now();
+  const notBefore = new Date(now - (template.backdateMs ?? 60_000));
+  const notAfter = validUntil(new Date(now - 60_000), template.validityDays, issuer.notAfter);
 
   const tbs = sequence([
     asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [integer('\x02')]),

@@ -1,7 +1,7 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import type forge from 'node-forge';
 import asn1 from 'node-forge/lib/asn1';
-import { distinguishedName, fromDerOpaque, keyIdentifierOf, signCertificate, validUntil, type CertificateIssuer } from './certificate';
+import { distinguishedName, fromDerOpaque, keyIdentifierOf, LEAF_BACKDATE_MS, signCertificate, validUntil, type CertificateIssuer } from './certificate';
 
 const SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
 
@@ -72,5 +72,6 @@ export function issueLeafCertificate(request: LeafRequest, issuer: CertificateIs
     subject: distinguishedName(request.commonName),
     validityDays: request.validityDays,
     issuer,
+    backdateMs: LEAF_BACKDATE_MS,
   });
 }

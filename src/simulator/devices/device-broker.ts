@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { DeviceControl, type DeviceSession } from './device-control';
+import { isKnownPublishTopic, isSupportedSubscription, isUnparseableBody } from './device-topics';
 import type { SessionWire } from './session-wire';
 import { countDataPoints, sessionLimitsAnswer, type RateLimiter } from '../limits';
 import { REASON } from '../packets';
@@ -34,12 +35,27 @@ export interface DeviceBrokerOptions {
   rateLimiter: RateLimiter;
   /** Open sessions per device, 0 = any number. */
   maxSessionsPerDevice: number;
+  /** Keep aedes' close of a session silent for 1.5 × its keepalive (GridLinks has no such check: off by default). */
+  keepaliveClose: boolean;
   log(line: string): void;
 }
 
 interface AdoptedSession {
   device: DeviceRecord;
   wire: SessionWire;
+}
+
+/** The fields aedes keeps a session's keepalive timer in (lib/handlers/connect.js setKeepAlive). */
+interface AedesKeepalive {
+  _keepaliveTimer: NodeJS.Timeout | null;
+  _keepaliveInterval: number;
+}
+
+/** GridLinks' MQTT transport has no idle check of its own: aedes' 1.5 × keepalive timer is stopped. */
+function stopKeepaliveCheck(client: AedesKeepalive): void {
+  if (client._keepaliveTimer) clearTimeout(client._keepaliveTimer);
+  client._keepaliveTimer = null;
+  client._keepaliveInterval = -1;
 }
 
 export function decodePayload(payload: Buffer | string): unknown {
@@ -98,6 +114,21 @@ export class DeviceBroker {
           return;
         }
         if (!broker.withinRateLimits(adopted, packet.topic, payload)) return;
+        if (!isKnownPublishTopic(packet.topic)) {
+          // MqttTransportHandler.processPublish: MQTT 5 PUBACK 0x90 (topic name invalid); 3.1.1 acknowledged. The session goes on.
+          options.log(`device ${adopted.device.name}: publish on unknown topic ${packet.topic}`);
+          if (adopted.wire.version === 5 && messageId !== undefined) {
+            adopted.wire.acknowledge(messageId, REASON.topicNameInvalid);
+            packet.qos = 0;
+          }
+          return done(null);
+        }
+        if (isUnparseableBody(packet.topic, payload)) {
+          // A body the converter cannot parse: MQTT 5 PUBACK 0x99 (QoS 0: DISCONNECT 0x99), then the close; 3.1.1 closed.
+          options.log(`device ${adopted.device.name}: body on ${packet.topic} cannot be parsed; closing the session`);
+          adopted.wire.refusePublish(messageId, REASON.payloadFormatInvalid);
+          return;
+        }
         broker.control.devicePublished(adopted.device, session, packet.topic, payload);
         if (TELEMETRY_TOPICS.has(packet.topic)) {
           options.onTelemetry({
@@ -109,13 +140,21 @@ export class DeviceBroker {
         }
         done(null);
       },
+      // MqttTransportHandler.processSubscribe: a topic it does not serve is refused in the SUBACK (0x80; MQTT 5 0x8F, set by the bridge).
+      authorizeSubscribe: (client, subscription, done) => {
+        if (subscription && isSupportedSubscription(subscription.topic)) return done(null, subscription);
+        options.log(`device session: subscription to ${subscription?.topic} refused (not a device API topic)`);
+        done(null, null);
+      },
       // Only what the server itself sends (no clientId) goes to a device session, never another device's publish.
       authorizeForward: (_client, packet) => ((packet as { clientId?: string }).clientId === undefined ? packet : undefined),
     });
     const broker = new DeviceBroker(aedes, options);
     aedes.on('client', (client) => {
       const adopted = broker.adopted.get(client.conn);
-      if (adopted) broker.control.sessionOpened(adopted.device.name, client as unknown as DeviceSession);
+      if (!adopted) return;
+      if (!options.keepaliveClose) stopKeepaliveCheck(client as unknown as AedesKeepalive);
+      broker.control.sessionOpened(adopted.device.name, client as unknown as DeviceSession);
     });
     aedes.on('clientDisconnect', (client) => {
       const adopted = broker.adopted.get(client.conn);
@@ -141,11 +180,10 @@ export class DeviceBroker {
     this.aedes.handle(connection);
   }
 
-  /** A credentials update (chain rotation): GridLinks closes every open session of the device (MQTT 5: DISCONNECT 0x98). */
-  closeSessionsOf(deviceName: string): number {
+  /** Closes every open session of the device: MQTT 5 DISCONNECT with this reason, 3.1.1 just closed; returns how many. */
+  disconnectSessionsOf(deviceName: string, reasonCode: number): number {
     const open = this.control.sessionsOf(deviceName);
-    for (const session of open) this.adopted.get(session.conn)?.wire.disconnect(REASON.administrativeAction);
-    if (open.length > 0) this.options.log(`device ${deviceName}: credentials updated; ${open.length} session(s) closed`);
+    for (const session of open) this.adopted.get(session.conn)?.wire.disconnect(reasonCode);
     return open.length;
   }
 

@@ -10,6 +10,7 @@ import type { DeviceRecord } from '../types';
 export const RPC_REQUEST_SUBSCRIPTION = 'v1/devices/me/rpc/request/+';
 export const ATTRIBUTES_TOPIC = 'v1/devices/me/attributes';
 const ATTRIBUTES_REQUEST_PREFIX = 'v1/devices/me/attributes/request/';
+const ATTRIBUTES_RESPONSE_SUBSCRIPTION = 'v1/devices/me/attributes/response/+';
 const RPC_RESPONSE_PREFIX = 'v1/devices/me/rpc/response/';
 const CLIENT_RPC_REQUEST_PREFIX = 'v1/devices/me/rpc/request/';
 const CLIENT_RPC_RESPONSE_SUBSCRIPTION = 'v1/devices/me/rpc/response/+';
@@ -118,8 +119,10 @@ export class DeviceControl {
       const requestId = topic.slice(ATTRIBUTES_REQUEST_PREFIX.length);
       const request = parse(payload);
       const answer = this.attributesAnswer(deviceName, isObject(request) ? request : {});
+      // At the QoS granted for the response subscription, QoS 1 without one (MqttTransportHandler).
+      const qos = session.subscriptions[ATTRIBUTES_RESPONSE_SUBSCRIPTION]?.qos === 0 ? 0 : 1;
       session.publish(
-        { cmd: 'publish', topic: `v1/devices/me/attributes/response/${requestId}`, payload: json(answer), qos: 0, retain: false, dup: false },
+        { cmd: 'publish', topic: `v1/devices/me/attributes/response/${requestId}`, payload: json(answer), qos, retain: false, dup: false },
         () => {},
       );
     } else if (topic.startsWith(RPC_RESPONSE_PREFIX)) {
@@ -152,12 +155,16 @@ export class DeviceControl {
     });
   }
 
-  /** Stores shared attributes and pushes the changed keys to every session subscribed to attribute updates; returns how many. */
-  setSharedAttributes(deviceName: string, values: Attributes): number {
-    this.storeSharedAttributes(deviceName, values);
+  /**
+   * Stores shared attributes (the `deleted` keys removed) and pushes the update to every session subscribed to
+   * attribute updates, with `"deleted": [...]` when keys were deleted (JsonConverter.toJson); returns how many.
+   */
+  setSharedAttributes(deviceName: string, values: Attributes, deleted: string[] = []): number {
+    this.storeSharedAttributes(deviceName, values, deleted);
+    const update = deleted.length > 0 ? { ...values, deleted } : values;
     const sessions = this.subscribed(deviceName, ATTRIBUTES_TOPIC);
     for (const session of sessions) {
-      session.publish({ cmd: 'publish', topic: ATTRIBUTES_TOPIC, payload: json(values), qos: 1, retain: false, dup: false }, () => {});
+      session.publish({ cmd: 'publish', topic: ATTRIBUTES_TOPIC, payload: json(update), qos: 1, retain: false, dup: false }, () => {});
     }
     return sessions.length;
   }

@@ -8,3 +8,4 @@ export { DeviceBroker, decodePayload, type DeviceBrokerOptions, type GatewayPubl
 export type { DeviceControl, DeviceSession } from './device-control';
 export { SessionWire } from './session-wire';
 export { bridgeV5Connection } from './v5-bridge';
+export { closeSessionsOnCredentialsUpdate } from './credentials-update';

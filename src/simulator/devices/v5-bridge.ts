@@ -27,6 +27,8 @@ function toV5(packet: mqttPacket.Packet): mqttPacket.Packet {
     copy.reasonCode = packet.returnCode === 0 ? 0 : 0x87;
     delete copy.returnCode;
   }
+  // A refused subscription: 3.1.1 can only say 0x80; GridLinks tells MQTT 5 clients 0x8F (topic filter invalid).
+  if (packet.cmd === 'suback') copy.granted = packet.granted.map((code) => (code === 0x80 ? 0x8f : code));
   return copy as unknown as mqttPacket.Packet;
 }
 

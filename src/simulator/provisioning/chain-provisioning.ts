@@ -1,7 +1,7 @@
 import type { DetailedPeerCertificate, PeerCertificate } from 'node:tls';
-import { compileCnPattern } from '../../provisioning/chain';
+import { commonNameValueOfCertificate, compileCnPattern, deviceNameFromCn } from '../../provisioning/chain';
 import { sha3Hex } from '../../provisioning/x509';
-import { x509Credentials, type ChainSettings, type Registry, type StoredProfile } from '../registry';
+import { randomAlphanumeric, x509Credentials, type ChainSettings, type Registry, type StoredProfile } from '../registry';
 import { REFUSE_NOT_AUTHORIZED } from '../packets';
 import type { DeviceRecord } from '../types';
 
@@ -23,22 +23,16 @@ function presentedChain(leaf: PeerCertificate): PeerCertificate[] {
 
 /**
  * GridLinks provisions in its TLS trust manager, during the handshake: a device can exist before (or
- * without) any CONNECT. A refusal is only logged there; the CONNECT is then refused (authenticateByChain
- * runs again and finds why). Expired leaves and leaves that already are a device credential are left to
- * the CONNECT.
+ * without) any CONNECT. The trust manager checks signatures only, so an expired or not-yet-valid leaf
+ * creates or rotates the device too; its validity is checked at the CONNECT, which is then refused. A
+ * refusal is only logged here; the CONNECT is then refused (authenticateByChain runs again and finds why).
+ * Leaves that already are a device credential are left to the CONNECT.
  */
 export function provisionDuringHandshake(registry: Registry, leaf: PeerCertificate | undefined, log: (line: string) => void): void {
   if (!leaf?.raw) return;
-  const now = Date.now();
-  if (now < Date.parse(leaf.valid_from) || now > Date.parse(leaf.valid_to)) return;
   if (registry.deviceByCredentialsId(sha3Hex(leaf.raw.toString('base64')))) return;
   const result = authenticateByChain(registry, leaf);
   if (!result.refusal && result.note) log(`device ${result.device.name} ${result.note} during the TLS handshake`);
-}
-
-function firstCommonName(certificate: PeerCertificate): string | undefined {
-  const cn = (certificate.subject as unknown as Record<string, string | string[] | undefined>)?.CN;
-  return Array.isArray(cn) ? cn[0] : cn;
 }
 
 function refuse(reason: string): ChainAuthResult {
@@ -63,16 +57,25 @@ export function authenticateByChain(registry: Registry, leaf: PeerCertificate): 
   return refuse('client certificate matches no device and its chain reaches no X.509 chain profile CA');
 }
 
+/**
+ * DefaultTransportApiService.validateOrCreateDeviceX509Certificate: the CN as BouncyCastle reads it (an RFC 4514
+ * value: `meter,7` is `meter\,7`), group(1) of the profile pattern the name, a random 20-character name when
+ * group 1 is empty or absent. An existing device of that profile with an X.509 credential gets this leaf
+ * (rotation); one with another credential type is left alone and refused; a new one is created if allowed.
+ */
 function provisionLeaf(registry: Registry, profile: StoredProfile & { chain?: ChainSettings }, leaf: PeerCertificate): ChainAuthResult {
   const settings = profile.chain as ChainSettings;
-  const cn = firstCommonName(leaf) ?? '';
-  const match = compileCnPattern(settings.certificateRegExPattern).exec(cn);
-  const name = match?.[1];
-  if (!name) return refuse(`chain profile ${profile.name}: CN "${cn}" gives no device name with ${settings.certificateRegExPattern}`);
+  const cn = commonNameValueOfCertificate(leaf.raw) ?? '';
+  const outcome = deviceNameFromCn(cn, compileCnPattern(settings.certificateRegExPattern));
+  if (outcome.kind === 'no-match') return refuse(`chain profile ${profile.name}: CN "${cn}" does not match ${settings.certificateRegExPattern}`);
+  const name = outcome.kind === 'named' ? outcome.name : randomAlphanumeric(20);
   const credentials = x509Credentials(leaf.raw.toString('base64'));
   const existing = registry.deviceByName(name);
   if (existing) {
     if (existing.profile !== profile.name) return refuse(`chain profile ${profile.name}: device ${name} belongs to profile ${existing.profile}`);
+    if (existing.credentials.credentialsType !== 'X509_CERTIFICATE') {
+      return refuse(`chain profile ${profile.name}: device ${name} has ${existing.credentials.credentialsType} credentials, not X.509; nothing changed`);
+    }
     registry.replaceCredentials(existing, credentials);
     void registry.save().catch(() => undefined);
     return { device: existing, note: `certificate rotated by chain profile ${profile.name}` };
@@ -81,5 +84,5 @@ function provisionLeaf(registry: Registry, profile: StoredProfile & { chain?: Ch
   const device: DeviceRecord = { name, profile: profile.name, gateway: false, provisionState: 'provisioned', credentials, createdTime: Date.now() };
   if (!registry.addDevice(device)) return refuse(`chain profile ${profile.name}: the certificate of ${name} is already used by another device`);
   void registry.save().catch(() => undefined);
-  return { device, note: `created by chain profile ${profile.name}` };
+  return { device, note: `created by chain profile ${profile.name}${outcome.kind === 'random' ? ' (group 1 empty: a random name)' : ''}` };
 }

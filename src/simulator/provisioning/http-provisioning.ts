@@ -20,14 +20,18 @@ function send(response: http.ServerResponse, status: number, body: Buffer | stri
   response.end(body);
 }
 
-/** Spring's JSON error body for a 500 (no provisioning answer). */
-function internalError(response: http.ServerResponse): void {
-  send(response, 500, JSON.stringify({ status: 500, error: 'Internal Server Error', path: HTTP_PROVISION_PATH }));
+/**
+ * ThingsBoard's error body for a 500 (`ThingsboardErrorResponse`: status, message, errorCode 2 = GENERAL,
+ * timestamp), as its error handler answers a request it could not parse or a core error.
+ */
+function internalError(response: http.ServerResponse, message: string): void {
+  send(response, 500, JSON.stringify({ status: 500, message, errorCode: 2, timestamp: Date.now() }));
 }
 
 /**
  * DeviceApiController.provisionDevice: POST /api/v1/provision with the same JSON as MQTT, answered with the same
- * JSON and HTTP 200 for SUCCESS, NOT_FOUND and FAILURE alike; a body it cannot parse (or a core error) is 500.
+ * JSON and HTTP 200 for SUCCESS, NOT_FOUND and FAILURE alike; an empty body is 400; a body it cannot parse
+ * (or a core error) is 500 with ThingsBoard's error JSON.
  * JSON only: no protobuf on this route.
  */
 export function handleProvisionHttp(request: http.IncomingMessage, response: http.ServerResponse, context: HttpProvisioningContext): void {
@@ -70,13 +74,20 @@ function onBody(body: Buffer, response: http.ServerResponse, context: HttpProvis
   }
   if (faults.closeAfterPuback) {
     context.log('http provision: core error, 500 without a decision (fault close-after-puback)');
-    internalError(response);
+    internalError(response, 'Internal server error');
+    return;
+  }
+  if (body.length === 0) {
+    // Spring refuses a missing @RequestBody before the controller runs.
+    context.log('http provision: empty body; 400');
+    send(response, 400, JSON.stringify({ status: 400, error: 'Bad Request', path: HTTP_PROVISION_PATH }));
     return;
   }
   const parsed = parseJsonProvisionRequest(body.toString('utf8'));
   if (parsed === null || parsed.kind !== 'request') {
-    context.log(`http provision: request cannot be read (${parsed === null ? 'not JSON' : parsed.reason}); 500`);
-    internalError(response);
+    const reason = parsed === null ? 'not JSON' : parsed.reason;
+    context.log(`http provision: request cannot be read (${reason}); 500`);
+    internalError(response, `Failed to parse provision request: ${reason}`);
     return;
   }
   context.service.decide(parsed.request).then(
@@ -86,7 +97,7 @@ function onBody(body: Buffer, response: http.ServerResponse, context: HttpProvis
     },
     (error: unknown) => {
       context.log(`http provision: core error (${(error as Error).message}); 500`);
-      internalError(response);
+      internalError(response, 'Internal server error');
     },
   );
 }

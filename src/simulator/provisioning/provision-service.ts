@@ -10,6 +10,7 @@ import {
   type StoredProfile,
 } from '../registry';
 import { deviceNameProblem } from './device-name-rules';
+import { javaTrim } from '../../provisioning/fields';
 import { encodeProvisionResponse } from './provision-protobuf';
 import type { ProvisionRequest } from './provision-message';
 import type { DeviceCredentialsRecord, DeviceRecord, FaultSwitches } from '../types';
@@ -57,7 +58,8 @@ function requestedCredentials(request: ProvisionRequest): DeviceCredentialsRecor
       if (!token) return 'access token credentials without a token';
       return hasControlCharacters(token) ? 'access token contains control characters' : accessTokenCredentials(token);
     case 'X509_CERTIFICATE':
-      return hash ? x509Credentials(hash) : 'X.509 credentials without a certificate';
+      // Stored as given, even an empty hash next to another credential field (DeviceProvisionServiceImpl does not check it).
+      return x509Credentials(hash);
     case 'MQTT_BASIC': {
       const basic = { clientId, userName: username, password };
       return basicCredentialsProblem(basic) ?? basicCredentials(basic);
@@ -92,7 +94,7 @@ export class ProvisionService {
   }
 
   private async decideNow(request: ProvisionRequest): Promise<ProvisionDecision> {
-    const name = request.deviceName.trim();
+    const name = javaTrim(request.deviceName);
     if (request.deviceName !== '' && name === '') return failure('Provision request contains empty device name!');
     if (!request.provisionDeviceKey || !request.provisionDeviceSecret) return notFound('empty provision key or secret');
     const profile = this.registry.profileByKey(request.provisionDeviceKey);

@@ -15,6 +15,8 @@ export interface ProvisionSessionContext {
   service: ProvisionService;
   faults(): FaultSwitches;
   closeAfterAnswerMs: number;
+  /** Close a session silent for 1.5 × its keepalive (off by default: GridLinks has no such check). */
+  keepaliveClose: boolean;
   log: (line: string) => void;
 }
 
@@ -32,7 +34,7 @@ export class ProvisionSession {
   private closed = false;
   /** Set by the first protobuf request; GridLinks never resets it for the session. */
   private answerInProtobuf = false;
-  /** Closes a session silent for 1.5 × its keepalive (MQTT 3.1.1 §3.1.2.10); none for keepalive 0. */
+  /** With keepaliveClose: closes a session silent for 1.5 × its keepalive (MQTT 3.1.1 §3.1.2.10); none for keepalive 0. */
   private keepaliveTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -43,7 +45,7 @@ export class ProvisionSession {
     this.version = protocolVersionOf(connect);
     socket.once('close', () => this.dispose());
     this.send(connackPacket(this.version, null, connect.clean === false));
-    const silenceLimitMs = (connect.keepalive ?? 0) * 1500;
+    const silenceLimitMs = context.keepaliveClose ? (connect.keepalive ?? 0) * 1500 : 0;
     if (silenceLimitMs > 0) {
       this.keepaliveTimer = setTimeout(() => {
         this.context.log(`provision session: nothing received for 1.5 × keepalive (${silenceLimitMs} ms); closing`);

@@ -39,6 +39,8 @@ export class Registry {
   private readonly devicesByName = new Map<string, DeviceRecord>();
   private readonly devicesByCredentialsId = new Map<string, DeviceRecord>();
   private saving: Promise<void> = Promise.resolve();
+  /** Told after a device's credentials were replaced (the simulator closes its open sessions). */
+  onCredentialsUpdated: (device: DeviceRecord) => void = () => undefined;
   private saveQueued = false;
 
   constructor(private readonly dataDir: string | undefined) {}
@@ -116,15 +118,12 @@ export class Registry {
     return child;
   }
 
-  /** Told of every credentials update (the broker closes the device's sessions). */
-  onCredentialsReplaced: (device: DeviceRecord) => void = () => {};
-
   /** Gives a device new credentials (X.509 chain rotation): its old credential no longer identifies it, its sessions are closed. */
   replaceCredentials(device: DeviceRecord, credentials: DeviceCredentialsRecord): void {
     this.devicesByCredentialsId.delete(device.credentials.credentialsId);
     device.credentials = credentials;
     this.devicesByCredentialsId.set(credentials.credentialsId, device);
-    this.onCredentialsReplaced(device);
+    this.onCredentialsUpdated(device);
   }
 
   /** Profiles-file devices that are not yet in the (reloaded) registry. */
