@@ -213,7 +213,7 @@ export = function (RED: NodeAPI): void {
     // (bounded well inside Node-RED's 15 s close timeout), then the rest are cut. See docs/recovery.md.
     node.on('close', (_removed: boolean, done: () => void) => {
       status.cancel();
-      autoRenewal?.stop();
+      const renewalStopped = autoRenewal?.stop();
       closingReport.startClosing();
       const resolved = server?.serverOptions();
       const answerTimeoutMs = resolved?.ok ? resolved.options.answerTimeoutMs : undefined;
@@ -225,6 +225,7 @@ export = function (RED: NodeAPI): void {
       Promise.all([
         queue.drain(drainLimitMs(answerTimeoutMs), SETTLE_LIMIT_MS).then(({ dropped }) => closingReport.dropped(dropped.length)),
         keyPool.release(),
+        renewalStopped,
       ]).then(finish, finish);
     });
   }

@@ -21,13 +21,12 @@ export function parseAge(text: string): number {
  */
 export async function runRenew(args: CliArguments, chain: ChainProvisionOptions, server: ServerOptions, json: boolean, signal: AbortSignal): Promise<number> {
   if (!args.out) throw new ProvisionError('INVALID_INPUT', '--renew needs --out DIR, the credential store of the device (see --help)', { field: 'out' });
-  const { renewCertificate, inspectStore, expiringWithin } = require('../provisioning/index') as typeof import('../provisioning/index');
+  const { renewCertificate, inspectStore, chainDevicesExpiring } = require('../provisioning/index') as typeof import('../provisioning/index');
   let names: string[];
   if (args.renewExpiring !== undefined) {
     const { devices, warnings } = await inspectStore(args.out);
     for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
-    const chainDevices = devices.filter((device) => device.chain === true && device.state === 'committed' && device.deviceName !== null);
-    names = expiringWithin(chainDevices, parseAge(args.renewExpiring)).map((device) => device.deviceName!);
+    names = chainDevicesExpiring(devices, parseAge(args.renewExpiring));
     if (!json && names.length === 0) process.stdout.write(`No chain device in ${args.out} expires within ${args.renewExpiring}.\n`);
   } else {
     if (!args.deviceName)

@@ -1,4 +1,4 @@
-import { expiringWithin, inspectStore } from '../provisioning/store';
+import { chainDevicesExpiring, inspectStore } from '../provisioning/store';
 import { renewCertificate, type RenewResult } from '../provisioning/chain';
 import { ProvisionError } from '../provisioning/errors';
 import type { ServerOptions } from '../provisioning/types';
@@ -42,40 +42,43 @@ export async function renewForNode(settings: RenewSettings, deviceName: unknown,
   );
 }
 
-/** The chain devices of the store whose certificate ends within `windowMs`. */
-export async function chainDevicesExpiring(storeDir: string, windowMs: number): Promise<string[]> {
-  const { devices } = await inspectStore(storeDir);
-  const chainDevices = devices.filter((device) => device.chain === true && device.state === 'committed' && device.deviceName !== null);
-  return expiringWithin(chainDevices, windowMs).map((device) => device.deviceName!);
-}
-
 /**
  * Automatic renewal: at start, then every `periodMs` (timer unref'd), renews the chain devices entering
- * the window one at a time; `renewed` and `failed` report each. `stop()` clears the timer.
+ * the window one at a time; `renewed` and `failed` report each. `stop()` clears the timer, aborts a
+ * renewal under way and resolves once the check has settled (no socket of it left open).
  */
 export function startAutoRenewal(
   settings: RenewSettings & { storeDir: string; windowMs: number; periodMs?: number },
   report: { renewed(result: RenewResult): void; failed(deviceName: string, error: ProvisionError): void },
-): { stop(): void; checked: () => Promise<void> } {
+): { stop(): Promise<void>; checked: () => Promise<void> } {
   const controller = new AbortController();
   let running: Promise<void> = Promise.resolve();
   const check = async (): Promise<void> => {
-    const names = await chainDevicesExpiring(settings.storeDir, settings.windowMs).catch(() => [] as string[]);
+    const names = await inspectStore(settings.storeDir).then(
+      ({ devices }) => chainDevicesExpiring(devices, settings.windowMs),
+      () => [] as string[],
+    );
     for (const deviceName of names) {
       if (controller.signal.aborted) return;
+      let result: RenewResult;
       try {
-        report.renewed(await renewForNode(settings, deviceName, controller.signal));
+        result = await renewForNode(settings, deviceName, controller.signal);
       } catch (error) {
         if (controller.signal.aborted) return;
         report.failed(
           deviceName,
           error instanceof ProvisionError ? error : new ProvisionError('INVALID_INPUT', `Unexpected problem: ${String(error)}`, { deviceName }),
         );
+        continue;
       }
+      // Renewed while the node closed: the store has it, there is no output left to send it to.
+      if (controller.signal.aborted) return;
+      report.renewed(result);
     }
   };
   const run = () => {
-    running = running.then(check);
+    // A check that throws (a report hook) must not stop the later ones.
+    running = running.then(check).catch(() => undefined);
   };
   run();
   const timer = setInterval(run, settings.periodMs ?? AUTO_RENEW_PERIOD_MS);
@@ -84,6 +87,7 @@ export function startAutoRenewal(
     stop: () => {
       clearInterval(timer);
       controller.abort();
+      return running;
     },
     checked: () => running,
   };

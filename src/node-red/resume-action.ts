@@ -3,6 +3,9 @@ import type { ServerOptions } from '../provisioning/types';
 import { ProvisionError } from '../provisioning/errors';
 import { outputResult } from './output';
 
+/** Outcomes that need nothing more: counted neither as provisioned nor as unknown. */
+const SETTLED = new Set(['settled-elsewhere', 'renewal-finished', 'renewal-abandoned']);
+
 export interface ResumeCounts {
   provisioned: number;
   notCreated: number;
@@ -28,7 +31,7 @@ export async function resumeForNode(
   for (const entry of entries) {
     if (entry.outcome === 'provisioned') counts.provisioned += 1;
     else if (entry.outcome === 'not-created') counts.notCreated += 1;
-    else if (entry.outcome !== 'settled-elsewhere') counts.unknown += 1;
+    else if (!SETTLED.has(entry.outcome)) counts.unknown += 1;
   }
   return { entries, warnings: summary.warnings, counts };
 }

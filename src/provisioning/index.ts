@@ -31,7 +31,7 @@ export { KEY_ALGORITHMS, createKeyPool, useSharedKeyPool, sharedKeyPool, MAX_KEY
 export { generateDeviceCertificate, trimCertificate, certificateCredentialsId, createFleetCa, type FleetCa, type FleetCaRequest } from './x509';
 export { buildProvisionRequest, REQUEST_TOPIC, RESPONSE_TOPIC } from './mqtt';
 export { isChainProvisionOptions, type ChainProvisionOptions, renewCertificate, type RenewOptions, type RenewResult } from './chain';
-export { expiringWithin, type StoredDeviceSummary } from './store';
+export { chainDevicesExpiring, expiringWithin, type StoredDeviceSummary } from './store';
 export { entryNameForDevice, resumePending, inspectStore, type ResumeOptions, type ResumeReport, type ResumeOutcome, type StoreInspection } from './store';
 
 const INSECURE_WARNING =

@@ -3,7 +3,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { provisionDevice } = require('../../nodes/provisioning');
-const { startSim, tlsServer, options, tempDir, KEY, SECRET } = require('../provisioning/support');
+const { startChainSim, tlsServer, options, tempDir } = require('../provisioning/support');
 const { makeFleetPki } = require('../helpers/chain-pki');
 const { runCli } = require('../helpers/cli');
 
@@ -16,13 +16,7 @@ describe('gridlinks-provision --list, --renew, --renew-expiring against the simu
   let signer;
   before(async function () {
     pki = makeFleetPki();
-    sim = await startSim({
-      mqttPort: null,
-      profiles: [
-        { name: 'open', provisionDeviceKey: KEY, provisionDeviceSecret: SECRET, strategy: 'ALLOW_CREATE_NEW_DEVICES' },
-        { name: 'fleet', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: pki.fleet.certPem },
-      ],
-    });
+    sim = await startChainSim(pki.fleet.certPem);
     dir = tempDir();
     const chain = {
       server: tlsServer(sim),

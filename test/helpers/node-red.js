@@ -106,6 +106,23 @@ function provisionFlow(sim, { props = {}, provisionCreds, server = {}, serverCre
   return { flow, credentials };
 }
 
+/** Node-RED's message lookup for one of our catalogs (the test helper's RED._ returns the key as is). */
+function translator(language, catalogName = 'gridlinks-provision') {
+  const catalog = require(`../../nodes/locales/${language}/${catalogName}.json`);
+  return (key, substitutions = {}) => {
+    const text = key.split('.').reduce((node, part) => node?.[part], catalog);
+    if (typeof text !== 'string') throw new Error(`no message ${key}`);
+    return text.replace(/__(\w+)__/g, (_, name) => String(substitutions[name]));
+  };
+}
+
+/** The provision node module with real en-US texts in its status. */
+function provisionWithTexts(RED) {
+  const red = Object.create(RED);
+  red._ = translator('en-US');
+  return provisionModule(red);
+}
+
 async function load(flow, credentials) {
   await helper.load(modulesFor(flow), flow, credentials);
 }
@@ -169,6 +186,8 @@ module.exports = {
   TAB,
   serverNode,
   provisionFlow,
+  translator,
+  provisionWithTexts,
   load,
   nextMessage,
   nextOutcome,

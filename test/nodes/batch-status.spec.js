@@ -1,27 +1,9 @@
 'use strict';
 const assert = require('node:assert/strict');
 const serverModule = require('../../nodes/gridlinks-server.js');
-const provisionModule = require('../../nodes/gridlinks-provision.js');
 const { StatusReporter } = require('../../nodes/node-red/status.js');
 const { startTestSimulator } = require('../helpers/simulator');
-const { helper, provisionFlow, expectOutput, nextOutcome, waitUntil } = require('../helpers/node-red');
-
-/** Node-RED's message lookup for our en-US catalog (the test helper's RED._ returns the key as is). */
-function translator(language) {
-  const catalog = require(`../../nodes/locales/${language}/gridlinks-provision.json`);
-  return (key, substitutions = {}) => {
-    const text = key.split('.').reduce((node, part) => node?.[part], catalog);
-    if (typeof text !== 'string') throw new Error(`no message ${key}`);
-    return text.replace(/__(\w+)__/g, (_, name) => String(substitutions[name]));
-  };
-}
-
-/** The provision node module with real en-US texts in its status. */
-function provisionWithTexts(RED) {
-  const red = Object.create(RED);
-  red._ = translator('en-US');
-  return provisionModule(red);
-}
+const { helper, provisionFlow, expectOutput, nextOutcome, waitUntil, translator, provisionWithTexts } = require('../helpers/node-red');
 
 async function provisionAll(names) {
   const outcomes = [];

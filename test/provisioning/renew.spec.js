@@ -3,11 +3,12 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
-const { provisionDevice, renewCertificate, inspectStore, expiringWithin } = require('../../nodes/provisioning');
-const { startSim, tlsServer, rejectsWith, options, tempDir: newTempDir, KEY, SECRET } = require('./support');
+const { spawn, spawnSync } = require('node:child_process');
+const { provisionDevice, renewCertificate, inspectStore, expiringWithin, resumePending } = require('../../nodes/provisioning');
+const { beginRenewal } = require('../../nodes/provisioning/store');
+const { startChainSim, tlsServer, rejectsWith, options, tempDir: newTempDir } = require('./support');
 const { connectDevice } = require('../helpers/simulator');
-const { makeFleetPki } = require('../helpers/chain-pki');
+const { makeFleetPki, deviceCsr } = require('../helpers/chain-pki');
 
 const DAY_MS = 86_400_000;
 
@@ -17,13 +18,7 @@ describe('certificates that expire: listing and renewal of chain devices (core a
   let sim;
   before(async function () {
     pki = makeFleetPki();
-    sim = await startSim({
-      mqttPort: null,
-      profiles: [
-        { name: 'open', provisionDeviceKey: KEY, provisionDeviceSecret: SECRET, strategy: 'ALLOW_CREATE_NEW_DEVICES' },
-        { name: 'fleet', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: pki.fleet.certPem },
-      ],
-    });
+    sim = await startChainSim(pki.fleet.certPem);
   });
   after(async function () {
     await sim.stop();
@@ -178,5 +173,55 @@ describe('certificates that expire: listing and renewal of chain devices (core a
     assert.equal(result.verified, true);
     assert.equal(await storedLogsIn(dir, 'pump-k'), true);
     assert.deepEqual(files(dir, 'pump-k'), ['certificate.pem', 'chain.pem', 'credentials.json', 'private-key.pem']);
+  });
+
+  it('resumePending settles a renewal a killed run left, as the next renewal would: finished when GridLinks takes the next certificate, abandoned when it refuses it', async function () {
+    const dir = tempDir();
+    await chainDevice(dir, 'pump-r', 10);
+    await chainDevice(dir, 'pump-s', 10);
+    // What a run killed after writing the next certificate (with a new key) leaves.
+    const next = (name, issuer) => {
+      const csr = deviceCsr(pki.dir, name, name);
+      return { certificate: csr.leaf(issuer), privateKey: csr.keyPem };
+    };
+    const taken = next('pump-r', pki.fleet);
+    await beginRenewal(path.join(dir, 'pump-r'), taken);
+    await beginRenewal(path.join(dir, 'pump-s'), next('pump-s', pki.other));
+    const { entries } = await resumePending({ server: tlsServer(sim), storeDir: dir });
+    assert.deepEqual(
+      entries.map((entry) => [entry.entry, entry.deviceName, entry.outcome]),
+      [
+        ['pump-r', 'pump-r', 'renewal-finished'],
+        ['pump-s', 'pump-s', 'renewal-abandoned'],
+      ],
+    );
+    assert.equal(read(dir, 'pump-r', 'certificate.pem'), taken.certificate);
+    assert.equal(read(dir, 'pump-r', 'private-key.pem'), taken.privateKey);
+    assert.ok(!files(dir, 'pump-r').some((file) => file.includes('.next.') || file === 'renewal.json'));
+    assert.equal(
+      sim.devices().find((d) => d.name === 'pump-r').credentials.credentialsId,
+      JSON.parse(read(dir, 'pump-r', 'credentials.json')).credentials.credentialsId,
+    );
+    assert.deepEqual(files(dir, 'pump-s'), ['certificate.pem', 'chain.pem', 'credentials.json', 'private-key.pem']);
+    assert.equal(await storedLogsIn(dir, 'pump-r'), true);
+    assert.equal(await storedLogsIn(dir, 'pump-s'), true);
+    assert.equal((await resumePending({ server: tlsServer(sim), storeDir: dir })).entries.length, 0, 'nothing left to settle');
+  });
+
+  it('the leftover cleanup removes the temporaries a killed renewal left in a device folder, and only those', async function () {
+    const made = tempDir();
+    await chainDevice(made, 'pump-t', 10);
+    // Another folder: this process recovered `made` already (once per folder and process), a restarted one would not have.
+    const dir = tempDir();
+    fs.cpSync(made, dir, { recursive: true });
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    const leftover = `.tmp-${deadPid}-certificate.next.pem-0123456789ab`;
+    const kept = [`.tmp-${process.pid}-certificate.next.pem-0123456789ab`, `.tmp-${deadPid}-notes.txt-0123456789ab`, '.tmp-mine'];
+    for (const name of [leftover, ...kept]) fs.writeFileSync(path.join(dir, 'pump-t', name), '-----BEGIN CERTIFICATE-----\n');
+    const { warnings } = await inspectStore(dir);
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /renewal stopped while writing certificate\.next\.pem/);
+    assert.deepEqual(files(dir, 'pump-t'), [...kept, 'certificate.pem', 'chain.pem', 'credentials.json', 'private-key.pem'].sort());
+    assert.equal(await storedLogsIn(dir, 'pump-t'), true);
   });
 });

@@ -47,6 +47,17 @@ async function startSim(extra = {}) {
   return sim;
 }
 
+/** TLS only: the key/secret profile `open` and a chain profile `fleet` whose CA is `fleetCertPem`. */
+function startChainSim(fleetCertPem) {
+  return startSim({
+    mqttPort: null,
+    profiles: [
+      { name: 'open', provisionDeviceKey: KEY, provisionDeviceSecret: SECRET, strategy: 'ALLOW_CREATE_NEW_DEVICES' },
+      { name: 'fleet', strategy: 'X509_CERTIFICATE_CHAIN', caCertificate: fleetCertPem },
+    ],
+  });
+}
+
 function tlsServer(sim, extra = {}) {
   return { host: '127.0.0.1', port: sim.mqttsPort, tls: true, ca: sim.caPem, ...extra };
 }
@@ -112,6 +123,7 @@ module.exports = {
   PRE_SECRET,
   uniqueName,
   startSim,
+  startChainSim,
   tlsServer,
   options,
   rejectsWith,

@@ -8,7 +8,7 @@ export { openStoreFor } from './reuse';
 export { CREDENTIALS_FILE, commitEntry, discardPending, entryNameForDevice, entryNameForUnnamed, prepareEntry } from './store';
 export type { StoreEntry } from './store';
 export { storedFiles, certificateNotAfter } from './stored-files';
-export { expiringWithin, listStoredDevices } from './stored-devices';
+export { chainDevicesExpiring, expiringWithin, listStoredDevices } from './stored-devices';
 export type { StoredDeviceSummary } from './stored-devices';
 export { processIsAlive } from './process-alive';
 export { MAX_STORED_FILE_BYTES, readStoredEntry } from './stored-entry';

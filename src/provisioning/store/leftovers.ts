@@ -17,6 +17,8 @@ import {
   writeFileOnce,
 } from './store';
 import { ensureSafeStore } from './store-safety';
+import { RENEWAL_RECORD_FILE } from './renewal-files';
+import { NEXT_CERTIFICATE_FILE, NEXT_PRIVATE_KEY_FILE, PREVIOUS_CERTIFICATE_FILE, PREVIOUS_PRIVATE_KEY_FILE } from './stored-files';
 
 /** Where a leftover key goes when its pending name is taken by other content. */
 const RECOVERED_DIR = '.recovered';
@@ -25,6 +27,15 @@ const UNNAMED_WRITER_AGE_MS = 60_000;
 /** Past this age a temporary is a leftover even if a process with its pid runs (pids get reused). */
 const ANY_WRITER_AGE_MS = 3_600_000;
 const TEMPORARY = /^\.tmp-(?:(\d+)-)?(.+)-[0-9a-f]{12}$/;
+/** The files a renewal writes in a committed device folder through a temporary (renewal-files.ts). */
+const RENEWAL_TARGETS = new Set([
+  RENEWAL_RECORD_FILE,
+  NEXT_CERTIFICATE_FILE,
+  NEXT_PRIVATE_KEY_FILE,
+  PREVIOUS_CERTIFICATE_FILE,
+  PREVIOUS_PRIVATE_KEY_FILE,
+  CREDENTIALS_FILE,
+]);
 
 export interface StoreInspection {
   storeDir: string;
@@ -77,6 +88,27 @@ async function recoverLeftovers(storeDir: string, pendingDir: string): Promise<s
   for (const name of await fs.readdir(pendingDir)) {
     const leftover = await staleTemporary(pendingDir, name);
     if (leftover) warnings.push(await recoverPendingFile(pendingDir, path.join(pendingDir, name), leftover.target));
+  }
+  for (const item of await fs.readdir(storeDir, { withFileTypes: true })) {
+    if (item.isDirectory() && !item.name.startsWith('.')) warnings.push(...(await removeRenewalTemporaries(path.join(storeDir, item.name))));
+  }
+  return warnings;
+}
+
+/**
+ * Temporaries a killed renewal left in a device folder: removed when their name says a renewal of this
+ * package wrote them (a pid, one of its files) and their writer is gone. None holds anything the folder
+ * needs: the file it was for is linked or renamed into place only once complete, and the renewal is
+ * settled from the files in place.
+ */
+async function removeRenewalTemporaries(deviceDir: string): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const item of await fs.readdir(deviceDir, { withFileTypes: true }).catch(() => [])) {
+    const match = TEMPORARY.exec(item.name);
+    if (!item.isFile() || match?.[1] === undefined || !RENEWAL_TARGETS.has(match[2])) continue;
+    if (!(await staleTemporary(deviceDir, item.name))) continue;
+    await fs.rm(path.join(deviceDir, item.name), { force: true });
+    warnings.push(`A renewal stopped while writing ${match[2]} in ${deviceDir}: removed its temporary file ${item.name} (the files in place are unchanged).`);
   }
   return warnings;
 }

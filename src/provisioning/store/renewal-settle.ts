@@ -36,6 +36,9 @@ export async function settleRenewal(
     isInFlight(deviceDir) ||
     (record !== undefined && record.pid !== process.pid && processIsAlive(record.pid) && Date.now() - Date.parse(record.createdAt) < LIVE_RENEWAL_MS);
   if (live) return { outcome: 'in-progress', message: `A run that is still going is renewing the certificate in ${deviceDir}.` };
+  // Over plain MQTT a certificate is never presented: a refusal there would say nothing about it.
+  if (!server.tls)
+    return { outcome: 'unknown', message: `A certificate can only log in over TLS: settle the cut renewal in ${deviceDir} against the TLS port.` };
   if (unfinished.privateKey === undefined) return { outcome: 'unknown', message: `No private key in ${deviceDir} belongs to the next certificate.` };
   const chain = await fs.readFile(path.join(deviceDir, CHAIN_FILE), 'utf8').catch(() => '');
   const credentials = {

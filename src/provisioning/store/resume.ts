@@ -14,6 +14,7 @@ import type { ResolvedServer, CredentialsType, DeviceCredentials, ProvisionResul
 import { verifyCredentials } from '../mqtt';
 import { ProvisionError } from '../errors';
 import { processIsAlive, processStartedAt } from './process-alive';
+import { resumeRenewals } from './resume-renewals';
 
 /**
  * provisioned    the server accepts the pending credentials: committed to the store (or found committed)
@@ -22,8 +23,13 @@ import { processIsAlive, processStartedAt } from './process-alive';
  * cannot-resume  nothing kept can prove it (server-generated credentials, no certificate kept): left pending
  * in-progress    a run that is still going is sending this request: left alone
  * settled-elsewhere  another process (a second resume, a retry) settled it while this run went through the list
+ *
+ * A renewal a killed run left in a committed folder (`certificate.next.pem`) is an entry too, settled as
+ * the next renewal would settle it: renewal-finished (GridLinks holds the new certificate: swapped in),
+ * renewal-abandoned (refused: removed, the current one stays), or in-progress / unknown (both kept).
  */
-export type ResumeOutcome = 'provisioned' | 'not-created' | 'unknown' | 'cannot-resume' | 'in-progress' | 'settled-elsewhere';
+export type ResumeOutcome =
+  'provisioned' | 'not-created' | 'unknown' | 'cannot-resume' | 'in-progress' | 'settled-elsewhere' | 'renewal-finished' | 'renewal-abandoned';
 
 export interface ResumeReport {
   /** The entry's name in the store (the device name made filesystem-safe). */
@@ -60,7 +66,7 @@ const PARALLEL_LOGINS = 4;
 const PID_START_SLACK_MS = 2_000;
 
 /**
- * Settles every entry in `.pending/` of the store: logs in to the device API once with its pending
+ * Settles every entry in `.pending/` of the store, then every renewal a killed run left: logs in to the device API once with its pending
  * credentials (TLS client certificate with the pending key, token, or basic credentials) and commits,
  * moves aside, or leaves it, as ResumeOutcome says. Never deletes a pending file it could not settle.
  */
@@ -78,6 +84,7 @@ export async function resumePending(options: ResumeOptions): Promise<ResumeSumma
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_LOGINS, names.length) }, worker));
+  entries.push(...(await resumeRenewals(opened.storeDir, server, options.signal)));
   return { storeDir: opened.storeDir, entries, warnings: opened.warnings };
 }
 

@@ -72,3 +72,12 @@ async function committedSummary(storeDir: string, name: string): Promise<StoredD
 export function expiringWithin<T extends Pick<StoredDeviceSummary, 'notAfter'>>(devices: T[], windowMs: number, now = Date.now()): T[] {
   return devices.filter((device) => device.notAfter !== undefined && Date.parse(device.notAfter) - now <= windowMs);
 }
+
+/**
+ * The names of the committed chain devices (the ones a renewal can replace) whose certificate ends within
+ * `windowMs`: what `--renew-expiring` and the provision node's automatic renewal renew, in entry order.
+ */
+export function chainDevicesExpiring(devices: StoredDeviceSummary[], windowMs: number, now = Date.now()): string[] {
+  const chainDevices = devices.filter((device) => device.chain === true && device.state === 'committed' && device.deviceName !== null);
+  return expiringWithin(chainDevices, windowMs, now).map((device) => device.deviceName!);
+}
