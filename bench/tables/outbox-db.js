@@ -23,7 +23,7 @@ const { median } = require('../lib/stats');
 
 const DEVICES = 4;
 const BATCH = 100;
-const CANDIDATES = ['lmdb', 'lmdb-overlapping', 'classic-level', 'file'];
+const CANDIDATES = ['outbox', 'lmdb', 'lmdb-overlapping', 'classic-level', 'file'];
 const MB = 1024 * 1024;
 
 function resolveModule(name) {
@@ -113,7 +113,44 @@ async function lmdbAdapter(dir, overlappingSync) {
   };
 }
 
+/** This package's outbox (src/outbox, on lmdb): what gridlinks-device will pay, order index and totals included. */
+const outboxIds = new Map();
+async function outboxAdapter(dir) {
+  const { openOutbox } = require(path.join(__dirname, '..', '..', 'nodes', 'outbox'));
+  const outbox = await openOutbox({ dir, maxBytes: 1024 * MB });
+  const ids = outboxIds; // (device, seq) → id, across the reopen
+  const keyOf = (device, seq) => `${device}\u0000${seq}`;
+  return {
+    append: (items) =>
+      Promise.all(
+        items.map(([device, seq, value]) =>
+          outbox.append(device, { kind: 'telemetry', payload: JSON.parse(value) }).then((id) => ids.set(keyOf(device, seq), id)),
+        ),
+      ),
+    readDevice(device, limit = Infinity) {
+      const found = [];
+      for (const entry of limit === Infinity ? outbox.pending(device, 1000) : outbox.peek(device, limit)) {
+        if (entry.body.length > 0) found.push(JSON.parse(entry.body).values.seq);
+      }
+      return found;
+    },
+    remove: (items) => outbox.acknowledge(items.map(([device, seq]) => ids.get(keyOf(device, seq)))),
+    close: () => outbox.close(),
+    /** Node-RED's pattern: one message per turn, each append on its own; commits gather what arrives meanwhile. */
+    async appendOnePerTurn(list) {
+      const waiting = [];
+      for (const [device, seq, value] of list) {
+        waiting.push(outbox.append(device, { kind: 'telemetry', payload: JSON.parse(value) }).then((id) => ids.set(keyOf(device, seq), id)));
+        if (waiting.length >= 1000) await Promise.all(waiting.splice(0));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await Promise.all(waiting);
+    },
+  };
+}
+
 const adapters = {
+  outbox: outboxAdapter,
   lmdb: (dir) => lmdbAdapter(dir, false),
   /** lmdb's default on Linux: the commit resolves before its fsync; durable once `db.flushed` resolves. */
   'lmdb-overlapping': (dir) => lmdbAdapter(dir, true),
@@ -186,6 +223,12 @@ async function child(name, records) {
     let start = process.hrtime.bigint();
     for (let i = 0; i < records; i += BATCH) await db.append(items.slice(i, i + BATCH));
     result.appendPerSec = records / (Number(process.hrtime.bigint() - start) / 1e9);
+    if (db.appendOnePerTurn) {
+      start = process.hrtime.bigint();
+      await db.appendOnePerTurn(items.map(([device, seq, value]) => [device, seq + records, value]));
+      result.onePerTurnPerSec = records / (Number(process.hrtime.bigint() - start) / 1e9);
+      await db.remove(items.map(([device, seq]) => [device, seq + records]));
+    }
     await db.close();
 
     start = process.hrtime.bigint();
@@ -239,7 +282,7 @@ function spread(values, digits) {
 async function parent(args, log) {
   const records = count(args, 20_000, 2_000);
   const rounds = count(args, 5, 1);
-  const moduleOf = (name) => (name === 'lmdb-overlapping' ? 'lmdb' : name);
+  const moduleOf = (name) => (name === 'lmdb-overlapping' || name === 'outbox' ? 'lmdb' : name);
   const names = CANDIDATES.filter((name) => name === 'file' || resolveModule(moduleOf(name)));
   const missing = CANDIDATES.filter((name) => !names.includes(name));
   const results = Object.fromEntries(names.map((name) => [name, []]));
@@ -259,12 +302,14 @@ async function parent(args, log) {
     const pick = (field) => runs.map((run) => run[field]);
     const module = moduleOf(name);
     const version =
-      name === 'file'
-        ? 'append-only file (floor)'
-        : `${module} ${require(packageJsonOf(module, [path.dirname(resolveModule(module))])).version}${module === name ? '' : ', overlappingSync + await flushed'}`;
+      name === 'outbox'
+        ? `this package's outbox (on lmdb)`
+        : name === 'file'
+          ? 'append-only file (floor)'
+          : `${module} ${require(packageJsonOf(module, [path.dirname(resolveModule(module))])).version}${module === name ? '' : ', overlappingSync + await flushed'}`;
     return [
       version,
-      spread(pick('appendPerSec')),
+      name === 'outbox' ? `${spread(pick('appendPerSec'))}; one per turn: ${spread(pick('onePerTurnPerSec'))}` : spread(pick('appendPerSec')),
       spread(pick('readPerSec')),
       spread(pick('removePerSec')),
       spread(pick('openMs'), 1),
