@@ -115,6 +115,7 @@ export function applyBatch(db: OutboxDatabase, options: ResolvedOutboxOptions, o
     }
   });
 
+  if (totals.size === 0) return { outcomes, dropped }; // nothing changed: no write, the commit is empty
   db.putSync(NEXT_ID_KEY, nextId);
   db.putSync(TOTAL_KEY, total);
   for (const [deviceKey, device] of totals) {

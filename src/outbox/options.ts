@@ -15,7 +15,7 @@ export interface DroppedRecords {
 export interface OutboxOptions {
   /** The folder of the database (one database per folder; made 0700 when missing). */
   dir: string;
-  /** Bytes of stored records (their JSON) at most; default 100 MB. */
+  /** Bytes on disk at most: each record counts its JSON plus 200 bytes of database overhead; default 100 MB. */
   maxBytes?: number;
   /** A record older than this is dropped unsent; default 7 days. */
   maxAgeMs?: number;

@@ -28,6 +28,13 @@ export interface OutboxCounts {
   devices: DeviceBacklog[];
 }
 
+/**
+ * What a record costs on disk besides its body: its two keys, the order index entry and B-tree pages.
+ * Measured: 20,000 readings of 75 bytes took 5.6 MB of data.mdb (206 bytes each above the body), so
+ * maxBytes bounds the file, not only the JSON.
+ */
+const RECORD_OVERHEAD_BYTES = 200;
+
 /** At most this often, records older than maxAgeMs are dropped even when nothing is written. */
 const EXPIRY_EVERY_MS = 60_000;
 
@@ -71,7 +78,7 @@ export class Outbox {
     } catch (error) {
       return Promise.reject(asError(error));
     }
-    return this.submit({ kind: 'append', deviceKey, recordKind: record.kind, body, bytes: Buffer.byteLength(body), at });
+    return this.submit({ kind: 'append', deviceKey, recordKind: record.kind, body, bytes: Buffer.byteLength(body) + RECORD_OVERHEAD_BYTES, at });
   }
 
   /** The oldest `limit` records waiting for a device, in append order (read from the memory map, no I/O wait). */
