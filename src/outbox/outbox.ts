@@ -58,7 +58,8 @@ export class Outbox {
   static async open(options: OutboxOptions): Promise<Outbox> {
     const resolved = resolveOutboxOptions(options);
     const outbox = new Outbox(await useDatabase(resolved.dir), resolved);
-    await outbox.expire();
+    // A full disk may refuse this commit: the outbox still opens (what is stored can be read and sent), expiry runs again later.
+    await outbox.expire().catch(() => 0);
     return outbox;
   }
 
