@@ -5,3 +5,4 @@ export { identityFromMessage, sessionOptions, type DeviceIdentity } from './devi
 export { readStoredDevice } from './stored-device';
 export * from './topics';
 export { ReconnectBackoff, RECONNECT_DEFAULTS, type ReconnectSettings } from './reconnect-policy';
+export { outboxPublisher } from './outbox-publisher';

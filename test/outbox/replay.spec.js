@@ -3,7 +3,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { OUTBOX, openOutbox, outboxDir, telemetry } = require('./support');
+const { OUTBOX, openOutbox, outboxDir, telemetry, assertReadingsInOrder } = require('./support');
 const { replayOutbox } = require(OUTBOX);
 const { startTestSimulator, DEFAULT_PROFILE } = require('../helpers/simulator');
 const { mqttPublisher } = require('./mqtt-publisher');
@@ -77,17 +77,7 @@ describe('outbox: replay to the simulator over MQTT', function () {
     assert.equal(report.sent, 451);
     assert.deepEqual(report.devices, { 'replay-a': 151, 'replay-b': 150, 'replay-c': 150 });
     for (const device of DEVICES) {
-      const records = sim.telemetry(device).filter((record) => record.topic === 'v1/devices/me/telemetry');
-      const readings = records.slice(before[device]).map((record) => record.payload);
-      assert.deepEqual(
-        readings.map((reading) => reading.values.seq),
-        Array.from({ length: 150 }, (_, i) => i),
-      );
-      assert.deepEqual(
-        readings.map((reading) => reading.ts),
-        Array.from({ length: 150 }, (_, i) => 1_700_000_000_000 + i),
-        'ts as recorded',
-      );
+      assertReadingsInOrder(sim, device, { from: before[device], count: 150, firstTs: 1_700_000_000_000 });
     }
     assert.equal(sim.clientAttributes('replay-a').firmware, '2.0');
     assert.equal(outbox.counts().waiting, 0);
