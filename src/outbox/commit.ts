@@ -58,7 +58,7 @@ export function applyBatch(db: OutboxDatabase, options: ResolvedOutboxOptions, o
     entry.count++;
     dropped.set(key, entry);
   };
-  /** Drops from the oldest on while `wanted(value)` holds; returns whether it stopped because one did not. */
+  /** Drops records from the oldest on, while `wanted(value)` holds. */
   const dropOldest = (reason: DropReason, wanted: (value: OrderValue) => boolean): void => {
     for (;;) {
       const oldest = [...db.getRange(orderRange(CHUNK))];
