@@ -60,8 +60,9 @@ export function applyBatch(db: OutboxDatabase, options: ResolvedOutboxOptions, o
   };
   /** Drops records from the oldest on, while `wanted(value)` holds. */
   const dropOldest = (reason: DropReason, wanted: (value: OrderValue) => boolean): void => {
-    for (;;) {
-      const oldest = [...db.getRange(orderRange(CHUNK))];
+    // Usually none or a few are due: look at one first, then read in chunks.
+    for (let limit = 1; ; limit = CHUNK) {
+      const oldest = [...db.getRange(orderRange(limit))];
       if (oldest.length === 0) return;
       for (const { key, value } of oldest) {
         if (!wanted(value as OrderValue)) return;
