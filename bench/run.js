@@ -20,11 +20,12 @@ const TABLES = [
   { id: 7, file: 'pool.js', title: 'Warm key pool through the node' },
   { id: 8, file: 'hostile.js', title: 'Against a hostile server' },
   { id: 9, file: 'device.js', title: 'Many devices through one gridlinks-device node' },
+  { id: 10, file: 'outbox-db.js', title: "The outbox's database" },
 ];
 
 const HELP = `npm run bench [-- options]
   --quick        small counts: a smoke run in about a minute (figures are not representative)
-  --only 1,3     run only these tables (1 breakdown, 2 bulk, 3 event loop, 4 Node-RED, 5 seed, 6 memory, 7 key pool, 8 hostile, 9 devices)
+  --only 1,3     run only these tables (1 breakdown, 2 bulk, 3 event loop, 4 Node-RED, 5 seed, 6 memory, 7 key pool, 8 hostile, 9 devices, 10 outbox database)
   --ec N         EC P-256 devices per bulk run (default 1000)
   --rsa N        RSA-2048 devices per bulk run (default 200)
 Writes bench/results/latest.md.`;

@@ -10,3 +10,4 @@ export { readStoredDevice } from './stored-device';
 export * from './topics';
 export { ReconnectBackoff, RECONNECT_DEFAULTS, type ReconnectSettings } from './reconnect-policy';
 export { DEFAULT_MAX_PACKET_BYTES, publishOverhead, publishOverLimit } from './packet-size';
+export { outboxPublisher } from './outbox-publisher';
