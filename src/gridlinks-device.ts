@@ -49,7 +49,8 @@ export = function (RED: NodeAPI): void {
     const resolved = server?.serverOptions();
     let closing = false;
     /** Devices read from the store, kept while they work (a failure reads the store again). */
-    const storedDevices = new Map<string, DeviceIdentity>();
+    /** One read per stored device: messages that arrive while it runs wait for the same read, in their order. */
+    const storedDevices = new Map<string, Promise<DeviceIdentity>>();
 
     const pool =
       resolved?.ok === true
@@ -92,23 +93,31 @@ export = function (RED: NodeAPI): void {
     else if (resolved && !resolved.ok)
       status.broken(resolved.error.details.field === 'ca' || resolved.error.details.field === 'caFile' ? 'CA' : resolved.error.code);
 
-    async function identityByName(msg: DeviceMessage): Promise<DeviceIdentity> {
-      if (typeof msg.deviceName !== 'string' || msg.deviceName === '') {
-        throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-device'), { field: 'device' });
+    /**
+     * The identity of msg.deviceName: its open session's, or read from the store folder once, every message
+     * for it waiting on that one read so that they reach the session in the order they came.
+     */
+    function identityByName(msg: DeviceMessage): Promise<DeviceIdentity> {
+      const deviceName = msg.deviceName;
+      if (typeof deviceName !== 'string' || deviceName === '') {
+        return Promise.reject(new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-device'), { field: 'device' }));
       }
-      const connected = pool?.knownDevice(msg.deviceName);
-      if (connected) return connected;
-      if (!storeDir)
-        throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-store', { deviceName: msg.deviceName }), { field: 'storeDir' });
-      const known = storedDevices.get(msg.deviceName);
+      const known = storedDevices.get(deviceName);
       if (known) return known;
-      const identity = await readStoredDevice(storeDir, msg.deviceName);
-      // Read once per session (the identity is kept until the session fails): the expiry warning comes once per session too.
-      const notAfter = notAfterInside((identity.credentials as { certificate?: string }).certificate, expiryDays);
-      if (notAfter !== undefined) node.warn(expiryWarning(msg.deviceName, notAfter));
+      const connected = pool?.knownDevice(deviceName);
+      if (connected) return Promise.resolve(connected);
+      if (!storeDir) {
+        return Promise.reject(new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-store', { deviceName }), { field: 'storeDir' }));
+      }
+      const read = readStoredDevice(storeDir, deviceName).then((identity) => {
+        // Read once per session (kept until the session fails): the expiry warning comes once per session too.
+        const notAfter = notAfterInside((identity.credentials as { certificate?: string }).certificate, expiryDays);
+        if (notAfter !== undefined) node.warn(expiryWarning(deviceName, notAfter));
+        return identity;
+      });
       if (storedDevices.size >= 10_000) storedDevices.delete(storedDevices.keys().next().value as string);
-      storedDevices.set(msg.deviceName, identity);
-      return identity;
+      storedDevices.set(deviceName, read);
+      return read;
     }
 
     type Send = (msg: Array<NodeMessageInFlow | null>) => void;

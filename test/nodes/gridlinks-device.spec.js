@@ -197,6 +197,23 @@ describe('gridlinks-device node (real runtime, simulator on 127.0.0.1)', functio
     assert.match(unknown.gridlinksError.message, /never-provisioned/);
   });
 
+  it('a burst for a stored device sent before its entry is read reaches the server in order (one read per device)', async function () {
+    const storeDir = tempDir('device-store-order');
+    const { flow, credentials } = deviceFlow(sim, { device: { storeDir } });
+    await load(flow, credentials);
+    const deviceName = `stored-order-${Date.now()}`;
+    await provisioned(deviceName);
+    const sent = [];
+    helper.getNode('sent').on('input', (msg) => sent.push(msg.payload.n));
+    const node = helper.getNode('dev');
+    for (let n = 0; n < 90; n++) node.receive({ deviceName, payload: { n } });
+    await waitUntil(() => sent.length === 90);
+    assert.deepEqual(
+      sim.telemetry(deviceName).map((record) => record.payload.n),
+      Array.from({ length: 90 }, (_, n) => n),
+    );
+  });
+
   it('every error reaches Catch with its code and the device named; the node keeps serving other devices', async function () {
     const { flow, credentials } = deviceFlow(sim);
     await load(flow, credentials);
