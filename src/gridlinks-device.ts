@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { ConnectionPool, POOL_DEFAULTS } from './device/connection-pool';
 import { identityFromMessage, type DeviceIdentity } from './device/device-identity';
+import { DISCONNECT_REASON } from './device/device-errors';
 import { buildDeviceAction } from './device/device-message';
 import { readStoredDevice } from './device/stored-device';
 import { DeviceStatus } from './node-red/device-status';
@@ -76,8 +77,10 @@ export = function (RED: NodeAPI): void {
               },
               changed: () => status.changed(),
               // Said once, when it happens: the device's messages then fail with the same error.
-              stopped: (_deviceName, error) => {
+              stopped: (deviceName, error) => {
                 if (closing) return;
+                // Credentials updated (0x98), e.g. a chain device renewed into the store folder: the next message reads them again.
+                if (error.details.returnCode === DISCONNECT_REASON.administrativeAction) storedDevices.delete(deviceName);
                 status.failed(error.code);
                 node.error(error.message);
               },

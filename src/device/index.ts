@@ -3,7 +3,7 @@ export { DeviceConnection, PER_MESSAGE_SAVINGS, type ConnectionSettings, type Co
 export { buildDeviceAction, ACTIONS, type DeviceAction, type ActionKind } from './device-message';
 export { identityFromMessage, identityKey, sessionOptions, type DeviceIdentity } from './device-identity';
 export { credentialsProblem } from './credential-check';
-export { closedWhileQueued, type UnacknowledgedReason } from './device-errors';
+export { closedWhileQueued, DISCONNECT_REASON, type UnacknowledgedReason } from './device-errors';
 export type { Settled } from './in-flight';
 export { QueueBudget } from './queue-budget';
 export { readStoredDevice } from './stored-device';

@@ -6,7 +6,7 @@ const assert = require('node:assert/strict');
 const asyncHooks = require('node:async_hooks');
 const fs = require('node:fs');
 const path = require('node:path');
-const { provisionDevice } = require('../../nodes/provisioning');
+const { provisionDevice, renewCertificate, certificateCredentialsId } = require('../../nodes/provisioning');
 const { AUTO_RENEW_PERIOD_MS } = require('../../nodes/node-red/renew-action.js');
 const { startChainSim, tlsServer, options, tempDir } = require('../provisioning/support');
 const { connectDevice } = require('../helpers/simulator');
@@ -230,5 +230,45 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
     const warnings = warningsOf('dev');
     assert.equal(warnings.length, 1, warnings.join('\n'));
     assert.match(warnings[0], /"soon-d" expires on \S+ \(in 4 day\(s\)\)/);
+  });
+
+  it('a device node session of a renewed device: GridLinks closes it (0x98) and the next message logs in with the renewed certificate from the store', async function () {
+    const dir = storeDir();
+    await chainDevice(dir, 'renewed-live');
+    const srv = serverNode(sim, { protocolVersion: 5 });
+    const flow = [
+      { id: TAB, type: 'tab', label: 'device renewed' },
+      srv.node,
+      { id: 'dev', type: 'gridlinks-device', z: TAB, server: 'srv', storeDir: dir, receive: false, wires: [['sent'], []] },
+      { id: 'sent', type: 'helper', z: TAB },
+      { id: 'catcher', type: 'catch', z: TAB, scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper', z: TAB },
+    ];
+    await load(flow, { srv: srv.credentials });
+    const caught = [];
+    helper.getNode('caught').on('input', (msg) => caught.push(msg.gridlinksError));
+    const publish = async (n) => {
+      const sent = nextMessage('sent');
+      helper.getNode('dev').receive({ deviceName: 'renewed-live', payload: { n } });
+      return sent;
+    };
+    await publish(1);
+    const renewed = await renewCertificate({
+      server: tlsServer(sim),
+      storeDir: dir,
+      deviceName: 'renewed-live',
+      signerCertificate: pki.fleet.certPem,
+      signerKey: pki.fleet.keyPem,
+    });
+    await waitUntil(() => sim.connectedDevices().filter((name) => name === 'renewed-live').length === 0);
+    await publish(2);
+    assert.deepEqual(
+      sim.telemetry('renewed-live').map((record) => record.payload.n),
+      [1, 2],
+    );
+    const device = sim.devices().find((d) => d.name === 'renewed-live');
+    assert.equal(device.credentials.credentialsId, certificateCredentialsId(read(dir, 'renewed-live', 'certificate.pem')));
+    assert.ok(renewed);
+    assert.deepEqual(caught, []);
   });
 });
