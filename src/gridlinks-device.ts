@@ -9,7 +9,8 @@ import { failMessage } from './node-red/message-failure';
 import type { GridlinksServerNode } from './node-red/server-options';
 import { ProvisionError } from './provisioning/errors';
 import { validateServer } from './provisioning/net';
-import { expiryWarning, expiryWindowDays, notAfterInside } from './node-red/expiry-warnings';
+import { DAY_MS, expiryWarning, expiryWindowDays, notAfterInside, summaryName } from './node-red/expiry-warnings';
+import { reportStoreAtDeploy } from './node-red/store-status';
 
 interface DeviceNodeProperties {
   server?: string;
@@ -181,6 +182,26 @@ export = function (RED: NodeAPI): void {
     }
 
     node.on('input', (msg, send, done) => handle(msg, send, done));
+
+    if (storeDir) {
+      // At deploy: which certificates of the store end within the window, each by name, and how many.
+      void reportStoreAtDeploy(
+        storeDir,
+        {
+          warn: (text) => node.warn(text),
+          pending: () => undefined, // a provisioning matter: the provision node reports it
+          refused: (message) => {
+            if (!closing) node.warn(message);
+          },
+          expiring: (devices) => {
+            if (closing) return;
+            for (const device of devices) node.warn(expiryWarning(summaryName(device), device.notAfter!));
+            node.warn(`${devices.length} certificate(s) in ${storeDir} expire within ${expiryDays} day(s).`);
+          },
+        },
+        expiryDays * DAY_MS,
+      );
+    }
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;

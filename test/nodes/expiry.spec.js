@@ -205,7 +205,7 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
     }
   });
 
-  it('the device node warns once per session about a certificate inside its window, and not about one outside', async function () {
+  it('the device node names at deploy each certificate of its store inside its window and says how many, then warns once per session, and never about one outside', async function () {
     const dir = storeDir();
     await chainDevice(dir, 'soon-d', 4);
     await chainDevice(dir, 'later-d');
@@ -219,6 +219,10 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
       { id: 'caught', type: 'helper', z: TAB },
     ];
     await load(flow, { srv: srv.credentials });
+    await waitUntil(() => warningsOf('dev').length === 2);
+    const atDeploy = warningsOf('dev');
+    assert.match(atDeploy[0], /"soon-d" expires on \S+ \(in 4 day\(s\)\)/);
+    assert.match(atDeploy[1], /^1 certificate\(s\) in .* expire within 10 day\(s\)\.$/);
     const publish = async (deviceName) => {
       const sent = nextMessage('sent');
       helper.getNode('dev').receive({ deviceName, payload: { t: 1 } });
@@ -227,9 +231,10 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
     for (let i = 0; i < 3; i += 1) await publish('soon-d');
     await publish('later-d');
     assert.equal(sim.telemetry('soon-d').length, 3);
-    const warnings = warningsOf('dev');
+    const warnings = warningsOf('dev').slice(2);
     assert.equal(warnings.length, 1, warnings.join('\n'));
     assert.match(warnings[0], /"soon-d" expires on \S+ \(in 4 day\(s\)\)/);
+    assert.ok(!warningsOf('dev').some((text) => text.includes('later-d')));
   });
 
   it('a device node session of a renewed device: GridLinks closes it (0x98) and the next message logs in with the renewed certificate from the store', async function () {
