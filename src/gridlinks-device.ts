@@ -3,11 +3,14 @@ import { ConnectionPool, POOL_DEFAULTS } from './device/connection-pool';
 import { identityFromMessage, type DeviceIdentity } from './device/device-identity';
 import { buildDeviceAction } from './device/device-message';
 import { readStoredDevice } from './device/stored-device';
-import { DeviceStatus } from './node-red/device-status';
+import { DeviceStatus, statusText } from './node-red/device-status';
+import type { PoolCounts } from './device/connection-pool';
+import type { OutboxCounts } from './outbox';
 import { failMessage } from './node-red/message-failure';
 import type { GridlinksServerNode } from './node-red/server-options';
 import { ProvisionError } from './provisioning/errors';
 import { validateServer } from './provisioning/net';
+import { DeviceOutbox, outboxSettings, type OutboxNodeProperties } from './node-red/device-outbox';
 import { expiryWarning, expiryWindowDays, notAfterInside } from './node-red/expiry-warnings';
 
 interface DeviceNodeProperties {
@@ -23,8 +26,16 @@ interface DeviceNodeProperties {
   /** MB of queued payloads, all devices together. */
   queueBudgetMB?: unknown;
 }
-type DeviceNodeDef = NodeDef & DeviceNodeProperties;
-type DeviceMessage = NodeMessageInFlow & { device?: unknown; deviceName?: unknown; requestId?: unknown; gridlinksError?: unknown };
+type DeviceNodeDef = NodeDef & DeviceNodeProperties & OutboxNodeProperties;
+type DeviceMessage = NodeMessageInFlow & {
+  device?: unknown;
+  deviceName?: unknown;
+  requestId?: unknown;
+  gridlinksError?: unknown;
+  persist?: unknown;
+  queued?: boolean;
+  action?: unknown;
+};
 
 const MB = 1024 * 1024;
 
@@ -74,7 +85,10 @@ export = function (RED: NodeAPI): void {
                 if (message.requestId !== undefined) out.requestId = message.requestId;
                 node.send([null, out]);
               },
-              changed: () => status.changed(),
+              changed: () => {
+                status.changed();
+                outbox?.sessionsChanged();
+              },
               // Said once, when it happens: the device's messages then fail with the same error.
               stopped: (_deviceName, error) => {
                 if (closing) return;
@@ -84,10 +98,33 @@ export = function (RED: NodeAPI): void {
             },
           )
         : undefined;
+    const keepSettings = pool ? outboxSettings(config, storeDir) : undefined;
+    const outbox =
+      pool && keepSettings
+        ? new DeviceOutbox(keepSettings, pool, {
+            dropped: (deviceName, count, reason) => {
+              if (!closing)
+                node.warn(
+                  say(
+                    'gridlinks-device.warnings.dropped',
+                    { deviceName, count, reason },
+                    `${count} stored message(s) of device "${deviceName}" dropped unsent (${reason})`,
+                  ),
+                );
+            },
+            changed: () => status.changed(),
+            identityByName: (deviceName) => (storeDir ? identityByName({ deviceName } as DeviceMessage) : Promise.resolve(undefined)),
+          })
+        : undefined;
+    outbox?.ready().catch((error: ProvisionError) => {
+      status.failed(error.code);
+      node.error(error.message);
+    });
     const status = new DeviceStatus(
       (s) => node.status(s),
       (key, substitutions) => RED._(key, substitutions),
       () => pool?.counts() ?? { connected: 0, queued: 0, open: 0 },
+      (counts, translate) => outboxLabel(counts, outbox?.counts(), translate),
     );
     if (!server) status.broken('no server');
     else if (resolved && !resolved.ok)
@@ -134,6 +171,22 @@ export = function (RED: NodeAPI): void {
     function act(msg: DeviceMessage, send: Send, done: Done, identity: DeviceIdentity): void {
       const { deviceName } = identity;
       const action = buildDeviceAction(msg.topic, msg.payload, msg.requestId, deviceName);
+      if (outbox && msg.persist !== false && (action.kind === 'telemetry' || action.kind === 'attributes')) {
+        // Stored first; output 1 once acknowledged (msg.queued false) or once on disk behind a backlog or a session that is down (msg.queued true).
+        return outbox.keep(identity, action, msg.payload, (error, queued) => {
+          if (error) return failed(msg, done, error, deviceName);
+          if (closing) return;
+          msg.deviceName = deviceName;
+          msg.queued = queued;
+          if (!queued) status.succeeded();
+          try {
+            send([msg, null]);
+            done();
+          } catch (thrown) {
+            node.error(thrown, msg);
+          }
+        });
+      }
       // The callback holds only what it needs: it lives (and is copied by the GC) until the acknowledgement.
       const isRequest = action.kind === 'attributes/request';
       (pool as ConnectionPool).submit(identity, action, (error, answer) => {
@@ -152,8 +205,30 @@ export = function (RED: NodeAPI): void {
       });
     }
 
+    /** msg.action "flush" (send every backlog now) or "purge" (drop msg.deviceName's backlog, or all): reported on output 1. */
+    function outboxAction(msg: DeviceMessage, send: Send, done: Done): void {
+      if (!outbox) {
+        return void failed(msg, done, new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-outbox'), { field: 'action' }), undefined);
+      }
+      const deviceName = typeof msg.deviceName === 'string' && msg.deviceName !== '' ? msg.deviceName : undefined;
+      const work =
+        msg.action === 'flush'
+          ? outbox.flush().then((waiting) => ({ action: 'flush', waiting }))
+          : outbox.purge(deviceName).then((purged) => ({ action: 'purge', purged, ...(deviceName ? { deviceName } : {}) }));
+      work.then(
+        (payload) => {
+          if (closing) return;
+          msg.payload = payload;
+          send([msg, null]);
+          done();
+        },
+        (error: unknown) => failed(msg, done, error, deviceName),
+      );
+    }
+
     function handle(msg: DeviceMessage, send: Send, done: Done): void {
       let deviceName: string | undefined;
+      if (msg.action === 'flush' || msg.action === 'purge') return outboxAction(msg, send, done);
       try {
         if (!server) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-server'), { field: 'server' });
         if (!resolved?.ok || !pool) throw (resolved as { error: ProvisionError }).error;
@@ -183,27 +258,42 @@ export = function (RED: NodeAPI): void {
       closing = true;
       status.cancel();
       if (!pool) return done();
-      pool.close().then(
-        (unsent) => {
-          if (unsent.length > 0) {
-            const list = unsent
-              .slice(0, 20)
-              .map((d) => say('gridlinks-device.warnings.unsent-device', { ...d }, `${d.deviceName} (${d.queued} queued, ${d.unacknowledged} unacknowledged)`));
-            if (unsent.length > 20) list.push('…');
-            const devices = list.join(', ');
-            node.warn(
-              say(
-                'gridlinks-device.warnings.closed-unsent',
-                { count: unsent.length, devices },
-                `Closed with messages not sent or not acknowledged for ${unsent.length} device(s): ${devices}`,
-              ),
-            );
-          }
-          done();
-        },
-        () => done(),
-      );
+      // The outbox first: its drains end (what they sent and was not yet acknowledged stays stored), then the sessions.
+      (outbox ? outbox.close() : Promise.resolve())
+        .catch(() => {})
+        .then(() => pool.close())
+        .then(
+          (unsent) => {
+            if (unsent.length > 0) {
+              const list = unsent
+                .slice(0, 20)
+                .map((d) =>
+                  say('gridlinks-device.warnings.unsent-device', { ...d }, `${d.deviceName} (${d.queued} queued, ${d.unacknowledged} unacknowledged)`),
+                );
+              if (unsent.length > 20) list.push('…');
+              const devices = list.join(', ');
+              node.warn(
+                say(
+                  'gridlinks-device.warnings.closed-unsent',
+                  { count: unsent.length, devices },
+                  `Closed with messages not sent or not acknowledged for ${unsent.length} device(s): ${devices}`,
+                ),
+              );
+            }
+            done();
+          },
+          () => done(),
+        );
     });
+  }
+
+  function outboxLabel(counts: PoolCounts, backlog: OutboxCounts | undefined, translate: (key: string, s?: Record<string, string | number>) => string): string {
+    const base = statusText(translate, 'gridlinks-device.status.counts', { ...counts }, `${counts.connected} connected, ${counts.queued} queued`);
+    if (!backlog || backlog.waiting === 0) return base;
+    const waiting = backlog.waiting.toLocaleString('en-US');
+    if (counts.connected > 0) return statusText(translate, 'gridlinks-device.status.waiting', { base, waiting }, `${base}, ${waiting} waiting`);
+    const minutes = Math.floor(backlog.oldestAgeMs / 60_000);
+    return statusText(translate, 'gridlinks-device.status.offline-waiting', { waiting, minutes }, `offline, ${waiting} waiting (oldest ${minutes} min)`);
   }
 
   RED.nodes.registerType('gridlinks-device', GridlinksDevice);
