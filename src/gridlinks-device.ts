@@ -258,10 +258,14 @@ export = function (RED: NodeAPI): void {
       closing = true;
       status.cancel();
       if (!pool) return done();
-      // The outbox first: its drains end (what they sent and was not yet acknowledged stays stored), then the sessions.
-      (outbox ? outbox.close() : Promise.resolve())
-        .catch(() => {})
-        .then(() => pool.close())
+      // The outbox sends nothing more (what is not acknowledged stays stored); closing the sessions ends its drains; then its database closes.
+      outbox?.stopSending();
+      pool
+        .close()
+        .then(async (unsent) => {
+          await outbox?.close().catch(() => {});
+          return unsent;
+        })
         .then(
           (unsent) => {
             if (unsent.length > 0) {

@@ -120,8 +120,8 @@ export class DeviceOutbox {
               );
               return kept(undefined, false);
             }
-            if (LINK_FAILURES.has(error.code) && !this.closed) {
-              // Stored: it goes again with the backlog once the session is back.
+            if (LINK_FAILURES.has(error.code) || this.closed) {
+              // Stored: it goes again with the backlog once the session is back (or after the next deploy).
               this.backlog.add(deviceName);
               this.events.changed();
               return kept(undefined, true);
@@ -157,10 +157,19 @@ export class DeviceOutbox {
     return count;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Takes no new batch and no new message any more (what is not acknowledged stays stored). Call it
+   * before closing the pool, and close() after: a drain may be waiting for a session's answer.
+   */
+  stopSending(): void {
     this.closed = true;
     clearInterval(this.retry);
     this.stop.abort();
+  }
+
+  /** Waits for the drains (end them by closing the pool first) and the writes asked for, then lets go of the database. */
+  async close(): Promise<void> {
+    this.stopSending();
     await Promise.allSettled([...this.draining.values()]);
     const outbox = await this.opening.catch(() => undefined);
     await outbox?.close();
@@ -174,6 +183,8 @@ export class DeviceOutbox {
 
   private drainAll(): void {
     if (this.closed || !this.outbox) return;
+    // The status's "oldest M min" moves on while a backlog waits.
+    if (this.backlog.size > 0) this.events.changed();
     for (const deviceName of this.backlog) void this.drain(deviceName);
   }
 

@@ -109,6 +109,56 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
     assert.deepEqual(firstArrivals(sim, deviceName), range(0, 30));
   });
 
+  it('a redeploy while a flush waits for the server closes at once and keeps the backlog', async function () {
+    const { deviceName, flow, credentials, seen } = await deviceWithStore('flush-close');
+    const node = helper.getNode('dev');
+    node.receive({ deviceName, payload: { seq: 0 } });
+    await waitUntil(() => seen.sent.length === 1);
+    await sim.pause();
+    for (const seq of range(1, 10)) node.receive({ deviceName, payload: { seq } });
+    await waitUntil(() => seen.sent.length === 10);
+    node.receive({ action: 'flush' });
+    // Node-RED gives a closing node 15 s: the test's timeout would not tell a hang from a slow close.
+    let timer;
+    const hung = new Promise((resolve) => (timer = setTimeout(resolve, 5_000, 'hung')));
+    assert.equal(await Promise.race([helper.unload().then(() => 'closed'), hung]), 'closed');
+    clearTimeout(timer);
+    await load(flow, credentials);
+    await sim.resume();
+    await waitUntil(() => firstArrivals(sim, deviceName).length === 10);
+    assert.deepEqual(firstArrivals(sim, deviceName), range(0, 10));
+  });
+
+  it('drop-oldest: a full outbox drops the oldest, said in a warning naming the device; the status shows the backlog', async function () {
+    const { deviceName, seen } = await deviceWithStore('drop', { outboxSizeMB: 0.001 });
+    const node = helper.getNode('dev');
+    const warnings = [];
+    const statuses = [];
+    const warn = node.warn.bind(node);
+    node.warn = (text) => {
+      warnings.push(String(text));
+      warn(text);
+    };
+    const status = node.status.bind(node);
+    node.status = (s) => {
+      statuses.push(s.text);
+      status(s);
+    };
+    node.receive({ deviceName, payload: { seq: 0 } });
+    await waitUntil(() => seen.sent.length === 1);
+    await sim.pause();
+    for (const seq of range(1, 11)) node.receive({ deviceName, payload: { seq } });
+    await waitUntil(() => seen.sent.length === 11);
+    assert.equal(seen.caught.length, 0);
+    await waitUntil(() => warnings.some((text) => text.includes(deviceName) && /dropped unsent \(maxBytes\)/.test(text)));
+    await waitUntil(() => statuses.some((text) => /^offline, \d+ waiting \(oldest 0 min\)$/.test(text)));
+    await sim.resume();
+    await waitUntil(() => statuses.some((text) => text === '1 connected, 0 queued'));
+    const arrived = firstArrivals(sim, deviceName);
+    assert.equal(arrived[0], 0);
+    assert.deepEqual(arrived.slice(1), range(11 - (arrived.length - 1), 11), 'the newest kept, in order');
+  });
+
   it('refuse-new: a message that does not fit reaches Catch with QUEUE_FULL naming the bound', async function () {
     // About 1 KB: a few records of ~230 bytes each.
     const { deviceName, seen } = await deviceWithStore('refuse', { outboxSizeMB: 0.001, outboxFullPolicy: 'refuse-new' });
