@@ -13,7 +13,7 @@ export interface DeviceOutboxSettings {
   fullPolicy: FullPolicy;
   /** Backlog messages per second, all devices together. */
   messagesPerSecond: number;
-  /** How often a device with a backlog and no session tries again. */
+  /** How often, at first, a device with a backlog and no session tries again (doubling after each failed try, at most 60 s). */
   retryMs: number;
 }
 
@@ -29,6 +29,8 @@ export interface DeviceOutboxEvents {
 /** What became of a message given to the outbox: sent and acknowledged now, or kept on disk for later. */
 export type Kept = (error: ProvisionError | undefined, queued: boolean) => void;
 
+/** The longest wait between two tries of a device with a backlog and no session. */
+const MAX_RETRY_MS = 60_000;
 const MB = 1024 * 1024;
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -52,7 +54,7 @@ export function outboxFolder(storeDir: string, own: string): string {
  * gridlinks-device's durable queue: a telemetry or attributes message is on disk before it is sent.
  * A device with no backlog and a session not known to be down sends it at once (deleted after its PUBACK); otherwise it
  * waits behind the device's backlog, which is drained in order (replayOutbox, paced) whenever the
- * device's session is up, and tried again every `retryMs` while it is not.
+ * device's session is up, and tried again after `retryMs` (doubling, at most a minute) while it is not.
  */
 export class DeviceOutbox {
   private outbox: Outbox | undefined;
@@ -61,6 +63,8 @@ export class DeviceOutbox {
   private readonly backlog = new Set<string>();
   private readonly draining = new Map<string, Promise<void>>();
   private readonly identities = new Map<string, DeviceIdentity>();
+  /** Devices whose last drain failed: failed tries in a row and when the next one is due (a session coming up drains at once). */
+  private readonly backoff = new Map<string, { failures: number; dueAt: number }>();
   private readonly retry: NodeJS.Timeout;
   private readonly stop = new AbortController();
   private closed = false;
@@ -151,8 +155,13 @@ export class DeviceOutbox {
   async purge(deviceName?: string): Promise<number> {
     const outbox = await this.opening;
     const count = await outbox.purge(deviceName);
-    if (deviceName === undefined) this.backlog.clear();
-    else this.backlog.delete(deviceName);
+    if (deviceName === undefined) {
+      this.backlog.clear();
+      this.backoff.clear();
+    } else {
+      this.backlog.delete(deviceName);
+      this.backoff.delete(deviceName);
+    }
     this.events.changed();
     return count;
   }
@@ -181,11 +190,18 @@ export class DeviceOutbox {
     for (const deviceName of this.backlog) if (!this.draining.has(deviceName) && this.pool.isConnected(deviceName)) void this.drain(deviceName);
   }
 
+  private failedTry(deviceName: string): void {
+    const failures = (this.backoff.get(deviceName)?.failures ?? 0) + 1;
+    const delay = Math.min(MAX_RETRY_MS, this.settings.retryMs * 2 ** Math.min(failures - 1, 16));
+    this.backoff.set(deviceName, { failures, dueAt: Date.now() + delay });
+  }
+
   private drainAll(): void {
     if (this.closed || !this.outbox) return;
     // The status's "oldest M min" moves on while a backlog waits.
     if (this.backlog.size > 0) this.events.changed();
-    for (const deviceName of this.backlog) void this.drain(deviceName);
+    const now = Date.now();
+    for (const deviceName of this.backlog) if ((this.backoff.get(deviceName)?.dueAt ?? 0) <= now) void this.drain(deviceName);
   }
 
   /** One drain per device at a time; the backlog flag is lifted only when its records are all sent. */
@@ -209,7 +225,9 @@ export class DeviceOutbox {
           signal: this.stop.signal,
         });
         this.events.changed();
-        if (report.failures.length > 0 || report.stopped || this.closed) return;
+        if (report.failures.length > 0) return this.failedTry(deviceName);
+        this.backoff.delete(deviceName);
+        if (report.stopped || this.closed) return;
         // Appends that came in during the drain are behind it: go on until none is left.
         if (outbox.peek(deviceName, 1).length === 0) return void this.backlog.delete(deviceName);
       }
