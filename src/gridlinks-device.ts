@@ -3,14 +3,13 @@ import { ConnectionPool, POOL_DEFAULTS } from './device/connection-pool';
 import { identityFromMessage, type DeviceIdentity } from './device/device-identity';
 import { buildDeviceAction } from './device/device-message';
 import { readStoredDevice } from './device/stored-device';
-import { DeviceStatus, statusText } from './node-red/device-status';
-import type { PoolCounts } from './device/connection-pool';
-import type { OutboxCounts } from './outbox';
+import { DeviceStatus } from './node-red/device-status';
 import { failMessage } from './node-red/message-failure';
 import type { GridlinksServerNode } from './node-red/server-options';
 import { ProvisionError } from './provisioning/errors';
 import { validateServer } from './provisioning/net';
 import { DeviceOutbox, outboxSettings, type OutboxNodeProperties } from './node-red/device-outbox';
+import { droppedWarning, outboxAction as runOutboxAction, outboxLabel } from './node-red/outbox-node';
 import { expiryWarning, expiryWindowDays, notAfterInside } from './node-red/expiry-warnings';
 
 interface DeviceNodeProperties {
@@ -103,14 +102,7 @@ export = function (RED: NodeAPI): void {
       pool && keepSettings
         ? new DeviceOutbox(keepSettings, pool, {
             dropped: (deviceName, count, reason) => {
-              if (!closing)
-                node.warn(
-                  say(
-                    'gridlinks-device.warnings.dropped',
-                    { deviceName, count, reason },
-                    `${count} stored message(s) of device "${deviceName}" dropped unsent (${reason})`,
-                  ),
-                );
+              if (!closing) node.warn(droppedWarning((key, s) => RED._(key, s), deviceName, count, reason));
             },
             changed: () => status.changed(),
             identityByName: (deviceName) => (storeDir ? identityByName({ deviceName } as DeviceMessage) : Promise.resolve(undefined)),
@@ -211,11 +203,7 @@ export = function (RED: NodeAPI): void {
         return void failed(msg, done, new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-outbox'), { field: 'action' }), undefined);
       }
       const deviceName = typeof msg.deviceName === 'string' && msg.deviceName !== '' ? msg.deviceName : undefined;
-      const work =
-        msg.action === 'flush'
-          ? outbox.flush().then((waiting) => ({ action: 'flush', waiting }))
-          : outbox.purge(deviceName).then((purged) => ({ action: 'purge', purged, ...(deviceName ? { deviceName } : {}) }));
-      work.then(
+      runOutboxAction(outbox, msg.action === 'flush' ? 'flush' : 'purge', deviceName).then(
         (payload) => {
           if (closing) return;
           msg.payload = payload;
@@ -289,15 +277,6 @@ export = function (RED: NodeAPI): void {
           () => done(),
         );
     });
-  }
-
-  function outboxLabel(counts: PoolCounts, backlog: OutboxCounts | undefined, translate: (key: string, s?: Record<string, string | number>) => string): string {
-    const base = statusText(translate, 'gridlinks-device.status.counts', { ...counts }, `${counts.connected} connected, ${counts.queued} queued`);
-    if (!backlog || backlog.waiting === 0) return base;
-    const waiting = backlog.waiting.toLocaleString('en-US');
-    if (counts.connected > 0) return statusText(translate, 'gridlinks-device.status.waiting', { base, waiting }, `${base}, ${waiting} waiting`);
-    const minutes = Math.floor(backlog.oldestAgeMs / 60_000);
-    return statusText(translate, 'gridlinks-device.status.offline-waiting', { waiting, minutes }, `offline, ${waiting} waiting (oldest ${minutes} min)`);
   }
 
   RED.nodes.registerType('gridlinks-device', GridlinksDevice);
