@@ -47,6 +47,27 @@ function firstArrivals(sim, deviceName) {
 
 const range = (from, to) => Array.from({ length: to - from }, (_, i) => from + i);
 
+describe('gridlinks-device: outbox options', function () {
+  const { outboxSettings } = require('../../nodes/node-red/device-outbox');
+
+  it('on by default with a store folder (in <store>/.outbox) or an outbox folder, with the core defaults; off without a folder or when switched off', function () {
+    const settings = outboxSettings({}, '/data/store');
+    assert.equal(settings.dir, require('node:path').join('/data/store', '.outbox'));
+    assert.deepEqual(
+      [settings.maxBytes, settings.maxAgeMs, settings.fullPolicy, settings.messagesPerSecond],
+      [100 * 1024 * 1024, 7 * 24 * 3600_000, 'drop-oldest', 100],
+    );
+    assert.equal(outboxSettings({ outboxDir: '/data/outbox' }, '').dir, '/data/outbox');
+    assert.equal(outboxSettings({}, ''), undefined);
+    assert.equal(outboxSettings({ outbox: false }, '/data/store'), undefined);
+    assert.equal(outboxSettings({ outbox: 'false' }, '/data/store'), undefined);
+    const set = outboxSettings({ outboxSizeMB: '2', outboxAgeDays: '0.5', outboxFullPolicy: 'refuse-new', outboxRate: '20' }, '/s');
+    assert.deepEqual([set.maxBytes, set.maxAgeMs, set.fullPolicy, set.messagesPerSecond], [2 * 1024 * 1024, 12 * 3600_000, 'refuse-new', 20]);
+    const bad = outboxSettings({ outboxSizeMB: '-1', outboxAgeDays: 'x', outboxFullPolicy: 'other', outboxRate: 0 }, '/s');
+    assert.deepEqual([bad.maxBytes, bad.maxAgeMs, bad.fullPolicy, bad.messagesPerSecond], [100 * 1024 * 1024, 7 * 24 * 3600_000, 'drop-oldest', 100]);
+  });
+});
+
 describe('gridlinks-device: the outbox (messages kept while offline)', function () {
   this.timeout(60_000);
   let sim;
