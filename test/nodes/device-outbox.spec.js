@@ -90,6 +90,17 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
     return { deviceName, flow, credentials, seen: watch() };
   }
 
+  /** Seq 0 sent and acknowledged, then the server down and `seqs` sent; resolves when each left output 1 or reached Catch. */
+  async function sentThenDown(deviceName, seen, seqs) {
+    const node = helper.getNode('dev');
+    node.receive({ deviceName, payload: { seq: 0 } });
+    await waitUntil(() => seen.sent.length === 1);
+    await sim.pause();
+    for (const seq of seqs) node.receive({ deviceName, payload: { seq } });
+    await waitUntil(() => seen.sent.length + seen.caught.length === 1 + seqs.length);
+    return node;
+  }
+
   it('messages sent while the server is down are kept and all arrive in order after it is back', async function () {
     const { deviceName, seen } = await deviceWithStore('outage');
     const node = helper.getNode('dev');
@@ -115,14 +126,28 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
     assert.deepEqual(firstArrivals(sim, deviceName), range(0, 65), 'live messages after the backlog');
   });
 
+  it('messages sent while the backlog drains go behind it (paced replay), in order', async function () {
+    // 50/s: one second's worth (50) may go at once, the other 100 take about 2 s.
+    const { deviceName, seen } = await deviceWithStore('behind', { outboxRate: 50 });
+    const node = await sentThenDown(deviceName, seen, range(1, 150));
+    await sim.resume();
+    // Some of the backlog has arrived, not all of it: new messages now must queue behind the rest.
+    await waitUntil(() => firstArrivals(sim, deviceName).length > 1);
+    for (const seq of range(150, 180)) node.receive({ deviceName, payload: { seq } });
+    await waitUntil(() => seen.sent.length === 180);
+    assert.ok(firstArrivals(sim, deviceName).length < 150, 'the new messages came while the backlog was still draining');
+    assert.ok(
+      seen.sent.slice(150).every((msg) => msg.queued === true),
+      'kept behind the backlog',
+    );
+    await waitUntil(() => firstArrivals(sim, deviceName).length === 180);
+    assert.deepEqual(firstArrivals(sim, deviceName), range(0, 180));
+    assert.equal(seen.caught.length, 0);
+  });
+
   it('a redeploy during the outage keeps the backlog; it drains once the server is back', async function () {
     const { deviceName, flow, credentials, seen } = await deviceWithStore('redeploy');
-    const node = helper.getNode('dev');
-    node.receive({ deviceName, payload: { seq: 0 } });
-    await waitUntil(() => seen.sent.length === 1);
-    await sim.pause();
-    for (const seq of range(1, 30)) node.receive({ deviceName, payload: { seq } });
-    await waitUntil(() => seen.sent.length === 30);
+    await sentThenDown(deviceName, seen, range(1, 30));
     await helper.unload();
     await load(flow, credentials);
     await sim.resume();
@@ -132,12 +157,7 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
 
   it('a redeploy while a flush waits for the server closes at once and keeps the backlog', async function () {
     const { deviceName, flow, credentials, seen } = await deviceWithStore('flush-close');
-    const node = helper.getNode('dev');
-    node.receive({ deviceName, payload: { seq: 0 } });
-    await waitUntil(() => seen.sent.length === 1);
-    await sim.pause();
-    for (const seq of range(1, 10)) node.receive({ deviceName, payload: { seq } });
-    await waitUntil(() => seen.sent.length === 10);
+    const node = await sentThenDown(deviceName, seen, range(1, 10));
     node.receive({ action: 'flush' });
     // Node-RED gives a closing node 15 s: the test's timeout would not tell a hang from a slow close.
     let timer;
@@ -165,11 +185,7 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
       statuses.push(s.text);
       status(s);
     };
-    node.receive({ deviceName, payload: { seq: 0 } });
-    await waitUntil(() => seen.sent.length === 1);
-    await sim.pause();
-    for (const seq of range(1, 11)) node.receive({ deviceName, payload: { seq } });
-    await waitUntil(() => seen.sent.length === 11);
+    await sentThenDown(deviceName, seen, range(1, 11));
     assert.equal(seen.caught.length, 0);
     await waitUntil(() => warnings.some((text) => text.includes(deviceName) && /dropped unsent \(maxBytes\)/.test(text)));
     await waitUntil(() => statuses.some((text) => /^offline, \d+ waiting \(oldest 0 min\)$/.test(text)));
@@ -183,12 +199,7 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
   it('refuse-new: a message that does not fit reaches Catch with QUEUE_FULL naming the bound', async function () {
     // About 1 KB: a few records of ~230 bytes each.
     const { deviceName, seen } = await deviceWithStore('refuse', { outboxSizeMB: 0.001, outboxFullPolicy: 'refuse-new' });
-    const node = helper.getNode('dev');
-    node.receive({ deviceName, payload: { seq: 0 } });
-    await waitUntil(() => seen.sent.length === 1);
-    await sim.pause();
-    for (const seq of range(1, 11)) node.receive({ deviceName, payload: { seq } });
-    await waitUntil(() => seen.sent.length + seen.caught.length === 11);
+    await sentThenDown(deviceName, seen, range(1, 11));
     assert.ok(seen.caught.length > 0, 'some were refused');
     const refused = seen.caught[0].gridlinksError;
     assert.equal(refused.code, 'QUEUE_FULL');
@@ -197,12 +208,7 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
 
   it('msg.action purge drops one device backlog (reported with the count), flush sends the rest now', async function () {
     const { deviceName, seen } = await deviceWithStore('purge');
-    const node = helper.getNode('dev');
-    node.receive({ deviceName, payload: { seq: 0 } });
-    await waitUntil(() => seen.sent.length === 1);
-    await sim.pause();
-    for (const seq of range(100, 105)) node.receive({ deviceName, payload: { seq } });
-    await waitUntil(() => seen.sent.length === 6);
+    const node = await sentThenDown(deviceName, seen, range(100, 105));
     node.receive({ action: 'purge', deviceName });
     await waitUntil(() => seen.sent.length === 7);
     assert.deepEqual(seen.sent[6].payload, { action: 'purge', purged: 5, deviceName });
