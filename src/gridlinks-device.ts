@@ -269,7 +269,14 @@ export = function (RED: NodeAPI): void {
                   'gridlinks-device.warnings.closed-unsent',
                   { count: unsent.length, devices },
                   `Closed with messages not sent or not acknowledged for ${unsent.length} device(s): ${devices}`,
-                ),
+                ) +
+                  (outbox
+                    ? say(
+                        'gridlinks-device.warnings.closed-kept',
+                        {},
+                        '. Telemetry and attributes among them stay in the outbox and are sent after the next deploy.',
+                      )
+                    : ''),
               );
             }
             done();
