@@ -114,7 +114,7 @@ export class DeviceOutbox {
           if (this.backlog.has(deviceName) || this.pool.isDown(deviceName)) {
             this.backlog.add(deviceName);
             kept(undefined, true);
-            return this.drain(deviceName);
+            return void this.drain(deviceName);
           }
           this.pool.submit(identity, action, (error) => {
             if (!error) {
@@ -231,7 +231,10 @@ export class DeviceOutbox {
         // Appends that came in during the drain are behind it: go on until none is left.
         if (outbox.peek(deviceName, 1).length === 0) return void this.backlog.delete(deviceName);
       }
-    })().finally(() => this.draining.delete(deviceName));
+    })()
+      // Never rejects: an unexpected failure counts as a failed try (the records stay stored).
+      .catch(() => this.failedTry(deviceName))
+      .finally(() => this.draining.delete(deviceName));
     this.draining.set(deviceName, run);
     return run;
   }
