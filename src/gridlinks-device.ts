@@ -11,6 +11,8 @@ import { ProvisionError } from './provisioning/errors';
 import { validateServer } from './provisioning/net';
 import { DAY_MS, expiryWarning, expiryWindowDays, notAfterInside, summaryName } from './node-red/expiry-warnings';
 import { reportStoreAtDeploy } from './node-red/store-status';
+import { DeviceOutbox, outboxSettings, type OutboxNodeProperties } from './node-red/device-outbox';
+import { droppedWarning, outboxAction as runOutboxAction, outboxLabel } from './node-red/outbox-node';
 
 interface DeviceNodeProperties {
   server?: string;
@@ -25,8 +27,16 @@ interface DeviceNodeProperties {
   /** MB of queued payloads, all devices together. */
   queueBudgetMB?: unknown;
 }
-type DeviceNodeDef = NodeDef & DeviceNodeProperties;
-type DeviceMessage = NodeMessageInFlow & { device?: unknown; deviceName?: unknown; requestId?: unknown; gridlinksError?: unknown };
+type DeviceNodeDef = NodeDef & DeviceNodeProperties & OutboxNodeProperties;
+type DeviceMessage = NodeMessageInFlow & {
+  device?: unknown;
+  deviceName?: unknown;
+  requestId?: unknown;
+  gridlinksError?: unknown;
+  persist?: unknown;
+  queued?: boolean;
+  action?: unknown;
+};
 
 const MB = 1024 * 1024;
 
@@ -76,7 +86,10 @@ export = function (RED: NodeAPI): void {
                 if (message.requestId !== undefined) out.requestId = message.requestId;
                 node.send([null, out]);
               },
-              changed: () => status.changed(),
+              changed: () => {
+                status.changed();
+                outbox?.sessionsChanged();
+              },
               // Said once, when it happens: the device's messages then fail with the same error.
               stopped: (deviceName, error) => {
                 if (closing) return;
@@ -88,10 +101,26 @@ export = function (RED: NodeAPI): void {
             },
           )
         : undefined;
+    const keepSettings = pool ? outboxSettings(config, storeDir) : undefined;
+    const outbox =
+      pool && keepSettings
+        ? new DeviceOutbox(keepSettings, pool, {
+            dropped: (deviceName, count, reason) => {
+              if (!closing) node.warn(droppedWarning((key, s) => RED._(key, s), deviceName, count, reason));
+            },
+            changed: () => status.changed(),
+            identityByName: (deviceName) => (storeDir ? identityByName({ deviceName } as DeviceMessage) : Promise.resolve(undefined)),
+          })
+        : undefined;
+    outbox?.ready().catch((error: ProvisionError) => {
+      status.failed(error.code);
+      node.error(error.message);
+    });
     const status = new DeviceStatus(
       (s) => node.status(s),
       (key, substitutions) => RED._(key, substitutions),
       () => pool?.counts() ?? { connected: 0, queued: 0, open: 0 },
+      (counts, translate) => outboxLabel(counts, outbox?.counts(), translate),
     );
     if (!server) status.broken('no server');
     else if (resolved && !resolved.ok)
@@ -138,6 +167,22 @@ export = function (RED: NodeAPI): void {
     function act(msg: DeviceMessage, send: Send, done: Done, identity: DeviceIdentity): void {
       const { deviceName } = identity;
       const action = buildDeviceAction(msg.topic, msg.payload, msg.requestId, deviceName);
+      if (outbox && msg.persist !== false && (action.kind === 'telemetry' || action.kind === 'attributes')) {
+        // Stored first; output 1 once acknowledged (msg.queued false) or once on disk behind a backlog or a session that is down (msg.queued true).
+        return outbox.keep(identity, action, msg.payload, (error, queued) => {
+          if (error) return failed(msg, done, error, deviceName);
+          if (closing) return;
+          msg.deviceName = deviceName;
+          msg.queued = queued;
+          if (!queued) status.succeeded();
+          try {
+            send([msg, null]);
+            done();
+          } catch (thrown) {
+            node.error(thrown, msg);
+          }
+        });
+      }
       // The callback holds only what it needs: it lives (and is copied by the GC) until the acknowledgement.
       const isRequest = action.kind === 'attributes/request';
       (pool as ConnectionPool).submit(identity, action, (error, answer) => {
@@ -156,8 +201,26 @@ export = function (RED: NodeAPI): void {
       });
     }
 
+    /** msg.action "flush" (send every backlog now) or "purge" (drop msg.deviceName's backlog, or all): reported on output 1. */
+    function outboxAction(msg: DeviceMessage, send: Send, done: Done): void {
+      if (!outbox) {
+        return void failed(msg, done, new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-outbox'), { field: 'action' }), undefined);
+      }
+      const deviceName = typeof msg.deviceName === 'string' && msg.deviceName !== '' ? msg.deviceName : undefined;
+      runOutboxAction(outbox, msg.action === 'flush' ? 'flush' : 'purge', deviceName).then(
+        (payload) => {
+          if (closing) return;
+          msg.payload = payload;
+          send([msg, null]);
+          done();
+        },
+        (error: unknown) => failed(msg, done, error, deviceName),
+      );
+    }
+
     function handle(msg: DeviceMessage, send: Send, done: Done): void {
       let deviceName: string | undefined;
+      if (msg.action === 'flush' || msg.action === 'purge') return outboxAction(msg, send, done);
       try {
         if (!server) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-server'), { field: 'server' });
         if (!resolved?.ok || !pool) throw (resolved as { error: ProvisionError }).error;
@@ -207,26 +270,43 @@ export = function (RED: NodeAPI): void {
       closing = true;
       status.cancel();
       if (!pool) return done();
-      pool.close().then(
-        (unsent) => {
-          if (unsent.length > 0) {
-            const list = unsent
-              .slice(0, 20)
-              .map((d) => say('gridlinks-device.warnings.unsent-device', { ...d }, `${d.deviceName} (${d.queued} queued, ${d.unacknowledged} unacknowledged)`));
-            if (unsent.length > 20) list.push('…');
-            const devices = list.join(', ');
-            node.warn(
-              say(
-                'gridlinks-device.warnings.closed-unsent',
-                { count: unsent.length, devices },
-                `Closed with messages not sent or not acknowledged for ${unsent.length} device(s): ${devices}`,
-              ),
-            );
-          }
-          done();
-        },
-        () => done(),
-      );
+      // The outbox sends nothing more (what is not acknowledged stays stored); closing the sessions ends its drains; then its database closes.
+      outbox?.stopSending();
+      pool
+        .close()
+        .then(async (unsent) => {
+          await outbox?.close().catch(() => {});
+          return unsent;
+        })
+        .then(
+          (unsent) => {
+            if (unsent.length > 0) {
+              const list = unsent
+                .slice(0, 20)
+                .map((d) =>
+                  say('gridlinks-device.warnings.unsent-device', { ...d }, `${d.deviceName} (${d.queued} queued, ${d.unacknowledged} unacknowledged)`),
+                );
+              if (unsent.length > 20) list.push('…');
+              const devices = list.join(', ');
+              node.warn(
+                say(
+                  'gridlinks-device.warnings.closed-unsent',
+                  { count: unsent.length, devices },
+                  `Closed with messages not sent or not acknowledged for ${unsent.length} device(s): ${devices}`,
+                ) +
+                  (outbox
+                    ? say(
+                        'gridlinks-device.warnings.closed-kept',
+                        {},
+                        '. Telemetry and attributes among them stay in the outbox and are sent after the next deploy.',
+                      )
+                    : ''),
+              );
+            }
+            done();
+          },
+          () => done(),
+        );
     });
   }
 

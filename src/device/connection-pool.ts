@@ -131,6 +131,16 @@ export class ConnectionPool {
     return found;
   }
 
+  /** The device's session is up (logged in) now. */
+  isConnected(deviceName: string): boolean {
+    return this.latestByName.get(deviceName)?.state === 'connected';
+  }
+
+  /** The device's session was lost and waits to reconnect: a message for it now would wait in memory. */
+  isDown(deviceName: string): boolean {
+    return this.latestByName.get(deviceName)?.state === 'waiting';
+  }
+
   counts(): PoolCounts {
     const counts: PoolCounts = { connected: 0, queued: 0, open: 0 };
     for (const connection of this.connections.values()) {

@@ -1,0 +1,237 @@
+'use strict';
+// gridlinks-device with its outbox (issue 23) in a real Node-RED runtime against the simulator, which
+// is paused (server down, same ports) and resumed: nothing sent meanwhile is lost, the backlog arrives
+// in order, it survives a redeploy, refuse-new reaches Catch, purge and flush, msg.persist = false.
+const assert = require('node:assert/strict');
+const { startTestSimulator } = require('../helpers/simulator');
+const { tempDir } = require('../helpers/faults');
+const { helper, load, provisionFlow, waitUntil, TAB } = require('../helpers/node-red');
+
+/** provisionFlow's `prov` (→ `out`) and Catch (→ `caught`), with the store folder, and device node `dev` (→ `sent`, `received`). */
+function outboxFlow(sim, device) {
+  const { flow, credentials } = provisionFlow(sim, { props: { storeDir: device.storeDir } });
+  flow.push(
+    { id: 'dev', type: 'gridlinks-device', z: TAB, server: 'srv', receive: false, wires: [['sent'], ['received']], ...device },
+    { id: 'sent', type: 'helper', z: TAB },
+    { id: 'received', type: 'helper', z: TAB },
+  );
+  return { flow, credentials };
+}
+
+/** Collects what leaves output 1 and what reaches Catch (fresh after every load). */
+function watch() {
+  const seen = { sent: [], caught: [] };
+  helper.getNode('sent').on('input', (msg) => seen.sent.push(msg));
+  helper.getNode('caught').on('input', (msg) => seen.caught.push(msg));
+  return seen;
+}
+
+async function provisioned(deviceName) {
+  const result = new Promise((resolve) => helper.getNode('out').once('input', resolve));
+  helper.getNode('prov').receive({ payload: { deviceName } });
+  return (await result).payload;
+}
+
+/** The seq values the simulator received for `deviceName`, first arrivals only (at-least-once may repeat a batch). */
+function firstArrivals(sim, deviceName) {
+  const seen = new Set();
+  const order = [];
+  for (const record of sim.telemetry(deviceName)) {
+    const seq = record.payload?.values?.seq ?? record.payload?.seq;
+    if (seq === undefined || seen.has(seq)) continue;
+    seen.add(seq);
+    order.push(seq);
+  }
+  return order;
+}
+
+const range = (from, to) => Array.from({ length: to - from }, (_, i) => from + i);
+
+describe('gridlinks-device: outbox options', function () {
+  const { outboxSettings } = require('../../nodes/node-red/device-outbox');
+
+  it('on by default with a store folder (in <store>/.outbox) or an outbox folder, with the core defaults; off without a folder or when switched off', function () {
+    const settings = outboxSettings({}, '/data/store');
+    assert.equal(settings.dir, require('node:path').join('/data/store', '.outbox'));
+    assert.deepEqual(
+      [settings.maxBytes, settings.maxAgeMs, settings.fullPolicy, settings.messagesPerSecond],
+      [100 * 1024 * 1024, 7 * 24 * 3600_000, 'drop-oldest', 100],
+    );
+    assert.equal(outboxSettings({ outboxDir: '/data/outbox' }, '').dir, '/data/outbox');
+    assert.equal(outboxSettings({}, ''), undefined);
+    assert.equal(outboxSettings({ outbox: false }, '/data/store'), undefined);
+    assert.equal(outboxSettings({ outbox: 'false' }, '/data/store'), undefined);
+    const set = outboxSettings({ outboxSizeMB: '2', outboxAgeDays: '0.5', outboxFullPolicy: 'refuse-new', outboxRate: '20' }, '/s');
+    assert.deepEqual([set.maxBytes, set.maxAgeMs, set.fullPolicy, set.messagesPerSecond], [2 * 1024 * 1024, 12 * 3600_000, 'refuse-new', 20]);
+    const bad = outboxSettings({ outboxSizeMB: '-1', outboxAgeDays: 'x', outboxFullPolicy: 'other', outboxRate: 0 }, '/s');
+    assert.deepEqual([bad.maxBytes, bad.maxAgeMs, bad.fullPolicy, bad.messagesPerSecond], [100 * 1024 * 1024, 7 * 24 * 3600_000, 'drop-oldest', 100]);
+  });
+});
+
+describe('gridlinks-device: the outbox (messages kept while offline)', function () {
+  this.timeout(60_000);
+  let sim;
+
+  beforeEach(async () => {
+    sim = await startTestSimulator();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await sim.stop();
+  });
+
+  async function deviceWithStore(tag, options = {}) {
+    const storeDir = tempDir(`outbox-node-${tag}`);
+    const device = { storeDir, ...options };
+    const { flow, credentials } = outboxFlow(sim, device);
+    await load(flow, credentials);
+    const deviceName = `outbox-${tag}-${Date.now()}`;
+    await provisioned(deviceName);
+    return { deviceName, flow, credentials, seen: watch() };
+  }
+
+  /** Seq 0 sent and acknowledged, then the server down and `seqs` sent; resolves when each left output 1 or reached Catch. */
+  async function sentThenDown(deviceName, seen, seqs) {
+    const node = helper.getNode('dev');
+    node.receive({ deviceName, payload: { seq: 0 } });
+    await waitUntil(() => seen.sent.length === 1);
+    await sim.pause();
+    for (const seq of seqs) node.receive({ deviceName, payload: { seq } });
+    await waitUntil(() => seen.sent.length + seen.caught.length === 1 + seqs.length);
+    return node;
+  }
+
+  it('messages sent while the server is down are kept and all arrive in order after it is back', async function () {
+    const { deviceName, seen } = await deviceWithStore('outage');
+    const node = helper.getNode('dev');
+    for (const seq of range(0, 5)) node.receive({ deviceName, payload: { seq } });
+    await waitUntil(() => seen.sent.length === 5);
+    assert.ok(
+      seen.sent.every((msg) => msg.queued === false),
+      'sent and acknowledged while the server is up',
+    );
+    await sim.pause();
+    for (const seq of range(5, 60)) node.receive({ deviceName, payload: { seq } });
+    await waitUntil(() => seen.sent.length === 60);
+    assert.equal(seen.caught.length, 0, 'a message on disk never reaches Catch');
+    assert.ok(
+      seen.sent.slice(5).some((msg) => msg.queued === true),
+      'kept while the server is down',
+    );
+    await sim.resume();
+    await waitUntil(() => firstArrivals(sim, deviceName).length === 60);
+    assert.deepEqual(firstArrivals(sim, deviceName), range(0, 60), 'every reading, in order');
+    for (const seq of range(60, 65)) node.receive({ deviceName, payload: { seq } });
+    await waitUntil(() => firstArrivals(sim, deviceName).length === 65);
+    assert.deepEqual(firstArrivals(sim, deviceName), range(0, 65), 'live messages after the backlog');
+  });
+
+  it('messages sent while the backlog drains go behind it (paced replay), in order', async function () {
+    // 50/s: one second's worth (50) may go at once, the other 100 take about 2 s.
+    const { deviceName, seen } = await deviceWithStore('behind', { outboxRate: 50 });
+    const node = await sentThenDown(deviceName, seen, range(1, 150));
+    await sim.resume();
+    // Some of the backlog has arrived, not all of it: new messages now must queue behind the rest.
+    await waitUntil(() => firstArrivals(sim, deviceName).length > 1);
+    for (const seq of range(150, 180)) node.receive({ deviceName, payload: { seq } });
+    await waitUntil(() => seen.sent.length === 180);
+    assert.ok(firstArrivals(sim, deviceName).length < 150, 'the new messages came while the backlog was still draining');
+    assert.ok(
+      seen.sent.slice(150).every((msg) => msg.queued === true),
+      'kept behind the backlog',
+    );
+    await waitUntil(() => firstArrivals(sim, deviceName).length === 180);
+    assert.deepEqual(firstArrivals(sim, deviceName), range(0, 180));
+    assert.equal(seen.caught.length, 0);
+  });
+
+  it('a redeploy during the outage keeps the backlog; it drains once the server is back', async function () {
+    const { deviceName, flow, credentials, seen } = await deviceWithStore('redeploy');
+    await sentThenDown(deviceName, seen, range(1, 30));
+    await helper.unload();
+    await load(flow, credentials);
+    await sim.resume();
+    await waitUntil(() => firstArrivals(sim, deviceName).length === 30);
+    assert.deepEqual(firstArrivals(sim, deviceName), range(0, 30));
+  });
+
+  it('a redeploy while a flush waits for the server closes at once and keeps the backlog', async function () {
+    const { deviceName, flow, credentials, seen } = await deviceWithStore('flush-close');
+    const node = await sentThenDown(deviceName, seen, range(1, 10));
+    node.receive({ action: 'flush' });
+    // Node-RED gives a closing node 15 s: the test's timeout would not tell a hang from a slow close.
+    let timer;
+    const hung = new Promise((resolve) => (timer = setTimeout(resolve, 5_000, 'hung')));
+    assert.equal(await Promise.race([helper.unload().then(() => 'closed'), hung]), 'closed');
+    clearTimeout(timer);
+    await load(flow, credentials);
+    await sim.resume();
+    await waitUntil(() => firstArrivals(sim, deviceName).length === 10);
+    assert.deepEqual(firstArrivals(sim, deviceName), range(0, 10));
+  });
+
+  it('drop-oldest: a full outbox drops the oldest, said in a warning naming the device; the status shows the backlog', async function () {
+    const { deviceName, seen } = await deviceWithStore('drop', { outboxSizeMB: 0.001 });
+    const node = helper.getNode('dev');
+    const warnings = [];
+    const statuses = [];
+    const warn = node.warn.bind(node);
+    node.warn = (text) => {
+      warnings.push(String(text));
+      warn(text);
+    };
+    const status = node.status.bind(node);
+    node.status = (s) => {
+      statuses.push(s.text);
+      status(s);
+    };
+    await sentThenDown(deviceName, seen, range(1, 11));
+    assert.equal(seen.caught.length, 0);
+    await waitUntil(() => warnings.some((text) => text.includes(deviceName) && /dropped unsent \(maxBytes\)/.test(text)));
+    await waitUntil(() => statuses.some((text) => /^offline, \d+ waiting \(oldest 0 min\)$/.test(text)));
+    await sim.resume();
+    await waitUntil(() => statuses.some((text) => text === '1 connected, 0 queued'));
+    const arrived = firstArrivals(sim, deviceName);
+    assert.equal(arrived[0], 0);
+    assert.deepEqual(arrived.slice(1), range(11 - (arrived.length - 1), 11), 'the newest kept, in order');
+  });
+
+  it('refuse-new: a message that does not fit reaches Catch with QUEUE_FULL naming the bound', async function () {
+    // About 1 KB: a few records of ~230 bytes each.
+    const { deviceName, seen } = await deviceWithStore('refuse', { outboxSizeMB: 0.001, outboxFullPolicy: 'refuse-new' });
+    await sentThenDown(deviceName, seen, range(1, 11));
+    assert.ok(seen.caught.length > 0, 'some were refused');
+    const refused = seen.caught[0].gridlinksError;
+    assert.equal(refused.code, 'QUEUE_FULL');
+    assert.equal(refused.details.field, 'maxBytes');
+  });
+
+  it('msg.action purge drops one device backlog (reported with the count), flush sends the rest now', async function () {
+    const { deviceName, seen } = await deviceWithStore('purge');
+    const node = await sentThenDown(deviceName, seen, range(100, 105));
+    node.receive({ action: 'purge', deviceName });
+    await waitUntil(() => seen.sent.length === 7);
+    assert.deepEqual(seen.sent[6].payload, { action: 'purge', purged: 5, deviceName });
+    for (const seq of range(1, 4)) node.receive({ deviceName, payload: { seq } });
+    await waitUntil(() => seen.sent.length === 10);
+    await sim.resume();
+    node.receive({ action: 'flush' });
+    await waitUntil(() => seen.sent.length === 11);
+    assert.deepEqual(seen.sent[10].payload, { action: 'flush', waiting: 0 });
+    assert.deepEqual(firstArrivals(sim, deviceName), range(0, 4), 'the purged readings never arrive');
+  });
+
+  it('msg.persist = false skips the outbox: with the server down it fails to Catch', async function () {
+    const { deviceName, seen } = await deviceWithStore('persist');
+    const node = helper.getNode('dev');
+    node.receive({ deviceName, payload: { seq: 0 } });
+    await waitUntil(() => seen.sent.length === 1);
+    await sim.pause();
+    node.receive({ deviceName, persist: false, payload: { seq: 1 } });
+    await waitUntil(() => seen.caught.length === 1);
+    assert.notEqual(seen.caught[0].gridlinksError.code, 'QUEUE_FULL');
+    node.receive({ action: 'flush' });
+    await waitUntil(() => seen.sent.length === 2);
+    assert.deepEqual(seen.sent[1].payload, { action: 'flush', waiting: 0 }, 'nothing was kept');
+  });
+});
