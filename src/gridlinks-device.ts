@@ -5,7 +5,7 @@ import { DISCONNECT_REASON } from './device/device-errors';
 import { buildDeviceAction } from './device/device-message';
 import { readStoredDevice } from './device/stored-device';
 import { DeviceStatus } from './node-red/device-status';
-import { failMessage } from './node-red/message-failure';
+import { completeMessage, failMessage } from './node-red/message-outcome';
 import type { GridlinksServerNode } from './node-red/server-options';
 import { ProvisionError } from './provisioning/errors';
 import { validateServer } from './provisioning/net';
@@ -191,13 +191,7 @@ export = function (RED: NodeAPI): void {
         msg.deviceName = deviceName;
         if (isRequest) msg.payload = answer;
         status.succeeded();
-        try {
-          send([msg, null]);
-          done();
-        } catch (thrown) {
-          // Called from the session's PUBACK handling: whatever Node-RED throws must not reach mqtt.js.
-          node.error(thrown, msg);
-        }
+        completeMessage(msg, send, done, (thrown, failedMsg) => node.error(thrown, failedMsg));
       });
     }
 

@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { GATEWAY_DEFAULTS, gatewayIdentity, gatewayKey as identityKey, openGateway, readStoredGateway, type ChildRequest, type Gateway } from './gateway';
 import { DeviceStatus, statusText } from './node-red/device-status';
-import { failMessage } from './node-red/message-failure';
+import { completeMessage, failMessage } from './node-red/message-outcome';
 import type { GridlinksServerNode } from './node-red/server-options';
 import { ProvisionError } from './provisioning/errors';
 import type { ServerOptions } from './provisioning/types';
@@ -153,12 +153,7 @@ export = function (RED: NodeAPI): void {
           if (closing) return;
           if (isRequest) msg.payload = answer;
           status.succeeded();
-          try {
-            send([msg, null]);
-            done();
-          } catch (thrown) {
-            node.error(thrown, msg);
-          }
+          completeMessage(msg, send, done, (thrown, failedMsg) => node.error(thrown, failedMsg));
         },
       );
     }

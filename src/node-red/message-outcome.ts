@@ -23,3 +23,21 @@ export function failMessage(
   }
   return failure;
 }
+
+/**
+ * A message of a device or gateway node succeeded: it leaves output 1 and is done. Called from a
+ * session's PUBACK handling, so whatever Node-RED throws is logged and never reaches mqtt.js.
+ */
+export function completeMessage<M extends object>(
+  msg: M,
+  send: (msgs: Array<M | null>) => void,
+  done: () => void,
+  logError: (error: unknown, msg: M) => void,
+): void {
+  try {
+    send([msg, null]);
+    done();
+  } catch (thrown) {
+    logError(thrown, msg);
+  }
+}
