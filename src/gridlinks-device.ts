@@ -60,8 +60,10 @@ export = function (RED: NodeAPI): void {
     const server = config.server ? (RED.nodes.getNode(config.server) as GridlinksServerNode | null) : null;
     const resolved = server?.serverOptions();
     let closing = false;
-    /** Devices read from the store, kept while they work (a failure reads the store again). */
-    /** One read per stored device: messages that arrive while it runs wait for the same read, in their order. */
+    /**
+     * Devices read from the store, kept while they work (a failure reads the store again): one read per
+     * device, messages that arrive while it runs waiting for that read, in their order.
+     */
     const storedDevices = new Map<string, Promise<DeviceIdentity>>();
 
     const pool =
