@@ -21,11 +21,12 @@ const TABLES = [
   { id: 8, file: 'hostile.js', title: 'Against a hostile server' },
   { id: 9, file: 'device.js', title: 'Many devices through one gridlinks-device node' },
   { id: 10, file: 'outbox-db.js', title: "The outbox's database" },
+  { id: 11, file: 'device.js', args: ['--plain'], title: 'Table 9 over plain TCP' },
 ];
 
 const HELP = `npm run bench [-- options]
   --quick        small counts: a smoke run in about a minute (figures are not representative)
-  --only 1,3     run only these tables (1 breakdown, 2 bulk, 3 event loop, 4 Node-RED, 5 seed, 6 memory, 7 key pool, 8 hostile, 9 devices, 10 outbox database)
+  --only 1,3     run only these tables (1 breakdown, 2 bulk, 3 event loop, 4 Node-RED, 5 seed, 6 memory, 7 key pool, 8 hostile, 9 devices, 10 outbox database, 11 table 9 over plain TCP)
   --ec N         EC P-256 devices per bulk run (default 1000)
   --rsa N        RSA-2048 devices per bulk run (default 200)
 Writes bench/results/latest.md.`;
@@ -48,7 +49,7 @@ function runTable(table, argv) {
   return new Promise((resolve) => {
     const started = Date.now();
     process.stderr.write(`\n## ${table.id}. ${table.title}\n`);
-    const child = spawn(process.execPath, ['--expose-gc', path.join(__dirname, 'tables', table.file), ...argv], {
+    const child = spawn(process.execPath, ['--expose-gc', path.join(__dirname, 'tables', table.file), ...argv, ...(table.args ?? [])], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let markdown = '';

@@ -1,10 +1,11 @@
 'use strict';
 /** Command-line flags shared by bench/run.js and each table script. */
 function parseArgs(argv = process.argv.slice(2)) {
-  const args = { quick: false, only: null, ec: null, rsa: null };
+  const args = { quick: false, plain: false, only: null, ec: null, rsa: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--quick') args.quick = true;
+    else if (flag === '--plain') args.plain = true;
     else if (flag === '--only') args.only = argv[++i].split(',').map(Number);
     else if (flag === '--ec') args.ec = Number(argv[++i]);
     else if (flag === '--rsa') args.rsa = Number(argv[++i]);

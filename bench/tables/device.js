@@ -79,8 +79,13 @@ function deviceMessage(i, devices) {
  * (device-identity.ts), and the node's own PER_MESSAGE_SAVINGS (no debug logger while DEBUG is unset, no ping
  * re-arm per packet).
  */
-function nodeClientOptions(sim) {
-  return { secureContext: tls.createSecureContext({ ca: sim.caPem }), ...PER_MESSAGE_SAVINGS };
+function nodeClientOptions(sim, overTls) {
+  return overTls ? { secureContext: tls.createSecureContext({ ca: sim.caPem }), ...PER_MESSAGE_SAVINGS } : { ...PER_MESSAGE_SAVINGS };
+}
+
+/** Where the bare clients connect: the simulator's TLS port, or its plain one (`--plain`). */
+function bareEndpoint(sim, overTls) {
+  return overTls ? { port: sim.port, protocol: 'mqtts', ca: sim.caPem } : { port: sim.plainPort, protocol: 'mqtt' };
 }
 
 /** Deterministic (mulberry32), so that a run can be repeated with the same orders. */
@@ -106,7 +111,7 @@ function shuffled(items, random) {
 }
 
 /** Bare mqtt.js: one client per device, connected `CONNECTING_AT_ONCE` at a time, subscribed as the node does. */
-async function connectBareClients(sim, devices, extraOptions = {}) {
+async function connectBareClients(sim, devices, overTls, extraOptions = {}) {
   const clients = new Array(devices);
   let next = 0;
   async function worker() {
@@ -115,9 +120,7 @@ async function connectBareClients(sim, devices, extraOptions = {}) {
       clients[i] = await new Promise((resolve, reject) => {
         const client = mqtt.connect({
           host: sim.host,
-          port: sim.port,
-          protocol: 'mqtts',
-          ca: sim.caPem,
+          ...bareEndpoint(sim, overTls),
           username: tokenOf(i),
           reconnectPeriod: 0,
           clean: true,
@@ -175,18 +178,20 @@ function poolTelemetry(pool, total, window, devices) {
 
 tableMain(async (args, log) => {
   if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc (npm run bench does)');
+  const overTls = !args.plain;
   const devices = count(args, 500, 100);
   const messages = count(args, 4000, 1000);
   const window = devices;
   const profiles = profilesFile(devices + WARMUP_DEVICES);
-  const sim = await startSimulatorProcess(['--profiles', profiles.file]);
+  // The node's sessions and the bare clients log in as the same devices: the platform's one session per device is lifted.
+  const sim = await startSimulatorProcess(['--profiles', profiles.file, '--max-sessions', '0']);
   let flow;
   let pool;
   let clients = [];
   let tunedClients = [];
   try {
     const empty = await settledMemory();
-    flow = await loadDeviceFlow(sim, { tls: true, maxConnections: devices + WARMUP_DEVICES });
+    flow = await loadDeviceFlow(sim, { tls: overTls, maxConnections: devices + WARMUP_DEVICES });
     // First-time costs (JIT, Node-RED's lazy loading) on a few devices that are not measured.
     await flow.send(WARMUP_DEVICES, (i) => deviceMessage(devices + i, devices + WARMUP_DEVICES));
     const beforeNode = await settledMemory();
@@ -195,19 +200,24 @@ tableMain(async (args, log) => {
     log(`${devices} sessions through the node in ${connectNode.ms.toFixed(0)} ms`);
 
     const connectBare = await timeAsync(async () => {
-      clients = await connectBareClients(sim, devices);
+      clients = await connectBareClients(sim, devices, overTls);
     });
     const afterBare = await settledMemory();
     log(`${devices} bare mqtt.js clients in ${connectBare.ms.toFixed(0)} ms`);
     const connectTuned = await timeAsync(async () => {
-      tunedClients = await connectBareClients(sim, devices, nodeClientOptions(sim));
+      tunedClients = await connectBareClients(sim, devices, overTls, nodeClientOptions(sim, overTls));
     });
     const afterTuned = await settledMemory();
     log(`${devices} bare mqtt.js clients with the node's options in ${connectTuned.ms.toFixed(0)} ms`);
     clients.forEach((client, i) => clientsByDeviceName.set(deviceObject(i).deviceName, client));
 
     pool = new ConnectionPool(
-      { ...POOL_DEFAULTS, server: validateServer({ host: sim.host, port: sim.port, tls: true, ca: sim.caPem }), receive: true, idleTimeoutMs: 0 },
+      {
+        ...POOL_DEFAULTS,
+        server: validateServer(overTls ? { host: sim.host, port: sim.port, tls: true, ca: sim.caPem } : { host: sim.host, port: sim.plainPort, tls: false }),
+        receive: true,
+        idleTimeoutMs: 0,
+      },
       { incoming: () => {}, changed: () => {} },
     );
     await poolTelemetry(pool, devices, window, devices);
@@ -256,7 +266,7 @@ tableMain(async (args, log) => {
     const perBare = perSession(afterBare, afterNode);
     const perTuned = perSession(afterTuned, afterBare);
     return [
-      `${devices} access-token devices, MQTT over TLS to the simulator (separate process), client side in one process: a real ` +
+      `${devices} access-token devices, MQTT over ${overTls ? 'TLS' : 'plain TCP (`--plain`)'} to the simulator (separate process), client side in one process: a real ` +
         `Node-RED ${flow.nodeRedVersion} runtime (embedded, no editor) with one gridlinks-device node, and bare mqtt.js clients ` +
         `(one per device, subscribed to the same topics; once with mqtt.js' defaults, once with the three options the node's ` +
         `sessions use). Node-RED itself took ${fmt(beforeNode.rss - empty.rss)} MB RSS before any session.`,
@@ -288,7 +298,7 @@ tableMain(async (args, log) => {
       '',
       `Opening: the node opens at most ${CONNECTING_AT_ONCE} sessions at once (the bare clients likewise, ${CONNECTING_AT_ONCE} at a time). A message leaves the node ` +
         'once its PUBACK came (counted by an onComplete hook, so no downstream node adds its cost); the bare clients count PUBACKs. ' +
-        'Both sides send the same JSON bytes over the same TLS, QoS 1, same window; each message to the node is a new msg carrying one ' +
+        'Both sides send the same JSON bytes over the same transport, QoS 1, same window; each message to the node is a new msg carrying one ' +
         `of the ${devices} device objects the flow holds (as the bare side holds its ${devices} clients). The node does per message what the bare ` +
         "side does not: Node-RED's receive/send/done, reading and checking msg.device, finding the device's session, checking the " +
         "payload, and tracking the message for its acknowledgement timeout. The node's sessions use three mqtt.js options that " +

@@ -1,0 +1,109 @@
+'use strict';
+/**
+ * A real Node-RED runtime embedded in this process (no editor, no HTTP) with this package linked into
+ * its user folder, plus bench-only node modules; each message is counted where a counted node calls
+ * done() (an onComplete hook), so no downstream node's cost is added to the node's own.
+ */
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const http = require('node:http');
+
+const PACKAGE_DIR = path.resolve(__dirname, '..', '..');
+
+/**
+ * Starts Node-RED with `flow` (and `credentials` by node id). `benchModules`: { moduleName: folder } linked
+ * beside the package. Resolves { RED, nodeRedVersion, send(nodeId, total, messageAt, window), unload() }.
+ */
+async function startEmbeddedNodeRed({ flow, credentials = {}, benchModules = {}, countedIds }) {
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridlinks-bench-nr-'));
+  const scope = path.join(userDir, 'node_modules', '@gridlinks');
+  fs.mkdirSync(scope, { recursive: true });
+  fs.symlinkSync(PACKAGE_DIR, path.join(scope, 'node-red-gridlinks'), 'dir');
+  for (const [name, dir] of Object.entries(benchModules)) fs.symlinkSync(dir, path.join(userDir, 'node_modules', name), 'dir');
+  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
+  fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
+
+  const counted = new Set(countedIds);
+  const handlers = { output: () => {}, failure: () => {} };
+  const RED = require('node-red');
+  RED.init(http.createServer(), {
+    userDir,
+    flowFile: 'flows.json',
+    credentialSecret: false,
+    httpAdminRoot: false,
+    httpNodeRoot: false,
+    disableEditor: true,
+    telemetry: { enabled: false },
+    logging: { console: { level: 'error', metrics: false, audit: false } },
+    editorTheme: { projects: { enabled: false } },
+  });
+  RED.hooks.add('onComplete.gridlinksBench', (event) => {
+    if (!counted.has(event.node.id)) return;
+    if (event.error) handlers.failure(event.msg);
+    else handlers.output(event.msg);
+  });
+  await RED.start();
+  const nodes = new Map();
+  for (let i = 0; i < 500 && nodes.size < counted.size; i++) {
+    for (const id of counted) if (!nodes.has(id) && RED.nodes.getNode(id)) nodes.set(id, RED.nodes.getNode(id));
+    if (nodes.size < counted.size) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const missing = [...counted].filter((id) => !nodes.has(id));
+  if (missing.length) throw new Error(`Node-RED did not start node(s) ${missing.join(', ')}: is the package built?`);
+
+  return {
+    RED,
+    nodeRedVersion: RED.version(),
+    /**
+     * Sends `total` messages made by `messageAt(i)` to node `nodeId`, at most `window` not yet completed;
+     * resolves when every one completed, rejects naming the first failure.
+     */
+    send(nodeId, total, messageAt, window = total) {
+      const target = nodes.get(nodeId);
+      return new Promise((resolve, reject) => {
+        let started = 0;
+        let finished = 0;
+        let failure;
+        const next = () => {
+          if (started < total) target.receive(messageAt(started++));
+        };
+        const settle = () => {
+          finished++;
+          if (finished === total) return failure ? reject(new Error(`${failure.code}: ${failure.message}`)) : resolve();
+          next();
+        };
+        handlers.output = settle;
+        handlers.failure = (msg) => {
+          failure ??= msg.gridlinksError ?? { code: '?', message: 'failed' };
+          settle();
+        };
+        for (let i = 0; i < Math.min(window, total); i++) next();
+      });
+    },
+    async unload() {
+      RED.hooks.remove('*.gridlinksBench');
+      await RED.stop();
+      fs.rmSync(userDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The gridlinks-server config node of the bench flows. */
+function serverNode(sim, tls) {
+  return {
+    id: 'srv',
+    type: 'gridlinks-server',
+    host: sim.host,
+    port: tls ? sim.port : sim.plainPort,
+    tls,
+    verifyServerCert: true,
+    servername: '',
+    protocolVersion: 4,
+    caFile: '',
+    connectTimeout: 30,
+    answerTimeout: 30,
+  };
+}
+
+module.exports = { startEmbeddedNodeRed, serverNode };
