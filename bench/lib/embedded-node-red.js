@@ -12,10 +12,11 @@ const http = require('node:http');
 const PACKAGE_DIR = path.resolve(__dirname, '..', '..');
 
 /**
- * Starts Node-RED with `flow` (and `credentials` by node id). `benchModules`: { moduleName: folder } linked
- * beside the package. Resolves { RED, nodeRedVersion, send(nodeId, total, messageAt, window), unload() }.
+ * Starts Node-RED with `flow` (and `credentials` by node id), waits for the nodes `countedIds` and
+ * `waitFor`. `benchModules`: { moduleName: folder } linked beside the package; `settings`: more runtime
+ * settings. Resolves { RED, nodes, nodeRedVersion, send(nodeId, total, messageAt, window), unload() }.
  */
-async function startEmbeddedNodeRed({ flow, credentials = {}, benchModules = {}, countedIds }) {
+async function startEmbeddedNodeRed({ flow, credentials = {}, benchModules = {}, countedIds = [], waitFor = [], settings = {} }) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridlinks-bench-nr-'));
   const scope = path.join(userDir, 'node_modules', '@gridlinks');
   fs.mkdirSync(scope, { recursive: true });
@@ -37,6 +38,7 @@ async function startEmbeddedNodeRed({ flow, credentials = {}, benchModules = {},
     telemetry: { enabled: false },
     logging: { console: { level: 'error', metrics: false, audit: false } },
     editorTheme: { projects: { enabled: false } },
+    ...settings,
   });
   RED.hooks.add('onComplete.gridlinksBench', (event) => {
     if (!counted.has(event.node.id)) return;
@@ -44,16 +46,19 @@ async function startEmbeddedNodeRed({ flow, credentials = {}, benchModules = {},
     else handlers.output(event.msg);
   });
   await RED.start();
+  // The flows start asynchronously after RED.start().
+  const wanted = new Set([...counted, ...waitFor]);
   const nodes = new Map();
-  for (let i = 0; i < 500 && nodes.size < counted.size; i++) {
-    for (const id of counted) if (!nodes.has(id) && RED.nodes.getNode(id)) nodes.set(id, RED.nodes.getNode(id));
-    if (nodes.size < counted.size) await new Promise((resolve) => setTimeout(resolve, 20));
+  for (let i = 0; i < 500 && nodes.size < wanted.size; i++) {
+    for (const id of wanted) if (!nodes.has(id) && RED.nodes.getNode(id)) nodes.set(id, RED.nodes.getNode(id));
+    if (nodes.size < wanted.size) await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  const missing = [...counted].filter((id) => !nodes.has(id));
-  if (missing.length) throw new Error(`Node-RED did not start node(s) ${missing.join(', ')}: is the package built?`);
+  const missing = [...wanted].filter((id) => !nodes.has(id));
+  if (missing.length) throw new Error(`Node-RED did not start node(s) ${missing.join(', ')}: is the package built (npm run build)?`);
 
   return {
     RED,
+    nodes,
     nodeRedVersion: RED.version(),
     /**
      * Sends `total` messages made by `messageAt(i)` to node `nodeId`, at most `window` not yet completed;

@@ -5,12 +5,8 @@
  * messages → gridlinks-provision → count, and a Catch node counting failures. (Not the test helper: it
  * wraps node methods in sinon spies that keep every message, which would show up as a leak.)
  */
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const http = require('node:http');
+const { startEmbeddedNodeRed } = require('./embedded-node-red');
 
-const PACKAGE_DIR = path.resolve(__dirname, '..', '..');
 const COUNT_OUTPUT = "global.get('benchOutput')(msg); return null;";
 const COUNT_FAILURE = "global.get('benchFailure')(msg); return null;";
 
@@ -67,50 +63,28 @@ function flowFor(sim, { keyAlgorithm, maxParallel, keyPool, pooled }) {
 
 /** Starts Node-RED with the flow; resolves { provisionAll(names, onProgress), unload() }. */
 async function loadProvisionFlow(sim, { keyAlgorithm = 'p256', maxParallel = 8, keyPool, pooled } = {}) {
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridlinks-bench-nr-'));
-  const scope = path.join(userDir, 'node_modules', '@gridlinks');
-  fs.mkdirSync(scope, { recursive: true });
-  fs.symlinkSync(PACKAGE_DIR, path.join(scope, 'node-red-gridlinks'), 'dir');
-  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flowFor(sim, { keyAlgorithm, maxParallel, keyPool, pooled })));
-  fs.writeFileSync(
-    path.join(userDir, 'flows_cred.json'),
-    JSON.stringify({
-      srv: { ca: sim.caPem },
-      prov: { provisionDeviceKey: sim.provisionKey, provisionDeviceSecret: sim.provisionSecret },
-      'prov-pool': { provisionDeviceKey: sim.provisionKey, provisionDeviceSecret: sim.provisionSecret },
-    }),
-  );
-
   const handlers = { output: () => {}, failure: () => {} };
-  const RED = require('node-red');
-  const server = http.createServer();
-  RED.init(server, {
-    userDir,
-    flowFile: 'flows.json',
-    credentialSecret: false,
-    httpAdminRoot: false,
-    httpNodeRoot: false,
-    disableEditor: true,
-    telemetry: { enabled: false },
-    logging: { console: { level: 'error', metrics: false, audit: false } },
-    editorTheme: { projects: { enabled: false } },
-    functionGlobalContext: {
-      benchOutput: (msg) => handlers.output(msg),
-      benchFailure: (msg) => handlers.failure(msg),
+  const provisionSecrets = { provisionDeviceKey: sim.provisionKey, provisionDeviceSecret: sim.provisionSecret };
+  const runtime = await startEmbeddedNodeRed({
+    flow: flowFor(sim, { keyAlgorithm, maxParallel, keyPool, pooled }),
+    credentials: { srv: { ca: sim.caPem }, prov: provisionSecrets, 'prov-pool': provisionSecrets },
+    waitFor: pooled ? ['prov', 'prov-pool'] : ['prov'],
+    settings: {
+      functionGlobalContext: {
+        benchOutput: (msg) => handlers.output(msg),
+        benchFailure: (msg) => handlers.failure(msg),
+      },
     },
   });
-  await RED.start();
-  const nodes = { prov: await waitForNode(RED, 'prov') };
-  if (pooled) nodes['prov-pool'] = await waitForNode(RED, 'prov-pool');
 
   return {
-    nodeRedVersion: RED.version(),
+    nodeRedVersion: runtime.nodeRedVersion,
     /**
      * Sends one message per name (a string, or a payload object) at once to node `target` and resolves
      * when every one has come out (or failed).
      */
     provisionAll(names, onProgress = () => {}, target = 'prov') {
-      const prov = nodes[target];
+      const prov = runtime.nodes.get(target);
       return new Promise((resolve, reject) => {
         let done = 0;
         const failures = [];
@@ -129,21 +103,8 @@ async function loadProvisionFlow(sim, { keyAlgorithm = 'p256', maxParallel = 8, 
         for (const name of names) prov.receive({ payload: typeof name === 'string' ? { deviceName: name } : name });
       });
     },
-    async unload() {
-      await RED.stop();
-      fs.rmSync(userDir, { recursive: true, force: true });
-    },
+    unload: () => runtime.unload(),
   };
-}
-
-/** The flows start asynchronously after RED.start(); wait until the provision node exists. */
-async function waitForNode(RED, id) {
-  for (let i = 0; i < 500; i++) {
-    const node = RED.nodes.getNode(id);
-    if (node) return node;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`Node-RED did not start node ${id}: is the package built (npm run build) and its "node-red" section right?`);
 }
 
 module.exports = { loadProvisionFlow };
