@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../provisioning/errors';
 
-/** One exit code per error family; documented in --help and the README. */
+/** One exit code per error family; documented in --help and docs/cli.md. */
 export const EXIT = {
   OK: 0,
   INTERNAL: 1,

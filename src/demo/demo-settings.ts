@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-/** Public demo data: printed in the terminal and the README on purpose. */
+/** Public demo data: printed in the terminal and docs/demo.md on purpose. */
 export const DEMO_PROFILE = {
   name: 'GridLinks demo',
   provisionDeviceKey: 'gridlinks-demo-key',

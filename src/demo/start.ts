@@ -55,7 +55,7 @@ interface Welcome {
   inject: FlowNode | undefined;
 }
 
-/** What runs where, and what to click (README "Try it" quotes this). */
+/** What runs where, and what to click (docs/demo.md quotes this). */
 function printWelcome({ sim, nodeRed, settings, example, prepared, userDir, inject }: Welcome): void {
   say();
   say('GridLinks demo is running.');
