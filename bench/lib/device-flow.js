@@ -4,25 +4,13 @@
  * possible node over the bench's bare mqtt.js clients (`bare`, bare-publish-node/).
  */
 const path = require('node:path');
-const { startEmbeddedNodeRed, serverNode } = require('./embedded-node-red');
+const { startEmbeddedNodeRed, serverNode, deviceNodeConfig } = require('./embedded-node-red');
 
 function flowFor(sim, { tls, maxConnections }) {
   return [
     { id: 'tab', type: 'tab', label: 'bench devices' },
     serverNode(sim, tls),
-    {
-      id: 'dev',
-      type: 'gridlinks-device',
-      z: 'tab',
-      name: '',
-      server: 'srv',
-      storeDir: '',
-      receive: true,
-      idleTimeout: 0,
-      maxConnections,
-      queueSize: 100000,
-      wires: [[], []],
-    },
+    deviceNodeConfig('dev', { maxConnections }),
     { id: 'bare', type: 'bench-bare-publish', z: 'tab', name: '', wires: [[], []] },
   ];
 }

@@ -61,29 +61,47 @@ async function startEmbeddedNodeRed({ flow, credentials = {}, benchModules = {},
     nodes,
     nodeRedVersion: RED.version(),
     /**
-     * Sends `total` messages made by `messageAt(i)` to node `nodeId`, at most `window` not yet completed;
-     * resolves when every one completed, rejects naming the first failure.
+     * Sends `total` messages made by `messageAt(i)` to node `nodeId`, at most `window` not yet completed
+     * (`perSecond`: instead, started on a 10 ms clock at that rate, however many are open); resolves when
+     * every one completed (with the completed messages when `keep`), rejects naming the first failure.
      */
-    send(nodeId, total, messageAt, window = total) {
+    send(nodeId, total, messageAt, window = total, { perSecond, keep = false } = {}) {
       const target = nodes.get(nodeId);
       return new Promise((resolve, reject) => {
         let started = 0;
         let finished = 0;
         let failure;
+        let clock;
+        const kept = [];
         const next = () => {
           if (started < total) target.receive(messageAt(started++));
         };
-        const settle = () => {
+        const settle = (msg) => {
           finished++;
-          if (finished === total) return failure ? reject(new Error(`${failure.code}: ${failure.message}`)) : resolve();
-          next();
+          if (keep) kept.push(msg);
+          if (finished === total) {
+            clearInterval(clock);
+            return failure ? reject(new Error(`${failure.code}: ${failure.message}`)) : resolve(kept);
+          }
+          if (!perSecond) next();
         };
         handlers.output = settle;
         handlers.failure = (msg) => {
           failure ??= msg.gridlinksError ?? { code: '?', message: 'failed' };
-          settle();
+          settle(msg);
         };
-        for (let i = 0; i < Math.min(window, total); i++) next();
+        if (perSecond) {
+          const startedAt = performance.now();
+          const tick = () => {
+            const due = Math.min(total, Math.floor(((performance.now() - startedAt) / 1000) * perSecond));
+            while (started < due) next();
+            if (started >= total) clearInterval(clock);
+          };
+          clock = setInterval(tick, 10);
+          tick();
+        } else {
+          for (let i = 0; i < Math.min(window, total); i++) next();
+        }
       });
     },
     async unload() {
@@ -111,4 +129,39 @@ function serverNode(sim, tls) {
   };
 }
 
-module.exports = { startEmbeddedNodeRed, serverNode };
+/** A gridlinks-device node of the bench flows (no store folder, outbox off unless `overrides` say otherwise). */
+function deviceNodeConfig(id, overrides = {}) {
+  return {
+    id,
+    type: 'gridlinks-device',
+    z: 'tab',
+    name: '',
+    server: 'srv',
+    storeDir: '',
+    receive: true,
+    idleTimeout: 0,
+    maxConnections: 1000,
+    queueSize: 100000,
+    ...overrides,
+    wires: [[], []],
+  };
+}
+
+/** Starts `total` jobs, at most `window` unfinished at once: `startOne(i, finished)` calls finished(error) once. */
+function windowed(total, window, startOne) {
+  return new Promise((resolve, reject) => {
+    let started = 0;
+    let finished = 0;
+    const next = () => {
+      if (started >= total) return;
+      startOne(started++, (error) => {
+        if (error) return reject(error);
+        if (++finished === total) resolve();
+        else next();
+      });
+    };
+    for (let i = 0; i < Math.min(window, total); i++) next();
+  });
+}
+
+module.exports = { startEmbeddedNodeRed, serverNode, deviceNodeConfig, windowed };

@@ -31,14 +31,25 @@ function startSimulatorProcess(extraArgs = []) {
         '60000',
         ...extraArgs,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: [extraArgs.includes('--control-stdin') ? 'pipe' : 'ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise((done) => child.once('exit', done));
     const lines = readline.createInterface({ input: child.stdout });
+    /** Control commands (with --control-stdin) waiting for their answer line, by command text. */
+    const waiting = [];
     lines.once('line', (line) => {
-      lines.on('line', () => {}); // drain its log so it never blocks on a full pipe
+      // The rest is its log (drained so it never blocks on a full pipe) and, with --control-stdin, answers.
+      lines.on('line', (text) => {
+        if (!text.startsWith('{"command"')) return;
+        const answer = JSON.parse(text);
+        const at = waiting.findIndex((entry) => entry.command === answer.command);
+        if (at === -1) return;
+        const [entry] = waiting.splice(at, 1);
+        if (answer.error) entry.reject(new Error(`simulator ${answer.command}: ${answer.error}`));
+        else entry.resolve(answer.result);
+      });
       const info = JSON.parse(line);
       const caPem = fs.readFileSync(info.caFile, 'utf8');
       resolve({
@@ -50,6 +61,13 @@ function startSimulatorProcess(extraArgs = []) {
         pid: child.pid,
         provisionKey: PROVISION_KEY,
         provisionSecret: PROVISION_SECRET,
+        /** Runs a control command (started with --control-stdin: pause, resume, published DEVICE, ...); resolves its result. */
+        control(command) {
+          return new Promise((resolveCommand, rejectCommand) => {
+            waiting.push({ command, resolve: resolveCommand, reject: rejectCommand });
+            child.stdin.write(`${command}\n`);
+          });
+        },
         /** Options for the core's `server` field. */
         server: { host: info.host, port: info.mqttsPort, tls: true, ca: caPem },
         async stop() {

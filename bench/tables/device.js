@@ -5,9 +5,6 @@
  * second through the node against bare mqtt.js clients (one per device) doing the same, same simulator.
  * Needs --expose-gc (npm run bench passes it).
  */
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const tls = require('node:tls');
 const mqtt = require('mqtt');
 const { tableMain } = require('../lib/table-main');
@@ -15,12 +12,14 @@ const { count } = require('../lib/args');
 const { table, verdict, fmt } = require('../lib/markdown');
 const { startSimulatorProcess } = require('../lib/simulator');
 const { loadDeviceFlow } = require('../lib/device-flow');
+const { windowed } = require('../lib/embedded-node-red');
 const { clientsByDeviceName } = require('../lib/bare-clients');
-const { timeAsync, median, percentile } = require('../lib/stats');
+const { timeAsync } = require('../lib/stats');
+const { pairedRounds } = require('../lib/rounds');
+const { settledMemory, tokenOf, deviceLogin, profilesFile } = require('../lib/bench-devices');
 const { ConnectionPool, POOL_DEFAULTS, PER_MESSAGE_SAVINGS, buildDeviceAction, identityFromMessage } = require('../../nodes/device');
 const { validateServer } = require('../../nodes/provisioning');
 
-const MB = 1024 * 1024;
 // Many short rounds, odd for a median; each round runs every path once, back to back (in a new random order), so drifts
 // in machine load hit them alike. On this 2-core VM one path run twice in a round differs by up to ±35 %; the A/A
 // control below puts the noise on the median of 25 paired ratios at about ±4 % (5 rounds of 20,000 left it 2–10 % off).
@@ -28,44 +27,11 @@ const ROUNDS = 25;
 const CONNECTING_AT_ONCE = 32;
 const WARMUP_DEVICES = 32;
 
-async function settledMemory() {
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  for (let i = 0; i < 3; i++) {
-    global.gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  const { rss, heapUsed } = process.memoryUsage();
-  return { rss: rss / MB, heapUsed: heapUsed / MB };
-}
-
-function tokenOf(i) {
-  return `bench-device-token-${i}`;
-}
-
-/** A profiles file for gridlinks-sim with `devices` pre-provisioned access-token devices. */
-function profilesFile(devices) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridlinks-bench-devices-'));
-  const file = path.join(dir, 'profiles.json');
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      profiles: [{ name: 'bench-devices', provisionDeviceKey: 'bench-devices-key', provisionDeviceSecret: 'bench-devices-secret' }],
-      devices: Array.from({ length: devices }, (_, i) => ({
-        name: `bench-device-${i}`,
-        profile: 'bench-devices',
-        credentialsType: 'ACCESS_TOKEN',
-        credentialsValue: tokenOf(i),
-      })),
-    }),
-  );
-  return { file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
-}
-
 /** The devices as a flow holds them (e.g. in flow context after provisioning): made once, like the bare clients. */
 const deviceObjects = [];
 
 function deviceObject(n) {
-  deviceObjects[n] ??= { deviceName: `bench-device-${n}`, credentialsType: 'ACCESS_TOKEN', credentials: { accessToken: tokenOf(n) } };
+  deviceObjects[n] ??= deviceLogin(`bench-device-${n}`, tokenOf(n));
   return deviceObjects[n];
 }
 
@@ -86,28 +52,6 @@ function nodeClientOptions(sim, overTls) {
 /** Where the bare clients connect: the simulator's TLS port, or its plain one (`--plain`). */
 function bareEndpoint(sim, overTls) {
   return overTls ? { port: sim.port, protocol: 'mqtts', ca: sim.caPem } : { port: sim.plainPort, protocol: 'mqtt' };
-}
-
-/** Deterministic (mulberry32), so that a run can be repeated with the same orders. */
-function seededRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A copy of `items` in random order (Fisher–Yates). */
-function shuffled(items, random) {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j], copy[i]];
-  }
-  return copy;
 }
 
 /** Bare mqtt.js: one client per device, connected `CONNECTING_AT_ONCE` at a time, subscribed as the node does. */
@@ -142,37 +86,17 @@ async function connectBareClients(sim, devices, overTls, extraOptions = {}) {
 
 /** `total` QoS 1 telemetry publishes spread over the clients, at most `window` unacknowledged. */
 function bareTelemetry(clients, total, window) {
-  return new Promise((resolve, reject) => {
-    let started = 0;
-    let finished = 0;
-    const next = () => {
-      if (started >= total) return;
-      const i = started++;
-      clients[i % clients.length].publish('v1/devices/me/telemetry', JSON.stringify({ i, temperature: 21.5 }), { qos: 1 }, (error) => {
-        if (error) return reject(error);
-        if (++finished === total) resolve();
-        else next();
-      });
-    };
-    for (let i = 0; i < Math.min(window, total); i++) next();
-  });
+  return windowed(total, window, (i, finished) =>
+    clients[i % clients.length].publish('v1/devices/me/telemetry', JSON.stringify({ i, temperature: 21.5 }), { qos: 1 }, finished),
+  );
 }
 
 /** The node's session pool called directly (no Node-RED): what the node costs without the runtime around it. */
 function poolTelemetry(pool, total, window, devices) {
-  return new Promise((resolve, reject) => {
-    let started = 0;
-    let finished = 0;
-    const next = () => {
-      if (started >= total) return;
-      const message = deviceMessage(started++, devices);
-      const identity = identityFromMessage(message.device);
-      pool.send(identity, buildDeviceAction(undefined, message.payload, undefined, identity.deviceName)).then(() => {
-        if (++finished === total) resolve();
-        else next();
-      }, reject);
-    };
-    for (let i = 0; i < Math.min(window, total); i++) next();
+  return windowed(total, window, (i, finished) => {
+    const message = deviceMessage(i, devices);
+    const identity = identityFromMessage(message.device);
+    pool.send(identity, buildDeviceAction(undefined, message.payload, undefined, identity.deviceName)).then(() => finished(), finished);
   });
 }
 
@@ -236,31 +160,9 @@ tableMain(async (args, log) => {
       pool: () => poolTelemetry(pool, messages, window, devices),
     };
     const order = ['node', 'bare', 'bareTuned', 'pool', 'nodeRedBare', 'bareAgain'];
-    const random = seededRandom(9);
-    const rate = Object.fromEntries(order.map((which) => [which, []]));
-    const perCpuSecond = Object.fromEntries(order.map((which) => [which, []]));
-    for (let round = 0; round < ROUNDS; round++) {
-      // A new order every round: a path runs faster right after one that used the same objects (warm caches), so a
-      // fixed or rotating order would favour some pairs every time (the A/A control showed 1.03–1.08 with rotation).
-      for (const which of shuffled(order, random)) {
-        const cpuBefore = process.cpuUsage();
-        const { ms } = await timeAsync(run[which]);
-        const cpu = process.cpuUsage(cpuBefore);
-        rate[which].push(messages / (ms / 1000));
-        perCpuSecond[which].push(messages / ((cpu.user + cpu.system) / 1e6));
-      }
-      log(`round ${round + 1}, msgs per CPU second: ${order.map((which) => `${which} ${perCpuSecond[which].at(-1).toFixed(0)}`).join(', ')}`);
-    }
-    const medians = (values) => Object.fromEntries(order.map((which) => [which, median(values[which])]));
+    const { rate, perCpuSecond, medians, paired, spread } = await pairedRounds({ order, run, rounds: ROUNDS, units: messages, seed: 9, log });
     const rateOf = medians(rate);
     const perCpuOf = medians(perCpuSecond);
-    // Ratios within each round (its paths ran back to back): steadier than a ratio of medians when the machine's load drifts.
-    const ratios = (values, a, b) => values[a].map((value, round) => value / values[b][round]);
-    const paired = (values, a, b) => median(ratios(values, a, b));
-    const spread = (values, a, b) => {
-      const each = ratios(values, a, b);
-      return `${fmt(median(each), 2)} (middle half ${fmt(percentile(each, 25), 2)}–${fmt(percentile(each, 75), 2)}, all ${fmt(Math.min(...each), 2)}–${fmt(Math.max(...each), 2)})`;
-    };
     const perSession = (after, before) => ({ rss: ((after.rss - before.rss) * 1024) / devices, heap: ((after.heapUsed - before.heapUsed) * 1024) / devices });
     const perNode = perSession(afterNode, beforeNode);
     const perBare = perSession(afterBare, afterNode);
