@@ -24,11 +24,12 @@ const TABLES = [
   { id: 11, file: 'device.js', args: ['--plain'], title: 'Table 9 over plain TCP' },
   { id: 12, file: 'gateway.js', title: 'Many children through one gridlinks-gateway node' },
   { id: 13, file: 'outbox.js', title: 'The outbox through the nodes' },
+  { id: 14, file: 'storm.js', title: 'A reconnect storm' },
 ];
 
 const HELP = `npm run bench [-- options]
   --quick        small counts: a smoke run in about a minute (figures are not representative)
-  --only 1,3     run only these tables (1 breakdown, 2 bulk, 3 event loop, 4 Node-RED, 5 seed, 6 memory, 7 key pool, 8 hostile, 9 devices, 10 outbox database, 11 table 9 over plain TCP, 12 gateway, 13 outbox)
+  --only 1,3     run only these tables (1 breakdown, 2 bulk, 3 event loop, 4 Node-RED, 5 seed, 6 memory, 7 key pool, 8 hostile, 9 devices, 10 outbox database, 11 table 9 over plain TCP, 12 gateway, 13 outbox, 14 reconnect storm)
   --ec N         EC P-256 devices per bulk run (default 1000)
   --rsa N        RSA-2048 devices per bulk run (default 200)
 Writes bench/results/latest.md.`;

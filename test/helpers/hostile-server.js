@@ -11,8 +11,11 @@
  * Device sessions (test/device, test/nodes) use mode 'device-drops'; `server.sessions.length` counts the
  * connects and `server.maxConnecting` the most sessions seen between accept and SUBACK at once.
  */
+const fs = require('node:fs');
 const net = require('node:net');
+const tls = require('node:tls');
 const mqttPacket = require('mqtt-packet');
+const { prepareServerTls } = require('../../nodes/simulator/tls');
 
 const RESPONSE_TOPIC = '/provision/response';
 const ESC = '\u001b';
@@ -238,20 +241,30 @@ class HostileSession {
 }
 
 /** Starts the server; `mode` is a key of MODES, `options` its parameters (size, depth, field). */
-function startHostileServer(mode, options = {}) {
+/** `options.tls`: listen with TLS (a throw-away CA and server certificate, as the simulator makes them; `handle.caPem`). */
+async function startHostileServer(mode, options = {}) {
   const behaviour = MODES[mode];
   if (!behaviour) throw new Error(`unknown hostile mode ${mode}`);
   const handle = { mode: behaviour, options, sessions: [], port: 0, connecting: 0, maxConnecting: 0, dropped: 0, dropping: true };
   const sockets = new Set();
-  const server = net.createServer((socket) => {
+  const accept = (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     handle.sessions.push(new HostileSession(socket, handle));
-  });
+  };
+  let material;
+  if (options.tls) {
+    material = await prepareServerTls({ host: '127.0.0.1' });
+    handle.caPem = material.caPem;
+  }
+  const server = material ? tls.createServer({ cert: material.certPem, key: material.keyPem }, accept) : net.createServer(accept);
   handle.stop = () =>
     new Promise((resolve) => {
       for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
+      server.close(() => {
+        if (material?.tempDir) fs.rmSync(material.tempDir, { recursive: true, force: true });
+        resolve();
+      });
     });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
