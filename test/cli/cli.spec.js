@@ -6,6 +6,7 @@ const crypto = require('node:crypto');
 const { startSim, uniqueName, tempDir, mode, KEY, SECRET } = require('../provisioning/support');
 
 const { runCli } = require('../helpers/cli');
+const { openGateway } = require('../../nodes/gateway');
 
 describe('gridlinks-provision CLI against the simulator (TLS)', function () {
   this.timeout(60_000);
@@ -187,6 +188,31 @@ describe('gridlinks-provision CLI against the simulator (TLS)', function () {
       'fail',
     ]);
     assert.equal(again.code, 7, 'refuses to overwrite');
+  });
+
+  it('--gateway creates a gateway: the result, the stored record and the server say so, and it speaks for a child', async () => {
+    const deviceName = uniqueName('cli-gw');
+    const out = path.join(dir, 'store-gw');
+    const args = [...connection, '--provision-key', KEY, '--provision-secret', SECRET, '--device-name', deviceName, '--type', 'access-token'];
+    const { code, stdout, stderr } = await runCli([...args, '--gateway', '--out', out, '--json']);
+    assert.equal(code, 0, stderr);
+    const result = JSON.parse(stdout);
+    assert.equal(result.gateway, true);
+    assert.equal(sim.devices().find((device) => device.name === deviceName).gateway, true);
+    const stored = JSON.parse(fs.readFileSync(path.join(out, deviceName, 'credentials.json'), 'utf8'));
+    assert.equal(stored.gateway, true);
+    // The stored record is the login (with --out the printed result leaves the token out).
+    const gateway = openGateway({ server: { host: '127.0.0.1', port: sim.mqttsPort, tls: true, ca: fs.readFileSync(sim.caFile, 'utf8') }, gateway: stored });
+    try {
+      await gateway.request({ deviceName: `${deviceName} child`, payload: { t: 1 } });
+    } finally {
+      await gateway.close();
+    }
+    assert.equal(sim.devices().find((device) => device.name === `${deviceName} child`).gatewayName, deviceName);
+    const plain = await runCli([...args.map((arg) => (arg === deviceName ? `${deviceName}-plain` : arg)), '--json']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(JSON.parse(plain.stdout).gateway, undefined, 'no --gateway: an ordinary device');
+    assert.notEqual(sim.devices().find((device) => device.name === `${deviceName}-plain`).gateway, true);
   });
 
   it('OUTCOME_UNKNOWN exits 5 and names the kept key', async () => {
