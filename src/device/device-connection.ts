@@ -83,6 +83,9 @@ const ACK_GRACE_MS = 1_000;
 /** How long a session waits for the answer to getSessionLimits before it keeps to the defaults (at most the answer timeout). */
 const LIMITS_WAIT_MS = 3_000;
 
+/** After a close over a rate limit, the least wait before the next login: its getSessionLimits request is a publish the limit counts too (periods are whole seconds). */
+const RATE_LIMIT_PAUSE_MS = 1_000;
+
 /** Codes after which trying again with the same credentials cannot help. */
 const FINAL_CODES = new Set(['CONNECT_REFUSED', 'TLS', 'INVALID_INPUT']);
 
@@ -118,6 +121,10 @@ export class DeviceConnection {
   private sentThisSession = 0;
   private limitsTimer: NodeJS.Timeout | undefined;
   private paceTimer: NodeJS.Timeout | undefined;
+  /** The last session was closed over a rate limit: the next one sends nothing until the limits are answered (or the wait ran out). */
+  private holdForLimits = false;
+  /** The publishes of the session closed over a rate limit, and when: charged to the next session's buckets. */
+  private closedOverLimits: { sent: number; at: number } | undefined;
 
   constructor(
     readonly key: string,
@@ -174,7 +181,7 @@ export class DeviceConnection {
     const job: Job = { action, settled, deadline: 0, queuedBytes: 0, requestId: undefined, previous: undefined, next: undefined, waiting: false };
     const tooLarge = this.oversized(action);
     if (tooLarge !== undefined) return settled(packetTooLarge(this.deviceName, tooLarge, this.packetLimit));
-    if (this.state === 'connected' && this.queue.length === 0 && this.pacer.admit(action, this.inFlight.size, now) === 0) {
+    if (this.state === 'connected' && this.queue.length === 0 && !this.holding && this.pacer.admit(action, this.inFlight.size, now) === 0) {
       this.send(job, now);
     } else if (this.state === 'closed') {
       settled(this.stoppedBy ?? closedWhileQueued(this.deviceName));
@@ -329,21 +336,40 @@ export class DeviceConnection {
   private lost(client: MqttClient, reasonCode: number | undefined): void {
     if (this.client !== client) return;
     this.client = undefined;
-    void closeClient(client, false);
+    // Decided before the limits wait is stopped, and the messages settled before mqtt.js' end() fails their publishes as "connection closed".
+    const overLimit = this.closedOverLimit(reasonCode);
+    const limitsUnknown = this.limitsTimer !== undefined && !this.pacer.rateLimited;
+    this.holdForLimits = overLimit;
+    // Sessions closed over the limits one after another, their answer never come: all their publishes are charged from the first close.
+    if (overLimit) this.closedOverLimits = { sent: (this.closedOverLimits?.sent ?? 0) + this.sentThisSession, at: this.closedOverLimits?.at ?? Date.now() };
     this.inFlight.stop();
     this.stopPacing();
     const { server } = this.settings;
-    // Closed over a rate limit (MQTT 5 says so; 3.1.1 closes with publishes in flight under announced limits): not a takeover.
-    const overLimit =
-      reasonCode === DISCONNECT_REASON.implementationSpecific ||
-      reasonCode === DISCONNECT_REASON.quotaExceeded ||
-      (reasonCode === undefined && this.pacer.rateLimited && this.inFlight.size > 0);
+    // A close over a rate limit is not a takeover.
     const times = this.takeovers.sessionEnded(overLimit ? Infinity : Date.now() - this.upAt, reasonCode);
     if (reasonCode === DISCONNECT_REASON.administrativeAction) this.stop(credentialsUpdated(server, this.deviceName));
     else if (this.takeovers.shouldStop) this.stop(sessionTakenOver(server, this.deviceName, times, reasonCode));
-    else this.retryLater();
+    else this.retryLater(overLimit ? RATE_LIMIT_PAUSE_MS : 0);
     // Each of them was published: OUTCOME_UNKNOWN (RATE_LIMITED when the limits closed it), never "not sent".
-    this.inFlight.failAll(() => (overLimit ? this.overRateLimit() : this.lostBeforeAcknowledged()));
+    const error = overLimit ? this.overRateLimit(limitsUnknown) : this.lostBeforeAcknowledged();
+    this.inFlight.failAll(() => error);
+    void closeClient(client, false);
+  }
+
+  /**
+   * The server closed the session over a rate limit: MQTT 5 says so (DISCONNECT 0x83, 0x97); 3.1.1 (or a
+   * close without DISCONNECT) does not, so it is inferred: publishes in flight under announced rate limits,
+   * or a burst in flight before the server answered getSessionLimits (it answers at once, so a close before it came followed the burst).
+   */
+  private closedOverLimit(reasonCode: number | undefined): boolean {
+    if (reasonCode !== undefined) return reasonCode === DISCONNECT_REASON.implementationSpecific || reasonCode === DISCONNECT_REASON.quotaExceeded;
+    if (this.inFlight.size === 0) return false;
+    return this.pacer.rateLimited || (this.limitsTimer !== undefined && this.inFlight.size > 1);
+  }
+
+  /** Connected, the last session closed over a rate limit, and this one's limits not answered yet: nothing is sent. */
+  private get holding(): boolean {
+    return this.holdForLimits && this.limitsTimer !== undefined;
   }
 
   /**
@@ -357,6 +383,8 @@ export class DeviceConnection {
       () => {
         this.limitsTimer = undefined;
         this.limitsKnown = true;
+        this.closedOverLimits = undefined;
+        this.drain();
       },
       Math.min(LIMITS_WAIT_MS, this.settings.server.answerTimeoutMs),
     );
@@ -366,14 +394,15 @@ export class DeviceConnection {
     if (this.limitsTimer === undefined && this.limitsKnown) return;
     clearTimeout(this.limitsTimer);
     this.limitsTimer = undefined;
-    this.pacer.use(readSessionLimits(decodePayload(payload)), this.sentThisSession);
+    this.pacer.use(readSessionLimits(decodePayload(payload)), this.sentThisSession, Date.now(), this.closedOverLimits);
+    this.closedOverLimits = undefined;
     this.limitsKnown = true;
     this.drain();
   }
 
   /** Publishes what waits while the limits allow: a timer for tokens, the next acknowledgement for a full window. */
   private drain(): void {
-    if (this.state !== 'connected' || this.paceTimer) return;
+    if (this.state !== 'connected' || this.paceTimer || this.holding) return;
     const now = Date.now();
     let sent = false;
     while (this.queue.length > 0) {
@@ -404,8 +433,9 @@ export class DeviceConnection {
     this.limitsTimer = this.paceTimer = undefined;
   }
 
-  private overRateLimit(): ProvisionError {
-    return rateLimited(this.settings.server, this.deviceName, this.pacer.describe());
+  /** `limitsUnknown`: closed before the server told its limits. */
+  private overRateLimit(limitsUnknown = false): ProvisionError {
+    return rateLimited(this.settings.server, this.deviceName, limitsUnknown ? undefined : this.pacer.describe());
   }
 
   /** No more reconnects: waiting messages, and every later one, fail with `error`. */
@@ -418,16 +448,19 @@ export class DeviceConnection {
   }
 
   /** Waits out the backoff, then asks the pool for a connect slot (the connecting limit holds for reconnects too). */
-  private retryLater(): void {
+  private retryLater(atLeastMs = 0): void {
     if (this.state === 'closed') return;
     this.state = 'waiting';
     this.due = false;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      if (this.state !== 'waiting') return;
-      this.due = true;
-      this.events.reconnectDue(this);
-    }, this.backoff.nextDelay());
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = undefined;
+        if (this.state !== 'waiting') return;
+        this.due = true;
+        this.events.reconnectDue(this);
+      },
+      Math.max(atLeastMs, this.backoff.nextDelay()),
+    );
     this.events.changed(this);
   }
 

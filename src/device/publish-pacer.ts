@@ -27,14 +27,19 @@ export class PublishPacer {
   private telemetryMessages: TokenBuckets | null = null;
   private telemetryDataPoints: TokenBuckets | null = null;
 
-  /** The server's answer: buckets start full, less the `alreadySent` publishes of this session that went out before it (the request included). */
-  use(limits: SessionLimits, alreadySent: number, now = Date.now()): void {
+  /**
+   * The server's answer: buckets start full, less the `alreadySent` publishes of this session that went out
+   * before it (the request included), and less those of a session closed over the limits (`closed`, refilled since).
+   */
+  use(limits: SessionLimits, alreadySent: number, now = Date.now(), closed?: { sent: number; at: number }): void {
     this.limits = limits;
-    this.messages = TokenBuckets.parse(limits.rateLimits.messages, now);
-    this.telemetryMessages = TokenBuckets.parse(limits.rateLimits.telemetryMessages, now);
-    this.telemetryDataPoints = TokenBuckets.parse(limits.rateLimits.telemetryDataPoints, now);
-    this.messages?.take(alreadySent);
-    this.telemetryMessages?.take(alreadySent);
+    const start = closed?.at ?? now;
+    const spent = alreadySent + (closed?.sent ?? 0);
+    this.messages = TokenBuckets.parse(limits.rateLimits.messages, start);
+    this.telemetryMessages = TokenBuckets.parse(limits.rateLimits.telemetryMessages, start);
+    this.telemetryDataPoints = TokenBuckets.parse(limits.rateLimits.telemetryDataPoints, start);
+    this.messages?.take(spent);
+    this.telemetryMessages?.take(spent);
   }
 
   get rateLimited(): boolean {
