@@ -24,7 +24,14 @@ import { InFlight, type Job, type Settled } from './in-flight';
 import { DEFAULT_MAX_PACKET_BYTES, publishOverLimit } from './packet-size';
 import { PublishPacer } from './publish-pacer';
 import type { QueueBudget } from './queue-budget';
-import { LIMITS_REQUEST_BODY, LIMITS_REQUEST_TOPIC, LIMITS_RESPONSE_SUBSCRIPTION, LIMITS_RESPONSE_TOPIC, readSessionLimits } from './session-limits';
+import {
+  LIMITS_REQUEST_BODY,
+  LIMITS_REQUEST_TOPIC,
+  LIMITS_RESPONSE_SUBSCRIPTION,
+  LIMITS_RESPONSE_TOPIC,
+  readSessionLimits,
+  type SessionLimits,
+} from './session-limits';
 import { ReconnectBackoff, type ReconnectSettings } from './reconnect-policy';
 import { TakeoverWatch } from './takeover-watch';
 import {
@@ -58,6 +65,8 @@ export interface ConnectionEvents {
   changed(connection: DeviceConnection): void;
   /** A lost session's backoff is over: it asks for a connect slot (the pool calls start() when one is free). */
   reconnectDue(connection: DeviceConnection): void;
+  /** The server answered getSessionLimits (a gateway paces its children under `childRateLimits`). */
+  limits?(connection: DeviceConnection, limits: SessionLimits): void;
   /** The session stopped reconnecting for good (taken over again and again, credentials updated): `error` says why. */
   stopped?(connection: DeviceConnection, error: ProvisionError): void;
 }
@@ -338,7 +347,7 @@ export class DeviceConnection {
     this.client = undefined;
     // Decided before the limits wait is stopped, and the messages settled before mqtt.js' end() fails their publishes as "connection closed".
     const overLimit = this.closedOverLimit(reasonCode);
-    const limitsUnknown = this.limitsTimer !== undefined && !this.pacer.rateLimited;
+    const limitsUnknown = this.limitsTimer !== undefined && !this.pacer.announced;
     this.holdForLimits = overLimit;
     // Sessions closed over the limits one after another, their answer never come: all their publishes are charged from the first close.
     if (overLimit) this.closedOverLimits = { sent: (this.closedOverLimits?.sent ?? 0) + this.sentThisSession, at: this.closedOverLimits?.at ?? Date.now() };
@@ -364,7 +373,7 @@ export class DeviceConnection {
   private closedOverLimit(reasonCode: number | undefined): boolean {
     if (reasonCode !== undefined) return reasonCode === DISCONNECT_REASON.implementationSpecific || reasonCode === DISCONNECT_REASON.quotaExceeded;
     if (this.inFlight.size === 0) return false;
-    return this.pacer.rateLimited || (this.limitsTimer !== undefined && this.inFlight.size > 1);
+    return this.pacer.announced || (this.limitsTimer !== undefined && this.inFlight.size > 1);
   }
 
   /** Connected, the last session closed over a rate limit, and this one's limits not answered yet: nothing is sent. */
@@ -394,9 +403,11 @@ export class DeviceConnection {
     if (this.limitsTimer === undefined && this.limitsKnown) return;
     clearTimeout(this.limitsTimer);
     this.limitsTimer = undefined;
-    this.pacer.use(readSessionLimits(decodePayload(payload)), this.sentThisSession, Date.now(), this.closedOverLimits);
+    const limits = readSessionLimits(decodePayload(payload));
+    this.pacer.use(limits, this.sentThisSession, Date.now(), this.closedOverLimits);
     this.closedOverLimits = undefined;
     this.limitsKnown = true;
+    this.events.limits?.(this, limits);
     this.drain();
   }
 

@@ -11,3 +11,5 @@ export * from './topics';
 export { ReconnectBackoff, RECONNECT_DEFAULTS, type ReconnectSettings } from './reconnect-policy';
 export { DEFAULT_MAX_PACKET_BYTES, publishOverhead, publishOverLimit } from './packet-size';
 export { outboxPublisher } from './outbox-publisher';
+export { PublishPacer } from './publish-pacer';
+export type { SessionLimits, RateLimitTexts } from './session-limits';
