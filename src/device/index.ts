@@ -1,5 +1,6 @@
 export { ConnectionPool, POOL_DEFAULTS, type PoolSettings, type PoolCounts, type PoolEvents, type ClosedDevice } from './connection-pool';
-export { DeviceConnection, PER_MESSAGE_SAVINGS, type ConnectionSettings, type ConnectionEvents, type ConnectionState } from './device-connection';
+export { DeviceConnection, type ConnectionSettings, type ConnectionEvents, type ConnectionState } from './device-connection';
+export { PER_MESSAGE_SAVINGS } from './session-open';
 export { buildDeviceAction, ACTIONS, type DeviceAction, type ActionKind } from './device-message';
 export { identityFromMessage, identityKey, sessionOptions, type DeviceIdentity } from './device-identity';
 export { credentialsProblem } from './credential-check';
