@@ -325,8 +325,8 @@ export class DeviceConnection {
     this.paceTimer = undefined;
   }
 
-  /** `limitsUnknown`: closed before the server told its limits. */
-  private overRateLimit(limitsUnknown = false): ProvisionError {
+  /** `limitsUnknown`: closed before the server told its limits (default: whether they are not known now). */
+  private overRateLimit(limitsUnknown?: boolean): ProvisionError {
     return rateLimited(this.settings.server, this.deviceName, this.limits.describe(limitsUnknown));
   }
 
@@ -357,7 +357,11 @@ export class DeviceConnection {
   }
 
   private send(job: Job, now: number): void {
-    publishJob(this.client as MqttClient, this.inFlight, job, now, (overLimit) => (overLimit ? this.overRateLimit() : this.lostBeforeAcknowledged()));
+    publishJob(this.client as MqttClient, this.inFlight, job, now, (overLimit) => {
+      if (!overLimit) return this.lostBeforeAcknowledged();
+      this.limits.refused();
+      return this.overRateLimit();
+    });
   }
 
   private lostBeforeAcknowledged(): ProvisionError {

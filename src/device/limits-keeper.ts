@@ -34,6 +34,8 @@ export class LimitsKeeper {
   private holdForLimits = false;
   /** The publishes of sessions closed over a rate limit, and when the first closed: charged to the next answer's buckets. */
   private closedOverLimits: { sent: number; at: number } | undefined;
+  /** The server refused a publish of this session over a rate limit (MQTT 5 PUBACK 0x97): the close that follows is over the limit. */
+  private refusedThisSession = false;
 
   constructor(
     private readonly waitMs: number,
@@ -53,6 +55,7 @@ export class LimitsKeeper {
    */
   ask(client: MqttClient): void {
     this.sentThisSession = 1;
+    this.refusedThisSession = false;
     client.publish(LIMITS_REQUEST_TOPIC, LIMITS_REQUEST_BODY, { qos: 1 }, () => {});
     this.timer = setTimeout(
       () => {
@@ -84,6 +87,16 @@ export class LimitsKeeper {
     return wait;
   }
 
+  /** The server refused a publish over a rate limit (MQTT 5 PUBACK 0x97, a gateway's); the close follows. */
+  refused(): void {
+    this.refusedThisSession = true;
+  }
+
+  /** This session's answer has not come, and none came before: the limits are not known. */
+  get unknown(): boolean {
+    return this.timer !== undefined && !this.pacer.announced;
+  }
+
   /**
    * The session was lost with `inFlight` publishes unacknowledged. Over a rate limit: MQTT 5 says so
    * (DISCONNECT 0x83, 0x97); 3.1.1 (or a close without DISCONNECT) does not, so it is inferred: publishes
@@ -92,19 +105,20 @@ export class LimitsKeeper {
    */
   sessionLost(reasonCode: number | undefined, inFlight: number): LimitsVerdict {
     const awaited = this.timer !== undefined;
+    const limitsUnknown = this.unknown;
     const overLimit =
       reasonCode !== undefined
         ? reasonCode === DISCONNECT_REASON.implementationSpecific || reasonCode === DISCONNECT_REASON.quotaExceeded
-        : inFlight > 0 && (this.pacer.announced || (awaited && inFlight > 1));
+        : this.refusedThisSession || (inFlight > 0 && (this.pacer.announced || (awaited && inFlight > 1)));
     this.holdForLimits = overLimit;
     // Sessions closed over the limits one after another, their answer never come: all their publishes are charged from the first close.
     if (overLimit) this.closedOverLimits = { sent: (this.closedOverLimits?.sent ?? 0) + this.sentThisSession, at: this.closedOverLimits?.at ?? Date.now() };
     this.stop();
-    return { overLimit, limitsUnknown: awaited && !this.pacer.announced };
+    return { overLimit, limitsUnknown };
   }
 
   /** The rate limits as the server told them, for an error message (undefined: not told yet). */
-  describe(limitsUnknown = false): string | undefined {
+  describe(limitsUnknown = this.unknown): string | undefined {
     return limitsUnknown ? undefined : this.pacer.describe();
   }
 

@@ -212,6 +212,42 @@ describe('gateway core (openGateway) against the simulator', function () {
     }
   });
 
+  for (const protocolVersion of [4, 5]) {
+    it(`MQTT ${protocolVersion === 5 ? '5 (PUBACK 0x97)' : '3.1.1'}: a child's burst sent before the limits are told, closed over them, fails RATE_LIMITED; the next session keeps to them`, async function () {
+      this.timeout(20000);
+      const name = `gw-burst-${protocolVersion}`;
+      const limited = await startTestSimulator({ mqttsPort: null, devices: [device(name, true)], sessionLimits: { rateLimits: { messages: '5:1' } } });
+      const gateway = openGateway({
+        server: { host: '127.0.0.1', port: limited.mqttPort, tls: false, protocolVersion, answerTimeoutMs: 3000 },
+        gateway: asGateway(name),
+      });
+      const settle = (promise) =>
+        promise.then(
+          () => 'ok',
+          (error) => error,
+        );
+      try {
+        // Attributes of one child: a publish each, all sent as the session comes up.
+        const outcomes = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => settle(gateway.request({ deviceName: 'Burst', topic: 'attributes', payload: { n: i } }))),
+        );
+        const failed = outcomes.filter((outcome) => outcome !== 'ok');
+        assert.ok(failed.length > 0, 'the burst tripped the child limit');
+        for (const error of failed) {
+          assert.deepEqual([error.code, error.details.deviceName, error.details.gatewayName], ['RATE_LIMITED', 'Burst', name], error.message);
+          assert.match(error.message, /over its rate limits/);
+        }
+        const after = await Promise.all(
+          Array.from({ length: 4 }, (_, i) => settle(gateway.request({ deviceName: 'Burst', topic: 'attributes', payload: { after: i } }))),
+        );
+        assert.deepEqual(after, ['ok', 'ok', 'ok', 'ok'], after.map((outcome) => outcome.message ?? outcome).join('\n'));
+      } finally {
+        await gateway.close();
+        await limited.stop();
+      }
+    });
+  }
+
   it('an ordinary device is not a gateway: NOT_GATEWAY with advice, for every message of it', async function () {
     const gateway = gatewayFor('plain-core', {}, { answerTimeoutMs: 500 });
     const errors = await Promise.all([
