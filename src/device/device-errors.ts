@@ -131,11 +131,18 @@ export function credentialsUpdated(server: ResolvedServer, deviceName: string): 
   );
 }
 
-/** The server closed the session (or refused the publish, 0x97) over its rate limits: `limits` as it announced them. */
-export function rateLimited(server: ResolvedServer, deviceName: string, limits: string): ProvisionError {
+/**
+ * The server closed the session (or refused the publish, 0x97) over its rate limits: `limits` as it announced
+ * them, or undefined when it closed the session before it answered getSessionLimits (a burst sent at connect).
+ */
+export function rateLimited(server: ResolvedServer, deviceName: string, limits: string | undefined): ProvisionError {
+  const why =
+    limits === undefined
+      ? ": over its rate limits, before it told them (the burst went out before the answer to getSessionLimits). The node's next session waits for the limits before it sends, and paces under them"
+      : `: over its rate limits${limits ? ` (${limits})` : ''}. The node paces publishes under the limits the server announces; they were tripped anyway (another client of the device shares them, or the limits changed)`;
   return new ProvisionError(
     'RATE_LIMITED',
-    `GridLinks at ${where(server)} closed the session of device "${deviceName}" right after a burst of publishes: over its rate limits${limits ? ` (${limits})` : ''}. This message was probably refused, but may have arrived. The node paces publishes under the limits the server announces; they were tripped anyway (another client of the device shares them, or the limits changed). Send it again after a pause if a duplicate does no harm.`,
+    `GridLinks at ${where(server)} closed the session of device "${deviceName}" right after a burst of publishes${why}. This message was probably refused, but may have arrived. Send it again after a pause if a duplicate does no harm.`,
     { deviceName, requestSent: true, reason: 'RATE_LIMITED' },
   );
 }

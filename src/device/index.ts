@@ -1,5 +1,6 @@
 export { ConnectionPool, POOL_DEFAULTS, type PoolSettings, type PoolCounts, type PoolEvents, type ClosedDevice } from './connection-pool';
-export { DeviceConnection, PER_MESSAGE_SAVINGS, type ConnectionSettings, type ConnectionEvents, type ConnectionState } from './device-connection';
+export { DeviceConnection, type ConnectionSettings, type ConnectionEvents, type ConnectionState } from './device-connection';
+export { PER_MESSAGE_SAVINGS } from './session-open';
 export { buildDeviceAction, ACTIONS, type DeviceAction, type ActionKind } from './device-message';
 export { identityFromMessage, identityKey, sessionOptions, type DeviceIdentity } from './device-identity';
 export { credentialsProblem } from './credential-check';
@@ -11,3 +12,5 @@ export * from './topics';
 export { ReconnectBackoff, RECONNECT_DEFAULTS, type ReconnectSettings } from './reconnect-policy';
 export { DEFAULT_MAX_PACKET_BYTES, publishOverhead, publishOverLimit } from './packet-size';
 export { outboxPublisher } from './outbox-publisher';
+export { PublishPacer } from './publish-pacer';
+export type { SessionLimits, RateLimitTexts } from './session-limits';

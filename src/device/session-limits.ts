@@ -6,6 +6,8 @@ export interface SessionLimits {
   maxPayloadSize: number;
   maxInflightMessages: number;
   rateLimits: RateLimitTexts;
+  /** A gateway session's: each child's limits (the answer's `rateLimits`, its own being `gatewayRateLimits`); null for a device. */
+  childRateLimits: RateLimitTexts | null;
 }
 
 export interface RateLimitTexts {
@@ -19,6 +21,7 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxPayloadSize: DEFAULT_MAX_PACKET_BYTES,
   maxInflightMessages: 100,
   rateLimits: { messages: null, telemetryMessages: null, telemetryDataPoints: null },
+  childRateLimits: null,
 };
 
 /** Client-side RPC ids of the limits request: far above the ids of the server's RPCs answered on the same topics. */
@@ -45,9 +48,12 @@ function rates(value: unknown): RateLimitTexts | undefined {
  */
 export function readSessionLimits(answer: unknown): SessionLimits {
   const record = (typeof answer === 'object' && answer !== null ? answer : {}) as Record<string, unknown>;
+  const gateway = rates(record.gatewayRateLimits);
+  const rateLimits = rates(record.rateLimits);
   return {
     maxPayloadSize: positive(record.maxPayloadSize, DEFAULT_SESSION_LIMITS.maxPayloadSize),
     maxInflightMessages: positive(record.maxInflightMessages, DEFAULT_SESSION_LIMITS.maxInflightMessages),
-    rateLimits: rates(record.gatewayRateLimits) ?? rates(record.rateLimits) ?? DEFAULT_SESSION_LIMITS.rateLimits,
+    rateLimits: gateway ?? rateLimits ?? DEFAULT_SESSION_LIMITS.rateLimits,
+    childRateLimits: gateway ? (rateLimits ?? DEFAULT_SESSION_LIMITS.rateLimits) : null,
   };
 }

@@ -42,8 +42,8 @@ export class TokenBuckets {
     return wait;
   }
 
-  /** Takes `count` tokens (after waitFor() answered 0). */
+  /** Takes `count` tokens (after waitFor() answered 0; before, publishes already made, down to one bucket's worth below empty). */
   take(count: number): void {
-    for (const bucket of this.buckets) bucket.tokens -= Math.min(count, bucket.capacity);
+    for (const bucket of this.buckets) bucket.tokens = Math.max(-bucket.capacity, bucket.tokens - Math.min(count, bucket.capacity));
   }
 }

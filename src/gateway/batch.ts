@@ -21,6 +21,10 @@ export class Batch {
     return this.parts.size;
   }
 
+  has(child: string): boolean {
+    return this.parts.has(child);
+  }
+
   /** Telemetry entries of a child join its array; a second attributes object of the same child needs a publish of its own. */
   accepts(child: string): boolean {
     return this.telemetry || !this.parts.has(child);

@@ -40,6 +40,12 @@ export class Batcher {
     return this.waiting;
   }
 
+  /** Whether the part would join the child's entry in the open batch (the same publish, no new message for the child's rate limits). */
+  joins(kind: BatchKind, child: string, part: string): boolean {
+    const batch = this.open[kind];
+    return batch !== undefined && batch.has(child) && batch.accepts(child) && batch.sizeWith(child, part) <= this.limits[kind];
+  }
+
   /** Adds a child's part; throws INVALID_INPUT when the part alone does not fit in a packet. */
   add(kind: BatchKind, child: string, part: string, settled: Settled): void {
     const limit = this.limits[kind];

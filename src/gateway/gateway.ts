@@ -16,6 +16,7 @@ import type { ProvisionError } from '../provisioning/errors';
 import type { ResolvedServer } from '../provisioning/types';
 import type { Batch } from './batch';
 import { Batcher } from './batcher';
+import { ChildPacing, telemetryCost } from './child-pacing';
 import { attributeRequestBody, buildChildMessage, connectBody, mergeAttributeAnswers, type ChildInput, type ChildMessage } from './child-message';
 import { Children } from './children';
 import { forChild, notGateway } from './gateway-errors';
@@ -81,6 +82,8 @@ export class Gateway {
   private readonly budget: QueueBudget;
   private readonly children = new Children();
   private readonly batcher: Batcher;
+  /** Each child's messages under the child rate limits the server told. */
+  private readonly pacing = new ChildPacing();
   private readonly idleSweep: NodeJS.Timeout | undefined;
   /** A v1/gateway/* publish was acknowledged: the device is a gateway. */
   private confirmed = false;
@@ -148,7 +151,7 @@ export class Gateway {
     if (this.closed) return { queued: 0, unacknowledged: 0 };
     this.closed = true;
     clearInterval(this.idleSweep);
-    const batched = this.batcher.takeAll();
+    const batched = this.takeWaiting();
     for (const settled of batched) settled(closedWhileQueued(this.gatewayName));
     const report = (await this.connection?.close()) ?? { queued: 0, unacknowledged: 0 };
     return { queued: report.queued + batched.length, unacknowledged: report.unacknowledged };
@@ -161,19 +164,36 @@ export class Gateway {
     else if (this.children.use(message.child, message.type, now)) this.announce(message.child, message.type);
     switch (message.kind) {
       case 'telemetry':
-      case 'attributes':
-        try {
-          this.batcher.add(message.kind, message.child, message.part, done);
-        } catch (error) {
-          done(error as ProvisionError);
-        }
-        return;
+      case 'attributes': {
+        const { kind, child, part } = message;
+        // Telemetry of a child joining its entry in the open batch costs no message of its own (GridLinks counts a publish per child).
+        const cost =
+          kind === 'telemetry' ? telemetryCost(part, () => this.batcher.joins(kind, child, part)) : { kind, topic: GATEWAY_TOPICS.attributes, body: part };
+        const batch = (): void => {
+          try {
+            this.batcher.add(kind, child, part, done);
+          } catch (error) {
+            done(error as ProvisionError);
+          }
+        };
+        return this.pacing.run(child, cost, batch, done);
+      }
       case 'attributes/request':
         return this.requestAttributes(message, done);
       default:
         // Published on its own; the kind only picks DeviceConnection's error for a missing PUBACK.
-        return this.submit({ kind: 'rpc/response', topic: message.topic, body: message.body }, done);
+        return this.submitFor(message.child, { kind: 'rpc/response', topic: message.topic, body: message.body }, done);
     }
+  }
+
+  /** A publish for one child, once the child's rate limits allow it. */
+  private submitFor(child: string, action: DeviceAction, settled: Settled): void {
+    this.pacing.run(child, action, () => this.submit(action, settled), settled);
+  }
+
+  /** The messages not yet handed to the session (waiting for a child's tokens, or batched), taken for the caller to fail. */
+  private takeWaiting(): Settled[] {
+    return [...this.pacing.takeAll(), ...this.batcher.takeAll()];
   }
 
   private requestAttributes(message: Extract<ChildMessage, { kind: 'attributes/request' }>, done: Settled): void {
@@ -187,7 +207,7 @@ export class Gateway {
         body: '',
         bodyFor: (id) => attributeRequestBody(message.child, scope, id),
       };
-      this.submit(action, (error, answer) => {
+      this.submitFor(message.child, action, (error, answer) => {
         if (failed) return;
         if (error) {
           failed = true;
@@ -200,7 +220,7 @@ export class Gateway {
   }
 
   private announce(child: string, type: string): void {
-    this.submit({ kind: 'rpc/response', topic: GATEWAY_TOPICS.connect, body: connectBody(child, type) }, () => {});
+    this.submitFor(child, { kind: 'rpc/response', topic: GATEWAY_TOPICS.connect, body: connectBody(child, type) }, () => {});
   }
 
   private publishBatch(batch: Batch): void {
@@ -227,7 +247,7 @@ export class Gateway {
 
   private notAGateway(): void {
     this.refused = notGateway(this.settings.server, this.gatewayName);
-    for (const settled of this.batcher.takeAll()) settled(this.refused);
+    for (const settled of this.takeWaiting()) settled(this.refused);
     void this.connection?.close();
   }
 
@@ -244,8 +264,9 @@ export class Gateway {
           incoming: (_connection, message) => this.incoming(message),
           changed: (connection) => this.stateChanged(connection),
           reconnectDue: (connection) => connection.start(),
+          limits: (_connection, limits) => this.pacing.use(limits.childRateLimits),
           stopped: (_connection, error) => {
-            for (const settled of this.batcher.takeAll()) settled(error);
+            for (const settled of this.takeWaiting()) settled(error);
             this.events.stopped?.(error);
           },
         },
@@ -275,6 +296,7 @@ export class Gateway {
     if (message.kind === 'disconnect') {
       // The server dropped the child (deleted, say): announced again on its next message.
       this.children.forget(deviceName);
+      this.pacing.forget(deviceName);
       this.events.changed?.();
       return;
     }
@@ -292,7 +314,10 @@ export class Gateway {
     const idle = this.children.idleSince(Date.now() - this.settings.childIdleTimeoutMs);
     // Without a session the server has them offline already: forgetting them is enough.
     if (this.connection?.state !== 'connected') return;
-    for (const child of idle) this.submit({ kind: 'rpc/response', topic: GATEWAY_TOPICS.disconnect, body: `{"device":${JSON.stringify(child)}}` }, () => {});
+    for (const child of idle) {
+      this.pacing.forget(child);
+      this.submit({ kind: 'rpc/response', topic: GATEWAY_TOPICS.disconnect, body: `{"device":${JSON.stringify(child)}}` }, () => {});
+    }
     if (idle.length > 0) this.events.changed?.();
   }
 }

@@ -182,6 +182,72 @@ describe('gateway core (openGateway) against the simulator', function () {
     }
   });
 
+  it('each child paced under the child rate limits: a burst for one child does not trip them, another child is not held back', async function () {
+    this.timeout(20000);
+    // rateLimits of a gateway's answer are each child's (the gateway's own, gatewayRateLimits, none here).
+    const limited = await startTestSimulator({ mqttsPort: null, devices: [device('gw-paced', true)], sessionLimits: { rateLimits: { messages: '5:1' } } });
+    const gateway = openGateway({ server: { host: '127.0.0.1', port: limited.mqttPort, tls: false, answerTimeoutMs: 3000 }, gateway: asGateway('gw-paced') });
+    try {
+      // The first messages go before the limits are told (each child: its announcement and one telemetry): charged to them when they are.
+      await Promise.all(['Busy', 'Quiet'].map((name) => gateway.request({ deviceName: name, payload: { n: 0 } })));
+      const start = Date.now();
+      const settledAt = (promise) => promise.then(() => Date.now() - start);
+      // Attributes of one child are a publish each (GridLinks counts one message per publish per child); telemetry within the batch window share one.
+      const busy = Array.from({ length: 12 }, (_, i) => settledAt(gateway.request({ deviceName: 'Busy', topic: 'attributes', payload: { n: i + 1 } })));
+      const quiet = await Promise.all(Array.from({ length: 12 }, (_, i) => settledAt(gateway.request({ deviceName: 'Quiet', payload: { n: i + 1 } }))));
+      const busyTimes = await Promise.all(busy);
+      assert.ok(Math.max(...quiet) < 300, `Quiet's batch went on at once (${Math.max(...quiet)} ms), not behind Busy's burst`);
+      assert.ok(Math.max(...busyTimes) > 1500, `Busy's burst was paced under "5:1" at 90 % (last after ${Math.max(...busyTimes)} ms)`);
+      assert.equal(limited.telemetry('Quiet').flatMap((r) => r.payload).length, 13);
+      assert.deepEqual(limited.clientAttributes('Busy'), { n: 12 });
+      assert.deepEqual(limited.connectedDevices(), ['gw-paced']);
+      assert.deepEqual(
+        limited.logLines.filter((line) => /rate limit/.test(line)),
+        [],
+        'no limit tripped',
+      );
+    } finally {
+      await gateway.close();
+      await limited.stop();
+    }
+  });
+
+  for (const protocolVersion of [4, 5]) {
+    it(`MQTT ${protocolVersion === 5 ? '5 (PUBACK 0x97)' : '3.1.1'}: a child's burst sent before the limits are told, closed over them, fails RATE_LIMITED; the next session keeps to them`, async function () {
+      this.timeout(20000);
+      const name = `gw-burst-${protocolVersion}`;
+      const limited = await startTestSimulator({ mqttsPort: null, devices: [device(name, true)], sessionLimits: { rateLimits: { messages: '5:1' } } });
+      const gateway = openGateway({
+        server: { host: '127.0.0.1', port: limited.mqttPort, tls: false, protocolVersion, answerTimeoutMs: 3000 },
+        gateway: asGateway(name),
+      });
+      const settle = (promise) =>
+        promise.then(
+          () => 'ok',
+          (error) => error,
+        );
+      try {
+        // Attributes of one child: a publish each, all sent as the session comes up.
+        const outcomes = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => settle(gateway.request({ deviceName: 'Burst', topic: 'attributes', payload: { n: i } }))),
+        );
+        const failed = outcomes.filter((outcome) => outcome !== 'ok');
+        assert.ok(failed.length > 0, 'the burst tripped the child limit');
+        for (const error of failed) {
+          assert.deepEqual([error.code, error.details.deviceName, error.details.gatewayName], ['RATE_LIMITED', 'Burst', name], error.message);
+          assert.match(error.message, /over its rate limits/);
+        }
+        const after = await Promise.all(
+          Array.from({ length: 4 }, (_, i) => settle(gateway.request({ deviceName: 'Burst', topic: 'attributes', payload: { after: i } }))),
+        );
+        assert.deepEqual(after, ['ok', 'ok', 'ok', 'ok'], after.map((outcome) => outcome.message ?? outcome).join('\n'));
+      } finally {
+        await gateway.close();
+        await limited.stop();
+      }
+    });
+  }
+
   it('an ordinary device is not a gateway: NOT_GATEWAY with advice, for every message of it', async function () {
     const gateway = gatewayFor('plain-core', {}, { answerTimeoutMs: 500 });
     const errors = await Promise.all([
