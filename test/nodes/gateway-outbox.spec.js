@@ -17,6 +17,20 @@ function outboxFlow(sim, storeDir, gateway, extra = []) {
   return { flow, credentials };
 }
 
+describe('gridlinks-gateway: outbox keys', function () {
+  const { gatewayChildKey, parseGatewayChildKey } = require('../../nodes/node-red/node-outbox');
+  const { deviceOutboxLink } = require('../../nodes/node-red/device-outbox');
+
+  it('a child’s key names its gateway and itself, apart from any device name; the device node does not own it', function () {
+    const key = gatewayChildKey('gw "1"', 'child/2');
+    assert.deepEqual(parseGatewayChildKey(key), { gatewayName: 'gw "1"', child: 'child/2' });
+    assert.notEqual(key, gatewayChildKey('gw "1"', 'child/3'));
+    assert.equal(parseGatewayChildKey('gateway["gw","child"]'), undefined, 'a device name');
+    const link = deviceOutboxLink({}, async () => undefined);
+    assert.deepEqual([link.owns(key), link.owns('pump-7')], [false, true]);
+  });
+});
+
 describe('gridlinks-gateway: the outbox (children’s messages kept while offline)', function () {
   this.timeout(30_000);
   let sim;
@@ -79,6 +93,25 @@ describe('gridlinks-gateway: the outbox (children’s messages kept while offlin
     assert.deepEqual(firstArrivals(sim, child(0)), range(0, 11));
     assert.deepEqual(firstArrivals(sim, child(2)), range(1, 11));
     await waitUntil(() => statuses.at(-1)?.text === 'gateway connected, 3 children, 0 queued');
+  });
+
+  it('a gateway given by msg.gateway: its backlog left by a redeploy is taken on by its next message and sent before it', async function () {
+    const { child, flow, credentials, seen } = await storedGateway('msg-gateway', { gatewayName: '' });
+    const gateway = await provisioned({ deviceName: `msg-gw-${Date.now()}`, gateway: true });
+    const node = helper.getNode('gw');
+    node.receive({ gateway, deviceName: child(0), payload: { seq: 0 } });
+    await waitUntil(() => seen.sent.length === 1);
+    await sim.pause();
+    for (const seq of range(1, 6)) node.receive({ gateway, deviceName: child(0), payload: { seq } });
+    await waitUntil(() => seen.sent.length === 6);
+    await helper.unload();
+    await load(flow, credentials);
+    const after = watch();
+    await sim.resume();
+    helper.getNode('gw').receive({ gateway, deviceName: child(0), payload: { seq: 6 } });
+    await waitUntil(() => firstArrivals(sim, child(0)).length === 7);
+    assert.deepEqual(firstArrivals(sim, child(0)), range(0, 7));
+    assert.equal(after.sent[0].queued, true, 'behind the backlog it found');
   });
 
   it('drop-oldest: a full outbox drops the oldest, said in a warning naming the child and the count', async function () {
