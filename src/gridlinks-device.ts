@@ -11,8 +11,9 @@ import { ProvisionError } from './provisioning/errors';
 import { validateServer } from './provisioning/net';
 import { DAY_MS, expiryWarning, expiryWindowDays, notAfterInside, summaryName } from './node-red/expiry-warnings';
 import { reportStoreAtDeploy } from './node-red/store-status';
-import { DeviceOutbox, outboxSettings, type OutboxNodeProperties } from './node-red/device-outbox';
-import { droppedWarning, outboxAction as runOutboxAction, outboxLabel } from './node-red/outbox-node';
+import { deviceOutboxLink } from './node-red/device-outbox';
+import { outboxSettings, type NodeOutbox, type OutboxNodeProperties } from './node-red/node-outbox';
+import { openNodeOutbox, outboxAction as runOutboxAction, outboxLabel } from './node-red/outbox-node';
 
 interface DeviceNodeProperties {
   server?: string;
@@ -103,22 +104,17 @@ export = function (RED: NodeAPI): void {
             },
           )
         : undefined;
-    const keepSettings = pool ? outboxSettings(config, storeDir) : undefined;
-    const outbox =
-      pool && keepSettings
-        ? new DeviceOutbox(keepSettings, pool, {
-            dropped: (deviceName, count, reason) => {
-              if (!closing) node.warn(droppedWarning((key, s) => RED._(key, s), deviceName, count, reason));
-            },
-            changed: () => status.changed(),
-            identityByName: (deviceName) => (storeDir ? identityByName({ deviceName } as DeviceMessage) : Promise.resolve(undefined)),
-          })
-        : undefined;
-    outbox?.ready().catch((error: ProvisionError) => {
-      status.failed(error.code);
-      node.error(error.message);
-    });
-    const status = new DeviceStatus(
+    const outbox: NodeOutbox<DeviceIdentity> | undefined = pool
+      ? openNodeOutbox(
+          outboxSettings(config, storeDir),
+          deviceOutboxLink(pool, (deviceName) => (storeDir ? identityByName({ deviceName } as DeviceMessage) : Promise.resolve(undefined))),
+          (key, substitutions) => RED._(key, substitutions),
+          node,
+          () => status,
+          () => closing,
+        )
+      : undefined;
+    const status: DeviceStatus = new DeviceStatus(
       (s) => node.status(s),
       (key, substitutions) => RED._(key, substitutions),
       () => pool?.counts() ?? { connected: 0, queued: 0, open: 0 },
@@ -171,7 +167,8 @@ export = function (RED: NodeAPI): void {
       const action = buildDeviceAction(msg.topic, msg.payload, msg.requestId, deviceName);
       if (outbox && msg.persist !== false && (action.kind === 'telemetry' || action.kind === 'attributes')) {
         // Stored first; output 1 once acknowledged (msg.queued false) or once on disk behind a backlog or a session that is down (msg.queued true).
-        return outbox.keep(identity, action, msg.payload, (error, queued) => {
+        const live = (settled: (error: ProvisionError | undefined) => void) => (pool as ConnectionPool).submit(identity, action, settled);
+        return outbox.keep(deviceName, identity, { kind: action.kind, payload: msg.payload }, live, (error, queued) => {
           if (error) return failed(msg, done, error, deviceName);
           if (closing) return;
           msg.deviceName = deviceName;
@@ -203,7 +200,7 @@ export = function (RED: NodeAPI): void {
         return void failed(msg, done, new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-outbox'), { field: 'action' }), undefined);
       }
       const deviceName = typeof msg.deviceName === 'string' && msg.deviceName !== '' ? msg.deviceName : undefined;
-      runOutboxAction(outbox, msg.action === 'flush' ? 'flush' : 'purge', deviceName).then(
+      runOutboxAction(outbox, msg.action === 'flush' ? 'flush' : 'purge', deviceName, (key, name) => key === name).then(
         (payload) => {
           if (closing) return;
           msg.payload = payload;

@@ -1,7 +1,19 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { GATEWAY_DEFAULTS, gatewayIdentity, gatewayKey as identityKey, openGateway, readStoredGateway, type ChildRequest, type Gateway } from './gateway';
+import {
+  GATEWAY_DEFAULTS,
+  buildChildMessage,
+  gatewayIdentity,
+  gatewayKey as identityKey,
+  openGateway,
+  readStoredGateway,
+  type ChildRequest,
+  type Gateway,
+} from './gateway';
 import { DeviceStatus, statusText } from './node-red/device-status';
+import { childKey, gatewayOutboxLink, type ChildTarget } from './node-red/gateway-outbox';
 import { completeMessage, failMessage } from './node-red/message-outcome';
+import { outboxSettings, parseGatewayChildKey, type NodeOutbox, type OutboxNodeProperties } from './node-red/node-outbox';
+import { openNodeOutbox, outboxAction as runOutboxAction, withBacklog } from './node-red/outbox-node';
 import type { GridlinksServerNode } from './node-red/server-options';
 import { ProvisionError } from './provisioning/errors';
 import type { ServerOptions } from './provisioning/types';
@@ -18,7 +30,7 @@ interface GatewayNodeProperties {
   /** Seconds; 0 = never. */
   childIdleTimeout?: unknown;
 }
-type GatewayNodeDef = NodeDef & GatewayNodeProperties;
+type GatewayNodeDef = NodeDef & GatewayNodeProperties & OutboxNodeProperties;
 type GatewayMessage = NodeMessageInFlow & {
   gateway?: unknown;
   gatewayName?: unknown;
@@ -26,6 +38,9 @@ type GatewayMessage = NodeMessageInFlow & {
   deviceType?: unknown;
   requestId?: unknown;
   gridlinksError?: unknown;
+  persist?: unknown;
+  queued?: boolean;
+  action?: unknown;
 };
 type Send = (msg: Array<NodeMessageInFlow | null>) => void;
 type Done = (err?: Error) => void;
@@ -56,7 +71,7 @@ export = function (RED: NodeAPI): void {
     const gateways = new Map<string, Gateway>();
     let stored: Promise<Gateway> | undefined;
 
-    const status = new DeviceStatus(
+    const status: DeviceStatus = new DeviceStatus(
       (s) => node.status(s),
       (key, substitutions) => RED._(key, substitutions),
       () => {
@@ -73,17 +88,42 @@ export = function (RED: NodeAPI): void {
       },
       ({ connected, queued, open: children }, translate) => {
         const state = connected > 0 ? 'connected' : 'not connected';
-        return statusText(
+        const base = statusText(
           translate,
           `gridlinks-gateway.status.${connected > 0 ? 'up' : 'down'}`,
           { children, queued },
           `gateway ${state}, ${children} children, ${queued} queued`,
         );
+        return withBacklog('gridlinks-gateway', base, connected > 0, outbox?.counts(), translate, 'gateway offline');
       },
     );
     if (!server) status.broken('no server');
     else if (resolved && !resolved.ok)
       status.broken(resolved.error.details.field === 'ca' || resolved.error.details.field === 'caFile' ? 'CA' : resolved.error.code);
+
+    /** The open gateway of this name (a stored one or one msg.gateway gave). */
+    function openNamed(gatewayName: string): Gateway | undefined {
+      for (const gateway of gateways.values()) if (gateway.gatewayName === gatewayName) return gateway;
+      return undefined;
+    }
+
+    const outbox: NodeOutbox<ChildTarget> | undefined =
+      server && resolved?.ok
+        ? openNodeOutbox(
+            outboxSettings(config, storeDir),
+            gatewayOutboxLink({
+              owns: (gatewayName) => (storeDir !== '' && gatewayName === storedName) || openNamed(gatewayName) !== undefined,
+              open: openNamed,
+              // A backlog after a restart: the stored gateway is opened for it; a gateway msg.gateway gave waits for its next message.
+              reopen: (gatewayName) =>
+                storeDir !== '' && gatewayName === storedName && resolved?.ok ? storedGateway(resolved.options) : Promise.resolve(undefined),
+            }),
+            (key, substitutions) => RED._(key, substitutions),
+            node,
+            () => status,
+            () => closing,
+          )
+        : undefined;
 
     function requested(request: ChildRequest, gatewayName: string): void {
       if (closing) return;
@@ -98,7 +138,10 @@ export = function (RED: NodeAPI): void {
         gateway: gatewayDevice,
         ...settings,
         onRequest: (request) => requested(request, gateway.gatewayName),
-        onChange: () => status.changed(),
+        onChange: () => {
+          status.changed();
+          outbox?.sessionsChanged();
+        },
         onStopped: (error) => {
           if (closing) return;
           status.failed(error.code);
@@ -120,6 +163,8 @@ export = function (RED: NodeAPI): void {
         }
         const gateway = open(options, identity);
         gateways.set(key, gateway);
+        // Its children's records left in the folder (by an earlier deploy) are this node's now.
+        outbox?.adopt();
         return gateway;
       }
       // An answer to output 2 comes back with the gatewayName it went out with: the session that carried the request.
@@ -127,6 +172,11 @@ export = function (RED: NodeAPI): void {
         for (const gateway of gateways.values()) if (gateway.gatewayName === msg.gatewayName) return gateway;
       }
       if (!storeDir || !storedName) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-gateway.errors.no-gateway'), { field: 'gateway' });
+      return storedGateway(options);
+    }
+
+    /** The gateway named in the node, read from the store folder once. */
+    function storedGateway(options: ServerOptions): Promise<Gateway> {
       stored ??= readStoredGateway(storeDir, storedName).then((identity) => {
         const gateway = open(options, identity);
         gateways.set(`\0stored`, gateway);
@@ -144,7 +194,34 @@ export = function (RED: NodeAPI): void {
       status.failed(failMessage(msg, done, error, (failed) => node.error(failed)).code);
     }
 
+    /** Telemetry and attributes go through the outbox: on disk first, output 1 once acknowledged (msg.queued false) or kept (msg.queued true). */
+    function keep(gateway: Gateway, msg: GatewayMessage, send: Send, done: Done, store: NodeOutbox<ChildTarget>): void {
+      const input = { deviceName: msg.deviceName, deviceType: msg.deviceType, topic: msg.topic, payload: msg.payload };
+      // Checked before it is stored: what waits on disk can be sent.
+      const message = buildChildMessage(input);
+      if (message.kind !== 'telemetry' && message.kind !== 'attributes') throw new Error(`not kept: ${message.kind}`);
+      const { child, kind } = message;
+      // Stored as checked and written (a reading without ts gets the time it was stored).
+      const payload: unknown = JSON.parse(kind === 'telemetry' ? `[${message.part}]` : message.part);
+      const live = (settled: (error: ProvisionError | undefined) => void) => gateway.send(input, (error) => settled(error));
+      store.keep(childKey(gateway, child), { gateway, child, deviceType: msg.deviceType }, { kind, payload }, live, (error, queued) => {
+        if (error) return failed(msg, done, error);
+        if (closing) return;
+        msg.queued = queued;
+        if (!queued) status.succeeded();
+        completeMessage(msg, send, done, (thrown, failedMsg) => node.error(thrown, failedMsg));
+      });
+    }
+
     function act(gateway: Gateway, msg: GatewayMessage, send: Send, done: Done): void {
+      const kept = msg.topic === undefined || msg.topic === null || msg.topic === '' || msg.topic === 'telemetry' || msg.topic === 'attributes';
+      if (outbox && msg.persist !== false && kept) {
+        try {
+          return keep(gateway, msg, send, done, outbox);
+        } catch (error) {
+          return failed(msg, done, error);
+        }
+      }
       const isRequest = msg.topic === 'attributes/request';
       gateway.send(
         { deviceName: msg.deviceName, deviceType: msg.deviceType, topic: msg.topic, payload: msg.payload, requestId: msg.requestId },
@@ -158,7 +235,22 @@ export = function (RED: NodeAPI): void {
       );
     }
 
+    /** msg.action "flush" (send every backlog now) or "purge" (drop msg.deviceName's backlog, every gateway's, or all): reported on output 1. */
+    function outboxAction(msg: GatewayMessage, send: Send, done: Done): void {
+      if (!outbox) return failed(msg, done, new ProvisionError('INVALID_INPUT', RED._('gridlinks-gateway.errors.no-outbox'), { field: 'action' }));
+      const deviceName = typeof msg.deviceName === 'string' && msg.deviceName !== '' ? msg.deviceName : undefined;
+      runOutboxAction(outbox, msg.action === 'flush' ? 'flush' : 'purge', deviceName, (key, name) => parseGatewayChildKey(key)?.child === name).then(
+        (payload) => {
+          if (closing) return;
+          msg.payload = payload;
+          completeMessage(msg, send, done, (thrown, failedMsg) => node.error(thrown, failedMsg));
+        },
+        (error: unknown) => failed(msg, done, error),
+      );
+    }
+
     node.on('input', (msg: GatewayMessage, send: Send, done: Done) => {
+      if (msg.action === 'flush' || msg.action === 'purge') return outboxAction(msg, send, done);
       if (!server) return failed(msg, done, new ProvisionError('INVALID_INPUT', RED._('gridlinks-gateway.errors.no-server'), { field: 'server' }));
       if (!resolved?.ok) return failed(msg, done, (resolved as { error: ProvisionError }).error);
       // msg.gateway holds the gateway's credentials: it is not sent on with the message.
@@ -173,18 +265,26 @@ export = function (RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
       status.cancel();
+      // The outbox sends nothing more (what is not acknowledged stays stored); closing the sessions ends its drains; then its database closes.
+      outbox?.stopSending();
       const all = [...gateways.values()];
       gateways.clear();
-      Promise.all(all.map((gateway) => gateway.close().then((report) => ({ name: gateway.gatewayName, ...report })))).then(
-        (reports) => {
-          const unsent = reports.filter((r) => r.queued + r.unacknowledged > 0);
-          for (const r of unsent) {
-            node.warn(`Gateway "${r.name}" closed with ${r.queued} message(s) not sent and ${r.unacknowledged} not acknowledged.`);
-          }
-          done();
-        },
-        () => done(),
-      );
+      Promise.all(all.map((gateway) => gateway.close().then((report) => ({ name: gateway.gatewayName, ...report }))))
+        .then(async (reports) => {
+          await outbox?.close().catch(() => {});
+          return reports;
+        })
+        .then(
+          (reports) => {
+            const unsent = reports.filter((r) => r.queued + r.unacknowledged > 0);
+            const kept = outbox ? ' Telemetry and attributes among them stay in the outbox and are sent after the next deploy.' : '';
+            for (const r of unsent) {
+              node.warn(`Gateway "${r.name}" closed with ${r.queued} message(s) not sent and ${r.unacknowledged} not acknowledged.${kept}`);
+            }
+            done();
+          },
+          () => done(),
+        );
       // A stored gateway still being read is closed once it is open.
       void stored?.then((gateway) => gateway.close()).catch(() => {});
     });

@@ -115,6 +115,11 @@ export class Gateway {
     return this.identity.deviceName;
   }
 
+  /** The session's state: 'pending' before the first message, 'waiting' while it waits to reconnect (the outbox keeps messages then). */
+  get state(): ConnectionState {
+    return this.connection?.state ?? 'pending';
+  }
+
   counts(): GatewayCounts {
     return { connected: this.connection?.state === 'connected', children: this.children.size, queued: this.unsettled };
   }

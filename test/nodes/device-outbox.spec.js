@@ -3,9 +3,9 @@
 // is paused (server down, same ports) and resumed: nothing sent meanwhile is lost, the backlog arrives
 // in order, it survives a redeploy, refuse-new reaches Catch, purge and flush, msg.persist = false.
 const assert = require('node:assert/strict');
-const { startTestSimulator } = require('../helpers/simulator');
 const { tempDir } = require('../helpers/faults');
 const { helper, load, provisionFlow, waitUntil, TAB } = require('../helpers/node-red');
+const { watch, provisioned, firstArrivals, range, simulatorPerTest, record } = require('../helpers/outbox-flow');
 
 /** provisionFlow's `prov` (→ `out`) and Catch (→ `caught`), with the store folder, and device node `dev` (→ `sent`, `received`). */
 function outboxFlow(sim, device) {
@@ -17,35 +17,6 @@ function outboxFlow(sim, device) {
   );
   return { flow, credentials };
 }
-
-/** Collects what leaves output 1 and what reaches Catch (fresh after every load). */
-function watch() {
-  const seen = { sent: [], caught: [] };
-  helper.getNode('sent').on('input', (msg) => seen.sent.push(msg));
-  helper.getNode('caught').on('input', (msg) => seen.caught.push(msg));
-  return seen;
-}
-
-async function provisioned(deviceName) {
-  const result = new Promise((resolve) => helper.getNode('out').once('input', resolve));
-  helper.getNode('prov').receive({ payload: { deviceName } });
-  return (await result).payload;
-}
-
-/** The seq values the simulator received for `deviceName`, first arrivals only (at-least-once may repeat a batch). */
-function firstArrivals(sim, deviceName) {
-  const seen = new Set();
-  const order = [];
-  for (const record of sim.telemetry(deviceName)) {
-    const seq = record.payload?.values?.seq ?? record.payload?.seq;
-    if (seq === undefined || seen.has(seq)) continue;
-    seen.add(seq);
-    order.push(seq);
-  }
-  return order;
-}
-
-const range = (from, to) => Array.from({ length: to - from }, (_, i) => from + i);
 
 describe('gridlinks-device: outbox options', function () {
   const { outboxSettings } = require('../../nodes/node-red/device-outbox');
@@ -71,14 +42,7 @@ describe('gridlinks-device: outbox options', function () {
 describe('gridlinks-device: the outbox (messages kept while offline)', function () {
   this.timeout(60_000);
   let sim;
-
-  beforeEach(async () => {
-    sim = await startTestSimulator();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await sim.stop();
-  });
+  simulatorPerTest((started) => (sim = started));
 
   async function deviceWithStore(tag, options = {}) {
     const storeDir = tempDir(`outbox-node-${tag}`);
@@ -86,7 +50,7 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
     const { flow, credentials } = outboxFlow(sim, device);
     await load(flow, credentials);
     const deviceName = `outbox-${tag}-${Date.now()}`;
-    await provisioned(deviceName);
+    await provisioned({ deviceName });
     return { deviceName, flow, credentials, seen: watch() };
   }
 
@@ -175,22 +139,14 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
     const node = helper.getNode('dev');
     const warnings = [];
     const statuses = [];
-    const warn = node.warn.bind(node);
-    node.warn = (text) => {
-      warnings.push(String(text));
-      warn(text);
-    };
-    const status = node.status.bind(node);
-    node.status = (s) => {
-      statuses.push(s.text);
-      status(s);
-    };
+    record(node, 'warn', warnings);
+    record(node, 'status', statuses);
     await sentThenDown(deviceName, seen, range(1, 11));
     assert.equal(seen.caught.length, 0);
-    await waitUntil(() => warnings.some((text) => text.includes(deviceName) && /dropped unsent \(maxBytes\)/.test(text)));
-    await waitUntil(() => statuses.some((text) => /^offline, \d+ waiting \(oldest 0 min\)$/.test(text)));
+    await waitUntil(() => warnings.map(String).some((text) => text.includes(deviceName) && /dropped unsent \(maxBytes\)/.test(text)));
+    await waitUntil(() => statuses.some((s) => /^offline, \d+ waiting \(oldest 0 min\)$/.test(s.text)));
     await sim.resume();
-    await waitUntil(() => statuses.some((text) => text === '1 connected, 0 queued'));
+    await waitUntil(() => statuses.some((s) => s.text === '1 connected, 0 queued'));
     const arrived = firstArrivals(sim, deviceName);
     assert.equal(arrived[0], 0);
     assert.deepEqual(arrived.slice(1), range(11 - (arrived.length - 1), 11), 'the newest kept, in order');
