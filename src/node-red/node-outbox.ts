@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import {
   openOutbox,
   replayOutbox,
+  replayPacer,
   OUTBOX_DEFAULTS,
   REPLAY_DEFAULTS,
   type FullPolicy,
@@ -9,6 +10,7 @@ import {
   type OutboxCounts,
   type OutboxEntry,
   type OutboxRecord,
+  type ReplayPacer,
 } from '../outbox';
 import { isProvisionError, ProvisionError, type ErrorCode } from '../provisioning/errors';
 
@@ -111,6 +113,8 @@ export class NodeOutbox<Target> {
   private readonly backoff = new Map<string, { failures: number; dueAt: number }>();
   private readonly retry: NodeJS.Timeout;
   private readonly stop = new AbortController();
+  /** One pace for every key's drain: the replay rate is for the node's backlog as a whole. */
+  private readonly pacer: ReplayPacer;
   private closed = false;
 
   constructor(
@@ -118,6 +122,7 @@ export class NodeOutbox<Target> {
     private readonly link: OutboxLink<Target>,
     private readonly events: NodeOutboxEvents,
   ) {
+    this.pacer = replayPacer(settings.messagesPerSecond);
     this.opening = openOutbox({
       dir: settings.dir,
       maxBytes: settings.maxBytes,
@@ -269,7 +274,7 @@ export class NodeOutbox<Target> {
       for (;;) {
         const report = await replayOutbox(outbox, {
           publish: (_key, entries) => this.link.publish(target, entries),
-          messagesPerSecond: this.settings.messagesPerSecond,
+          pacer: this.pacer,
           devices: [key],
           signal: this.stop.signal,
         });

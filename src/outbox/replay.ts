@@ -8,6 +8,8 @@ export interface ReplayOptions {
   publish: (deviceKey: string, entries: OutboxEntry[]) => Promise<void>;
   /** Backlog messages per second, all devices together (default 100): what live messages and the server's rate limits leave. */
   messagesPerSecond?: number;
+  /** A pacer shared with other replays (replayPacer()): their messages per second together; messagesPerSecond is then unused. */
+  pacer?: ReplayPacer;
   /** Records per publish call, each acknowledged before the next is read (default 20): the at-least-once window per device. */
   batchSize?: number;
   /** Devices drained at once (default 4); order holds within each device. */
@@ -31,6 +33,18 @@ export interface ReplayReport {
 
 export const REPLAY_DEFAULTS = { messagesPerSecond: 100, batchSize: 20, parallelDevices: 4 } as const;
 
+/** Paces replays: `take(n)` resolves once n messages may go (rejects when the signal stops it). */
+export interface ReplayPacer {
+  take(count: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** One pace for several replays running at once (e.g. one per device): `messagesPerSecond` for all of them together. */
+export function replayPacer(messagesPerSecond: number = REPLAY_DEFAULTS.messagesPerSecond, batchSize: number = REPLAY_DEFAULTS.batchSize): ReplayPacer {
+  const rate = positiveInteger(messagesPerSecond, 'messagesPerSecond', REPLAY_DEFAULTS.messagesPerSecond);
+  // A second's worth may go at once, and always one whole batch.
+  return new TokenBucket(rate, Math.max(positiveInteger(batchSize, 'batchSize', REPLAY_DEFAULTS.batchSize), Math.ceil(rate)));
+}
+
 function positiveInteger(value: number | undefined, field: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) throw new ProvisionError('INVALID_INPUT', `replay ${field} must be a positive number (got ${value}).`, { field });
@@ -43,12 +57,10 @@ function positiveInteger(value: number | undefined, field: string, fallback: num
  * resend that batch and nothing more; a failed batch stays stored and the device stops there.
  */
 export async function replayOutbox(outbox: Outbox, options: ReplayOptions): Promise<ReplayReport> {
-  const rate = positiveInteger(options.messagesPerSecond, 'messagesPerSecond', REPLAY_DEFAULTS.messagesPerSecond);
   const batchSize = positiveInteger(options.batchSize, 'batchSize', REPLAY_DEFAULTS.batchSize);
   const parallel = positiveInteger(options.parallelDevices, 'parallelDevices', REPLAY_DEFAULTS.parallelDevices);
   const { signal, publish } = options;
-  // A second's worth may go at once, and always one whole batch.
-  const bucket = new TokenBucket(rate, Math.max(batchSize, Math.ceil(rate)));
+  const bucket = options.pacer ?? replayPacer(options.messagesPerSecond ?? REPLAY_DEFAULTS.messagesPerSecond, batchSize);
   const report: ReplayReport = { sent: 0, devices: {}, failures: [], stopped: false };
   const waiting = [...(options.devices ?? outbox.devices())];
 
