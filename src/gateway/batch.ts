@@ -37,8 +37,9 @@ export class Batch {
     return this.bytes + (this.parts.size > 0 ? 1 : 0) + Buffer.byteLength(JSON.stringify(child)) + 1 + partBytes + (this.telemetry ? 2 : 0);
   }
 
-  add(child: string, part: string, settled: Settled): void {
-    this.bytes = this.sizeWith(child, part);
+  /** `bytes`: sizeWith(child, part), when the caller has it already. */
+  add(child: string, part: string, settled: Settled, bytes = this.sizeWith(child, part)): void {
+    this.bytes = bytes;
     const parts = this.parts.get(child);
     if (parts) parts.push(part);
     else this.parts.set(child, [part]);
@@ -52,9 +53,4 @@ export class Batch {
     }
     return `{${entries.join(',')}}`;
   }
-}
-
-/** A part alone in a publish: the size of `{"child":[part]}`. */
-export function singlePartBytes(kind: 'telemetry' | 'attributes', child: string, part: string): number {
-  return new Batch(kind).sizeWith(child, part);
 }

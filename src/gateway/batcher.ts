@@ -1,6 +1,6 @@
 import { publishOverhead, type Settled } from '../device';
 import { ProvisionError } from '../provisioning/errors';
-import { Batch, singlePartBytes } from './batch';
+import { Batch } from './batch';
 import { GATEWAY_TOPICS } from './gateway-topics';
 
 type BatchKind = 'telemetry' | 'attributes';
@@ -50,21 +50,24 @@ export class Batcher {
   add(kind: BatchKind, child: string, part: string, settled: Settled): void {
     const limit = this.limits[kind];
     let batch = this.open[kind];
-    if (batch && (!batch.accepts(child) || batch.sizeWith(child, part) > limit)) {
+    let bytes = batch?.accepts(child) ? batch.sizeWith(child, part) : Infinity;
+    if (batch && bytes > limit) {
       this.flush(kind);
       batch = undefined;
     }
     if (!batch) {
-      if (singlePartBytes(kind, child, part) > limit) {
+      batch = new Batch(kind);
+      bytes = batch.sizeWith(child, part);
+      if (bytes > limit) {
         throw new ProvisionError(
           'INVALID_INPUT',
           `The ${kind} of child "${child}" do not fit in one packet of ${this.settings.maxPacketBytes} bytes (the server's limit, with the topic): split them into several messages.`,
           { field: 'payload', deviceName: child },
         );
       }
-      batch = this.open[kind] = new Batch(kind);
+      this.open[kind] = batch;
     }
-    batch.add(child, part, settled);
+    batch.add(child, part, settled, bytes);
     this.waiting += 1;
     this.timer ??= setTimeout(() => this.flushAll(), this.settings.batchWindowMs);
   }

@@ -8,7 +8,7 @@ export type GatewayActionKind = (typeof GATEWAY_ACTIONS)[number];
 
 /** A child's message as the flow (or a library user) gives it; the shapes are gridlinks-device's. */
 export interface ChildInput {
-  deviceName: unknown;
+  deviceName?: unknown;
   /** Used when the child is announced (`v1/gateway/connect`); default `default`. */
   deviceType?: unknown;
   /** One of GATEWAY_ACTIONS; empty = telemetry. */
@@ -76,7 +76,6 @@ export function buildChildMessage(input: ChildInput): ChildMessage {
   const child = childName(input.deviceName);
   const type = childType(input.deviceType, child);
   const kind: unknown = input.topic === undefined || input.topic === null || input.topic === '' ? 'telemetry' : input.topic;
-  const named = JSON.stringify(child);
   switch (kind) {
     case 'telemetry': {
       const body = buildDeviceAction('telemetry', input.payload, undefined, child).body;
@@ -89,18 +88,18 @@ export function buildChildMessage(input: ChildInput): ChildMessage {
     case 'rpc/response': {
       const action = buildDeviceAction('rpc/response', input.payload, input.requestId, child) as { topic: string; body: string };
       const id = action.topic.slice(RPC_RESPONSE_PREFIX.length);
-      return { kind, child, type, topic: GATEWAY_TOPICS.rpc, body: `{"device":${named},"id":${id},"data":${action.body}}` };
+      return { kind, child, type, topic: GATEWAY_TOPICS.rpc, body: `{"device":${JSON.stringify(child)},"id":${id},"data":${action.body}}` };
     }
     case 'connect':
       return { kind, child, type, topic: GATEWAY_TOPICS.connect, body: connectBody(child, type) };
     case 'disconnect':
-      return { kind, child, type, topic: GATEWAY_TOPICS.disconnect, body: `{"device":${named}}` };
+      return { kind, child, type, topic: GATEWAY_TOPICS.disconnect, body: `{"device":${JSON.stringify(child)}}` };
     case 'claim': {
       const claim = input.payload ?? {};
       if (typeof claim !== 'object' || claim === null || Array.isArray(claim)) {
         throw invalid('payload', `A claim for child "${child}" must be an object ({"secretKey": "...", "durationMs": 60000}) or empty.`, child);
       }
-      return { kind, child, type, topic: GATEWAY_TOPICS.claim, body: `{${named}:${JSON.stringify(claim)}}` };
+      return { kind, child, type, topic: GATEWAY_TOPICS.claim, body: `{${JSON.stringify(child)}:${JSON.stringify(claim)}}` };
     }
     default:
       throw invalid(

@@ -48,6 +48,13 @@ export class ChildPacing {
     this.release();
   }
 
+  /** No limits told and nothing of the child waiting: its message may go now (counted, to be charged when limits come). */
+  passes(child: string): boolean {
+    if (this.limits || this.waiting.has(child)) return false;
+    this.sentUnlimited.set(child, (this.sentUnlimited.get(child) ?? 0) + 1);
+    return true;
+  }
+
   /** Calls `go` once `child`'s limits allow `cost` (now, when they do and nothing of the child waits). */
   run(child: string, cost: ChildCost, go: () => void, settled: Settled): void {
     const queue = this.waiting.get(child);

@@ -171,23 +171,25 @@ export class Gateway {
       case 'telemetry':
       case 'attributes': {
         const { kind, child, part } = message;
+        if (this.pacing.passes(child)) return this.batch(kind, child, part, done);
         // Telemetry of a child joining its entry in the open batch costs no message of its own (GridLinks counts a publish per child).
         const cost =
           kind === 'telemetry' ? telemetryCost(part, () => this.batcher.joins(kind, child, part)) : { kind, topic: GATEWAY_TOPICS.attributes, body: part };
-        const batch = (): void => {
-          try {
-            this.batcher.add(kind, child, part, done);
-          } catch (error) {
-            done(error as ProvisionError);
-          }
-        };
-        return this.pacing.run(child, cost, batch, done);
+        return this.pacing.run(child, cost, () => this.batch(kind, child, part, done), done);
       }
       case 'attributes/request':
         return this.requestAttributes(message, done);
       default:
         // Published on its own; the kind only picks DeviceConnection's error for a missing PUBACK.
         return this.submitFor(message.child, { kind: 'rpc/response', topic: message.topic, body: message.body }, done);
+    }
+  }
+
+  private batch(kind: 'telemetry' | 'attributes', child: string, part: string, done: Settled): void {
+    try {
+      this.batcher.add(kind, child, part, done);
+    } catch (error) {
+      done(error as ProvisionError);
     }
   }
 
