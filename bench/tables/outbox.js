@@ -23,6 +23,8 @@ const DEVICES = 20;
 const WINDOW = 1000;
 /** The replay rate the drain runs with (the node's highest; its default is 100/s). */
 const DRAIN_RATE = 100000;
+const GATEWAY_CHILDREN = 1000;
+const DRAIN_GATEWAY = 'bench-drain-gateway';
 
 function deviceNode(id, outboxDir, extra = {}) {
   return deviceNodeConfig(id, {
@@ -37,6 +39,9 @@ function deviceNode(id, outboxDir, extra = {}) {
 }
 
 const held = [];
+const drainGateway = deviceLogin(DRAIN_GATEWAY);
+const childNames = Array.from({ length: GATEWAY_CHILDREN }, (_, i) => `drain-child-${i}`);
+const childReading = (i) => ({ gateway: drainGateway, deviceName: childNames[i % GATEWAY_CHILDREN], payload: { i, temperature: 21.5 } });
 const reading = (i) => ({
   device: (held[i % DEVICES] ??= deviceLogin(`bench-device-${i % DEVICES}`, tokenOf(i % DEVICES))),
   payload: { i, temperature: 21.5 },
@@ -49,6 +54,51 @@ async function until(check, everyMs = 50) {
   return performance.now() - started;
 }
 
+/** Sends `count` readings to node `id` while the server is down (RSS after each quarter), resumes it, and times the drain until the outbox in `dir` is empty. */
+async function keepThenDrain(runtime, sim, id, dir, count, messageAt, log) {
+  const rssAt = [];
+  const baseline = (await settledMemory()).rss;
+  const appendStarted = performance.now();
+  const quarter = count / 4;
+  for (let part = 0; part < 4; part++) {
+    const kept = await runtime.send(id, quarter, (i) => messageAt(part * quarter + i), WINDOW, { keep: part === 0 });
+    if (part === 0 && kept.some((msg) => msg.queued !== true)) throw new Error(`${id}: a message sent while the server was down was not queued`);
+    rssAt.push((await settledMemory()).rss);
+  }
+  const appendMs = performance.now() - appendStarted;
+  const watcher = await openOutbox({ dir, maxBytes: 1024 * 1024 * 1024 });
+  try {
+    const stored = watcher.counts().waiting;
+    log(`${id}: ${stored} readings kept in ${(appendMs / 1000).toFixed(1)} s; RSS ${rssAt.map((r) => r.toFixed(0)).join(', ')} MB`);
+    const cpuBefore = process.cpuUsage();
+    const simCpuBefore = processCpuMs(sim.pid);
+    await sim.control('resume');
+    let firstAckAt;
+    const drainMs = await until(() => {
+      const waiting = watcher.counts().waiting;
+      if (firstAckAt === undefined && waiting < stored) firstAckAt = performance.now();
+      return waiting === 0;
+    });
+    const drainedAt = performance.now();
+    const cpu = process.cpuUsage(cpuBefore);
+    const flowingMs = drainedAt - (firstAckAt ?? drainedAt);
+    log(`${id}: drained in ${drainMs.toFixed(0)} ms (${flowingMs.toFixed(0)} ms from the first acknowledgement)`);
+    return {
+      appendRate: count / (appendMs / 1000),
+      baseline,
+      rssAt,
+      rssGrowth: rssAt[3] - rssAt[0],
+      drainMs,
+      flowingMs,
+      drainRate: stored / (flowingMs / 1000),
+      clientCpuMs: (cpu.user + cpu.system) / 1000,
+      simCpuMs: processCpuMs(sim.pid) - simCpuBefore,
+    };
+  } finally {
+    await watcher.close();
+  }
+}
+
 tableMain(async (args, log) => {
   if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc (npm run bench does)');
   const perRun = count(args, 10000, 2000);
@@ -56,10 +106,10 @@ tableMain(async (args, log) => {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'gridlinks-bench-outbox-'));
   const onDir = path.join(folder, 'on');
   const drainDir = path.join(folder, 'drain');
-  const profiles = profilesFile(DEVICES);
+  const gatewayDrainDir = path.join(folder, 'gateway-drain');
+  const profiles = profilesFile(DEVICES, [DRAIN_GATEWAY]);
   const sim = await startSimulatorProcess(['--profiles', profiles.file, '--control-stdin', '--max-sessions', '0']);
   let runtime;
-  let watcher;
   try {
     runtime = await startEmbeddedNodeRed({
       flow: [
@@ -68,9 +118,28 @@ tableMain(async (args, log) => {
         deviceNode('on', onDir),
         deviceNode('off', ''),
         deviceNode('drain', drainDir, { outboxRate: DRAIN_RATE }),
+        {
+          id: 'gw-drain',
+          type: 'gridlinks-gateway',
+          z: 'tab',
+          name: '',
+          server: 'srv',
+          storeDir: '',
+          gatewayName: '',
+          batchWindow: 5,
+          maxPacketKiB: 64,
+          childIdleTimeout: 3600,
+          outbox: true,
+          outboxDir: gatewayDrainDir,
+          outboxSizeMB: 1024,
+          outboxAgeDays: 7,
+          outboxFullPolicy: 'drop-oldest',
+          outboxRate: DRAIN_RATE,
+          wires: [[], []],
+        },
       ],
       credentials: { srv: { ca: sim.caPem } },
-      countedIds: ['on', 'off', 'drain'],
+      countedIds: ['on', 'off', 'drain', 'gw-drain'],
     });
     for (const id of ['on', 'off']) await runtime.send(id, 2000, reading, WINDOW);
 
@@ -86,38 +155,18 @@ tableMain(async (args, log) => {
     const rateOf = medians(rate);
     const perCpuOf = medians(perCpuSecond);
 
-    // (b) A backlog kept while the server is down, then drained.
-    await runtime.send('drain', DEVICES, reading, WINDOW);
-    await sim.control('pause');
-    const rssAt = [];
-    const baseline = await settledMemory();
-    const appendStarted = performance.now();
-    const quarter = backlog / 4;
-    for (let part = 0; part < 4; part++) {
-      const kept = await runtime.send('drain', quarter, (i) => reading(part * quarter + i), WINDOW, { keep: part === 0 });
-      if (part === 0 && kept.some((msg) => msg.queued !== true)) throw new Error('a message sent while the server was down was not queued');
-      rssAt.push((await settledMemory()).rss);
+    // (b) A backlog kept while the server is down, then drained: through the device node, then the gateway node.
+    const backlogs = {};
+    for (const [id, dir, messageAt] of [
+      ['drain', drainDir, reading],
+      ['gw-drain', gatewayDrainDir, childReading],
+    ]) {
+      await runtime.send(id, DEVICES, messageAt, WINDOW);
+      await sim.control('pause');
+      backlogs[id] = await keepThenDrain(runtime, sim, id, dir, backlog, messageAt, log);
     }
-    const appendMs = performance.now() - appendStarted;
-    watcher = await openOutbox({ dir: drainDir, maxBytes: 1024 * 1024 * 1024 });
-    const stored = watcher.counts().waiting;
-    log(`${stored} readings kept in ${(appendMs / 1000).toFixed(1)} s; RSS ${rssAt.map((r) => r.toFixed(0)).join(', ')} MB`);
-    const cpuBefore = process.cpuUsage();
-    const simCpuBefore = processCpuMs(sim.pid);
-    await sim.control('resume');
-    let firstAckMs;
-    const drainMs = await until(() => {
-      const waiting = watcher.counts().waiting;
-      if (firstAckMs === undefined && waiting < stored) firstAckMs = performance.now();
-      return waiting === 0;
-    });
-    const drainedAt = performance.now();
-    const cpu = process.cpuUsage(cpuBefore);
-    const clientCpuMs = (cpu.user + cpu.system) / 1000;
-    const simCpuMs = processCpuMs(sim.pid) - simCpuBefore;
-    const flowingMs = drainedAt - (firstAckMs ?? drainedAt);
-    const drainRate = stored / (flowingMs / 1000);
-    log(`drained in ${drainMs.toFixed(0)} ms (${flowingMs.toFixed(0)} ms from the first acknowledgement)`);
+    const [device, gateway] = [backlogs.drain, backlogs['gw-drain']];
+    const drainRow = (label, pick, digits) => [label, fmt(pick(device), digits), fmt(pick(gateway), digits)];
 
     return [
       `gridlinks-device in a real Node-RED ${runtime.nodeRedVersion} runtime (embedded), ${DEVICES} access-token devices, MQTT over TLS to the simulator ` +
@@ -138,32 +187,44 @@ tableMain(async (args, log) => {
       `- Spread: paced, readings/s ${spread(rate, 'pacedOn', 'pacedOff')}, per CPU second ${spread(perCpuSecond, 'pacedOn', 'pacedOff')}; ` +
         `unpaced, readings/s ${spread(rate, 'unpacedOn', 'unpacedOff')}, per CPU second ${spread(perCpuSecond, 'unpacedOn', 'unpacedOff')}.`,
       '',
-      `A backlog: the server paused (connections dropped and refused), ${backlog.toLocaleString('en-US')} readings for ${DEVICES} devices sent to a gridlinks-device ` +
-        `node with the outbox on (each left output 1 with msg.queued = true once on disk), then the server resumed; the node drains at its replay rate ` +
-        `(set to ${DRAIN_RATE.toLocaleString('en-US')}/s here; the default is 100/s, under the platform's usual rate limits), in order per device.`,
+      `A backlog: the server paused (connections dropped and refused), ${backlog.toLocaleString('en-US')} readings sent to a gridlinks-device node ` +
+        `(${DEVICES} devices) and, in a second run, to a gridlinks-gateway node (${GATEWAY_CHILDREN.toLocaleString('en-US')} children of one gateway), each with the outbox on ` +
+        '(each message left output 1 with msg.queued = true once on disk); then the server resumed and the node drained at its replay rate ' +
+        `(set to ${DRAIN_RATE.toLocaleString('en-US')}/s here, the highest; the default is 100/s, under the platform's usual rate limits), in order per device or child.`,
       '',
       table(
-        ['', 'measured'],
+        ['', 'gridlinks-device', 'gridlinks-gateway'],
         [
-          ['readings kept while down, per second (appended and fsynced)', backlog / (appendMs / 1000)],
-          ['RSS after GC: before, at ¼, ½, ¾, all of the backlog (MB)', `${fmt(baseline.rss)}, ${rssAt.map((r) => fmt(r)).join(', ')}`],
-          ['from resume to an empty outbox (ms; includes the reconnect backoff)', drainMs],
-          ['drained, readings/s (from the first acknowledgement to empty)', drainRate],
-          ['CPU of this process during the drain (s)', clientCpuMs / 1000],
-          ['CPU of the simulator during the drain (s)', simCpuMs / 1000],
+          drainRow('readings kept while down, per second (appended and fsynced)', (r) => r.appendRate),
+          drainRow('RSS after GC: before, at ¼, ½, ¾, all of the backlog (MB)', (r) => [r.baseline, ...r.rssAt].map((mb) => fmt(mb)).join(', ')),
+          drainRow('from resume to an empty outbox (ms; includes the reconnect backoff)', (r) => r.drainMs),
+          drainRow('drained, readings/s (from the first acknowledgement to empty)', (r) => r.drainRate),
+          drainRow('CPU of this process during the drain (s)', (r) => r.clientCpuMs / 1000, 1),
+          drainRow('CPU of the simulator during the drain (s)', (r) => r.simCpuMs / 1000, 1),
         ],
       ),
       '',
-      verdict('backlog drained, readings/s', drainRate, 5000, true).line,
-      verdict('RSS growth while the backlog grows, ¼ to all of it (MB)', rssAt[3] - rssAt[0], 20, false, ' MB').line,
-      `- The drain's wall time was ${fmt(flowingMs / 1000, 1)} s; this process used ${fmt(clientCpuMs / flowingMs, 2)} of a core and the simulator ` +
-        `${fmt(simCpuMs / flowingMs, 2)} of one (2 cores in all): ${simCpuMs > clientCpuMs ? 'the server side is the busier one' : 'the node side is the busier one'}. ` +
-        'With one session per device, the drain of each device starts when its session is back, and the sessions come back over the ' +
-        'reconnect backoff (full jitter, so that an outage does not end in a connect storm): the time from the first acknowledgement to ' +
-        'an empty outbox includes that spread.',
+      verdict('backlog drained through the gateway node, readings/s', gateway.drainRate, 5000, true).line,
+      verdict(
+        'RSS growth while the backlog grows, ¼ to all of it (MB), the larger of the two nodes',
+        Math.max(device.rssGrowth, gateway.rssGrowth),
+        20,
+        false,
+        ' MB',
+      ).line,
+      ...[
+        ['gridlinks-device', device],
+        ['gridlinks-gateway', gateway],
+      ].map(
+        ([name, r]) =>
+          `- ${name}: the drain took ${fmt(r.flowingMs / 1000, 1)} s from its first acknowledgement (${fmt(r.drainMs / 1000, 1)} s from the resume); from the resume on ` +
+          `this process used ${fmt(r.clientCpuMs / r.drainMs, 2)} of a core and the simulator ${fmt(r.simCpuMs / r.drainMs, 2)} of one (2 cores in all): ${r.simCpuMs > r.clientCpuMs ? 'the server side is the busier one' : 'the node side is the busier one'}.`,
+      ),
+      '- With one session per device, the drain of each device starts when its session is back, and the sessions come back over the reconnect ' +
+        "backoff (full jitter, so that an outage does not end in a connect storm): the device node's time from the first acknowledgement to an empty " +
+        'outbox includes that spread. The gateway node has one session: its children drain together over it, batched.',
     ].join('\n');
   } finally {
-    if (watcher) await watcher.close();
     if (runtime) await runtime.unload();
     await sim.stop();
     profiles.remove();
