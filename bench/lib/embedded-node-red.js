@@ -147,6 +147,24 @@ function deviceNodeConfig(id, overrides = {}) {
   };
 }
 
+/** A gridlinks-gateway node of the bench flows (5 ms batches, 64 KiB packets, no store folder; `overrides` add the outbox). */
+function gatewayNodeConfig(id, overrides = {}) {
+  return {
+    id,
+    type: 'gridlinks-gateway',
+    z: 'tab',
+    name: '',
+    server: 'srv',
+    storeDir: '',
+    gatewayName: '',
+    batchWindow: 5,
+    maxPacketKiB: 64,
+    childIdleTimeout: 3600,
+    ...overrides,
+    wires: [[], []],
+  };
+}
+
 /** Starts `total` jobs, at most `window` unfinished at once: `startOne(i, finished)` calls finished(error) once. */
 function windowed(total, window, startOne) {
   return new Promise((resolve, reject) => {
@@ -164,4 +182,4 @@ function windowed(total, window, startOne) {
   });
 }
 
-module.exports = { startEmbeddedNodeRed, serverNode, deviceNodeConfig, windowed };
+module.exports = { startEmbeddedNodeRed, serverNode, deviceNodeConfig, gatewayNodeConfig, windowed };

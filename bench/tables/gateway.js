@@ -12,7 +12,7 @@ const { tableMain } = require('../lib/table-main');
 const { count } = require('../lib/args');
 const { table, verdict, fmt } = require('../lib/markdown');
 const { startSimulatorProcess } = require('../lib/simulator');
-const { startEmbeddedNodeRed, serverNode, deviceNodeConfig, windowed } = require('../lib/embedded-node-red');
+const { startEmbeddedNodeRed, serverNode, deviceNodeConfig, gatewayNodeConfig, windowed } = require('../lib/embedded-node-red');
 const { BareGatewayBatcher, shared } = require('../lib/bare-gateway');
 const { pairedRounds } = require('../lib/rounds');
 const { measureLoopDelay } = require('../lib/loop-delay');
@@ -32,19 +32,7 @@ function flowFor(sim, devices) {
   return [
     { id: 'tab', type: 'tab', label: 'bench gateway' },
     serverNode(sim, true),
-    {
-      id: 'gw',
-      type: 'gridlinks-gateway',
-      z: 'tab',
-      name: '',
-      server: 'srv',
-      storeDir: '',
-      gatewayName: '',
-      batchWindow: BATCH_WINDOW_MS,
-      maxPacketKiB: 64,
-      childIdleTimeout: 3600,
-      wires: [[], []],
-    },
+    gatewayNodeConfig('gw', { batchWindow: BATCH_WINDOW_MS }),
     deviceNodeConfig('dev', { idleTimeout: DEVICE_IDLE_S, maxConnections: devices }),
     { id: 'bare', type: 'bench-bare-gateway', z: 'tab', name: '', wires: [[], []] },
   ];

@@ -12,7 +12,7 @@ const { tableMain } = require('../lib/table-main');
 const { count } = require('../lib/args');
 const { table, verdict, fmt } = require('../lib/markdown');
 const { startSimulatorProcess, processCpuMs } = require('../lib/simulator');
-const { startEmbeddedNodeRed, serverNode, deviceNodeConfig } = require('../lib/embedded-node-red');
+const { startEmbeddedNodeRed, serverNode, deviceNodeConfig, gatewayNodeConfig } = require('../lib/embedded-node-red');
 const { pairedRounds } = require('../lib/rounds');
 const { settledMemory, tokenOf, deviceLogin, profilesFile } = require('../lib/bench-devices');
 const { openOutbox } = require('../../nodes/outbox');
@@ -118,25 +118,14 @@ tableMain(async (args, log) => {
         deviceNode('on', onDir),
         deviceNode('off', ''),
         deviceNode('drain', drainDir, { outboxRate: DRAIN_RATE }),
-        {
-          id: 'gw-drain',
-          type: 'gridlinks-gateway',
-          z: 'tab',
-          name: '',
-          server: 'srv',
-          storeDir: '',
-          gatewayName: '',
-          batchWindow: 5,
-          maxPacketKiB: 64,
-          childIdleTimeout: 3600,
+        gatewayNodeConfig('gw-drain', {
           outbox: true,
           outboxDir: gatewayDrainDir,
           outboxSizeMB: 1024,
           outboxAgeDays: 7,
           outboxFullPolicy: 'drop-oldest',
           outboxRate: DRAIN_RATE,
-          wires: [[], []],
-        },
+        }),
       ],
       credentials: { srv: { ca: sim.caPem } },
       countedIds: ['on', 'off', 'drain', 'gw-drain'],
