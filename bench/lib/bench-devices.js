@@ -41,7 +41,22 @@ async function settledMemory() {
     await new Promise((resolve) => setImmediate(resolve));
   }
   const { rss, heapUsed } = process.memoryUsage();
-  return { rss: rss / MB, heapUsed: heapUsed / MB };
+  return { rss: rss / MB, heapUsed: heapUsed / MB, ...rssParts() };
+}
+
+/**
+ * RSS split as Linux counts it (/proc/self/status, MB): `rssAnon` is the process's own memory (heaps,
+ * buffers); `rssFile` is pages of files it maps, e.g. an LMDB database, which are the OS's page cache
+ * and reclaimable. Undefined where /proc is missing.
+ */
+function rssParts() {
+  try {
+    const status = fs.readFileSync('/proc/self/status', 'utf8');
+    const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) / 1024;
+    return { rssAnon: kb('RssAnon'), rssFile: kb('RssFile') };
+  } catch {
+    return { rssAnon: undefined, rssFile: undefined };
+  }
 }
 
 module.exports = { tokenOf, deviceLogin, profilesFile, settledMemory };
