@@ -218,13 +218,19 @@ export = function (RED: NodeAPI): void {
       // Stored as checked and written (a reading without ts gets the time it was stored).
       const payload: unknown = JSON.parse(kind === 'telemetry' ? `[${message.part}]` : message.part);
       const live = (settled: (error: ProvisionError | undefined) => void) => gateway.send(input, (error) => settled(error));
-      store.keep(childKey(gateway, child), { gateway, child, deviceType: msg.deviceType }, { kind, payload }, live, (error, queued) => {
-        if (error) return failed(msg, done, error);
-        if (closing) return;
-        msg.queued = queued;
-        if (!queued) status.succeeded();
-        completeMessage(msg, send, done, (thrown, failedMsg) => node.error(thrown, failedMsg));
-      });
+      store.keep(
+        childKey(gateway, child),
+        { gateway, child, deviceType: msg.deviceType },
+        { kind, payload, deviceType: message.type },
+        live,
+        (error, queued) => {
+          if (error) return failed(msg, done, error);
+          if (closing) return;
+          msg.queued = queued;
+          if (!queued) status.succeeded();
+          completeMessage(msg, send, done, (thrown, failedMsg) => node.error(thrown, failedMsg));
+        },
+      );
     }
 
     function act(gateway: Gateway, msg: GatewayMessage, send: Send, done: Done): void {

@@ -47,7 +47,9 @@ export function gatewayOutboxLink(sessions: GatewaySessions): OutboxLink<ChildTa
     },
     publish: async ({ gateway, child, deviceType }, entries) => {
       await Promise.all(
-        entries.map((entry) => gateway.request({ deviceName: child, deviceType, topic: entry.kind, payload: JSON.parse(entry.body) as unknown })),
+        entries.map((entry) =>
+          gateway.request({ deviceName: child, deviceType: entry.deviceType ?? deviceType, topic: entry.kind, payload: JSON.parse(entry.body) as unknown }),
+        ),
       );
     },
   };

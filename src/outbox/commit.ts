@@ -7,7 +7,7 @@ import type { ProvisionError } from '../provisioning/errors';
 
 /** One change asked of the database; a commit applies every operation queued since the last one, in order. */
 export type Operation =
-  | { kind: 'append'; deviceKey: string; recordKind: RecordKind; body: string; bytes: number; at: number }
+  | { kind: 'append'; deviceKey: string; recordKind: RecordKind; body: string; bytes: number; at: number; deviceType?: string }
   | { kind: 'acknowledge'; ids: readonly number[] }
   | { kind: 'purge'; deviceKey: string | undefined }
   | { kind: 'expire' };
@@ -104,6 +104,7 @@ export function applyBatch(db: OutboxDatabase, options: ResolvedOutboxOptions, o
         }
         const id = nextId++;
         const record: StoredRecord = { k: operation.recordKind, b: operation.body, a: operation.at };
+        if (operation.deviceType !== undefined) record.t = operation.deviceType;
         db.putSync(recordKey(deviceKey, id), record);
         db.putSync(orderKey(id), [deviceKey, bytes, operation.at] satisfies OrderValue);
         const device = totalsOf(deviceKey);

@@ -85,7 +85,9 @@ export class Outbox {
     } catch (error) {
       return Promise.reject(asError(error));
     }
-    return this.submit({ kind: 'append', deviceKey, recordKind: record.kind, body, bytes: Buffer.byteLength(body) + RECORD_OVERHEAD_BYTES, at });
+    const deviceType = typeof record.deviceType === 'string' && record.deviceType !== '' ? record.deviceType : undefined;
+    const bytes = Buffer.byteLength(body) + (deviceType ? Buffer.byteLength(deviceType) : 0) + RECORD_OVERHEAD_BYTES;
+    return this.submit({ kind: 'append', deviceKey, recordKind: record.kind, body, bytes, at, deviceType });
   }
 
   /** The oldest `limit` records waiting for a device, in append order (read from the memory map, no I/O wait). */
@@ -161,8 +163,8 @@ export class Outbox {
     range.start[2] = fromId;
     const entries: OutboxEntry[] = [];
     for (const { key, value } of this.db.getRange(range)) {
-      const { k, b, a } = value as StoredRecord;
-      entries.push({ id: key[2] as number, deviceKey, kind: k, body: b, at: a });
+      const { k, b, a, t } = value as StoredRecord;
+      entries.push({ id: key[2] as number, deviceKey, kind: k, body: b, at: a, ...(t !== undefined ? { deviceType: t } : {}) });
     }
     return entries;
   }

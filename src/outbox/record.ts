@@ -7,6 +7,8 @@ export interface OutboxRecord {
   kind: RecordKind;
   /** Telemetry: `{key: value}`, `{ts, values}` or an array of those; attributes: `{key: value}`. */
   payload: unknown;
+  /** A gateway's child: the device type it is announced with when the record is sent again (after a restart too). */
+  deviceType?: string;
 }
 
 /** A record waiting in the outbox, oldest first per device. */
@@ -19,6 +21,8 @@ export interface OutboxEntry {
   body: string;
   /** When it was appended (ms since the epoch). */
   at: number;
+  /** The record's device type, when it was given one. */
+  deviceType?: string;
 }
 
 /** Stored value of a record: short names, the key holds device and id. */
@@ -26,6 +30,7 @@ export interface StoredRecord {
   k: RecordKind;
   b: string;
   a: number;
+  t?: string;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

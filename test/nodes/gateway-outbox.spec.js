@@ -80,7 +80,7 @@ describe('gridlinks-gateway: the outbox (children’s messages kept while offlin
     assert.deepEqual(firstArrivals(sim, child(3)), range(1, 17), 'live messages after the backlog');
   });
 
-  it('a redeploy during the outage keeps the backlog; the stored gateway drains it once the server is back', async function () {
+  it('a redeploy during the outage keeps the backlog; the stored gateway drains it once the server is back, each new child with its type', async function () {
     const { child, flow, credentials, seen } = await storedGateway('redeploy');
     await sentThenDown(child, seen, 3, range(1, 11));
     await helper.unload();
@@ -92,6 +92,11 @@ describe('gridlinks-gateway: the outbox (children’s messages kept while offlin
     await waitUntil(() => range(0, 3).every((n) => firstArrivals(sim, child(n)).length === (n === 0 ? 11 : 10)));
     assert.deepEqual(firstArrivals(sim, child(0)), range(0, 11));
     assert.deepEqual(firstArrivals(sim, child(2)), range(1, 11));
+    // Children 1 and 2 were first named during the outage: created after the redeploy with the type their messages gave.
+    assert.deepEqual(
+      [1, 2].map((n) => sim.devices().find((device) => device.name === child(n)).type),
+      ['meter', 'meter'],
+    );
     await waitUntil(() => statuses.at(-1)?.text === 'gateway connected, 3 children, 0 queued');
   });
 

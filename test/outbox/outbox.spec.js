@@ -91,6 +91,18 @@ describe('outbox: append, peek, acknowledge, counts, purge', function () {
     );
   });
 
+  it("keeps a record's device type (a gateway's child is announced with it when sent again), across a reopen", async function () {
+    let outbox = await openOutbox({ dir });
+    await outbox.append('child', { ...telemetry({ ts: 1, values: { n: 1 } }), deviceType: 'meter' });
+    await outbox.append('child', telemetry({ ts: 2, values: { n: 2 } }));
+    await outbox.close();
+    outbox = await open();
+    assert.deepEqual(
+      outbox.peek('child', 5).map((entry) => entry.deviceType),
+      ['meter', undefined],
+    );
+  });
+
   it('drop-oldest: at maxBytes the oldest records (of any device) make room, each drop reported by device', async function () {
     const dropped = [];
     const outbox = await open({ maxBytes: 3_000, onDropped: (report) => dropped.push(report) });
