@@ -128,6 +128,24 @@ describe('certificates that expire: listing and renewal of chain devices (core a
     assert.equal(await storedLogsIn(dir, 'pump-2'), true);
   });
 
+  it('a run killed after the next key but before the next certificate: the orphan key is dropped by the next renewal, with or without a new key', async function () {
+    for (const newKey of [false, true]) {
+      const dir = tempDir();
+      const name = `pump-orphan-${newKey}`;
+      await chainDevice(dir, name, 10);
+      // What such a kill leaves: the record and a complete next key, no next certificate (nothing reached GridLinks).
+      fs.writeFileSync(path.join(dir, name, 'renewal.json'), `${JSON.stringify({ version: 1, pid: 1, createdAt: new Date().toISOString(), newKey: true })}\n`);
+      fs.writeFileSync(
+        path.join(dir, name, 'private-key.next.pem'),
+        crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      );
+      const result = await renew(dir, name, newKey ? { newKey: true, keyAlgorithm: 'p256' } : {});
+      assert.equal(result.verified, true);
+      assert.deepEqual(files(dir, name), ['certificate.pem', 'chain.pem', 'credentials.json', 'private-key.pem']);
+      assert.equal(await storedLogsIn(dir, name), true);
+    }
+  });
+
   it('a device not made by chain gets NOT_RENEWABLE with the advice, and nothing is sent', async function () {
     const dir = tempDir();
     await provisionDevice(options(sim, { deviceName: 'x509-ks', keyAlgorithm: 'p256', storeDir: dir }));

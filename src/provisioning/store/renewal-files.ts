@@ -17,7 +17,8 @@ import { NEXT_CERTIFICATE_FILE, NEXT_PRIVATE_KEY_FILE, PREVIOUS_CERTIFICATE_FILE
  *   4. once the new certificate has logged in again, the previous files are removed.
  *
  * A kill leaves either the old pair alone, or the old pair and a complete next certificate: one of
- * the two logs in, and settling (logging in with the next one) finishes or abandons the renewal.
+ * the two logs in, and settling (logging in with the next one) finishes or abandons the renewal. A
+ * next key left without its certificate is removed when the next renewal begins.
  */
 export const RENEWAL_RECORD_FILE = 'renewal.json';
 
@@ -42,6 +43,8 @@ const read = (file: string) => fs.readFile(file, 'utf8').catch(() => undefined);
 export async function beginRenewal(deviceDir: string, next: { certificate: string; privateKey?: string }): Promise<void> {
   const record: RenewalRecord = { version: 1, pid: process.pid, createdAt: new Date().toISOString(), newKey: next.privateKey !== undefined };
   await fs.rm(path.join(deviceDir, RENEWAL_RECORD_FILE), { force: true });
+  // A run cut after its next key and before its next certificate: nothing of it reached GridLinks (the login uses the certificate).
+  if ((await read(path.join(deviceDir, NEXT_CERTIFICATE_FILE))) === undefined) await fs.rm(path.join(deviceDir, NEXT_PRIVATE_KEY_FILE), { force: true });
   await writeFileOnce(path.join(deviceDir, RENEWAL_RECORD_FILE), `${JSON.stringify(record)}\n`);
   if (next.privateKey !== undefined) await writeFileOnce(path.join(deviceDir, NEXT_PRIVATE_KEY_FILE), next.privateKey);
   await writeFileOnce(path.join(deviceDir, NEXT_CERTIFICATE_FILE), next.certificate);
