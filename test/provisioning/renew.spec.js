@@ -139,8 +139,13 @@ describe('certificates that expire: listing and renewal of chain devices (core a
         path.join(dir, name, 'private-key.next.pem'),
         crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
       );
+      // ...and a half-written temporary of a process that is gone, left after this process opened the store.
+      const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+      const temporary = `.tmp-${gone}-private-key.next.pem-${crypto.randomBytes(6).toString('hex')}`;
+      fs.writeFileSync(path.join(dir, name, temporary), '-----BEGIN PRIVATE KEY-----\nMIG');
       const result = await renew(dir, name, newKey ? { newKey: true, keyAlgorithm: 'p256' } : {});
       assert.equal(result.verified, true);
+      assert.ok(result.warnings.some((warning) => warning.includes(temporary)), JSON.stringify(result.warnings));
       assert.deepEqual(files(dir, name), ['certificate.pem', 'chain.pem', 'credentials.json', 'private-key.pem']);
       assert.equal(await storedLogsIn(dir, name), true);
     }

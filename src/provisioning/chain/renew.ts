@@ -19,6 +19,7 @@ import {
   finishRenewal,
   inspectStore,
   readStoredEntry,
+  removeRenewalTemporaries,
   settleRenewal,
   type StoredEntry,
 } from '../store';
@@ -88,6 +89,7 @@ export async function renewCertificate(options: RenewOptions, signal?: AbortSign
   const deviceDir = path.join(storeDir, entryNameForDevice(deviceName));
   const warnings: string[] = [];
   const stored = await renewableEntry(deviceDir, deviceName);
+  warnings.push(...(await removeRenewalTemporaries(deviceDir)));
   const settled = await settleRenewal(deviceDir, resolved.server, signal);
   if (settled.outcome === 'in-progress' || settled.outcome === 'unknown') {
     throw new ProvisionError('OUTCOME_UNKNOWN', `${settled.message} Nothing new was sent; renew again later.`, { deviceName, requestSent: false });

@@ -1,9 +1,8 @@
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
-import { promises as fs, type Stats } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parsePendingRecord } from './pending-record';
 import { listPendingNames } from './pending-entries';
-import { processIsAlive } from './process-alive';
 import { listStoredDevices, type StoredDeviceSummary } from './stored-devices';
 import {
   CERTIFICATE_FILE,
@@ -17,25 +16,10 @@ import {
   writeFileOnce,
 } from './store';
 import { ensureSafeStore } from './store-safety';
-import { RENEWAL_RECORD_FILE } from './renewal-files';
-import { NEXT_CERTIFICATE_FILE, NEXT_PRIVATE_KEY_FILE, PREVIOUS_CERTIFICATE_FILE, PREVIOUS_PRIVATE_KEY_FILE } from './stored-files';
+import { removeRenewalTemporaries, staleTemporary } from './stale-temporaries';
 
 /** Where a leftover key goes when its pending name is taken by other content. */
 const RECOVERED_DIR = '.recovered';
-/** A temporary without a pid in its name (older versions) is a leftover once this old. */
-const UNNAMED_WRITER_AGE_MS = 60_000;
-/** Past this age a temporary is a leftover even if a process with its pid runs (pids get reused). */
-const ANY_WRITER_AGE_MS = 3_600_000;
-const TEMPORARY = /^\.tmp-(?:(\d+)-)?(.+)-[0-9a-f]{12}$/;
-/** The files a renewal writes in a committed device folder through a temporary (renewal-files.ts). */
-const RENEWAL_TARGETS = new Set([
-  RENEWAL_RECORD_FILE,
-  NEXT_CERTIFICATE_FILE,
-  NEXT_PRIVATE_KEY_FILE,
-  PREVIOUS_CERTIFICATE_FILE,
-  PREVIOUS_PRIVATE_KEY_FILE,
-  CREDENTIALS_FILE,
-]);
 
 export interface StoreInspection {
   storeDir: string;
@@ -93,39 +77,6 @@ async function recoverLeftovers(storeDir: string, pendingDir: string): Promise<s
     if (item.isDirectory() && !item.name.startsWith('.')) warnings.push(...(await removeRenewalTemporaries(path.join(storeDir, item.name))));
   }
   return warnings;
-}
-
-/**
- * Temporaries a killed renewal left in a device folder: removed when their name says a renewal of this
- * package wrote them (a pid, one of its files) and their writer is gone. None holds anything the folder
- * needs: the file it was for is linked or renamed into place only once complete, and the renewal is
- * settled from the files in place.
- */
-async function removeRenewalTemporaries(deviceDir: string): Promise<string[]> {
-  const warnings: string[] = [];
-  for (const item of await fs.readdir(deviceDir, { withFileTypes: true }).catch(() => [])) {
-    const match = TEMPORARY.exec(item.name);
-    if (!item.isFile() || match?.[1] === undefined || !RENEWAL_TARGETS.has(match[2])) continue;
-    if (!(await staleTemporary(deviceDir, item.name))) continue;
-    await fs.rm(path.join(deviceDir, item.name), { force: true });
-    warnings.push(`A renewal stopped while writing ${match[2]} in ${deviceDir}: removed its temporary file ${item.name} (the files in place are unchanged).`);
-  }
-  return warnings;
-}
-
-async function staleTemporary(dir: string, name: string): Promise<{ target: string } | undefined> {
-  const match = TEMPORARY.exec(name);
-  if (!match) return undefined;
-  let stats: Stats;
-  try {
-    stats = await fs.lstat(path.join(dir, name));
-  } catch {
-    return undefined;
-  }
-  const age = Date.now() - stats.mtimeMs;
-  const pid = match[1] === undefined ? undefined : Number(match[1]);
-  const stale = pid === undefined ? age > UNNAMED_WRITER_AGE_MS : pid !== process.pid && (!processIsAlive(pid) || age > ANY_WRITER_AGE_MS);
-  return stale ? { target: match[2] } : undefined;
 }
 
 /** A commit folder of a run killed after SUCCESS: finish it when complete, else keep its key. */
