@@ -145,7 +145,10 @@ describe('certificates that expire: listing and renewal of chain devices (core a
       fs.writeFileSync(path.join(dir, name, temporary), '-----BEGIN PRIVATE KEY-----\nMIG');
       const result = await renew(dir, name, newKey ? { newKey: true, keyAlgorithm: 'p256' } : {});
       assert.equal(result.verified, true);
-      assert.ok(result.warnings.some((warning) => warning.includes(temporary)), JSON.stringify(result.warnings));
+      assert.ok(
+        result.warnings.some((warning) => warning.includes(temporary)),
+        JSON.stringify(result.warnings),
+      );
       assert.deepEqual(files(dir, name), ['certificate.pem', 'chain.pem', 'credentials.json', 'private-key.pem']);
       assert.equal(await storedLogsIn(dir, name), true);
     }
