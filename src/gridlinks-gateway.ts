@@ -217,7 +217,7 @@ export = function (RED: NodeAPI): void {
       const { child, kind } = message;
       // Stored as checked and written (a reading without ts gets the time it was stored).
       const payload: unknown = JSON.parse(kind === 'telemetry' ? `[${message.part}]` : message.part);
-      const live = (settled: (error: ProvisionError | undefined) => void) => gateway.send(input, (error) => settled(error));
+      const live = (settled: (error: ProvisionError | undefined) => void) => gateway.sendBuilt(message, (error) => settled(error));
       store.keep(
         childKey(gateway, child),
         { gateway, child, deviceType: msg.deviceType },

@@ -127,15 +127,31 @@ export class Gateway {
   /** Sends one child's message; `settled` is called once: on its PUBACK (an attribute request: with the answer) or with the error. */
   send(input: ChildInput, settled: Settled): void {
     const child = typeof input.deviceName === 'string' ? input.deviceName : '';
+    const stopped = this.stopped();
+    if (stopped) return settled(forChild(stopped, child, this.gatewayName));
     let message: ChildMessage;
     try {
-      if (this.closed) throw closedWhileQueued(this.gatewayName);
-      if (this.refused) throw this.refused;
-      if (this.connection?.stoppedBy) throw this.connection.stoppedBy;
       message = buildChildMessage(input);
     } catch (error) {
       return settled(forChild(error as ProvisionError, child, this.gatewayName));
     }
+    this.dispatch(message, settled);
+  }
+
+  /** send() for a message buildChildMessage made already (the outbox checks and stores it first). */
+  sendBuilt(message: ChildMessage, settled: Settled): void {
+    const stopped = this.stopped();
+    if (stopped) return settled(forChild(stopped, message.child, this.gatewayName));
+    this.dispatch(message, settled);
+  }
+
+  /** Why nothing more can be sent: closed, refused by GridLinks, or the session stopped for good. */
+  private stopped(): ProvisionError | undefined {
+    if (this.closed) return closedWhileQueued(this.gatewayName);
+    return this.refused ?? this.connection?.stoppedBy;
+  }
+
+  private dispatch(message: ChildMessage, settled: Settled): void {
     this.unsettled += 1;
     const done: Settled = (error, answer) => {
       this.unsettled -= 1;
