@@ -3,40 +3,24 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { provisionDevice } = require('../../nodes/provisioning');
-const { startChainSim, tlsServer, options, tempDir } = require('../provisioning/support');
-const { makeFleetPki } = require('../helpers/chain-pki');
+const { options } = require('../provisioning/support');
+const { useChainFleet } = require('../helpers/chain-fleet');
 const { runCli } = require('../helpers/cli');
 
 describe('gridlinks-provision --list, --renew, --renew-expiring against the simulator (TLS)', function () {
   this.timeout(60_000);
-  let pki;
-  let sim;
+  const fleet = useChainFleet();
   let dir;
   let connection;
   let signer;
   before(async function () {
-    pki = makeFleetPki();
-    sim = await startChainSim(pki.fleet.certPem);
-    dir = tempDir();
-    const chain = {
-      server: tlsServer(sim),
-      credentialsType: 'X509_CERTIFICATE_CHAIN',
-      signerCertificate: pki.fleet.certPem,
-      signerKey: pki.fleet.keyPem,
-      storeDir: dir,
-      keyAlgorithm: 'p256',
-    };
-    await provisionDevice({ ...chain, deviceName: 'soon-a', validityDays: 3 });
-    await provisionDevice({ ...chain, deviceName: 'soon-b', validityDays: 5 });
-    await provisionDevice({ ...chain, deviceName: 'later' });
-    await provisionDevice(options(sim, { deviceName: 'plain-x509', keyAlgorithm: 'p256', validityDays: 2, storeDir: dir }));
-    connection = ['--host', '127.0.0.1', '--port', String(sim.mqttsPort), '--ca', sim.caFile];
-    signer = ['--signer-cert', pki.fleet.certFile, '--signer-key', pki.fleet.keyFile];
-  });
-  after(async function () {
-    await sim.stop();
-    pki.remove();
-    fs.rmSync(dir, { recursive: true, force: true });
+    dir = fleet.storeDir();
+    await fleet.chainDevice(dir, 'soon-a', 3);
+    await fleet.chainDevice(dir, 'soon-b', 5);
+    await fleet.chainDevice(dir, 'later');
+    await provisionDevice(options(fleet.sim, { deviceName: 'plain-x509', keyAlgorithm: 'p256', validityDays: 2, storeDir: dir }));
+    connection = ['--host', '127.0.0.1', '--port', String(fleet.sim.mqttsPort), '--ca', fleet.sim.caFile];
+    signer = ['--signer-cert', fleet.pki.fleet.certFile, '--signer-key', fleet.pki.fleet.keyFile];
   });
 
   const notAfter = (name) => JSON.parse(fs.readFileSync(path.join(dir, name, 'credentials.json'), 'utf8')).notAfter;

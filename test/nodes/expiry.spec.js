@@ -8,9 +8,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { provisionDevice, renewCertificate, certificateCredentialsId } = require('../../nodes/provisioning');
 const { AUTO_RENEW_PERIOD_MS } = require('../../nodes/node-red/renew-action.js');
-const { startChainSim, tlsServer, options, tempDir } = require('../provisioning/support');
+const { tlsServer, options } = require('../provisioning/support');
 const { connectDevice } = require('../helpers/simulator');
-const { makeFleetPki } = require('../helpers/chain-pki');
+const { useChainFleet } = require('../helpers/chain-fleet');
 const { settledSnapshot, expectNothingLeft } = require('../helpers/faults');
 const { helper, provisionFlow, serverNode, provisionWithTexts, load, expectOutput, expectCaught, nextMessage, waitUntil, TAB } = require('../helpers/node-red');
 const serverModule = require('../../nodes/gridlinks-server.js');
@@ -38,38 +38,13 @@ function renewalTimers() {
 
 describe('certificates that expire in the nodes (Node-RED runtime, simulator over TLS)', function () {
   this.timeout(60_000);
-  let pki;
-  let sim;
-  const dirs = [];
-  before(async function () {
-    pki = makeFleetPki();
-    sim = await startChainSim(pki.fleet.certPem);
-  });
-  after(async function () {
-    await sim.stop();
-    pki.remove();
-    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const fleet = useChainFleet('gl-expiry-');
+  const { storeDir, chainDevice } = fleet;
   afterEach(async function () {
     await helper.unload();
   });
 
-  const storeDir = () => {
-    dirs.push(tempDir('gl-expiry-'));
-    return dirs[dirs.length - 1];
-  };
-  const chainDevice = (dir, deviceName, validityDays) =>
-    provisionDevice({
-      server: tlsServer(sim),
-      credentialsType: 'X509_CERTIFICATE_CHAIN',
-      signerCertificate: pki.fleet.certPem,
-      signerKey: pki.fleet.keyPem,
-      deviceName,
-      validityDays,
-      storeDir: dir,
-      keyAlgorithm: 'p256',
-    });
-  const plainDevice = (dir, deviceName, validityDays) => provisionDevice(options(sim, { deviceName, keyAlgorithm: 'p256', validityDays, storeDir: dir }));
+  const plainDevice = (dir, deviceName, validityDays) => provisionDevice(options(fleet.sim, { deviceName, keyAlgorithm: 'p256', validityDays, storeDir: dir }));
   /** `tag` + soon-a (3 days), soon-b (5 days), later (the signer's 30 days): chain; plain-soon (2 days): key/secret X.509; token-1. */
   async function mixedStore(tag) {
     const dir = storeDir();
@@ -77,13 +52,13 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
     await chainDevice(dir, `${tag}soon-b`, 5);
     await chainDevice(dir, `${tag}later`);
     await plainDevice(dir, `${tag}plain-soon`, 2);
-    await provisionDevice(options(sim, { deviceName: `${tag}token-1`, credentialsType: 'ACCESS_TOKEN', storeDir: dir }));
+    await provisionDevice(options(fleet.sim, { deviceName: `${tag}token-1`, credentialsType: 'ACCESS_TOKEN', storeDir: dir }));
     return dir;
   }
   const read = (dir, name, file) => fs.readFileSync(path.join(dir, name, file), 'utf8');
   const notAfter = (dir, name) => JSON.parse(read(dir, name, 'credentials.json')).notAfter;
   const logsIn = (cert, key) =>
-    connectDevice(sim, { tls: true, cert, key }).then(
+    connectDevice(fleet.sim, { tls: true, cert, key }).then(
       ({ client }) => {
         client.end(true);
         return true;
@@ -101,9 +76,9 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
 
   /** The provision flow with the signer, `props` on the node, and a Status node → `statuses` watching it. */
   function chainFlow(props) {
-    const { flow, credentials } = provisionFlow(sim, {
+    const { flow, credentials } = provisionFlow(fleet.sim, {
       props: { ...CHAIN_PROPS, ...props },
-      provisionCreds: { signerCertificate: pki.fleet.certPem, signerPrivateKey: pki.fleet.keyPem },
+      provisionCreds: { signerCertificate: fleet.pki.fleet.certPem, signerPrivateKey: fleet.pki.fleet.keyPem },
     });
     flow.push({ id: 'watch', type: 'status', z: TAB, scope: ['prov'], wires: [['statuses']] }, { id: 'statuses', type: 'helper', z: TAB });
     return { flow, credentials };
@@ -144,7 +119,7 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
     assert.equal(renewed.payload.deviceName, 'pump-1');
     assert.equal(renewed.payload.verified, true);
     assert.notEqual(read(dir, 'pump-1', 'certificate.pem'), oldLeaf);
-    assert.equal(sim.devices().find((d) => d.name === 'pump-1').credentials.credentialsId, renewed.payload.credentialsId);
+    assert.equal(fleet.sim.devices().find((d) => d.name === 'pump-1').credentials.credentialsId, renewed.payload.credentialsId);
     // The leaf alone: with the chain it would rotate the device back.
     assert.equal(await logsIn(oldLeaf, key), false, 'the old certificate is refused');
     assert.equal(await storedLogsIn(dir, 'pump-1'), true, 'the new one logs in');
@@ -209,7 +184,7 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
     const dir = storeDir();
     await chainDevice(dir, 'soon-d', 4);
     await chainDevice(dir, 'later-d');
-    const srv = serverNode(sim);
+    const srv = serverNode(fleet.sim);
     const flow = [
       { id: TAB, type: 'tab', label: 'device expiry' },
       srv.node,
@@ -230,7 +205,7 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
     };
     for (let i = 0; i < 3; i += 1) await publish('soon-d');
     await publish('later-d');
-    assert.equal(sim.telemetry('soon-d').length, 3);
+    assert.equal(fleet.sim.telemetry('soon-d').length, 3);
     const warnings = warningsOf('dev').slice(2);
     assert.equal(warnings.length, 1, warnings.join('\n'));
     assert.match(warnings[0], /"soon-d" expires on \S+ \(in 4 day\(s\)\)/);
@@ -240,7 +215,7 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
   it('a device node session of a renewed device: GridLinks closes it (0x98) and the next message logs in with the renewed certificate from the store', async function () {
     const dir = storeDir();
     await chainDevice(dir, 'renewed-live');
-    const srv = serverNode(sim, { protocolVersion: 5 });
+    const srv = serverNode(fleet.sim, { protocolVersion: 5 });
     const flow = [
       { id: TAB, type: 'tab', label: 'device renewed' },
       srv.node,
@@ -259,19 +234,19 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
     };
     await publish(1);
     const renewed = await renewCertificate({
-      server: tlsServer(sim),
+      server: tlsServer(fleet.sim),
       storeDir: dir,
       deviceName: 'renewed-live',
-      signerCertificate: pki.fleet.certPem,
-      signerKey: pki.fleet.keyPem,
+      signerCertificate: fleet.pki.fleet.certPem,
+      signerKey: fleet.pki.fleet.keyPem,
     });
-    await waitUntil(() => sim.connectedDevices().filter((name) => name === 'renewed-live').length === 0);
+    await waitUntil(() => fleet.sim.connectedDevices().filter((name) => name === 'renewed-live').length === 0);
     await publish(2);
     assert.deepEqual(
-      sim.telemetry('renewed-live').map((record) => record.payload.n),
+      fleet.sim.telemetry('renewed-live').map((record) => record.payload.n),
       [1, 2],
     );
-    const device = sim.devices().find((d) => d.name === 'renewed-live');
+    const device = fleet.sim.devices().find((d) => d.name === 'renewed-live');
     assert.equal(device.credentials.credentialsId, certificateCredentialsId(read(dir, 'renewed-live', 'certificate.pem')));
     assert.ok(renewed);
     assert.deepEqual(caught, []);

@@ -6,48 +6,23 @@ const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 const { provisionDevice, renewCertificate, inspectStore, expiringWithin, resumePending } = require('../../nodes/provisioning');
 const { beginRenewal } = require('../../nodes/provisioning/store');
-const { startChainSim, tlsServer, rejectsWith, options, tempDir: newTempDir } = require('./support');
+const { tlsServer, rejectsWith, options } = require('./support');
 const { connectDevice } = require('../helpers/simulator');
-const { makeFleetPki, deviceCsr } = require('../helpers/chain-pki');
+const { deviceCsr } = require('../helpers/chain-pki');
+const { useChainFleet } = require('../helpers/chain-fleet');
 
 const DAY_MS = 86_400_000;
 
 describe('certificates that expire: listing and renewal of chain devices (core against the simulator over TLS)', function () {
   this.timeout(60_000);
-  let pki;
-  let sim;
-  before(async function () {
-    pki = makeFleetPki();
-    sim = await startChainSim(pki.fleet.certPem);
-  });
-  after(async function () {
-    await sim.stop();
-    pki.remove();
-    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const dirs = [];
-  const tempDir = () => {
-    dirs.push(newTempDir());
-    return dirs[dirs.length - 1];
-  };
-
-  const signer = () => ({ signerCertificate: pki.fleet.certPem, signerKey: pki.fleet.keyPem });
-  const chainDevice = (storeDir, deviceName, validityDays) =>
-    provisionDevice({
-      server: tlsServer(sim),
-      credentialsType: 'X509_CERTIFICATE_CHAIN',
-      ...signer(),
-      deviceName,
-      validityDays,
-      storeDir,
-      keyAlgorithm: 'p256',
-    });
-  const renew = (storeDir, deviceName, extra = {}) => renewCertificate({ server: tlsServer(sim), storeDir, deviceName, ...signer(), ...extra });
+  const fleet = useChainFleet();
+  const { storeDir: tempDir, signer, chainDevice } = fleet;
+  const renew = (storeDir, deviceName, extra = {}) => renewCertificate({ server: tlsServer(fleet.sim), storeDir, deviceName, ...signer(), ...extra });
   const files = (storeDir, name) => fs.readdirSync(path.join(storeDir, name)).sort();
   const read = (storeDir, name, file) => fs.readFileSync(path.join(storeDir, name, file), 'utf8');
   /** A TLS login with this certificate (+ the chain) and key: resolves true when accepted. */
   const logsIn = (cert, key, protocolVersion = 4) =>
-    connectDevice(sim, { tls: true, cert, key, protocolVersion }).then(
+    connectDevice(fleet.sim, { tls: true, cert, key, protocolVersion }).then(
       ({ client }) => {
         client.end(true);
         return true;
@@ -61,7 +36,7 @@ describe('certificates that expire: listing and renewal of chain devices (core a
     const dir = tempDir();
     await chainDevice(dir, 'soon-1', 5);
     await chainDevice(dir, 'later-1', 3650);
-    await provisionDevice(options(sim, { deviceName: 'token-1', credentialsType: 'ACCESS_TOKEN', storeDir: dir }));
+    await provisionDevice(options(fleet.sim, { deviceName: 'token-1', credentialsType: 'ACCESS_TOKEN', storeDir: dir }));
     const record = JSON.parse(read(dir, 'soon-1', 'credentials.json'));
     assert.equal(record.notAfter, new Date(new crypto.X509Certificate(read(dir, 'soon-1', 'certificate.pem')).validTo).toISOString());
     // An entry written before notAfter was recorded: read from the certificate.
@@ -96,7 +71,7 @@ describe('certificates that expire: listing and renewal of chain devices (core a
     const oldCert = oldLeaf + read(dir, 'pump-1', 'chain.pem');
     const key = read(dir, 'pump-1', 'private-key.pem');
     assert.equal(await storedLogsIn(dir, 'pump-1'), true);
-    const { client } = await connectDevice(sim, { tls: true, cert: oldCert, key, protocolVersion: 5 });
+    const { client } = await connectDevice(fleet.sim, { tls: true, cert: oldCert, key, protocolVersion: 5 });
     const disconnected = new Promise((resolve) => client.once('disconnect', (packet) => resolve(packet.reasonCode)));
     const result = await renew(dir, 'pump-1', { validityDays: 365 });
     assert.equal(await disconnected, 0x98);
@@ -111,7 +86,7 @@ describe('certificates that expire: listing and renewal of chain devices (core a
     const stored = JSON.parse(read(dir, 'pump-1', 'credentials.json'));
     assert.equal(stored.credentials.credentialsId, result.credentialsId);
     assert.equal(stored.notAfter, result.notAfter);
-    assert.equal(sim.devices().find((d) => d.name === 'pump-1').credentials.credentialsId, result.credentialsId);
+    assert.equal(fleet.sim.devices().find((d) => d.name === 'pump-1').credentials.credentialsId, result.credentialsId);
     // The leaf alone: with the chain it would rotate the device back (as GridLinks does).
     assert.equal(await logsIn(oldLeaf, key), false, 'the old certificate no longer logs in');
     assert.equal(await storedLogsIn(dir, 'pump-1'), true);
@@ -156,8 +131,8 @@ describe('certificates that expire: listing and renewal of chain devices (core a
 
   it('a device not made by chain gets NOT_RENEWABLE with the advice, and nothing is sent', async function () {
     const dir = tempDir();
-    await provisionDevice(options(sim, { deviceName: 'x509-ks', keyAlgorithm: 'p256', storeDir: dir }));
-    await provisionDevice(options(sim, { deviceName: 'token-2', credentialsType: 'ACCESS_TOKEN', storeDir: dir }));
+    await provisionDevice(options(fleet.sim, { deviceName: 'x509-ks', keyAlgorithm: 'p256', storeDir: dir }));
+    await provisionDevice(options(fleet.sim, { deviceName: 'token-2', credentialsType: 'ACCESS_TOKEN', storeDir: dir }));
     for (const name of ['x509-ks', 'token-2']) {
       const error = await rejectsWith(renew(dir, name), 'NOT_RENEWABLE');
       assert.match(error.message, /administrator update its credentials/);
@@ -176,7 +151,14 @@ describe('certificates that expire: listing and renewal of chain devices (core a
         stdio: ['ignore', 'pipe', 'inherit'],
         env: {
           ...process.env,
-          RENEW_ARGS: JSON.stringify({ server: tlsServer(sim), storeDir: dir, deviceName: 'pump-k', ...signer(), newKey: run % 2 === 1, keyAlgorithm: 'p256' }),
+          RENEW_ARGS: JSON.stringify({
+            server: tlsServer(fleet.sim),
+            storeDir: dir,
+            deviceName: 'pump-k',
+            ...signer(),
+            newKey: run % 2 === 1,
+            keyAlgorithm: 'p256',
+          }),
         },
       });
       // Killed once it starts (the first line) plus 0-40 ms: before, during or after the login and the swap.
@@ -207,13 +189,13 @@ describe('certificates that expire: listing and renewal of chain devices (core a
     await chainDevice(dir, 'pump-s', 10);
     // What a run killed after writing the next certificate (with a new key) leaves.
     const next = (name, issuer) => {
-      const csr = deviceCsr(pki.dir, name, name);
+      const csr = deviceCsr(fleet.pki.dir, name, name);
       return { certificate: csr.leaf(issuer), privateKey: csr.keyPem };
     };
-    const taken = next('pump-r', pki.fleet);
+    const taken = next('pump-r', fleet.pki.fleet);
     await beginRenewal(path.join(dir, 'pump-r'), taken);
-    await beginRenewal(path.join(dir, 'pump-s'), next('pump-s', pki.other));
-    const { entries } = await resumePending({ server: tlsServer(sim), storeDir: dir });
+    await beginRenewal(path.join(dir, 'pump-s'), next('pump-s', fleet.pki.other));
+    const { entries } = await resumePending({ server: tlsServer(fleet.sim), storeDir: dir });
     assert.deepEqual(
       entries.map((entry) => [entry.entry, entry.deviceName, entry.outcome]),
       [
@@ -225,13 +207,13 @@ describe('certificates that expire: listing and renewal of chain devices (core a
     assert.equal(read(dir, 'pump-r', 'private-key.pem'), taken.privateKey);
     assert.ok(!files(dir, 'pump-r').some((file) => file.includes('.next.') || file === 'renewal.json'));
     assert.equal(
-      sim.devices().find((d) => d.name === 'pump-r').credentials.credentialsId,
+      fleet.sim.devices().find((d) => d.name === 'pump-r').credentials.credentialsId,
       JSON.parse(read(dir, 'pump-r', 'credentials.json')).credentials.credentialsId,
     );
     assert.deepEqual(files(dir, 'pump-s'), ['certificate.pem', 'chain.pem', 'credentials.json', 'private-key.pem']);
     assert.equal(await storedLogsIn(dir, 'pump-r'), true);
     assert.equal(await storedLogsIn(dir, 'pump-s'), true);
-    assert.equal((await resumePending({ server: tlsServer(sim), storeDir: dir })).entries.length, 0, 'nothing left to settle');
+    assert.equal((await resumePending({ server: tlsServer(fleet.sim), storeDir: dir })).entries.length, 0, 'nothing left to settle');
   });
 
   it('the leftover cleanup removes the temporaries a killed renewal left in a device folder, and only those', async function () {
