@@ -118,12 +118,16 @@ for (const runtime of runtimes('4.1', '5.0')) {
       await simulator?.stop();
     });
 
-    it('shows gridlinks-provision in its own palette category', async function () {
+    it('shows provision, device and gateway in their own palette category, with help', async function () {
       const paletteNode = page.locator(".red-ui-palette-node[data-palette-type='gridlinks-provision']");
       await paletteNode.scrollIntoViewIfNeeded();
       assert.equal((await paletteNode.innerText()).trim(), 'provision');
       const category = await paletteNode.evaluate((el) => el.closest('.red-ui-palette-category').id);
       assert.match(category, /GridLinks/i);
+      const inCategory = await paletteNode.evaluate((el) =>
+        [...el.closest('.red-ui-palette-category').querySelectorAll('.red-ui-palette-node')].map((node) => node.getAttribute('data-palette-type')),
+      );
+      assert.deepEqual(inCategory.sort(), ['gridlinks-device', 'gridlinks-gateway', 'gridlinks-provision']);
       const icon = await paletteNode.locator('.red-ui-palette-icon').evaluate((el) => getComputedStyle(el).backgroundImage);
       assert.match(icon, /gridlinks\.svg/);
       // Its help, as a user finds it: Help sidebar → Node Help → the package → provision.
@@ -134,6 +138,8 @@ for (const runtime of runtimes('4.1', '5.0')) {
       const headings = page.locator('.red-ui-help-info-header');
       await headings.first().waitFor();
       assert.deepEqual((await headings.allInnerTexts()).map((text) => text.trim()).slice(0, 3), ['Inputs', 'Outputs', 'Details']);
+      // The whole GridLinks category (provision, device, gateway) in the picture.
+      await paletteNode.evaluate((el) => el.closest('.red-ui-palette-category').scrollIntoView({ block: 'start' }));
       await screenshot('editor-palette.png');
     });
 
