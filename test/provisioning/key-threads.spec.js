@@ -2,11 +2,19 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const { availableParallelism } = require('node:os');
 
 const { newKeyPair } = require('../../nodes/provisioning/keys/key-pair.js');
-const { keyThreadDiagnostics, endKeyThreads, setKeyThreadIdleMs, rsaOnKeyThread, KEY_THREAD_IDLE_MS } = require('../../nodes/provisioning/keys/key-threads.js');
+const {
+  keyThreadDiagnostics,
+  endKeyThreads,
+  setKeyThreadIdleMs,
+  setStarvationCheckMs,
+  rsaOnKeyThread,
+  KEY_THREAD_IDLE_MS,
+  STARVATION_CHECK_MS,
+} = require('../../nodes/provisioning/keys/key-threads.js');
 
 const KEY_THREADS_MODULE = path.resolve(__dirname, '../../nodes/provisioning/keys/key-threads.js');
 const ON_LINUX = fs.existsSync('/proc/thread-self');
@@ -42,6 +50,7 @@ describe('key threads: RSA keys made at the lowest CPU priority', function () {
   before(endAll);
   afterEach(async () => {
     setKeyThreadIdleMs(KEY_THREAD_IDLE_MS);
+    setStarvationCheckMs(STARVATION_CHECK_MS);
     endKeyThreads();
     await untilNoKeyThreads();
   });
@@ -101,6 +110,27 @@ describe('key threads: RSA keys made at the lowest CPU priority', function () {
     assert.equal(next.privateKey.asymmetricKeyDetails.modulusLength, 2048, 'later keys still work');
     assert.notEqual(keyThreadDiagnostics().host, host, 'on a new host');
     assert.equal(keyThreadDiagnostics().threads[0].keysMade, 1, 'made on a key thread');
+  });
+
+  it('a key thread that gets its CPU keeps its key; one starved by other processes busy on every CPU hands it to libuv (normal priority)', async function () {
+    if (!ON_LINUX) this.skip();
+    setStarvationCheckMs(100);
+    const rescued = keyThreadDiagnostics().keysRescued;
+    const alone = await rsaOnKeyThread(4096);
+    assert.equal(alone.privateKey.asymmetricKeyDetails.modulusLength, 4096);
+    assert.equal(keyThreadDiagnostics().keysRescued, rescued, 'no other load: made at nice 19');
+    assert.equal(keyThreadDiagnostics().threads[0].keysMade, 1);
+
+    // Busy loops at this process's priority on every CPU: a nice-19 thread gets about 1.5 % of one.
+    const hogs = Array.from({ length: availableParallelism() }, () => spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' }));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const keyPair = await rsaOnKeyThread(4096);
+      assert.equal(keyPair.privateKey.asymmetricKeyDetails.modulusLength, 4096);
+      assert.equal(keyThreadDiagnostics().keysRescued - rescued, 1, 'made on libuv instead');
+    } finally {
+      for (const hog of hogs) hog.kill('SIGKILL');
+    }
   });
 
   it('a key generation that fails on its thread rejects with the error (no hang), and the thread keeps serving', async () => {

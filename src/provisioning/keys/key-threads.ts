@@ -1,5 +1,5 @@
 import { generateKeyPair, type KeyObject } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -23,8 +23,20 @@ const generateKeyPairAsync = promisify(generateKeyPair);
  * host ends with the last of them. A thread that fails or ends while making a key never loses the
  * request: that key is made on libuv's pool instead, as without key threads. Where /proc/thread-self
  * does not exist (not Linux), the threads run at normal priority.
+ *
+ * Nice 19 only takes what other work leaves. On a host whose every CPU is busy at normal priority a
+ * key thread gets about 1.5 % of a CPU and an RSA key would take minutes: a busy thread's CPU time is
+ * read every STARVATION_CHECK_MS, and a thread that got less than STARVED_SHARE of a CPU since its key
+ * began is ended and the key made on libuv's pool (normal priority) instead: it then competes fairly.
  */
 export const KEY_THREAD_IDLE_MS = 5_000;
+export const STARVATION_CHECK_MS = 2_000;
+/** A share of one CPU a thread at nice 19 gets on an idle host many times over, and never beside busy CPUs. */
+const STARVED_SHARE = 0.25;
+/** A key thread's start-up takes tens of ms of CPU: one that has not started after this is starved. */
+const THREAD_START_GRACE_MS = 1_000;
+/** Linux's USER_HZ: /proc's CPU times are in 1/100 s. */
+const MS_PER_CLOCK_TICK = 10;
 
 export interface KeyPairObjects {
   publicKey: KeyObject;
@@ -50,6 +62,9 @@ function entryFile(): string | undefined {
 }
 
 let idleMs = KEY_THREAD_IDLE_MS;
+let starvationCheckMs = STARVATION_CHECK_MS;
+/** Keys taken from a starved key thread and made on libuv's pool. */
+let keysRescued = 0;
 /** Set when the host could not even start: every later key goes to libuv's pool. */
 let unavailable = false;
 /** Keys handed to key threads since the process started. */
@@ -91,6 +106,7 @@ class KeyThread {
   keysMade = 0;
   private job: { modulusLength: number; resolve: (keyPair: KeyPairObjects) => void; reject: (error: Error) => void } | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private starvationTimer: NodeJS.Timeout | undefined;
   private ending = false;
 
   constructor(hostWorker: Worker) {
@@ -112,8 +128,10 @@ class KeyThread {
     keysStarted += 1;
     this.port.ref(); // a key being made keeps the process alive, as libuv's request would
     return new Promise((resolve, reject) => {
-      this.job = { modulusLength, resolve, reject };
+      const job = { modulusLength, resolve, reject };
+      this.job = job;
       this.port.postMessage({ modulusLength } satisfies KeyThreadRequest);
+      void this.watchForStarvation(job);
     });
   }
 
@@ -131,6 +149,7 @@ class KeyThread {
     const job = this.job;
     if (job === undefined) return;
     this.job = undefined;
+    clearTimeout(this.starvationTimer);
     if (message.kind === 'error') job.reject(new Error(message.message));
     else {
       this.keysMade += 1;
@@ -148,7 +167,33 @@ class KeyThread {
     if (index !== -1) idle.splice(index, 1);
   }
 
+  /**
+   * Checks the thread's CPU share every starvationCheckMs while `job` is its key (from the key's start:
+   * a thread started for it counts from 0). Starved: the thread is ended, and closed() hands the key to libuv.
+   */
+  private async watchForStarvation(job: KeyThread['job']): Promise<void> {
+    const startedAt = performance.now();
+    const startCpuMs = this.hello?.osThreadId === undefined ? 0 : await threadCpuMs(this.hello.osThreadId);
+    const check = async (): Promise<void> => {
+      if (this.job !== job || startCpuMs === undefined) return;
+      const elapsed = performance.now() - startedAt;
+      // No hello yet: the thread is still starting (tens of ms of CPU, also at nice 19); starved when that takes a second.
+      if (this.hello === undefined && elapsed < THREAD_START_GRACE_MS) return this.armStarvationCheck(check);
+      const cpuMs = this.hello === undefined ? 0 : this.hello.osThreadId === undefined ? undefined : await threadCpuMs(this.hello.osThreadId);
+      if (this.job !== job || cpuMs === undefined) return;
+      if ((cpuMs - startCpuMs) / elapsed >= STARVED_SHARE) return this.armStarvationCheck(check);
+      keysRescued += 1;
+      this.port.close();
+    };
+    if (this.job === job) this.armStarvationCheck(check);
+  }
+
+  private armStarvationCheck(check: () => Promise<void>): void {
+    this.starvationTimer = setTimeout(() => void check(), starvationCheckMs).unref();
+  }
+
   private closed(): void {
+    clearTimeout(this.starvationTimer);
     this.ending = true;
     this.leaveIdle();
     threads.delete(this);
@@ -156,6 +201,19 @@ class KeyThread {
     const job = this.job;
     this.job = undefined;
     if (job !== undefined) rsaOnLibuv(job.modulusLength).then(job.resolve, job.reject);
+  }
+}
+
+/** The CPU time an OS thread of this process has used (user + system), undefined when /proc cannot tell. */
+async function threadCpuMs(osThreadId: number): Promise<number | undefined> {
+  try {
+    const stat = await fs.readFile(`/proc/self/task/${osThreadId}/stat`, 'utf8');
+    // After "pid (comm) ", utime and stime are the 12th and 13th fields.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * MS_PER_CLOCK_TICK : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -180,11 +238,12 @@ export function rsaOnKeyThread(modulusLength: number): Promise<KeyPairObjects> {
 }
 
 /** The key threads alive now, their host's OS thread (for tests), and how many keys went to key threads since the process started. */
-export function keyThreadDiagnostics(): { threads: KeyThreadInfo[]; host: Worker | undefined; keysStarted: number } {
+export function keyThreadDiagnostics(): { threads: KeyThreadInfo[]; host: Worker | undefined; keysStarted: number; keysRescued: number } {
   return {
     threads: [...threads].map((thread) => ({ osThreadId: thread.hello?.osThreadId, nice: thread.hello?.nice, keysMade: thread.keysMade, busy: thread.busy })),
     host: host?.worker,
     keysStarted,
+    keysRescued,
   };
 }
 
@@ -199,4 +258,9 @@ export function endKeyThreads(): void {
 /** How long an idle key thread lives (tests shorten it). */
 export function setKeyThreadIdleMs(ms: number): void {
   idleMs = ms;
+}
+
+/** How often a busy key thread's CPU share is checked (tests shorten it). */
+export function setStarvationCheckMs(ms: number): void {
+  starvationCheckMs = ms;
 }
