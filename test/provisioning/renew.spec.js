@@ -92,6 +92,24 @@ describe('certificates that expire: listing and renewal of chain devices (core a
     assert.equal(await storedLogsIn(dir, 'pump-1'), true);
   });
 
+  it('a CN GridLinks reads escaped (meter,7 is the device meter\\,7): the new leaf carries the same CN, and the same device is rotated', async function () {
+    const dir = tempDir();
+    const provisioned = await chainDevice(dir, 'meter,7;x', 10);
+    assert.equal(provisioned.deviceName, 'meter\\,7\\;x');
+    const result = await renew(dir, provisioned.deviceName);
+    assert.equal(result.verified, true);
+    const named = fleet.sim.devices().filter((device) => device.name.startsWith('meter'));
+    assert.deepEqual(
+      named.map((device) => device.name),
+      ['meter\\,7\\;x'],
+      'no second device',
+    );
+    assert.equal(named[0].credentials.credentialsId, result.credentialsId);
+    const [entry] = fs.readdirSync(dir).filter((name) => !name.startsWith('.'));
+    const subject = (pem) => new crypto.X509Certificate(pem).subject;
+    assert.equal(subject(read(dir, entry, 'certificate.pem')), subject(provisioned.credentials.certificate), 'the same CN as written');
+  });
+
   it('renews with a new key when asked', async function () {
     const dir = tempDir();
     await chainDevice(dir, 'pump-2', 10);

@@ -77,8 +77,8 @@ export function commonNameValueOfName(name: forge.asn1.Asn1): string | undefined
   return undefined;
 }
 
-/** The CN value GridLinks reads from a DER certificate (the leaf a device presents); undefined when there is none. */
-export function commonNameValueOfCertificate(certificateDer: Buffer): string | undefined {
+/** The subject Name of a DER certificate; undefined when it does not parse. */
+function subjectOfCertificate(certificateDer: Buffer): forge.asn1.Asn1 | undefined {
   try {
     const certificate = (asn1.fromDer as unknown as (bytes: string, options: object) => forge.asn1.Asn1)(certificateDer.toString('binary'), {
       decodeBitStrings: false,
@@ -86,8 +86,26 @@ export function commonNameValueOfCertificate(certificateDer: Buffer): string | u
     const tbs = childrenOf(childrenOf(certificate)[0]);
     // version [0] is optional: the subject is the fifth field after it.
     const offset = (tbs[0]?.tagClass as number) === (asn1.Class.CONTEXT_SPECIFIC as number) ? 1 : 0;
-    return commonNameValueOfName(tbs[offset + 4]);
+    return tbs[offset + 4];
   } catch {
     return undefined;
   }
+}
+
+/** The CN value GridLinks reads from a DER certificate (the leaf a device presents); undefined when there is none. */
+export function commonNameValueOfCertificate(certificateDer: Buffer): string | undefined {
+  const subject = subjectOfCertificate(certificateDer);
+  return subject === undefined ? undefined : commonNameValueOfName(subject);
+}
+
+/** The text of a DER certificate's first CN attribute as written (not escaped): a renewed leaf carries the same. */
+export function commonNameTextOfCertificate(certificateDer: Buffer): string | undefined {
+  for (const rdn of childrenOf(subjectOfCertificate(certificateDer))) {
+    const commonName = childrenOf(rdn).find(isCommonName);
+    if (commonName !== undefined) {
+      const value = childrenOf(commonName)[1];
+      return value === undefined ? undefined : stringOf(value);
+    }
+  }
+  return undefined;
 }

@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import * as path from 'node:path';
 import { chainLogin } from './chain-login';
+import { commonNameTextOfCertificate } from './cn-value';
 import { validateChainOptions, type ResolvedChainOptions } from './chain-options';
 import { ProvisionError } from '../errors';
 import { invalid } from '../fields';
@@ -128,11 +129,8 @@ async function renew(resolved: ResolvedChainOptions, stored: StoredEntry, newKey
     );
   }
   const previousNotAfter = stored.notAfter ?? certificateNotAfter(stored.credentials.certificate as string);
-  const commonName =
-    oldCertificate.subject
-      .split('\n')
-      .find((line) => line.startsWith('CN='))
-      ?.slice(3) ?? deviceName;
+  // Node's subject text is escaped (CN=meter\,7): the new leaf must carry the CN as written, or GridLinks reads another name.
+  const commonName = commonNameTextOfCertificate(oldCertificate.raw) ?? deviceName;
   if (signal?.aborted) throw aborted(false);
   let privateKey = stored.credentials.privateKey as string;
   let publicKey = createPublicKey(createPrivateKey(privateKey));
