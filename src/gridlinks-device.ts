@@ -14,6 +14,7 @@ import { reportStoreAtDeploy } from './node-red/store-status';
 import { deviceOutboxLink } from './node-red/device-outbox';
 import { outboxSettings, type NodeOutbox, type OutboxNodeProperties } from './node-red/node-outbox';
 import { openNodeOutbox, outboxAction as runOutboxAction, outboxLabel } from './node-red/outbox-node';
+import { stampTelemetry } from './outbox';
 
 interface DeviceNodeProperties {
   server?: string;
@@ -167,8 +168,11 @@ export = function (RED: NodeAPI): void {
       const action = buildDeviceAction(msg.topic, msg.payload, msg.requestId, deviceName);
       if (outbox && msg.persist !== false && (action.kind === 'telemetry' || action.kind === 'attributes')) {
         // Stored first; output 1 once acknowledged (msg.queued false) or once on disk behind a backlog or a session that is down (msg.queued true).
-        const live = (settled: (error: ProvisionError | undefined) => void) => (pool as ConnectionPool).submit(identity, action, settled);
-        return outbox.keep(deviceName, identity, { kind: action.kind, payload: msg.payload }, live, (error, queued) => {
+        // Live and stored alike, a reading without ts gets the time it was kept: a copy sent again after a lost session overwrites it.
+        const payload = action.kind === 'telemetry' ? stampTelemetry(msg.payload, Date.now()) : msg.payload;
+        const sent = payload === msg.payload ? action : buildDeviceAction(msg.topic, payload, msg.requestId, deviceName);
+        const live = (settled: (error: ProvisionError | undefined) => void) => (pool as ConnectionPool).submit(identity, sent, settled);
+        return outbox.keep(deviceName, identity, { kind: action.kind, payload }, live, (error, queued) => {
           if (error) return failed(msg, done, error, deviceName);
           if (closing) return;
           msg.deviceName = deviceName;

@@ -18,6 +18,7 @@ import { RecentLogin } from './node-red/recent-login';
 import type { GridlinksServerNode } from './node-red/server-options';
 import { ProvisionError } from './provisioning/errors';
 import type { ServerOptions } from './provisioning/types';
+import { stampTelemetry } from './outbox';
 
 interface GatewayNodeProperties {
   server?: string;
@@ -210,12 +211,14 @@ export = function (RED: NodeAPI): void {
 
     /** Telemetry and attributes go through the outbox: on disk first, output 1 once acknowledged (msg.queued false) or kept (msg.queued true). */
     function keep(gateway: Gateway, msg: GatewayMessage, send: Send, done: Done, store: NodeOutbox<ChildTarget>): void {
-      const input = { deviceName: msg.deviceName, deviceType: msg.deviceType, topic: msg.topic, payload: msg.payload };
+      const telemetry = msg.topic === undefined || msg.topic === null || msg.topic === '' || msg.topic === 'telemetry';
+      // Live and stored alike, a reading without ts gets the time it was kept: a copy sent again after a lost session overwrites it.
+      const stamped = telemetry ? stampTelemetry(msg.payload, Date.now()) : msg.payload;
       // Checked before it is stored: what waits on disk can be sent.
-      const message = buildChildMessage(input);
+      const message = buildChildMessage({ deviceName: msg.deviceName, deviceType: msg.deviceType, topic: msg.topic, payload: stamped });
       if (message.kind !== 'telemetry' && message.kind !== 'attributes') throw new Error(`not kept: ${message.kind}`);
       const { child, kind } = message;
-      // Stored as checked and written (a reading without ts gets the time it was stored).
+      // Stored as checked and written.
       const payload: unknown = JSON.parse(kind === 'telemetry' ? `[${message.part}]` : message.part);
       const live = (settled: (error: ProvisionError | undefined) => void) => gateway.sendBuilt(message, (error) => settled(error));
       store.keep(

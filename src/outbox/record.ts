@@ -47,6 +47,16 @@ function invalid(message: string): ProvisionError {
   return new ProvisionError('INVALID_INPUT', message, { field: 'payload' });
 }
 
+/**
+ * Telemetry with `now` as the `ts` of each reading that has none (the object itself when all have one):
+ * what the outbox stores, and what a node sends live, so that a copy sent again after a lost session
+ * carries the same `ts` and overwrites the first on GridLinks instead of adding a point.
+ */
+export function stampTelemetry(payload: unknown, now: number): unknown {
+  if (Array.isArray(payload)) return payload.some((reading) => stampReading(reading, now) !== reading) ? payload.map((r) => stampReading(r, now)) : payload;
+  return stampReading(payload, now);
+}
+
 /** The JSON body stored for a record appended at `now`. */
 export function recordBody(record: OutboxRecord, deviceKey: string, now: number): string {
   if (record?.kind !== 'telemetry' && record?.kind !== 'attributes') {
@@ -54,12 +64,7 @@ export function recordBody(record: OutboxRecord, deviceKey: string, now: number)
       field: 'kind',
     });
   }
-  const payload =
-    record.kind === 'telemetry'
-      ? Array.isArray(record.payload)
-        ? record.payload.map((r) => stampReading(r, now))
-        : stampReading(record.payload, now)
-      : record.payload;
+  const payload = record.kind === 'telemetry' ? stampTelemetry(record.payload, now) : record.payload;
   let body: string | undefined;
   try {
     body = JSON.stringify(payload);

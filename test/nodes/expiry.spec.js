@@ -243,7 +243,7 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
     await waitUntil(() => fleet.sim.connectedDevices().filter((name) => name === 'renewed-live').length === 0);
     await publish(2);
     assert.deepEqual(
-      fleet.sim.telemetry('renewed-live').map((record) => record.payload.n),
+      fleet.sim.telemetry('renewed-live').map((record) => record.payload.values.n),
       [1, 2],
     );
     const device = fleet.sim.devices().find((d) => d.name === 'renewed-live');
