@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { ProvisionError } from '../provisioning/errors';
 import type { ChainProvisionOptions } from '../provisioning/chain';
 import type { ProvisionOptions, ServerOptions } from '../provisioning/types';
@@ -6,18 +5,10 @@ import { defaultPort } from '../provisioning/net';
 import type { CliArguments } from './args';
 import { toChainOptions } from './chain-args';
 import { transportOption } from './transport-option';
+import { readPemFile } from './pem-file';
 
 export function usage(field: string, message: string): ProvisionError {
   return new ProvisionError('INVALID_INPUT', `${message} (see --help)`, { field });
-}
-
-function readPemFile(file: string | undefined, flag: string): string | undefined {
-  if (file === undefined) return undefined;
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw usage(flag, `${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
 }
 
 export function requireGiven(args: CliArguments): void {

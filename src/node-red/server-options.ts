@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readSmallFile } from '../provisioning/small-file';
 import { certificatesOnly, defaultPort } from '../provisioning/net';
 import { ProvisionError } from '../provisioning/errors';
 import type { Node } from 'node-red';
@@ -72,13 +72,13 @@ function readCaFile(path: string): { pem: string } | { error: ProvisionError } {
   });
   const unresolved = /^\$\{(\S+)\}$/.exec(path);
   if (unresolved) return fail(`path names the environment variable ${unresolved[1]}, which is not set for the Node-RED process`);
-  try {
-    if (statSync(path).size > MAX_CA_BYTES) return fail('is larger than 1 MB; it is not a CA certificate');
-    return { pem: readFileSync(path, 'utf8') };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'read error';
-    return fail(`cannot be read on the Node-RED host (${code})`);
-  }
+  const read = readSmallFile(path, MAX_CA_BYTES);
+  if ('text' in read) return { pem: read.text };
+  return fail(
+    read.why.startsWith('cannot be read')
+      ? `${read.why.replace('cannot be read', 'cannot be read on the Node-RED host')}`
+      : `${read.why}: it is not a CA certificate`,
+  );
 }
 
 /**

@@ -133,6 +133,12 @@ describe('gridlinks-server: CA sources, bad CA, insecure mode', function () {
     ['a pasted PEM block that does not parse', { serverCreds: { ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' } }, 'ca'],
     ['an unreadable CA file', { serverCreds: {}, server: { caFile: '/nonexistent/gridlinks-ca.pem' } }, 'caFile'],
     [
+      'a CA file that never ends (/dev/zero: its size says 0; it used to be read without bound)',
+      { serverCreds: {}, server: { caFile: '/dev/zero' } },
+      'caFile',
+      /not a regular file/,
+    ],
+    [
       'a CA file from an environment variable that is not set',
       { serverCreds: {}, server: { caFile: '${NR_TEST_UNSET_CA_VARIABLE}' } },
       'caFile',
