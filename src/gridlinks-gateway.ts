@@ -49,8 +49,6 @@ type Done = (err?: Error) => void;
 
 /** Gateways one node may hold sessions for (msg.gateway may name several). */
 const MAX_GATEWAYS = 100;
-/** The key of the gateway named in the node (read from its store folder) among the open ones. */
-const STORED_KEY = '\0stored';
 
 function wholeNumber(value: unknown, min: number, max: number, fallback: number): number {
   const number = Number(value === '' || value === undefined || value === null ? fallback : value);
@@ -74,6 +72,8 @@ export = function (RED: NodeAPI): void {
     /** Open gateways by their name and login; the stored one is read once. */
     const gateways = new Map<string, Gateway>();
     let stored: Promise<Gateway> | undefined;
+    /** The stored gateway once read: kept under its login like any other, so that msg.gateway naming it shares its session. */
+    let storedGatewayOpen: Gateway | undefined;
     /** The gateway of the msg.gateway object seen last (most flows send the same one each time). */
     const recentGateway = new RecentLogin<Gateway>();
 
@@ -187,14 +187,16 @@ export = function (RED: NodeAPI): void {
         for (const gateway of gateways.values()) if (gateway.gatewayName === gatewayName) return gateway;
       }
       if (!storeDir || !storedName) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-gateway.errors.no-gateway'), { field: 'gateway' });
-      return gateways.get(STORED_KEY) ?? storedGateway(options);
+      return storedGatewayOpen ?? storedGateway(options);
     }
 
     /** The gateway named in the node, read from the store folder once. */
     function storedGateway(options: ServerOptions): Promise<Gateway> {
       stored ??= readStoredGateway(storeDir, storedName).then((identity) => {
-        const gateway = open(options, identity);
-        gateways.set(STORED_KEY, gateway);
+        const key = identityKey(identity);
+        const gateway = gateways.get(key) ?? open(options, identity);
+        gateways.set(key, gateway);
+        storedGatewayOpen = gateway;
         return gateway;
       });
       // A failed read is tried again by the next message.

@@ -6,6 +6,7 @@ const assert = require('node:assert/strict');
 const { startTestSimulator, DEFAULT_PROFILE } = require('../helpers/simulator');
 const { tempDir, settledSnapshot, expectNothingLeft } = require('../helpers/faults');
 const { helper, load, serverNode, waitUntil, TAB, PROFILE } = require('../helpers/node-red');
+const { countingProxy } = require('../helpers/session-counter');
 
 /** Flow: provision `prov` → `provisioned`; gateway `gw` (outputs → `sent`, `received`); Catch → `caught`. */
 function gatewayFlow(sim, gateway = {}) {
@@ -136,6 +137,34 @@ describe('gridlinks-gateway node (real runtime, simulator on 127.0.0.1)', functi
     node.receive({ deviceName: 'Stored child', topic: 'attributes/request', payload: { clientKeys: ['fw'] } });
     await waitUntil(() => sent.length === 2);
     assert.deepEqual(sent[1].payload, { client: { fw: '3' } });
+  });
+
+  it('msg.gateway and the stored gateway named in the node, the same device: one session for both', async function () {
+    const proxy = await countingProxy(sim.mqttPort);
+    try {
+      const storeDir = tempDir('gateway-shared');
+      const { flow, credentials } = gatewayFlow({ ...sim, mqttPort: proxy.port }, { storeDir, gatewayName: 'node-gw-shared' });
+      await load(flow, credentials);
+      const result = await provisioned({ deviceName: 'node-gw-shared', gateway: true });
+      const node = helper.getNode('gw');
+      const sent = collect('sent');
+      const before = proxy.connections();
+      // msg.gateway first, then the stored one is read: it finds the session open under the same login.
+      node.receive({ gateway: result, deviceName: 'Shared child', payload: { n: 1 } });
+      await waitUntil(() => sent.length === 1);
+      node.receive({ deviceName: 'Shared child', payload: { n: 2 } });
+      await waitUntil(() => sent.length === 2);
+      node.receive({ gateway: result, deviceName: 'Shared child', payload: { n: 3 } });
+      await waitUntil(() => sent.length === 3);
+      assert.equal(proxy.connections() - before, 1, 'one gateway session (two would take each other over)');
+      assert.deepEqual(
+        sim.telemetry('Shared child').flatMap((record) => [record.payload].flat().map((reading) => reading.n ?? reading.values?.n)),
+        [1, 2, 3],
+      );
+    } finally {
+      await helper.unload();
+      await proxy.close();
+    }
   });
 
   it('an ordinary device: NOT_GATEWAY reaches Catch naming the child and the gateway', async function () {
