@@ -279,7 +279,9 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
     const rpcIn = nextMessage('received');
     const rpcAnswer = fleet.sim.sendRpc('renewed-v5', { method: 'getState', params: {} });
     const request = await rpcIn;
+    const answered = nextMessage('sent');
     helper.getNode('dev').receive({ deviceName: 'renewed-v5', requestId: request.requestId, topic: 'rpc/response', payload: { state: 'on' } });
+    await answered;
     assert.deepEqual(await rpcAnswer, { state: 'on' });
     await publish(2);
     assert.deepEqual(
