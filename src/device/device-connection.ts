@@ -232,7 +232,7 @@ export class DeviceConnection {
     if (!this.events.reread) return this.open();
     this.events.reread(this).then(
       (identity) => this.reread(identity),
-      // The store cannot be read: the identity the session had.
+      // The store cannot be read, or what it holds cannot log in: the identity the session had.
       () => this.reread(this.identity),
     );
   }

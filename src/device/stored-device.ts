@@ -34,14 +34,17 @@ export async function readStoredDevice(storeDir: string, deviceName: string): Pr
 
 /**
  * The stored device read again before a login (a renewal, in this process or another, may have replaced
- * its certificate). Undefined while the folder cannot be trusted yet: a renewal is under way in it, or the
- * files read do not belong together (read in the middle of the swap); the caller tries again shortly.
+ * its certificate). Undefined while a renewal is under way in its folder (GridLinks may hold the next
+ * certificate already, the files are swapped next): the caller tries again shortly. STORE when the files
+ * read cannot log in (a key that does not belong to the certificate: a swap cut by a crash, or an edit).
  */
 export async function rereadStoredDevice(storeDir: string, deviceName: string): Promise<DeviceIdentity | undefined> {
   const deviceDir = path.resolve(storeDir, entryNameForDevice(deviceName));
   if (await renewalUnderWay(deviceDir)) return undefined;
   const identity = await readStoredDevice(storeDir, deviceName);
   // A renewal that began while the files were read: they may be the certificate GridLinks just replaced.
-  if (credentialsProblem(identity) !== undefined || (await renewalUnderWay(deviceDir))) return undefined;
+  if (await renewalUnderWay(deviceDir)) return undefined;
+  const problem = credentialsProblem(identity);
+  if (problem) throw storeError(deviceName, `The stored credentials of device "${deviceName}" in ${deviceDir} cannot be used: ${problem.message}`);
   return identity;
 }
