@@ -3,7 +3,7 @@ import { ConnectionPool, POOL_DEFAULTS } from './device/connection-pool';
 import { identityFromMessage, type DeviceIdentity } from './device/device-identity';
 import { DISCONNECT_REASON } from './device/device-errors';
 import { buildDeviceAction } from './device/device-message';
-import { readStoredDevice } from './device/stored-device';
+import { readStoredDevice, rereadStoredDevice } from './device/stored-device';
 import { DeviceStatus } from './node-red/device-status';
 import { completeMessage, failMessage } from './node-red/message-outcome';
 import type { GridlinksServerNode } from './node-red/server-options';
@@ -67,6 +67,8 @@ export = function (RED: NodeAPI): void {
      * device, messages that arrive while it runs waiting for that read, in their order.
      */
     const storedDevices = new Map<string, Promise<DeviceIdentity>>();
+    /** The identities read from the store: their sessions read it again before each login (not those of msg.device). */
+    const fromStore = new WeakSet<DeviceIdentity>();
 
     const pool =
       resolved?.ok === true
@@ -97,11 +99,12 @@ export = function (RED: NodeAPI): void {
               // Said once, when it happens: the device's messages then fail with the same error.
               stopped: (deviceName, error) => {
                 if (closing) return;
-                // Credentials updated (0x98), e.g. a chain device renewed into the store folder: the next message reads them again.
+                // Credentials updated (0x98) and the store still holds the old ones: the next message reads them again.
                 if (error.details.returnCode === DISCONNECT_REASON.administrativeAction) storedDevices.delete(deviceName);
                 status.failed(error.code);
                 node.error(error.message);
               },
+              reread: (identity) => (fromStore.has(identity) ? () => reread(identity.deviceName) : undefined),
             },
           )
         : undefined;
@@ -142,6 +145,7 @@ export = function (RED: NodeAPI): void {
         return Promise.reject(new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-store', { deviceName }), { field: 'storeDir' }));
       }
       const read = readStoredDevice(storeDir, deviceName).then((identity) => {
+        fromStore.add(identity);
         // Read once per session (kept until the session fails): the expiry warning comes once per session too.
         const notAfter = notAfterInside((identity.credentials as { certificate?: string }).certificate, expiryDays);
         if (notAfter !== undefined) node.warn(expiryWarning(deviceName, notAfter));
@@ -150,6 +154,14 @@ export = function (RED: NodeAPI): void {
       if (storedDevices.size >= 10_000) storedDevices.delete(storedDevices.keys().next().value as string);
       storedDevices.set(deviceName, read);
       return read;
+    }
+
+    /** A stored device read again before a login of its session (its messages, with the identity read first, reach the same session). */
+    function reread(deviceName: string): Promise<DeviceIdentity | undefined> {
+      return rereadStoredDevice(storeDir, deviceName).then((identity) => {
+        if (identity) fromStore.add(identity);
+        return identity;
+      });
     }
 
     type Send = (msg: Array<NodeMessageInFlow | null>) => void;

@@ -34,6 +34,11 @@ export interface PoolEvents {
   changed(): void;
   /** A device's session stopped reconnecting for good (SESSION_TAKEN_OVER): its messages fail with `error` until the pool is closed. */
   stopped?(deviceName: string, error: ProvisionError): void;
+  /**
+   * For a device of a store folder, what reads it again before each login of its session (a renewal may
+   * have replaced its certificate; undefined from that read: not now); undefined for any other device.
+   */
+  reread?(identity: DeviceIdentity): (() => Promise<DeviceIdentity | undefined>) | undefined;
 }
 
 export interface ClosedDevice {
@@ -102,6 +107,7 @@ export class ConnectionPool {
     // Credentials that cannot work fail here, before they take a place or a connect slot.
     const problem = credentialsProblem(identity);
     if (problem) return settled(problem);
+    const reread = this.events.reread?.(identity);
     connection = new DeviceConnection(
       key,
       identity,
@@ -114,6 +120,7 @@ export class ConnectionPool {
           this.waitingForSlot.push(from);
           this.givePlaces();
         },
+        ...(reread ? { reread } : {}),
       },
       this.budget,
     );

@@ -12,7 +12,7 @@ import {
   sessionNotOpened,
   sessionTakenOver,
 } from './device-errors';
-import type { DeviceIdentity } from './device-identity';
+import { sameLogin, type DeviceIdentity } from './device-identity';
 import type { DeviceAction } from './device-message';
 import { InFlight, type Job, type Settled } from './in-flight';
 import { routeIncoming, sessionSubscriptions } from './incoming-routing';
@@ -53,6 +53,11 @@ export interface ConnectionEvents {
   limits?(connection: DeviceConnection, limits: SessionLimits): void;
   /** The session stopped reconnecting for good (taken over again and again, credentials updated): `error` says why. */
   stopped?(connection: DeviceConnection, error: ProvisionError): void;
+  /**
+   * A device of a store folder: read again before every login (a renewal may have replaced its certificate).
+   * Undefined: not now (the folder is mid-renewal), tried again shortly. Absent: the identity never changes.
+   */
+  reread?(connection: DeviceConnection): Promise<DeviceIdentity | undefined>;
 }
 
 let useSequence = 0;
@@ -62,6 +67,9 @@ const ACK_GRACE_MS = 1_000;
 
 /** After a close over a rate limit, the least wait before the next login: its getSessionLimits request is a publish the limit counts too (periods are whole seconds). */
 const RATE_LIMIT_PAUSE_MS = 1_000;
+
+/** A stored device whose folder is mid-renewal is read again after this long. */
+const REREAD_AGAIN_MS = 500;
 
 /** Codes after which trying again with the same credentials cannot help. */
 const FINAL_CODES = new Set(['CONNECT_REFUSED', 'TLS', 'INVALID_INPUT']);
@@ -95,10 +103,13 @@ export class DeviceConnection {
   /** The server's session limits, kept to by every publish. */
   private readonly limits: LimitsKeeper;
   private paceTimer: NodeJS.Timeout | undefined;
+  /** The identity GridLinks closed the session of with DISCONNECT 0x98 (credentials updated), until the store is read again. */
+  private updatedFrom: DeviceIdentity | undefined;
 
   constructor(
+    /** The pool's key of the identity the connection was opened with (a stored device's identity may change since). */
     readonly key: string,
-    readonly identity: DeviceIdentity,
+    public identity: DeviceIdentity,
     private readonly settings: ConnectionSettings,
     private readonly events: ConnectionEvents,
     /** Shared by every connection of the pool. */
@@ -214,9 +225,30 @@ export class DeviceConnection {
     return report;
   }
 
+  /** Holds the connect slot from here: a stored device is read again first. */
   private attempt(): void {
     this.state = 'connecting';
     this.events.changed(this);
+    if (!this.events.reread) return this.open();
+    this.events.reread(this).then(
+      (identity) => this.reread(identity),
+      // The store cannot be read, or what it holds cannot log in: the identity the session had.
+      () => this.reread(this.identity),
+    );
+  }
+
+  /** The stored device as read again: logs in with it, waits for the folder (undefined), or stops when GridLinks replaced it (0x98). */
+  private reread(identity: DeviceIdentity | undefined): void {
+    if (this.state !== 'connecting') return;
+    if (identity === undefined) return this.retryLater(0, REREAD_AGAIN_MS);
+    const updatedFrom = this.updatedFrom;
+    this.updatedFrom = undefined;
+    if (updatedFrom !== undefined && sameLogin(identity, updatedFrom)) return this.stop(credentialsUpdated(this.settings.server, this.deviceName));
+    this.identity = identity;
+    this.open();
+  }
+
+  private open(): void {
     try {
       const opening = openSession(this.settings.server, this.identity, sessionSubscriptions(this.settings), {
         isCurrent: (client) => this.client === client,
@@ -283,7 +315,11 @@ export class DeviceConnection {
     const { server } = this.settings;
     // A close over a rate limit is not a takeover.
     const times = this.takeovers.sessionEnded(overLimit ? Infinity : Date.now() - this.upAt, reasonCode);
-    if (reasonCode === DISCONNECT_REASON.administrativeAction) this.stop(credentialsUpdated(server, this.deviceName));
+    // A stored device reads the store again before it reconnects (reread()): a renewal puts the new certificate there.
+    if (reasonCode === DISCONNECT_REASON.administrativeAction && this.events.reread) {
+      this.updatedFrom = this.identity;
+      this.retryLater();
+    } else if (reasonCode === DISCONNECT_REASON.administrativeAction) this.stop(credentialsUpdated(server, this.deviceName));
     else if (this.takeovers.shouldStop) this.stop(sessionTakenOver(server, this.deviceName, times, reasonCode));
     else this.retryLater(overLimit ? RATE_LIMIT_PAUSE_MS : 0);
     // Each of them was published: OUTCOME_UNKNOWN (RATE_LIMITED when the limits closed it), never "not sent".
@@ -339,8 +375,8 @@ export class DeviceConnection {
     this.events.stopped?.(this, error);
   }
 
-  /** Waits out the backoff, then asks the pool for a connect slot (the connecting limit holds for reconnects too). */
-  private retryLater(atLeastMs = 0): void {
+  /** Waits out the backoff (or `delayMs`), then asks the pool for a connect slot (the connecting limit holds for reconnects too). */
+  private retryLater(atLeastMs = 0, delayMs?: number): void {
     if (this.state === 'closed') return;
     this.state = 'waiting';
     this.due = false;
@@ -351,7 +387,7 @@ export class DeviceConnection {
         this.due = true;
         this.events.reconnectDue(this);
       },
-      Math.max(atLeastMs, this.backoff.nextDelay()),
+      delayMs ?? Math.max(atLeastMs, this.backoff.nextDelay()),
     );
     this.events.changed(this);
   }

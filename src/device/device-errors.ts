@@ -126,7 +126,7 @@ export function sessionTakenOver(server: ResolvedServer, deviceName: string, tim
 export function credentialsUpdated(server: ResolvedServer, deviceName: string): ProvisionError {
   return new ProvisionError(
     'SESSION_TAKEN_OVER',
-    `GridLinks at ${where(server)} closed the session of device "${deviceName}" by an administrative action (DISCONNECT 0x98): its credentials were updated (rotated by X.509 chain provisioning or changed by an administrator), or the device was changed. A login with the credentials used here would be refused, so the node stopped reconnecting it. Use the device's new credentials (provision it again or update the store), then redeploy.`,
+    `GridLinks at ${where(server)} closed the session of device "${deviceName}" by an administrative action (DISCONNECT 0x98): its credentials were updated (rotated by X.509 chain provisioning or changed by an administrator), or the device was changed. A login with the credentials used here would be refused, so the node stopped reconnecting it. A device of the store folder is read from it again before every login, and the store still holds the replaced credentials: renew it or provision it again into the store, and its next message reads them again. A device given as msg.device: send its new credentials in msg.device.`,
     { deviceName, requestSent: false, returnCode: DISCONNECT_REASON.administrativeAction },
   );
 }

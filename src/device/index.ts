@@ -7,7 +7,7 @@ export { credentialsProblem } from './credential-check';
 export { closedWhileQueued, DISCONNECT_REASON, type UnacknowledgedReason } from './device-errors';
 export type { Settled } from './in-flight';
 export { QueueBudget } from './queue-budget';
-export { readStoredDevice } from './stored-device';
+export { readStoredDevice, rereadStoredDevice } from './stored-device';
 export * from './topics';
 export { ReconnectBackoff, RECONNECT_DEFAULTS, type ReconnectSettings } from './reconnect-policy';
 export { DEFAULT_MAX_PACKET_BYTES, publishOverhead, publishOverLimit } from './packet-size';

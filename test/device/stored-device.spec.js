@@ -7,7 +7,7 @@ const path = require('node:path');
 const { startTestSimulator, DEFAULT_PROFILE } = require('../helpers/simulator');
 const { tempDir } = require('../helpers/faults');
 const { provisionDevice, validateServer, entryNameForDevice } = require('../../nodes/provisioning');
-const { readStoredDevice, ConnectionPool, POOL_DEFAULTS, buildDeviceAction, sessionOptions } = require('../../nodes/device');
+const { readStoredDevice, rereadStoredDevice, ConnectionPool, POOL_DEFAULTS, buildDeviceAction, sessionOptions } = require('../../nodes/device');
 const { makeFleetPki } = require('../helpers/chain-pki');
 
 describe('devices from the credential store', function () {
@@ -64,6 +64,29 @@ describe('devices from the credential store', function () {
     assert.equal(privateKeyFile, 'private-key.pem');
     fs.writeFileSync(path.join(dir, 'credentials.json'), JSON.stringify({ ...record, credentials: withoutKey }));
     await assert.rejects(readStoredDevice(storeDir, 'store-nokey'), (error) => error.code === 'STORE' && /no private key/.test(error.message));
+  });
+
+  it('read again before a login: the stored files; not while a live run renews the folder (the leftovers of a dead or old run do not hold it); a key that does not belong to the certificate is STORE', async function () {
+    const stored = await provision('store-reread', { credentialsType: 'X509_CERTIFICATE', keyAlgorithm: 'p256' });
+    const other = await provision('store-reread-other', { credentialsType: 'X509_CERTIFICATE', keyAlgorithm: 'p256' });
+    const dir = path.join(storeDir, entryNameForDevice('store-reread'));
+    assert.equal((await rereadStoredDevice(storeDir, 'store-reread')).credentials.certificate, stored.credentials.certificate);
+
+    // A renewal begun by a live process (the one that started this test run): the next certificate may be GridLinks' already.
+    fs.writeFileSync(path.join(dir, 'certificate.next.pem'), other.credentials.certificate);
+    const record = (createdAt) => JSON.stringify({ version: 1, pid: process.ppid, createdAt, newKey: false });
+    fs.writeFileSync(path.join(dir, 'renewal.json'), record(new Date().toISOString()));
+    assert.equal(await rereadStoredDevice(storeDir, 'store-reread'), undefined);
+    fs.writeFileSync(path.join(dir, 'renewal.json'), record(new Date(Date.now() - 3_600_000).toISOString()));
+    assert.equal((await rereadStoredDevice(storeDir, 'store-reread')).credentials.certificate, stored.credentials.certificate);
+    fs.rmSync(path.join(dir, 'certificate.next.pem'));
+    fs.rmSync(path.join(dir, 'renewal.json'));
+
+    // A new key next to the old certificate (a swap cut by a crash): STORE, the session keeps the identity it had.
+    fs.writeFileSync(path.join(dir, 'private-key.pem'), other.credentials.privateKey);
+    await assert.rejects(rereadStoredDevice(storeDir, 'store-reread'), (error) => error.code === 'STORE' && /does not belong/.test(error.message));
+    fs.writeFileSync(path.join(dir, 'private-key.pem'), stored.credentials.privateKey);
+    assert.equal((await rereadStoredDevice(storeDir, 'store-reread')).credentials.privateKey, stored.credentials.privateKey);
   });
 
   it('a device from X.509 chain provisioning: its stored chain file is sent after the certificate, and it publishes', async function () {

@@ -212,15 +212,15 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
     assert.ok(!warningsOf('dev').some((text) => text.includes('later-d')));
   });
 
-  it('a device node session of a renewed device: GridLinks closes it (0x98) and the next message logs in with the renewed certificate from the store', async function () {
-    const dir = storeDir();
-    await chainDevice(dir, 'renewed-live');
-    const srv = serverNode(fleet.sim, { protocolVersion: 5 });
+  /** gridlinks-device with the store folder `dir` (output 1 → `sent`, output 2 → `received`, Catch → `caught`) connected as `deviceName` by one message. */
+  async function renewedDeviceFlow(dir, deviceName, protocolVersion) {
+    const srv = serverNode(fleet.sim, { protocolVersion });
     const flow = [
       { id: TAB, type: 'tab', label: 'device renewed' },
       srv.node,
-      { id: 'dev', type: 'gridlinks-device', z: TAB, server: 'srv', storeDir: dir, receive: false, wires: [['sent'], []] },
+      { id: 'dev', type: 'gridlinks-device', z: TAB, server: 'srv', storeDir: dir, receive: true, wires: [['sent'], ['received']] },
       { id: 'sent', type: 'helper', z: TAB },
+      { id: 'received', type: 'helper', z: TAB },
       { id: 'catcher', type: 'catch', z: TAB, scope: null, uncaught: false, wires: [['caught']] },
       { id: 'caught', type: 'helper', z: TAB },
     ];
@@ -229,26 +229,66 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
     helper.getNode('caught').on('input', (msg) => caught.push(msg.gridlinksError));
     const publish = async (n) => {
       const sent = nextMessage('sent');
-      helper.getNode('dev').receive({ deviceName: 'renewed-live', payload: { n } });
+      helper.getNode('dev').receive({ deviceName, payload: { n } });
       return sent;
     };
     await publish(1);
-    const renewed = await renewCertificate({
-      server: tlsServer(fleet.sim),
-      storeDir: dir,
-      deviceName: 'renewed-live',
-      signerCertificate: fleet.pki.fleet.certPem,
-      signerKey: fleet.pki.fleet.keyPem,
-    });
-    await waitUntil(() => fleet.sim.connectedDevices().filter((name) => name === 'renewed-live').length === 0);
+    const renew = () =>
+      renewCertificate({
+        server: tlsServer(fleet.sim),
+        storeDir: dir,
+        deviceName,
+        signerCertificate: fleet.pki.fleet.certPem,
+        signerKey: fleet.pki.fleet.keyPem,
+      });
+    return { caught, publish, renew };
+  }
+  const heldCredentialsId = (deviceName) => fleet.sim.devices().find((d) => d.name === deviceName).credentials.credentialsId;
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('MQTT 3.1.1: the session of a renewed device, closed by GridLinks, reads the store again before it reconnects: GridLinks keeps the new certificate, and the device publishes with it', async function () {
+    const dir = storeDir();
+    await chainDevice(dir, 'renewed-v4');
+    const { caught, publish, renew } = await renewedDeviceFlow(dir, 'renewed-v4', 4);
+    const oldId = heldCredentialsId('renewed-v4');
+    const renewed = await renew();
+    assert.equal(renewed.credentialsId, certificateCredentialsId(read(dir, 'renewed-v4', 'certificate.pem')));
+    assert.notEqual(renewed.credentialsId, oldId);
+    // The reconnects after the close (and after the renewal's own check login) are over.
+    await waitUntil(() => fleet.sim.isSubscribedToRpc('renewed-v4'));
+    await pause(3_000);
+    await waitUntil(() => fleet.sim.isSubscribedToRpc('renewed-v4'));
+    assert.equal(heldCredentialsId('renewed-v4'), renewed.credentialsId, 'the old leaf and its chain did not rotate the device back');
     await publish(2);
+    assert.equal(heldCredentialsId('renewed-v4'), renewed.credentialsId);
     assert.deepEqual(
-      fleet.sim.telemetry('renewed-live').map((record) => record.payload.values.n),
+      fleet.sim.telemetry('renewed-v4').map((record) => record.payload.values?.n ?? record.payload.n),
       [1, 2],
     );
-    const device = fleet.sim.devices().find((d) => d.name === 'renewed-live');
-    assert.equal(device.credentials.credentialsId, certificateCredentialsId(read(dir, 'renewed-live', 'certificate.pem')));
-    assert.ok(renewed);
+    assert.equal(await storedLogsIn(dir, 'renewed-v4'), true);
+    assert.deepEqual(caught, []);
+  });
+
+  it('MQTT 5: the session of a renewed device, closed by DISCONNECT 0x98, reconnects by itself with the renewed certificate from the store: it receives an RPC before any new message, and publishes', async function () {
+    const dir = storeDir();
+    await chainDevice(dir, 'renewed-v5');
+    const { caught, publish, renew } = await renewedDeviceFlow(dir, 'renewed-v5', 5);
+    const renewed = await renew();
+    assert.equal(renewed.credentialsId, certificateCredentialsId(read(dir, 'renewed-v5', 'certificate.pem')));
+    await waitUntil(() => fleet.sim.isSubscribedToRpc('renewed-v5'));
+    const rpcIn = nextMessage('received');
+    const rpcAnswer = fleet.sim.sendRpc('renewed-v5', { method: 'getState', params: {} });
+    const request = await rpcIn;
+    const answered = nextMessage('sent');
+    helper.getNode('dev').receive({ deviceName: 'renewed-v5', requestId: request.requestId, topic: 'rpc/response', payload: { state: 'on' } });
+    await answered;
+    assert.deepEqual(await rpcAnswer, { state: 'on' });
+    await publish(2);
+    assert.deepEqual(
+      fleet.sim.telemetry('renewed-v5').map((record) => record.payload.values?.n ?? record.payload.n),
+      [1, 2],
+    );
+    assert.equal(heldCredentialsId('renewed-v5'), renewed.credentialsId);
     assert.deepEqual(caught, []);
   });
 });

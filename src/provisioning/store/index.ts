@@ -14,6 +14,6 @@ export { processIsAlive } from './process-alive';
 export { MAX_STORED_FILE_BYTES, readStoredEntry } from './stored-entry';
 export type { StoredEntry } from './stored-entry';
 export { beginRenewal, finishRenewal, abandonRenewal, dropPrevious } from './renewal-files';
-export { settleRenewal } from './renewal-settle';
+export { renewalUnderWay, settleRenewal } from './renewal-settle';
 export { removeRenewalTemporaries } from './stale-temporaries';
 export type { RenewalSettlement } from './renewal-settle';

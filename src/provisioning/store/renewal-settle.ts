@@ -7,7 +7,7 @@ import { certificateCredentialsId } from '../x509';
 import { isInFlight } from '../in-flight';
 import { processIsAlive } from './process-alive';
 import { CHAIN_FILE } from './stored-files';
-import { abandonRenewal, finishRenewal, readUnfinishedRenewal } from './renewal-files';
+import { abandonRenewal, finishRenewal, readUnfinishedRenewal, type RenewalRecord } from './renewal-files';
 
 /** CONNACK "not authorized" (3.1.1 code 5, MQTT 5 0x87): GridLinks did not take the next certificate. */
 const REFUSED = new Set([5, 0x87]);
@@ -23,6 +23,23 @@ const LIVE_RENEWAL_MS = 20 * 60_000;
  */
 export type RenewalSettlement = 'none' | 'finished' | 'abandoned' | 'in-progress' | 'unknown';
 
+/** A run that still goes (this process, or a live one that began within LIVE_RENEWAL_MS) renews the certificate in `deviceDir`. */
+function isLive(deviceDir: string, record: RenewalRecord | undefined): boolean {
+  return (
+    isInFlight(deviceDir) ||
+    (record !== undefined && record.pid !== process.pid && processIsAlive(record.pid) && Date.now() - Date.parse(record.createdAt) < LIVE_RENEWAL_MS)
+  );
+}
+
+/**
+ * A renewal of `deviceDir` is under way: between its next certificate's login (GridLinks may hold it
+ * already) and the swap of the files, the current certificate with its chain would rotate it back.
+ */
+export async function renewalUnderWay(deviceDir: string): Promise<boolean> {
+  const unfinished = await readUnfinishedRenewal(deviceDir);
+  return unfinished !== undefined && isLive(deviceDir, unfinished.record);
+}
+
 /** Settles a renewal a killed run left in `deviceDir`: one login with the next certificate and the chain. */
 export async function settleRenewal(
   deviceDir: string,
@@ -32,10 +49,7 @@ export async function settleRenewal(
   const unfinished = await readUnfinishedRenewal(deviceDir);
   if (unfinished === undefined) return { outcome: 'none' };
   const record = unfinished.record;
-  const live =
-    isInFlight(deviceDir) ||
-    (record !== undefined && record.pid !== process.pid && processIsAlive(record.pid) && Date.now() - Date.parse(record.createdAt) < LIVE_RENEWAL_MS);
-  if (live) return { outcome: 'in-progress', message: `A run that is still going is renewing the certificate in ${deviceDir}.` };
+  if (isLive(deviceDir, record)) return { outcome: 'in-progress', message: `A run that is still going is renewing the certificate in ${deviceDir}.` };
   // Over plain MQTT a certificate is never presented: a refusal there would say nothing about it.
   if (!server.tls)
     return { outcome: 'unknown', message: `A certificate can only log in over TLS: settle the cut renewal in ${deviceDir} against the TLS port.` };
