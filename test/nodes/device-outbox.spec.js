@@ -177,6 +177,43 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
     assert.deepEqual(firstArrivals(sim, deviceName), range(0, 4), 'the purged readings never arrive');
   });
 
+  it('two device nodes on one store folder: one of them drains a device backlog, in order, and no session is taken over', async function () {
+    const storeDir = tempDir('outbox-node-two');
+    const { flow, credentials } = outboxFlow(sim, { storeDir });
+    flow.push(
+      { id: 'dev2', type: 'gridlinks-device', z: TAB, server: 'srv', receive: false, storeDir, wires: [['sent2'], []] },
+      { id: 'sent2', type: 'helper', z: TAB },
+    );
+    await load(flow, credentials);
+    const deviceName = `outbox-two-${Date.now()}`;
+    await provisioned({ deviceName });
+    await sentThenDown(deviceName, watch(), range(1, 400));
+
+    await helper.unload();
+    await load(flow, credentials);
+    const seen = watch();
+    const said = [];
+    for (const id of ['dev', 'dev2']) for (const method of ['warn', 'error']) record(helper.getNode(id), method, said);
+    const takenOver = () => sim.logLines.filter((line) => line.includes(`device ${deviceName}: session taken over`));
+    await sim.resume();
+    await waitUntil(() => firstArrivals(sim, deviceName).length === 400);
+    assert.deepEqual(firstArrivals(sim, deviceName), range(0, 400), 'every reading, in order');
+    // Later messages for the device through the other node: it takes the device over, once the session that drained let go.
+    const sent2 = [];
+    helper.getNode('sent2').on('input', (msg) => sent2.push(msg));
+    for (const seq of range(400, 405)) helper.getNode('dev2').receive({ deviceName, payload: { seq } });
+    await waitUntil(() => sent2.length + seen.caught.length === 5);
+    await waitUntil(() => firstArrivals(sim, deviceName).length === 405);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.deepEqual(takenOver(), [], 'one session at a time for the device');
+    assert.deepEqual(seen.caught, [], 'nothing reached Catch');
+    assert.deepEqual(
+      said.map(String).filter((text) => /SESSION_TAKEN_OVER|taken over/i.test(text)),
+      [],
+    );
+    assert.deepEqual(firstArrivals(sim, deviceName), range(0, 405));
+  });
+
   it('msg.persist = false skips the outbox: with the server down it fails to Catch', async function () {
     const { deviceName, seen } = await deviceWithStore('persist');
     const node = helper.getNode('dev');
