@@ -214,6 +214,38 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
     assert.deepEqual(firstArrivals(sim, deviceName), range(0, 405));
   });
 
+  it('a store folder that cannot be made (under /proc): deploy does not hang, the node says so and a message fails with STORE to Catch', async function () {
+    if (process.platform !== 'linux') this.skip();
+    this.timeout(20_000); // the bug was a hang at 100% CPU: the outbox never opened and no message ever settled
+    const storeDir = '/proc/gridlinks-test/store';
+    const outboxAt = require('node:path').join(storeDir, '.outbox');
+    const { flow, credentials } = provisionFlow(sim, { props: { storeDir: tempDir('outbox-node-proc') } });
+    flow.push(
+      { id: 'dev', type: 'gridlinks-device', z: TAB, server: 'srv', receive: false, storeDir, wires: [['sent'], ['received']] },
+      { id: 'sent', type: 'helper', z: TAB },
+      { id: 'received', type: 'helper', z: TAB },
+    );
+    await load(flow, credentials);
+    const seen = watch();
+    // Given by the message (the store folder cannot be read): it reaches the outbox.
+    const device = await provisioned({ deviceName: `outbox-proc-${Date.now()}` });
+    helper.getNode('dev').receive({ device, payload: { seq: 1 } });
+    await waitUntil(() => seen.caught.length === 1);
+    const error = seen.caught[0].gridlinksError;
+    assert.equal(error.code, 'STORE');
+    assert.ok(error.message.includes(outboxAt), error.message);
+    assert.equal(seen.sent.length, 0);
+    const said = helper
+      .log()
+      .args.map(([entry]) => entry)
+      .filter((entry) => entry.id === 'dev' && entry.level === helper.log().ERROR)
+      .map((entry) => String(entry.msg));
+    assert.ok(
+      said.some((text) => text.includes(outboxAt)),
+      `the node reports the folder: ${JSON.stringify(said)}`,
+    );
+  });
+
   it('msg.persist = false skips the outbox: with the server down it fails to Catch', async function () {
     const { deviceName, seen } = await deviceWithStore('persist');
     const node = helper.getNode('dev');
