@@ -2,6 +2,8 @@ import * as path from 'node:path';
 
 /** What the claims ask of a node's outbox. */
 export interface Claimant {
+  /** The key is one this node sends (its link owns it). */
+  owns(key: string): boolean;
   /** Keys of the folder were let go (their outbox closed): take on those this node owns and no one holds. */
   adopt(): void;
   /** Another outbox of the folder took `key` (the flow gave it a message for it): stop draining it; resolves once its drain has stopped. */
@@ -11,6 +13,8 @@ export interface Claimant {
 interface Folder {
   members: Set<Claimant>;
   holders: Map<string, Claimant>;
+  /** Per key: the outboxes that found no target for it (e.g. a device of another store folder sharing an outbox folder). */
+  unable: Map<string, Set<Claimant>>;
 }
 
 /** Per outbox folder of this process: the live outboxes on it and which of them drains each key. */
@@ -35,7 +39,7 @@ export class DrainClaims {
     this.dir = path.resolve(dir);
     let folder = folders.get(this.dir);
     if (!folder) {
-      folder = { members: new Set(), holders: new Map() };
+      folder = { members: new Set(), holders: new Map(), unable: new Map() };
       folders.set(this.dir, folder);
     }
     folder.members.add(member);
@@ -65,7 +69,33 @@ export class DrainClaims {
     if (this.left) return undefined;
     const holder = this.folder.holders.get(key);
     this.folder.holders.set(key, this.member);
+    this.folder.unable.delete(key);
     return holder !== undefined && holder !== this.member ? holder.lost(key) : undefined;
+  }
+
+  /**
+   * This outbox holds `key` but cannot send it (no target known: e.g. a device of another store folder on a shared
+   * outbox folder): hands it to an outbox of the folder that has not failed so too. Whether one took it (this one then
+   * lets it be); false: none did, this one keeps it and tries again later.
+   */
+  passOn(key: string): boolean {
+    if (this.left || !this.holds(key)) return false;
+    const unable = this.folder.unable.get(key) ?? new Set<Claimant>();
+    unable.add(this.member);
+    this.folder.unable.set(key, unable);
+    const others = [...this.folder.members].filter((other) => other !== this.member && !unable.has(other) && other.owns(key));
+    if (others.length === 0) return false;
+    this.folder.holders.delete(key);
+    for (const other of others) {
+      try {
+        other.adopt();
+      } catch {
+        // As in leave().
+      }
+    }
+    if (this.folder.holders.has(key)) return true;
+    this.folder.holders.set(key, this.member);
+    return false;
   }
 
   /** Lets go of every key this outbox holds and asks the folder's other outboxes to take them on. */
@@ -73,6 +103,7 @@ export class DrainClaims {
     if (this.left) return;
     this.left = true;
     this.folder.members.delete(this.member);
+    for (const unable of this.folder.unable.values()) unable.delete(this.member);
     let released = 0;
     for (const [key, holder] of this.folder.holders) {
       if (holder !== this.member) continue;

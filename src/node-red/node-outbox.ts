@@ -133,7 +133,11 @@ export class NodeOutbox<Target> {
     private readonly events: NodeOutboxEvents,
   ) {
     this.pacer = replayPacer(settings.messagesPerSecond);
-    this.claims = new DrainClaims(settings.dir, { adopt: () => this.adopt(), lost: (key) => this.lost(key) });
+    this.claims = new DrainClaims(settings.dir, {
+      owns: (key) => this.link.owns(key),
+      adopt: () => this.adopt(),
+      lost: (key) => this.lost(key),
+    });
     this.opening = openOutbox({
       dir: settings.dir,
       maxBytes: settings.maxBytes,
@@ -315,7 +319,12 @@ export class NodeOutbox<Target> {
         if (this.handovers.get(key) === handover) this.handovers.delete(key);
       }
       const target = this.targets.get(key) ?? (await this.link.targetByKey(key).catch(() => undefined));
-      if (target === undefined || this.closed || stop.signal.aborted) return;
+      if (this.closed || stop.signal.aborted) return;
+      if (target === undefined) {
+        // Not a key this node can send (yet): another outbox of the folder may; else it is tried again with the next retry.
+        if (this.claims.passOn(key)) this.backlog.delete(key);
+        return;
+      }
       this.targets.set(key, target);
       for (;;) {
         const report = await replayOutbox(outbox, {

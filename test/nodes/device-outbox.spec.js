@@ -214,6 +214,30 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
     assert.deepEqual(firstArrivals(sim, deviceName), range(0, 405));
   });
 
+  it('two device nodes of different store folders on one outbox folder: the node that cannot send a device lets the other drain it', async function () {
+    const outboxDir = tempDir('outbox-node-shared');
+    const storeDir = tempDir('outbox-node-store-a');
+    const { flow, credentials } = provisionFlow(sim, { props: { storeDir } });
+    // The node of the other store folder first: it opens the outbox first and so claims the backlog first.
+    flow.push(
+      { id: 'other', type: 'gridlinks-device', z: TAB, server: 'srv', receive: false, storeDir: tempDir('outbox-node-store-b'), outboxDir, wires: [[], []] },
+      { id: 'dev', type: 'gridlinks-device', z: TAB, server: 'srv', receive: false, storeDir, outboxDir, wires: [['sent'], ['received']] },
+      { id: 'sent', type: 'helper', z: TAB },
+      { id: 'received', type: 'helper', z: TAB },
+    );
+    await load(flow, credentials);
+    const deviceName = `outbox-shared-${Date.now()}`;
+    await provisioned({ deviceName });
+    await sentThenDown(deviceName, watch(), range(1, 30));
+    await helper.unload();
+    await load(flow, credentials);
+    const seen = watch();
+    await sim.resume();
+    await waitUntil(() => firstArrivals(sim, deviceName).length === 30);
+    assert.deepEqual(firstArrivals(sim, deviceName), range(0, 30));
+    assert.deepEqual(seen.caught, []);
+  });
+
   it('a store folder that cannot be made (under /proc): deploy does not hang, the node says so and a message fails with STORE to Catch', async function () {
     if (process.platform !== 'linux') this.skip();
     this.timeout(20_000); // the bug was a hang at 100% CPU: the outbox never opened and no message ever settled
