@@ -148,6 +148,13 @@ export class ConnectionPool {
     return this.latestByName.get(deviceName)?.state === 'waiting';
   }
 
+  /** Closes the device's idle sessions: another node sends its messages now, and a session left open here would take that one's over on reconnecting. */
+  async closeIdleOf(deviceName: string): Promise<void> {
+    const idle = [...this.connections.values()].filter((connection) => connection.deviceName === deviceName && connection.isOpen && connection.isIdle);
+    for (const connection of idle) this.forget(connection);
+    await Promise.all(idle.map((connection) => connection.close()));
+  }
+
   counts(): PoolCounts {
     const counts: PoolCounts = { connected: 0, queued: 0, open: 0 };
     for (const connection of this.connections.values()) {

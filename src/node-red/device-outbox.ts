@@ -19,6 +19,7 @@ export function deviceOutboxLink(
     isConnected: (key) => pool.isConnected(key),
     isDown: (key) => pool.isDown(key),
     targetByKey: identityByName,
+    letGo: (key) => pool.closeIdleOf(key),
     publish: (identity, entries) => outboxPublisher(pool, () => identity)(identity.deviceName, [...entries]),
   };
 }

@@ -13,6 +13,7 @@ import {
   type ReplayPacer,
 } from '../outbox';
 import { isProvisionError, ProvisionError, type ErrorCode } from '../provisioning/errors';
+import { DrainClaims } from './drain-claims';
 
 export interface NodeOutboxSettings {
   dir: string;
@@ -39,6 +40,8 @@ export interface OutboxLink<Target> {
   isDown(key: string): boolean;
   /** The target of a key with a backlog that no message named yet (after a restart); undefined: none known yet. */
   targetByKey(key: string): Promise<Target | undefined>;
+  /** Another node of the folder drains the key now (its drain here has stopped): e.g. close the key's idle session. */
+  letGo?(key: string): Promise<void>;
   /** Publishes a key's records in order; resolves once each has its PUBACK, rejects with the first session error. */
   publish(target: Target, entries: readonly OutboxEntry[]): Promise<void>;
 }
@@ -101,6 +104,8 @@ export function outboxFolder(storeDir: string, own: string): string {
  * waits behind the key's backlog, which is drained in order (replayOutbox, paced) whenever the
  * key's session is up, and tried again after `retryMs` (doubling, at most a minute) while it is not.
  * Only the keys the link owns are drained, counted and purged: several nodes may share one folder.
+ * Of those, a key is drained and counted only by the one outbox of the folder holding its claim
+ * (drain-claims.ts): two device nodes on one store folder never both send a device's backlog.
  */
 export class NodeOutbox<Target> {
   private outbox: Outbox | undefined;
@@ -112,9 +117,14 @@ export class NodeOutbox<Target> {
   /** Keys whose last drain failed: failed tries in a row and when the next one is due (a session coming up drains at once). */
   private readonly backoff = new Map<string, { failures: number; dueAt: number }>();
   private readonly retry: NodeJS.Timeout;
-  private readonly stop = new AbortController();
   /** One pace for every key's drain: the replay rate is for the node's backlog as a whole. */
   private readonly pacer: ReplayPacer;
+  /** Which keys of the folder this outbox drains (one drainer per folder and key in the process). */
+  private readonly claims: DrainClaims;
+  /** Per key being drained: stops it at its next batch (close, or another outbox took the key). */
+  private readonly drainStops = new Map<string, AbortController>();
+  /** Keys taken from another outbox of the folder: their drain here waits for that one's to stop. */
+  private readonly handovers = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(
@@ -123,6 +133,11 @@ export class NodeOutbox<Target> {
     private readonly events: NodeOutboxEvents,
   ) {
     this.pacer = replayPacer(settings.messagesPerSecond);
+    this.claims = new DrainClaims(settings.dir, {
+      owns: (key) => this.link.owns(key),
+      adopt: () => this.adopt(),
+      lost: (key) => this.lost(key),
+    });
     this.opening = openOutbox({
       dir: settings.dir,
       maxBytes: settings.maxBytes,
@@ -146,7 +161,7 @@ export class NodeOutbox<Target> {
   /** What waits for this node's keys (undefined before the database is open and after close). */
   counts(): OutboxCounts | undefined {
     if (this.closed || !this.outbox) return undefined;
-    const devices = this.outbox.counts().devices.filter(({ deviceKey }) => this.link.owns(deviceKey));
+    const devices = this.outbox.counts().devices.filter(({ deviceKey }) => this.link.owns(deviceKey) && this.claims.free(deviceKey));
     return {
       waiting: devices.reduce((sum, device) => sum + device.waiting, 0),
       bytes: devices.reduce((sum, device) => sum + device.bytes, 0),
@@ -155,11 +170,14 @@ export class NodeOutbox<Target> {
     };
   }
 
-  /** Takes on the folder's records of keys the link owns now (at open; a node calls it again when it owns more, e.g. a gateway opened) and drains them. */
+  /**
+   * Takes on the folder's records of keys the link owns now and no other outbox of the folder drains (at open; a node
+   * calls it again when it owns more, e.g. a gateway opened; the claims when another outbox let keys go) and drains them.
+   */
   adopt(): void {
     if (this.closed || !this.outbox) return;
     const before = this.backlog.size;
-    for (const key of this.outbox.devices()) if (this.link.owns(key)) this.backlog.add(key);
+    for (const key of this.outbox.devices()) if (this.link.owns(key) && this.claims.claim(key)) this.backlog.add(key);
     if (this.backlog.size > before) this.events.changed();
     this.drainAll();
   }
@@ -167,6 +185,13 @@ export class NodeOutbox<Target> {
   /** Stores `record` for `key`, then sends it now (`live`) or leaves it behind the backlog. */
   keep(key: string, target: Target, record: OutboxRecord, live: SendLive, kept: Kept): void {
     this.targets.set(key, target);
+    // The node the flow gives a key's messages drains that key: another outbox of the folder draining it stops
+    // at its next batch, and this message waits behind what it left (sent from here once that drain stopped).
+    const handover = this.closed ? undefined : this.claims.take(key);
+    if (handover) {
+      this.handovers.set(key, handover);
+      this.backlog.add(key);
+    }
     this.opening
       .then((outbox) => outbox.append(key, record))
       .then(
@@ -228,13 +253,15 @@ export class NodeOutbox<Target> {
   stopSending(): void {
     this.closed = true;
     clearInterval(this.retry);
-    this.stop.abort();
+    for (const stop of this.drainStops.values()) stop.abort();
   }
 
   /** Waits for the drains (end them by closing the sessions first) and the writes asked for, then lets go of the database. */
   async close(): Promise<void> {
     this.stopSending();
     await Promise.allSettled([...this.draining.values()]);
+    // Its keys go to the folder's other live outboxes (a drain of theirs may start now: this one's have ended).
+    this.claims.leave();
     const outbox = await this.opening.catch(() => undefined);
     await outbox?.close();
   }
@@ -243,6 +270,16 @@ export class NodeOutbox<Target> {
   sessionsChanged(): void {
     if (this.closed || !this.outbox) return;
     for (const key of this.backlog) if (!this.draining.has(key) && this.link.isConnected(key)) void this.drain(key);
+  }
+
+  /** Another outbox of the folder took `key`: it is not this one's backlog any more; resolves once its drain here has stopped. */
+  private lost(key: string): Promise<void> {
+    this.backlog.delete(key);
+    this.backoff.delete(key);
+    this.handovers.delete(key);
+    this.drainStops.get(key)?.abort();
+    this.events.changed();
+    return (this.draining.get(key) ?? Promise.resolve()).then(() => this.link.letGo?.(key)).catch(() => {});
   }
 
   private failedTry(key: string): void {
@@ -259,26 +296,45 @@ export class NodeOutbox<Target> {
     for (const key of this.backlog) if ((this.backoff.get(key)?.dueAt ?? 0) <= now) void this.drain(key);
   }
 
-  /** One drain per key at a time; the backlog flag is lifted only when its records are all sent. */
+  /** One drain per key at a time, of a key this outbox holds; the backlog flag is lifted only when its records are all sent. */
   private drain(key: string, now = false): Promise<void> {
     const running = this.draining.get(key);
     if (running) return running;
+    if (!this.claims.holds(key)) {
+      // Another outbox of the folder drains it.
+      this.backlog.delete(key);
+      return Promise.resolve();
+    }
     const outbox = this.outbox;
     // A session waiting to reconnect would hold the batch in memory (and send it after a purge): its reconnect drains it,
     // unless a flush asks for it now (the batch then waits for that reconnect).
     if (!outbox || this.closed || (!now && this.link.isDown(key))) return Promise.resolve();
+    const stop = new AbortController();
+    this.drainStops.set(key, stop);
     const run = (async () => {
+      const handover = this.handovers.get(key);
+      if (handover) {
+        // The outbox this key was taken from sends its batch under way first: one session at a time, records in order.
+        await handover;
+        if (this.handovers.get(key) === handover) this.handovers.delete(key);
+      }
       const target = this.targets.get(key) ?? (await this.link.targetByKey(key).catch(() => undefined));
-      if (target === undefined || this.closed) return;
+      if (this.closed || stop.signal.aborted) return;
+      if (target === undefined) {
+        // Not a key this node can send (yet): another outbox of the folder may; else it is tried again with the next retry.
+        if (this.claims.passOn(key)) this.backlog.delete(key);
+        return;
+      }
       this.targets.set(key, target);
       for (;;) {
         const report = await replayOutbox(outbox, {
           publish: (_key, entries) => this.link.publish(target, entries),
           pacer: this.pacer,
           devices: [key],
-          signal: this.stop.signal,
+          signal: stop.signal,
         });
         this.events.changed();
+        if (stop.signal.aborted && !this.closed) return;
         if (report.failures.length > 0) return this.failedTry(key);
         this.backoff.delete(key);
         if (report.stopped || this.closed) return;
@@ -288,7 +344,10 @@ export class NodeOutbox<Target> {
     })()
       // Never rejects: an unexpected failure counts as a failed try (the records stay stored).
       .catch(() => this.failedTry(key))
-      .finally(() => this.draining.delete(key));
+      .finally(() => {
+        this.draining.delete(key);
+        if (this.drainStops.get(key) === stop) this.drainStops.delete(key);
+      });
     this.draining.set(key, run);
     return run;
   }

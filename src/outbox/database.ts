@@ -1,6 +1,6 @@
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RootDatabase } from 'lmdb';
+import { makeFolders } from '../provisioning/folders';
 import { storeFailed } from './outbox-errors';
 
 export type OutboxDatabase = RootDatabase<unknown, (string | number)[]>;
@@ -19,7 +19,8 @@ const openDatabases = new Map<string, Shared>();
 
 async function openDatabase(dir: string): Promise<OutboxDatabase> {
   try {
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    // Bounded: Node's recursive mkdir spins forever where a parent refuses children (under /proc).
+    await makeFolders(dir, 0o700);
     const { open } = await import('lmdb');
     return open<unknown, (string | number)[]>({
       path: dir,

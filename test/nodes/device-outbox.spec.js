@@ -177,6 +177,99 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
     assert.deepEqual(firstArrivals(sim, deviceName), range(0, 4), 'the purged readings never arrive');
   });
 
+  it('two device nodes on one store folder: one of them drains a device backlog, in order, and no session is taken over', async function () {
+    const storeDir = tempDir('outbox-node-two');
+    const { flow, credentials } = outboxFlow(sim, { storeDir });
+    flow.push(
+      { id: 'dev2', type: 'gridlinks-device', z: TAB, server: 'srv', receive: false, storeDir, wires: [['sent2'], []] },
+      { id: 'sent2', type: 'helper', z: TAB },
+    );
+    await load(flow, credentials);
+    const deviceName = `outbox-two-${Date.now()}`;
+    await provisioned({ deviceName });
+    await sentThenDown(deviceName, watch(), range(1, 400));
+
+    await helper.unload();
+    await load(flow, credentials);
+    const seen = watch();
+    const said = [];
+    for (const id of ['dev', 'dev2']) for (const method of ['warn', 'error']) record(helper.getNode(id), method, said);
+    const takenOver = () => sim.logLines.filter((line) => line.includes(`device ${deviceName}: session taken over`));
+    await sim.resume();
+    await waitUntil(() => firstArrivals(sim, deviceName).length === 400);
+    assert.deepEqual(firstArrivals(sim, deviceName), range(0, 400), 'every reading, in order');
+    // Later messages for the device through the other node: it takes the device over, once the session that drained let go.
+    const sent2 = [];
+    helper.getNode('sent2').on('input', (msg) => sent2.push(msg));
+    for (const seq of range(400, 405)) helper.getNode('dev2').receive({ deviceName, payload: { seq } });
+    await waitUntil(() => sent2.length + seen.caught.length === 5);
+    await waitUntil(() => firstArrivals(sim, deviceName).length === 405);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.deepEqual(takenOver(), [], 'one session at a time for the device');
+    assert.deepEqual(seen.caught, [], 'nothing reached Catch');
+    assert.deepEqual(
+      said.map(String).filter((text) => /SESSION_TAKEN_OVER|taken over/i.test(text)),
+      [],
+    );
+    assert.deepEqual(firstArrivals(sim, deviceName), range(0, 405));
+  });
+
+  it('two device nodes of different store folders on one outbox folder: the node that cannot send a device lets the other drain it', async function () {
+    const outboxDir = tempDir('outbox-node-shared');
+    const storeDir = tempDir('outbox-node-store-a');
+    const { flow, credentials } = provisionFlow(sim, { props: { storeDir } });
+    // The node of the other store folder first: it opens the outbox first and so claims the backlog first.
+    flow.push(
+      { id: 'other', type: 'gridlinks-device', z: TAB, server: 'srv', receive: false, storeDir: tempDir('outbox-node-store-b'), outboxDir, wires: [[], []] },
+      { id: 'dev', type: 'gridlinks-device', z: TAB, server: 'srv', receive: false, storeDir, outboxDir, wires: [['sent'], ['received']] },
+      { id: 'sent', type: 'helper', z: TAB },
+      { id: 'received', type: 'helper', z: TAB },
+    );
+    await load(flow, credentials);
+    const deviceName = `outbox-shared-${Date.now()}`;
+    await provisioned({ deviceName });
+    await sentThenDown(deviceName, watch(), range(1, 30));
+    await helper.unload();
+    await load(flow, credentials);
+    const seen = watch();
+    await sim.resume();
+    await waitUntil(() => firstArrivals(sim, deviceName).length === 30);
+    assert.deepEqual(firstArrivals(sim, deviceName), range(0, 30));
+    assert.deepEqual(seen.caught, []);
+  });
+
+  it('a store folder that cannot be made (under /proc): deploy does not hang, the node says so and a message fails with STORE to Catch', async function () {
+    if (process.platform !== 'linux') this.skip();
+    this.timeout(20_000); // the bug was a hang at 100% CPU: the outbox never opened and no message ever settled
+    const storeDir = '/proc/gridlinks-test/store';
+    const outboxAt = require('node:path').join(storeDir, '.outbox');
+    const { flow, credentials } = provisionFlow(sim, { props: { storeDir: tempDir('outbox-node-proc') } });
+    flow.push(
+      { id: 'dev', type: 'gridlinks-device', z: TAB, server: 'srv', receive: false, storeDir, wires: [['sent'], ['received']] },
+      { id: 'sent', type: 'helper', z: TAB },
+      { id: 'received', type: 'helper', z: TAB },
+    );
+    await load(flow, credentials);
+    const seen = watch();
+    // Given by the message (the store folder cannot be read): it reaches the outbox.
+    const device = await provisioned({ deviceName: `outbox-proc-${Date.now()}` });
+    helper.getNode('dev').receive({ device, payload: { seq: 1 } });
+    await waitUntil(() => seen.caught.length === 1);
+    const error = seen.caught[0].gridlinksError;
+    assert.equal(error.code, 'STORE');
+    assert.ok(error.message.includes(outboxAt), error.message);
+    assert.equal(seen.sent.length, 0);
+    const said = helper
+      .log()
+      .args.map(([entry]) => entry)
+      .filter((entry) => entry.id === 'dev' && entry.level === helper.log().ERROR)
+      .map((entry) => String(entry.msg));
+    assert.ok(
+      said.some((text) => text.includes(outboxAt)),
+      `the node reports the folder: ${JSON.stringify(said)}`,
+    );
+  });
+
   it('msg.persist = false skips the outbox: with the server down it fails to Catch', async function () {
     const { deviceName, seen } = await deviceWithStore('persist');
     const node = helper.getNode('dev');

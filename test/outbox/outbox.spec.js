@@ -20,6 +20,19 @@ describe('outbox: append, peek, acknowledge, counts, purge', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a folder that cannot be made (under /proc, where the recursive mkdir of Node retries forever) rejects with STORE naming it, at once', async function () {
+    if (process.platform !== 'linux') this.skip();
+    this.timeout(10_000); // the bug was a hang at 100% CPU: the mocha timeout is what fails it
+    const folder = '/proc/gridlinks-test/store/.outbox';
+    const started = Date.now();
+    await assert.rejects(openOutbox({ dir: folder }), (error) => {
+      assert.equal(error.code, 'STORE');
+      assert.ok(error.message.includes(folder), error.message);
+      return true;
+    });
+    assert.ok(Date.now() - started < 5_000, 'at once');
+  });
+
   it('keeps records per device in append order, and the ts each reading was given (adding one when it had none)', async function () {
     const outbox = await open();
     const before = Date.now();

@@ -1,6 +1,7 @@
 import { constants, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { ProvisionError } from '../errors';
+import { makeFolders } from '../folders';
 
 export const PENDING_DIR = '.pending';
 
@@ -32,30 +33,6 @@ export async function ensureSafeStore(storeDir: string): Promise<{ storeDir: str
     );
   }
   return { storeDir: root, pendingDir };
-}
-
-/**
- * mkdir -p, one level at a time from the nearest folder that exists: Node's own recursive mkdir never
- * returns where a parent exists but refuses children (it retries ENOENT forever under /proc).
- */
-async function makeFolders(folder: string): Promise<void> {
-  const missing: string[] = [];
-  for (let current = folder; ; current = path.dirname(current)) {
-    const exists = await fs.lstat(current).then(
-      () => true,
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return false;
-        throw error;
-      },
-    );
-    if (exists || path.dirname(current) === current) break;
-    missing.unshift(current);
-  }
-  for (const level of missing) {
-    await fs.mkdir(level, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
-  }
 }
 
 async function checkFolder(folder: string, what: string, root: string): Promise<void> {
