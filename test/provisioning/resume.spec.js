@@ -169,12 +169,17 @@ describe('resumePending: finishing requests whose answer was lost', function () 
     await lostAnswer({ noAnswer: true }, { deviceName: younger, keyAlgorithm: 'p256' });
     const corrupt = uniqueName('corrupt');
     await lostAnswer({ noAnswer: true }, { deviceName: corrupt, keyAlgorithm: 'p256' });
+    const future = uniqueName('future');
+    await lostAnswer({ noAnswer: true }, { deviceName: future, keyAlgorithm: 'p256' });
     const edit = (name, change) => {
       const file = path.join(dir, '.pending', `${name}.json`);
       fs.writeFileSync(file, change(fs.readFileSync(file, 'utf8')));
     };
     const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
     edit(forever, (text) => JSON.stringify({ ...JSON.parse(text), pid: 1, createdAt: hourAgo, settledBy: '9999-12-31T00:00:00.000Z' }));
+    // Written "in an hour" by a live pid: a tampered or copied record, not a run that still goes.
+    const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+    edit(future, (text) => JSON.stringify({ ...JSON.parse(text), pid: 1, createdAt: inAnHour, settledBy: '9999-12-31T00:00:00.000Z' }));
     // A live process that started after the record was written cannot have sent it (pid reused).
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
     try {
@@ -187,6 +192,7 @@ describe('resumePending: finishing requests whose answer was lost', function () 
       const { entries } = await resumePending({ server: tlsServer(sim), storeDir: dir });
       const byName = Object.fromEntries(entries.map((entry) => [entry.entry, entry]));
       assert.equal(byName[forever].outcome, 'provisioned', byName[forever].message);
+      assert.equal(byName[future].outcome, 'provisioned', byName[future].message);
       if (process.platform === 'linux') assert.equal(byName[younger].outcome, 'provisioned', byName[younger].message);
       assert.equal(byName[corrupt].outcome, 'cannot-resume');
       assert.doesNotMatch(byName[corrupt].message, /Only a private key is kept/);

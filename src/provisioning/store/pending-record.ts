@@ -52,6 +52,14 @@ export function settleDeadline(record: Pick<PendingRecord, 'createdAt' | 'settle
   return Math.min(Date.parse(record.settledBy), Date.parse(record.createdAt) + MAX_SETTLE_MS);
 }
 
+/** Clocks of two processes on one host agree; a record written further ahead than this was edited or copied. */
+const CLOCK_SLACK_MS = 60_000;
+
+/** A record "written" in the future was not written by a run that is still going (a tampered or copied file): never wait for it. */
+export function writtenInTheFuture(createdAt: string): boolean {
+  return !(Date.parse(createdAt) <= Date.now() + CLOCK_SLACK_MS);
+}
+
 /** A record for a request about to be sent; `settleWithinMs` bounds how long the sending run may take. */
 export function newPendingRecord(fields: Omit<PendingRecord, 'version' | 'createdAt' | 'pid' | 'settledBy'>, settleWithinMs: number): PendingRecord {
   const now = Date.now();

@@ -6,6 +6,7 @@ import { verifyCredentials } from '../mqtt';
 import { certificateCredentialsId } from '../x509';
 import { isInFlight } from '../in-flight';
 import { processIsAlive } from './process-alive';
+import { writtenInTheFuture } from './pending-record';
 import { CHAIN_FILE } from './stored-files';
 import { abandonRenewal, finishRenewal, readUnfinishedRenewal, type RenewalRecord } from './renewal-files';
 
@@ -27,7 +28,11 @@ export type RenewalSettlement = 'none' | 'finished' | 'abandoned' | 'in-progress
 function isLive(deviceDir: string, record: RenewalRecord | undefined): boolean {
   return (
     isInFlight(deviceDir) ||
-    (record !== undefined && record.pid !== process.pid && processIsAlive(record.pid) && Date.now() - Date.parse(record.createdAt) < LIVE_RENEWAL_MS)
+    (record !== undefined &&
+      record.pid !== process.pid &&
+      !writtenInTheFuture(record.createdAt) &&
+      processIsAlive(record.pid) &&
+      Date.now() - Date.parse(record.createdAt) < LIVE_RENEWAL_MS)
   );
 }
 

@@ -8,7 +8,7 @@ import { NOT_CREATED_DIR, listPendingNames, moveAside, readPendingEntry, type Pe
 import { CREDENTIALS_FILE, commitEntry, discardPending } from './store';
 import { PENDING_DIR } from './store-safety';
 import { storedFiles } from './stored-files';
-import { serverOf, settleDeadline, type PendingRecord } from './pending-record';
+import { serverOf, settleDeadline, writtenInTheFuture, type PendingRecord } from './pending-record';
 import { readStoredResult } from './stored-result';
 import type { ResolvedServer, CredentialsType, DeviceCredentials, ProvisionResult, ServerOptions, VerificationResult } from '../types';
 import { verifyCredentials } from '../mqtt';
@@ -201,7 +201,7 @@ async function resumeEntry(pending: PendingEntry, server: ResolvedServer, signal
  * pid runs, and (where the start time can be read) that process started before the record was written.
  */
 function sentByLiveRun(record: PendingRecord): boolean {
-  if (record.pid === process.pid || !(Date.now() < settleDeadline(record)) || !processIsAlive(record.pid)) return false;
+  if (record.pid === process.pid || writtenInTheFuture(record.createdAt) || !(Date.now() < settleDeadline(record)) || !processIsAlive(record.pid)) return false;
   const started = processStartedAt(record.pid);
   return started === undefined || started <= Date.parse(record.createdAt) + PID_START_SLACK_MS;
 }
