@@ -51,6 +51,8 @@ export interface NodeOutboxEvents {
   dropped(key: string, count: number, reason: string): void;
   /** The backlog changed (status). */
   changed(): void;
+  /** A key's backlog failed for a reason other than the link (refused login, not a gateway...): said once per key and code until it is sent. */
+  stuck(key: string, error: ProvisionError): void;
 }
 
 /** What became of a message given to the outbox: sent and acknowledged now, or kept on disk for later. */
@@ -116,6 +118,8 @@ export class NodeOutbox<Target> {
   private readonly targets = new Map<string, Target>();
   /** Keys whose last drain failed: failed tries in a row and when the next one is due (a session coming up drains at once). */
   private readonly backoff = new Map<string, { failures: number; dueAt: number }>();
+  /** The code each stuck key was last reported with (events.stuck), forgotten once its backlog goes out. */
+  private readonly stuckWith = new Map<string, string>();
   private readonly retry: NodeJS.Timeout;
   /** One pace for every key's drain: the replay rate is for the node's backlog as a whole. */
   private readonly pacer: ReplayPacer;
@@ -282,6 +286,12 @@ export class NodeOutbox<Target> {
     return (this.draining.get(key) ?? Promise.resolve()).then(() => this.link.letGo?.(key)).catch(() => {});
   }
 
+  private reportStuck(key: string, error: ProvisionError | Error): void {
+    if (!isProvisionError(error) || LINK_FAILURES.has(error.code) || this.stuckWith.get(key) === error.code || this.closed) return;
+    this.stuckWith.set(key, error.code);
+    this.events.stuck(key, error);
+  }
+
   private failedTry(key: string): void {
     const failures = (this.backoff.get(key)?.failures ?? 0) + 1;
     const delay = Math.min(MAX_RETRY_MS, this.settings.retryMs * 2 ** Math.min(failures - 1, 16));
@@ -335,8 +345,12 @@ export class NodeOutbox<Target> {
         });
         this.events.changed();
         if (stop.signal.aborted && !this.closed) return;
-        if (report.failures.length > 0) return this.failedTry(key);
+        if (report.failures.length > 0) {
+          this.reportStuck(key, report.failures[0].error);
+          return this.failedTry(key);
+        }
         this.backoff.delete(key);
+        this.stuckWith.delete(key);
         if (report.stopped || this.closed) return;
         // Appends that came in during the drain are behind it: go on until none is left.
         if (outbox.peek(key, 1).length === 0) return void this.backlog.delete(key);

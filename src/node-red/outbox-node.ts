@@ -43,6 +43,26 @@ export function droppedWarning(translate: Translate, key: string, count: number,
   );
 }
 
+/** The warning for a backlog that cannot be sent for a reason other than the link: it stays stored and is tried again. */
+export function stuckWarning(translate: Translate, key: string, error: ProvisionError): string {
+  const child = parseGatewayChildKey(key);
+  const why = `${error.code}: ${error.message}`;
+  if (child) {
+    return statusText(
+      translate,
+      'gridlinks-gateway.warnings.stuck',
+      { deviceName: child.child, gatewayName: child.gatewayName, why },
+      `Stored messages of child "${child.child}" (gateway "${child.gatewayName}") cannot be sent (${why}). They stay stored and are tried again (at most once a minute) until Keep for ends; purge them with msg.action "purge".`,
+    );
+  }
+  return statusText(
+    translate,
+    'gridlinks-device.warnings.stuck',
+    { deviceName: key, why },
+    `Stored messages of device "${key}" cannot be sent (${why}). They stay stored and are tried again (at most once a minute) until Keep for ends; purge them with msg.action "purge".`,
+  );
+}
+
 /** msg.action "flush" (send every backlog now) or "purge" (drop `deviceName`'s backlog, or all): what output 1 reports. */
 export async function outboxAction(
   outbox: NodeOutbox<unknown>,
@@ -77,6 +97,9 @@ export function openNodeOutbox<Target>(
       if (!closing()) node.warn(droppedWarning(translate, key, count, reason));
     },
     changed: () => status().changed(),
+    stuck: (key, error) => {
+      if (!closing()) node.warn(stuckWarning(translate, key, error));
+    },
   });
   outbox.ready().catch((error: ProvisionError) => {
     status().failed(error.code);

@@ -270,6 +270,26 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
     );
   });
 
+  it('a backlog refused for another reason than the link (the login refused): one warning naming the device and the code, kept, and sent once the login works', async function () {
+    const { deviceName, seen } = await deviceWithStore('stuck');
+    await sentThenDown(deviceName, seen, range(1, 6));
+    const said = [];
+    record(helper.getNode('dev'), 'warn', said);
+    sim.setFaults({ refuseConnect: 5 });
+    await sim.resume();
+    await waitUntil(() => said.some((text) => String(text).includes('cannot be sent')));
+    // Tried again (2 s, then 4 s): said once, not at every try.
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const stuck = said.map(String).filter((text) => text.includes('cannot be sent'));
+    assert.equal(stuck.length, 1, stuck.join('\n'));
+    assert.match(stuck[0], new RegExp(`device "${deviceName}" cannot be sent \\(CONNECT_REFUSED`));
+    assert.deepEqual(firstArrivals(sim, deviceName), [0], 'nothing sent while refused');
+    sim.setFaults({});
+    await waitUntil(() => firstArrivals(sim, deviceName).length === 6);
+    assert.deepEqual(firstArrivals(sim, deviceName), range(0, 6));
+    assert.deepEqual(seen.caught, []);
+  });
+
   it('msg.persist = false skips the outbox: with the server down it fails to Catch', async function () {
     const { deviceName, seen } = await deviceWithStore('persist');
     const node = helper.getNode('dev');

@@ -57,7 +57,7 @@ describe('outbox: one replay rate for a whole backlog', function () {
     const node = new NodeOutbox(
       { ...NODE_OUTBOX_DEFAULTS, dir: path.resolve(dir), messagesPerSecond: RATE },
       { owns: () => true, isConnected: () => true, isDown: () => false, targetByKey: async (key) => key, publish: (key, entries) => publish(key, entries) },
-      { dropped: () => {}, changed: () => {} },
+      { dropped: () => {}, changed: () => {}, stuck: () => {} },
     );
     try {
       await node.ready();
