@@ -156,6 +156,17 @@ export = function (RED: NodeAPI): void {
       return read;
     }
 
+    /** msg.device devices whose certificate was checked for its end date: the warning comes once per device and certificate. */
+    const expiryChecked = new Map<string, string>();
+    function warnIfExpiring(identity: DeviceIdentity): void {
+      const certificate = (identity.credentials as { certificate?: string }).certificate;
+      if (certificate === undefined || expiryChecked.get(identity.deviceName) === certificate) return;
+      if (expiryChecked.size >= 10_000) expiryChecked.delete(expiryChecked.keys().next().value as string);
+      expiryChecked.set(identity.deviceName, certificate);
+      const notAfter = notAfterInside(certificate, expiryDays);
+      if (notAfter !== undefined) node.warn(expiryWarning(identity.deviceName, notAfter));
+    }
+
     /** A stored device read again before a login of its session (its messages, with the identity read first, reach the same session). */
     function reread(deviceName: string): Promise<DeviceIdentity | undefined> {
       return rereadStoredDevice(storeDir, deviceName).then((identity) => {
@@ -236,6 +247,7 @@ export = function (RED: NodeAPI): void {
         if (msg.device !== undefined) {
           const identity = identityFromMessage(msg.device);
           deviceName = identity.deviceName;
+          warnIfExpiring(identity);
           return act(msg, send, done, identity);
         }
         identityByName(msg).then(

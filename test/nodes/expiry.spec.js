@@ -210,6 +210,16 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
     assert.equal(warnings.length, 1, warnings.join('\n'));
     assert.match(warnings[0], /"soon-d" expires on \S+ \(in 4 day\(s\)\)/);
     assert.ok(!warningsOf('dev').some((text) => text.includes('later-d')));
+    // A device given as msg.device (the provision result): warned about once too.
+    const soon = await chainDevice(storeDir(), 'soon-m', 3);
+    for (let i = 0; i < 3; i += 1) {
+      const sent = nextMessage('sent');
+      helper.getNode('dev').receive({ device: soon, payload: { t: 1 } });
+      await sent;
+    }
+    const aboutMsgDevice = warningsOf('dev').filter((text) => text.includes('"soon-m"'));
+    assert.equal(aboutMsgDevice.length, 1, aboutMsgDevice.join('\n'));
+    assert.match(aboutMsgDevice[0], /"soon-m" expires on \S+ \(in 3 day\(s\)\)/);
   });
 
   /** gridlinks-device with the store folder `dir` (output 1 → `sent`, output 2 → `received`, Catch → `caught`) connected as `deviceName` by one message. */
