@@ -15,7 +15,7 @@ function usage(field: string, message: string): ProvisionError {
 }
 
 /** `gridlinks-provision ca create ...`: a self-signed fleet CA (CA:TRUE, pathlen 0, keyCertSign/cRLSign). */
-export async function runCaCommand(argv: string[]): Promise<number> {
+export async function runCaCommand(argv: string[], signal?: AbortSignal): Promise<number> {
   const [action, ...rest] = argv;
   if (action !== 'create') throw usage('ca', `ca: the only action is "create" (gridlinks-provision ca create --out DIR)`);
   let values: Record<string, string | boolean | undefined>;
@@ -41,6 +41,8 @@ export async function runCaCommand(argv: string[]): Promise<number> {
 
   const { createFleetCa } = require('../provisioning/x509') as typeof import('../provisioning/x509');
   const ca = await createFleetCa({ commonName, validityDays, keyAlgorithm });
+  // Interrupted while the key was made: nothing is written.
+  if (signal?.aborted) throw new ProvisionError('ABORTED', 'Interrupted; no CA was written.', { requestSent: false });
   const files = await writeCaFiles(path.resolve(out), ca.certificate, ca.privateKey);
   const printed = await writeStdout(
     values.json === true

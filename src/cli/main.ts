@@ -47,8 +47,8 @@ const FLAG_FOR_FIELD: Record<string, string> = {
 };
 
 /** Asks for what is missing, only on a terminal (like the seed script); never otherwise. */
-async function askForMissing(args: CliArguments): Promise<void> {
-  const prompt = new TerminalPrompt();
+async function askForMissing(args: CliArguments, signal: AbortSignal): Promise<void> {
+  const prompt = new TerminalPrompt(signal);
   try {
     if (!args.host) args.host = await prompt.ask('GridLinks host: ');
     if (!args.port)
@@ -103,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    if (argv[0] === 'ca') return await (require('./ca-command') as typeof import('./ca-command')).runCaCommand(argv.slice(1));
+    if (argv[0] === 'ca') return await (require('./ca-command') as typeof import('./ca-command')).runCaCommand(argv.slice(1), controller.signal);
     const args = parseCliArguments(argv, process.env);
     json = args.json;
     if (args.help) {
@@ -121,7 +121,7 @@ export async function main(argv: string[]): Promise<number> {
       const server = toOptions(args).server;
       return await runRenew(args, toChainOptions(args, server), server, json, controller.signal);
     }
-    if (process.stdin.isTTY) await askForMissing(args);
+    if (process.stdin.isTTY) await askForMissing(args, controller.signal);
     requireGiven(args);
     const options = toOptions(args);
     checkBeforeKeygen(options);

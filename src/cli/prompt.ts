@@ -12,9 +12,16 @@ export class TerminalPrompt {
   private closed = false;
   private muted = false;
 
-  constructor(input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr) {
+  private interrupted = false;
+
+  /** `signal` (SIGINT/SIGTERM sent to the process) and Ctrl-C typed at a question end the questions with ABORTED. */
+  constructor(signal?: AbortSignal, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr) {
     this.rl = readline.createInterface({ input, output, terminal: true });
     this.rl.on('line', (line) => this.deliver(line));
+    // In raw mode Ctrl-C reaches readline, not the process.
+    this.rl.on('SIGINT', () => this.interrupt());
+    signal?.addEventListener('abort', () => this.interrupt(), { once: true });
+    if (signal?.aborted) this.interrupt();
     this.rl.on('close', () => {
       this.closed = true;
       this.deliver(null);
@@ -26,6 +33,11 @@ export class TerminalPrompt {
       if (!this.muted) write(text);
       else if (/\r?\n$/.test(text)) write('\n');
     };
+  }
+
+  private interrupt(): void {
+    this.interrupted = true;
+    this.deliver(null);
   }
 
   private deliver(line: string | null): void {
@@ -40,8 +52,10 @@ export class TerminalPrompt {
     this.rl.setPrompt(question);
     this.rl.prompt();
     this.muted = options.hidden === true;
-    const line = this.lines.length > 0 ? this.lines.shift()! : this.closed ? null : await new Promise<string | null>((resolve) => (this.waiting = resolve));
+    const line =
+      this.interrupted ? null : this.lines.length > 0 ? this.lines.shift()! : this.closed ? null : await new Promise<string | null>((resolve) => (this.waiting = resolve));
     this.muted = false;
+    if (this.interrupted) throw new ProvisionError('ABORTED', 'Interrupted at a question; nothing was sent.', { requestSent: false });
     if (line === null) throw new ProvisionError('INVALID_INPUT', 'Input ended before every question was answered.', { field: 'stdin' });
     return line.trim();
   }

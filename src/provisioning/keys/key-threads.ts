@@ -58,7 +58,7 @@ export interface KeyThreadInfo {
  * module is part of a bundle (the CLI's). Undefined when neither exists: keys then go to libuv's pool.
  */
 function entryFile(): string | undefined {
-  return [join(__dirname, 'key-thread.js'), join(__dirname, '..', 'provisioning', 'key-thread.js')].find((file) => existsSync(file));
+  return [join(__dirname, 'key-thread.js'), join(__dirname, '..', 'provisioning', 'keys', 'key-thread.js')].find((file) => existsSync(file));
 }
 
 let idleMs = KEY_THREAD_IDLE_MS;
