@@ -52,8 +52,13 @@ export class TerminalPrompt {
     this.rl.setPrompt(question);
     this.rl.prompt();
     this.muted = options.hidden === true;
-    const line =
-      this.interrupted ? null : this.lines.length > 0 ? this.lines.shift()! : this.closed ? null : await new Promise<string | null>((resolve) => (this.waiting = resolve));
+    const line = this.interrupted
+      ? null
+      : this.lines.length > 0
+        ? this.lines.shift()!
+        : this.closed
+          ? null
+          : await new Promise<string | null>((resolve) => (this.waiting = resolve));
     this.muted = false;
     if (this.interrupted) throw new ProvisionError('ABORTED', 'Interrupted at a question; nothing was sent.', { requestSent: false });
     if (line === null) throw new ProvisionError('INVALID_INPUT', 'Input ended before every question was answered.', { field: 'stdin' });
