@@ -114,7 +114,8 @@ describe('key threads: RSA keys made at the lowest CPU priority', function () {
 
   it('a key thread that gets its CPU keeps its key; one starved by other processes busy on every CPU hands it to libuv (normal priority)', async function () {
     if (!ON_LINUX) this.skip();
-    setStarvationCheckMs(100);
+    // Checked every second: only a thread kept from a CPU for that long is rescued.
+    setStarvationCheckMs(1_000);
     const rescued = keyThreadDiagnostics().keysRescued;
     const alone = await rsaOnKeyThread(4096);
     assert.equal(alone.privateKey.asymmetricKeyDetails.modulusLength, 4096);
@@ -122,6 +123,7 @@ describe('key threads: RSA keys made at the lowest CPU priority', function () {
     assert.equal(keyThreadDiagnostics().threads[0].keysMade, 1);
 
     // Busy loops at this process's priority on every CPU: a nice-19 thread gets about 1.5 % of one.
+    setStarvationCheckMs(100);
     const hogs = Array.from({ length: availableParallelism() }, () => spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' }));
     try {
       await new Promise((resolve) => setTimeout(resolve, 300));
