@@ -296,14 +296,15 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
     }
   });
 
-  it('status codes from something other than GridLinks: 404 → CONNECT_REFUSED, 502 → OUTCOME_UNKNOWN, 500 → CONNECTION_CLOSED', async () => {
+  it("status codes from something other than GridLinks: 404 → CONNECT_REFUSED, 502 and a proxy's 500 → OUTCOME_UNKNOWN, GridLinks' own 500 → CONNECTION_CLOSED", async () => {
     let status = 404;
+    let body = '<html>no</html>';
     const fake = await listenOn(
       http.createServer((request, response) => {
         request.resume();
         request.on('end', () => {
-          response.writeHead(status, { 'Content-Type': 'text/html' });
-          response.end('<html>no</html>');
+          response.writeHead(status, { 'Content-Type': body.startsWith('{') ? 'application/json' : 'text/html' });
+          response.end(body);
         });
       }),
     );
@@ -321,6 +322,10 @@ describe('provisionDevice over HTTP(S) against the simulator', function () {
       const unknown = await rejectsWith(send(), 'OUTCOME_UNKNOWN');
       assert.equal(unknown.details.httpStatus, 502);
       status = 500;
+      // A 500 that is not GridLinks' error body (a proxy's page): the request may have been handled.
+      const proxied = await rejectsWith(send(), 'OUTCOME_UNKNOWN');
+      assert.equal(proxied.details.httpStatus, 500);
+      body = JSON.stringify({ status: 500, message: 'Internal Server Error', errorCode: 2, timestamp: Date.now() });
       const closed = await rejectsWith(send(), 'CONNECTION_CLOSED');
       assert.equal(closed.details.httpStatus, 500);
     } finally {

@@ -61,8 +61,10 @@ export function brokenAnswer(server: ResolvedServer, code: string, cause: unknow
  * body it cannot parse or an internal error (no device); a proxy's 502/504 may follow a request that
  * reached the server; anything else (404: no such route, 401/403: a proxy's refusal, 3xx) was not handled.
  */
-export function httpStatusError(server: ResolvedServer, status: number): ProvisionError {
+export function httpStatusError(server: ResolvedServer, status: number, body?: string): ProvisionError {
   const details = { requestSent: true, httpStatus: status };
+  // Only GridLinks' own error body says it made no device; a proxy's 500 may follow a request the server handled.
+  if (status === 500 && !isPlatformError(body)) return outcomeUnknownWithStatus(server, status);
   if (status === 500) {
     return new ProvisionError(
       'CONNECTION_CLOSED',
@@ -84,6 +86,17 @@ export function httpStatusError(server: ResolvedServer, status: number): Provisi
     `${where(server)} answered HTTP ${status} to the provision request: ${advice}. The request was not processed; no device was created.`,
     details,
   );
+}
+
+/** ThingsBoard's `ThingsboardErrorResponse` JSON: `{"status": 500, "message": "...", "errorCode": n, "timestamp": t}`. */
+function isPlatformError(body: string | undefined): boolean {
+  if (body === undefined) return false;
+  try {
+    const parsed = JSON.parse(body) as Record<string, unknown>;
+    return parsed.status === 500 && typeof parsed.message === 'string' && typeof parsed.errorCode === 'number';
+  } catch {
+    return false;
+  }
 }
 
 function outcomeUnknownWithStatus(server: ResolvedServer, status: number): ProvisionError {

@@ -129,20 +129,26 @@ export function exchangeProvisionRequestHttp(
       connected = true;
       finished = true;
       markSentWhenOut();
-      if (response.statusCode !== 200) {
+      const status = response.statusCode ?? 0;
+      if (status !== 200 && status !== 500) {
         response.resume();
-        return finish({ error: httpStatusError(server, response.statusCode ?? 0) });
+        return finish({ error: httpStatusError(server, status) });
       }
+      // A 500's body tells GridLinks' own error (no device) from a proxy's.
+      const limit = status === 500 ? ERROR_BODY_BYTES : server.maxAnswerBytes;
       const declared = Number(response.headers['content-length']);
-      if (Number.isFinite(declared) && declared > server.maxAnswerBytes) return finish({ error: answerTooLarge(server) });
+      if (status === 200 && Number.isFinite(declared) && declared > limit) return finish({ error: answerTooLarge(server) });
       const chunks: Buffer[] = [];
       let length = 0;
       response.on('data', (chunk: Buffer) => {
         length += chunk.length;
-        if (length > server.maxAnswerBytes) return finish({ error: answerTooLarge(server) });
-        chunks.push(chunk);
+        if (length <= limit) return void chunks.push(chunk);
+        if (status === 500) return finish({ error: httpStatusError(server, 500) });
+        finish({ error: answerTooLarge(server) });
       });
-      response.once('end', () => finish({ answer: Buffer.concat(chunks) }));
+      response.once('end', () =>
+        finish(status === 500 ? { error: httpStatusError(server, 500, Buffer.concat(chunks).toString('utf8')) } : { answer: Buffer.concat(chunks) }),
+      );
       response.once('aborted', () => lost(Object.assign(new Error('answer cut off'), { code: 'ECONNRESET' })));
       response.on('error', (error: Error) => lost(error));
     }
@@ -158,6 +164,9 @@ export function exchangeProvisionRequestHttp(
     );
   });
 }
+
+/** GridLinks' error body (`{"status": 500, "message", "errorCode", "timestamp"}`) is small; a larger one is not its. */
+const ERROR_BODY_BYTES = 4096;
 
 /** Node's parse errors carry the bytes they failed on: an answer whose first bytes are "HTTP/" is an HTTP answer. */
 function startsLikeHttp(cause: unknown): boolean {
