@@ -40,6 +40,17 @@ function debugDisplay(debugNode, msg) {
   return Promise.resolve(util.getMessageProperty(msg, debugNode.complete));
 }
 
+/** Fails when a Debug node of the flow showed one of `secrets` in the sidebar for a message it got. */
+async function assertNoSecretShown(flow, seen, secrets) {
+  assert.ok(secrets.length > 0 && secrets.every((secret) => typeof secret === 'string' && secret.length > 0), 'secrets to look for');
+  for (const debugNode of flow.filter((n) => n.type === 'debug')) {
+    for (const msg of seen[debugNode.name]) {
+      const shown = JSON.stringify(await debugDisplay(debugNode, msg));
+      assert.ok(!secrets.some((secret) => shown.includes(secret)), `debug "${debugNode.name}" shows a device secret`);
+    }
+  }
+}
+
 function byName(flow, type, name) {
   const node = flow.find((n) => n.type === type && (name === undefined || n.name === name));
   assert.ok(node, `no ${type} ${name ?? ''} in the example`);
@@ -117,11 +128,12 @@ describe('examples: each one imported into the test runtime and run against the 
     helper.getNode(byName(flow, 'inject').id).receive({});
     await waitUntil(() => seen['telemetry sent'].length + seen.failed.length > 0);
     assert.deepEqual(seen.failed, []);
-    const deviceName = seen['access token'][0].payload.deviceName;
+    const deviceName = seen['provisioned device'][0].payload.deviceName;
     assert.match(deviceName, /^token-demo-\d+$/);
     await waitUntil(() => sim.telemetry(deviceName).length > 0);
     assert.deepEqual(sim.telemetry(deviceName)[0].payload, { temperature: 21.5, humidity: 48 });
     assert.equal(sim.telemetry(deviceName)[0].topic, 'v1/devices/me/telemetry');
+    await assertNoSecretShown(flow, seen, [seen['provisioned device'][0].payload.credentials.accessToken]);
   });
 
   it('03: provisions a list through Split, saves credentials in flow context, the repeated name reaches the Catch branch', async function () {
@@ -135,13 +147,18 @@ describe('examples: each one imported into the test runtime and run against the 
     assert.equal(seen.failures[0].payload.code, 'FAILURE');
     assert.match(seen.failures[0].payload.deviceName, /^line1-sensor-4-\d+$/);
     helper.getNode(byName(flow, 'inject', 'show saved credentials').id).receive({});
-    await waitUntil(() => seen['saved credentials'].length > 0);
-    const saved = seen['saved credentials'][0].payload;
+    await waitUntil(() => seen['saved devices'].length > 0);
+    const saved = seen['saved devices'][0].payload;
     assert.equal(Object.keys(saved).length, 4);
     for (const [name, credentials] of Object.entries(saved)) {
       assert.match(name, /^line1-sensor-\d-\d+$/);
       assert.equal(typeof credentials.accessToken, 'string');
     }
+    await assertNoSecretShown(
+      flow,
+      seen,
+      Object.values(saved).map((credentials) => credentials.accessToken),
+    );
   });
 
   it('04: the gateway issues chain certificates for a list; each device is created by its TLS login and connects with its own certificate', async function () {
@@ -160,6 +177,11 @@ describe('examples: each one imported into the test runtime and run against the 
       assert.equal(device.credentials.credentialsId, msg.payload.credentials.credentialsId);
       assert.equal(msg.payload.credentials.chain, pki.fleet.certPem);
     }
+    await assertNoSecretShown(
+      flow,
+      seen,
+      seen['devices connected'].map((msg) => msg.payload.credentials.privateKey),
+    );
   });
 
   it('05: provisions X.509, token and basic devices, publishes a reading as each through one device node, answers an RPC', async function () {
@@ -195,12 +217,7 @@ describe('examples: each one imported into the test runtime and run against the 
       .flatMap(({ device }) => (device ? [device.credentials.privateKey, device.credentials.accessToken, device.credentials.password] : []))
       .filter(Boolean);
     assert.equal(secrets.length, 2, 'the X.509 private key and the access token went through');
-    for (const debugNode of flow.filter((n) => n.type === 'debug')) {
-      for (const msg of seen[debugNode.name]) {
-        const shown = JSON.stringify(await debugDisplay(debugNode, msg));
-        assert.ok(!secrets.some((secret) => shown.includes(secret)), `debug "${debugNode.name}" shows a device secret`);
-      }
-    }
+    await assertNoSecretShown(flow, seen, secrets);
   });
 
   it('06: provisions a gateway, sends readings for 20 meters over one session, answers an RPC per meter; no credential on a Debug node', async function () {
