@@ -4,7 +4,7 @@ import { identityFromMessage, type DeviceIdentity } from './device/device-identi
 import { DISCONNECT_REASON } from './device/device-errors';
 import { buildDeviceAction } from './device/device-message';
 import { readStoredDevice, rereadStoredDevice } from './device/stored-device';
-import { DeviceStatus } from './node-red/device-status';
+import { DeviceStatus, statusText } from './node-red/device-status';
 import { completeMessage, failMessage } from './node-red/message-outcome';
 import type { GridlinksServerNode } from './node-red/server-options';
 import { ProvisionError } from './provisioning/errors';
@@ -281,6 +281,14 @@ export = function (RED: NodeAPI): void {
             if (closing) return;
             for (const device of devices) node.warn(expiryWarning(summaryName(device), device.notAfter!));
             node.warn(`${devices.length} certificate(s) in ${storeDir} expire within ${expiryDays} day(s).`);
+            status.notice(
+              statusText(
+                (key, substitutions) => RED._(key, substitutions),
+                'gridlinks-device.status.expiring',
+                { count: devices.length, days: expiryDays },
+                `${devices.length} certificate(s) expire within ${expiryDays} days`,
+              ),
+            );
           },
         },
         expiryDays * DAY_MS,

@@ -34,6 +34,13 @@ export class DeviceStatus {
     this.changed();
   }
 
+  /** A notice shown (a yellow ring) until the counts next change the status, e.g. at deploy: certificates that expire soon. */
+  notice(text: string): void {
+    const status: NodeStatus = { fill: 'yellow', shape: 'ring', text };
+    this.shown = JSON.stringify(status);
+    this.show(status);
+  }
+
   /** A fixed problem that stops every message (no server, a bad CA on the server node). */
   broken(code: string): void {
     this.cancel();

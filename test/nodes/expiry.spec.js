@@ -198,6 +198,8 @@ describe('certificates that expire in the nodes (Node-RED runtime, simulator ove
     const atDeploy = warningsOf('dev');
     assert.match(atDeploy[0], /"soon-d" expires on \S+ \(in 4 day\(s\)\)/);
     assert.match(atDeploy[1], /^1 certificate\(s\) in .* expire within 10 day\(s\)\.$/);
+    await waitUntil(() => helper.getNode('dev').status.callCount > 0);
+    assert.deepEqual(helper.getNode('dev').status.firstCall.args[0], { fill: 'yellow', shape: 'ring', text: '1 certificate(s) expire within 10 days' });
     const publish = async (deviceName) => {
       const sent = nextMessage('sent');
       helper.getNode('dev').receive({ deviceName, payload: { t: 1 } });
