@@ -66,12 +66,17 @@ export function checkCaPem(pem: string, origin: string): ProvisionError | null {
   }
 }
 
+/** Node-RED keeps `${NAME}` as written when NAME is not set: the name, or undefined for any other text. */
+export function unsetVariable(value: unknown): string | undefined {
+  return typeof value === 'string' ? /^\$\{(\S+)\}$/.exec(value.trim())?.[1] : undefined;
+}
+
 function readCaFile(path: string): { pem: string } | { error: ProvisionError } {
   const fail = (why: string): { error: ProvisionError } => ({
     error: new ProvisionError('INVALID_INPUT', `The server CA file ${path} ${why}.`, { field: 'caFile' }),
   });
-  const unresolved = /^\$\{(\S+)\}$/.exec(path);
-  if (unresolved) return fail(`path names the environment variable ${unresolved[1]}, which is not set for the Node-RED process`);
+  const variable = unsetVariable(path);
+  if (variable) return fail(`path names the environment variable ${variable}, which is not set for the Node-RED process`);
   const read = readSmallFile(path, MAX_CA_BYTES);
   if ('text' in read) return { pem: read.text };
   return fail(
@@ -86,6 +91,10 @@ function readCaFile(path: string): { pem: string } | { error: ProvisionError } {
  * now (deploy time). The pasted/uploaded CA wins over `caFile` when both are set.
  */
 export function resolveServerOptions(props: ServerNodeProperties, credentials: ServerNodeCredentials): ServerOptionsResult {
+  for (const field of ['host', 'port'] as const) {
+    const variable = unsetVariable(props[field]);
+    if (variable) return invalid(field, `The ${field} names the environment variable ${variable}, which is not set for the Node-RED process.`);
+  }
   const host = typeof props.host === 'string' ? props.host.trim() : '';
   if (!host || host.length > 253) return invalid('host', 'Set the GridLinks server host name or IP address.');
   const transport = props.transport === undefined || props.transport === '' ? 'mqtt' : props.transport;

@@ -164,6 +164,17 @@ describe('gridlinks-server: CA sources, bad CA, insecure mode', function () {
     });
   }
 
+  for (const field of ['host', 'port']) {
+    it(`a ${field} from an environment variable that is not set: messages fail with INVALID_INPUT naming the variable`, async function () {
+      const { flow, credentials } = provisionFlow(sim, { server: { [field]: '${NR_TEST_UNSET_' + field.toUpperCase() + '}' } });
+      await load(flow, credentials);
+      const msg = await expectCaught({ payload: { deviceName: `nr-unset-${field}` } });
+      assert.equal(msg.error.code, 'INVALID_INPUT');
+      assert.equal(msg.gridlinksError.details.field, field);
+      assert.match(msg.error.message, new RegExp(`NR_TEST_UNSET_${field.toUpperCase()}, which is not set for the Node-RED process`));
+    });
+  }
+
   it('verifyServerCert off: warns at deploy, and the result carries a warning', async function () {
     const { flow, credentials } = provisionFlow(sim, {
       props: { credentialsType: 'ACCESS_TOKEN' },
