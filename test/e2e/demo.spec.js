@@ -159,7 +159,7 @@ describe('npm start: the demo', function () {
     try {
       await waitFor('a provisioned device in the demo output', () => /Provisioned device "/.test(output.text) || child.exitCode !== null, 60000);
       assert.match(output.text, /Flow\s+examples\/02-access-token-then-telemetry\.json/);
-      assert.match(output.text, /3\. Open the Debug sidebar.*"access token".*Each device gets an access token\./);
+      assert.match(output.text, /3\. Open the Debug sidebar.*"provisioned device".*Each device gets an access token\./);
       assert.doesNotMatch(output.text, /certificate|private key/i);
       assert.match(output.text, /Provisioned device "[^"]+" \(access token\)/);
       assert.match(output.text, /node-red \| .*\[info\] Started flows/);
