@@ -11,6 +11,7 @@ import { ProvisionError } from './provisioning/errors';
 import { validateServer } from './provisioning/net';
 import { DAY_MS, expiryWarning, expiryWindowDays, notAfterInside, summaryName } from './node-red/expiry-warnings';
 import { reportStoreAtDeploy } from './node-red/store-status';
+import { deployedStoreFolder } from './node-red/store-folder';
 import { deviceOutboxLink } from './node-red/device-outbox';
 import { outboxSettings, type NodeOutbox, type OutboxNodeProperties } from './node-red/node-outbox';
 import { openNodeOutbox, outboxAction as runOutboxAction, outboxLabel } from './node-red/outbox-node';
@@ -57,7 +58,7 @@ export = function (RED: NodeAPI): void {
   function GridlinksDevice(this: Node, config: DeviceNodeDef): void {
     RED.nodes.createNode(this, config);
     const node = this;
-    const storeDir = typeof config.storeDir === 'string' ? config.storeDir.trim() : '';
+    const { storeDir, error: storeFolderError } = deployedStoreFolder(config.storeDir);
     const expiryDays = expiryWindowDays(config.expiryWarningDays);
     const server = config.server ? (RED.nodes.getNode(config.server) as GridlinksServerNode | null) : null;
     const resolved = server?.serverOptions();
@@ -124,7 +125,9 @@ export = function (RED: NodeAPI): void {
       () => pool?.counts() ?? { connected: 0, queued: 0, open: 0 },
       (counts, translate) => outboxLabel(counts, outbox?.counts(), translate),
     );
+    if (storeFolderError) node.error(storeFolderError.message);
     if (!server) status.broken('no server');
+    else if (storeFolderError) status.broken('storeDir');
     else if (resolved && !resolved.ok)
       status.broken(resolved.error.details.field === 'ca' || resolved.error.details.field === 'caFile' ? 'CA' : resolved.error.code);
 
@@ -142,7 +145,9 @@ export = function (RED: NodeAPI): void {
       const connected = pool?.knownDevice(deviceName);
       if (connected) return Promise.resolve(connected);
       if (!storeDir) {
-        return Promise.reject(new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-store', { deviceName }), { field: 'storeDir' }));
+        return Promise.reject(
+          storeFolderError ?? new ProvisionError('INVALID_INPUT', RED._('gridlinks-device.errors.no-store', { deviceName }), { field: 'storeDir' }),
+        );
       }
       const read = readStoredDevice(storeDir, deviceName).then((identity) => {
         fromStore.add(identity);

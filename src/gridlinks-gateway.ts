@@ -15,6 +15,7 @@ import { completeMessage, failMessage } from './node-red/message-outcome';
 import { outboxSettings, parseGatewayChildKey, type NodeOutbox, type OutboxNodeProperties } from './node-red/node-outbox';
 import { openNodeOutbox, outboxAction as runOutboxAction, withBacklog } from './node-red/outbox-node';
 import { RecentLogin } from './node-red/recent-login';
+import { deployedStoreFolder } from './node-red/store-folder';
 import type { GridlinksServerNode } from './node-red/server-options';
 import { ProvisionError } from './provisioning/errors';
 import type { ServerOptions } from './provisioning/types';
@@ -59,7 +60,7 @@ export = function (RED: NodeAPI): void {
   function GridlinksGateway(this: Node, config: GatewayNodeDef): void {
     RED.nodes.createNode(this, config);
     const node = this;
-    const storeDir = typeof config.storeDir === 'string' ? config.storeDir.trim() : '';
+    const { storeDir, error: storeFolderError } = deployedStoreFolder(config.storeDir);
     const storedName = typeof config.gatewayName === 'string' ? config.gatewayName.trim() : '';
     const server = config.server ? (RED.nodes.getNode(config.server) as GridlinksServerNode | null) : null;
     const resolved = server?.serverOptions();
@@ -103,7 +104,9 @@ export = function (RED: NodeAPI): void {
         return withBacklog('gridlinks-gateway', base, connected > 0, outbox?.counts(), translate, 'gateway offline');
       },
     );
+    if (storeFolderError) node.error(storeFolderError.message);
     if (!server) status.broken('no server');
+    else if (storeFolderError) status.broken('storeDir');
     else if (resolved && !resolved.ok)
       status.broken(resolved.error.details.field === 'ca' || resolved.error.details.field === 'caFile' ? 'CA' : resolved.error.code);
 
@@ -186,6 +189,7 @@ export = function (RED: NodeAPI): void {
       if (typeof gatewayName === 'string') {
         for (const gateway of gateways.values()) if (gateway.gatewayName === gatewayName) return gateway;
       }
+      if (storeFolderError) throw storeFolderError;
       if (!storeDir || !storedName) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-gateway.errors.no-gateway'), { field: 'gateway' });
       return storedGatewayOpen ?? storedGateway(options);
     }

@@ -5,6 +5,7 @@ import { resumeForNode } from './node-red/resume-action';
 import { reportStoreAtDeploy } from './node-red/store-status';
 import { renewForNode, startAutoRenewal, type RenewSettings } from './node-red/renew-action';
 import { DAY_MS, expiryWarning, expiryWindowDays, summaryName } from './node-red/expiry-warnings';
+import { deployedStoreFolder } from './node-red/store-folder';
 import { buildProvisionOptions, type ProvisionNodeCredentials, type ProvisionNodeProperties } from './node-red/message-options';
 import { mqttNodeBroker, outputResult } from './node-red/output';
 import type { GridlinksServerNode } from './node-red/server-options';
@@ -102,7 +103,8 @@ export = function (RED: NodeAPI): void {
         const resolved = server?.serverOptions();
         if (!resolved) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-provision.errors.no-server'), { field: 'server' });
         if (!resolved.ok) throw resolved.error;
-        const outcome = await resumeForNode(resolved.options, config.storeDir?.trim(), includePrivateKey, signal);
+        if (storeFolderError) throw storeFolderError;
+        const outcome = await resumeForNode(resolved.options, storeDir, includePrivateKey, signal);
         outcome.warnings.forEach((warning) => node.warn(warning));
         if (closingReport.gone) return;
         status.resumed(RED._('gridlinks-provision.status.resumed', { ...outcome.counts }), outcome.counts.unknown > 0);
@@ -124,6 +126,7 @@ export = function (RED: NodeAPI): void {
       const resolved = server?.serverOptions();
       if (!resolved) throw new ProvisionError('INVALID_INPUT', RED._('gridlinks-provision.errors.no-server'), { field: 'server' });
       if (!resolved.ok) throw resolved.error;
+      if (storeFolderError) throw storeFolderError;
       return { props: config, credentials, server: resolved.options, storeDir, evaluate: (value, type) => evaluate(value, type, msg) };
     }
 
@@ -161,7 +164,11 @@ export = function (RED: NodeAPI): void {
       const resolved = server.serverOptions();
       if (!resolved.ok) status.broken(statusCode(resolved.error));
     }
-    const storeDir = config.storeDir?.trim();
+    const { storeDir, error: storeFolderError } = deployedStoreFolder(config.storeDir);
+    if (storeFolderError) {
+      node.error(storeFolderError.message);
+      status.broken('storeDir');
+    }
     const expiryDays = expiryWindowDays(config.expiryWarningDays);
     if (storeDir) {
       void reportStoreAtDeploy(

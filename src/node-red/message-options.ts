@@ -4,6 +4,7 @@ import { CREDENTIALS_TYPES } from '../provisioning/validate';
 import { KEY_ALGORITHMS } from '../provisioning/keys';
 import type { ChainProvisionOptions } from '../provisioning/chain';
 import { emptySourceText, invalidField, readPropertySource, type EvaluateProperty } from './property-source';
+import { storeFolderOf } from './store-folder';
 import { buildChainOptions, wantsChain, type ChainNodeCredentials, type ChainNodeProperties } from './chain-options';
 
 /** The gridlinks-provision node's properties, as they appear in the flow JSON. */
@@ -145,7 +146,8 @@ export async function buildProvisionOptions(
   };
   if (isTrue(props.verify)) options.verify = true;
   if (isTrue(props.gateway)) options.gateway = true;
-  if (props.storeDir && props.storeDir.trim()) options.storeDir = props.storeDir.trim();
+  const storeDir = storeFolderOf(props.storeDir);
+  if (storeDir) options.storeDir = storeDir;
   if (props.ifStored === 'fail') options.ifStored = 'fail';
 
   const configured = {

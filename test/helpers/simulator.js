@@ -343,7 +343,26 @@ function activeResources() {
   return process.getActiveResourcesInfo().filter((name) => name !== 'TTYWrap' && name !== 'PipeWrap');
 }
 
+/**
+ * Call inside a describe: one simulator for the suite (`startTestSimulator(options)`), stopped after it,
+ * and the Node-RED flow unloaded after each test. `suite.sim` is set once the before hook has run.
+ */
+function simulatorForSuite(options = { mqttPort: null }) {
+  const suite = { sim: undefined };
+  before(async function () {
+    suite.sim = await startTestSimulator(options);
+  });
+  after(async function () {
+    await suite.sim?.stop();
+  });
+  afterEach(async function () {
+    await require('./node-red').helper.unload();
+  });
+  return suite;
+}
+
 module.exports = {
+  simulatorForSuite,
   DEFAULT_PROFILE,
   startTestSimulator,
   provisionRequest,
