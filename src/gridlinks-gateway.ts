@@ -2,6 +2,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import {
   GATEWAY_DEFAULTS,
   buildChildMessage,
+  childTopicKind,
   gatewayIdentity,
   gatewayKey as identityKey,
   openGateway,
@@ -217,9 +218,8 @@ export = function (RED: NodeAPI): void {
 
     /** Telemetry and attributes go through the outbox: on disk first, output 1 once acknowledged (msg.queued false) or kept (msg.queued true). */
     function keep(gateway: Gateway, msg: GatewayMessage, send: Send, done: Done, store: NodeOutbox<ChildTarget>): void {
-      const telemetry = msg.topic === undefined || msg.topic === null || msg.topic === '' || msg.topic === 'telemetry';
       // Live and stored alike, a reading without ts gets the time it was kept: a copy sent again after a lost session overwrites it.
-      const stamped = telemetry ? stampTelemetry(msg.payload, Date.now()) : msg.payload;
+      const stamped = childTopicKind(msg.topic) === 'telemetry' ? stampTelemetry(msg.payload, Date.now()) : msg.payload;
       // Checked before it is stored: what waits on disk can be sent.
       const message = buildChildMessage({ deviceName: msg.deviceName, deviceType: msg.deviceType, topic: msg.topic, payload: stamped });
       if (message.kind !== 'telemetry' && message.kind !== 'attributes') throw new Error(`not kept: ${message.kind}`);
@@ -243,7 +243,8 @@ export = function (RED: NodeAPI): void {
     }
 
     function act(gateway: Gateway, msg: GatewayMessage, send: Send, done: Done): void {
-      const kept = msg.topic === undefined || msg.topic === null || msg.topic === '' || msg.topic === 'telemetry' || msg.topic === 'attributes';
+      const kind = childTopicKind(msg.topic);
+      const kept = kind === 'telemetry' || kind === 'attributes';
       if (outbox && msg.persist !== false && kept) {
         try {
           return keep(gateway, msg, send, done, outbox);

@@ -71,11 +71,16 @@ function attributeScopes(payload: unknown, child: string): AttributeScope[] {
   return scopes;
 }
 
+/** What a message's topic asks of the gateway: an empty topic (absent, null, '') is telemetry; anything else as given. */
+export function childTopicKind(topic: unknown): unknown {
+  return topic === undefined || topic === null || topic === '' ? 'telemetry' : topic;
+}
+
 /** Checks one child's message and writes its JSON. Throws INVALID_INPUT naming the child and the field. */
 export function buildChildMessage(input: ChildInput): ChildMessage {
   const child = childName(input.deviceName);
   const type = childType(input.deviceType, child);
-  const kind: unknown = input.topic === undefined || input.topic === null || input.topic === '' ? 'telemetry' : input.topic;
+  const kind = childTopicKind(input.topic);
   switch (kind) {
     case 'telemetry': {
       const body = buildDeviceAction('telemetry', input.payload, undefined, child).body;

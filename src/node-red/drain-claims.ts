@@ -86,13 +86,7 @@ export class DrainClaims {
     const others = [...this.folder.members].filter((other) => other !== this.member && !unable.has(other) && other.owns(key));
     if (others.length === 0) return false;
     this.folder.holders.delete(key);
-    for (const other of others) {
-      try {
-        other.adopt();
-      } catch {
-        // As in leave().
-      }
-    }
+    adoptAll(others);
     if (this.folder.holders.has(key)) return true;
     this.folder.holders.set(key, this.member);
     return false;
@@ -115,12 +109,17 @@ export class DrainClaims {
       return;
     }
     if (released === 0) return;
-    for (const other of [...this.folder.members]) {
-      try {
-        other.adopt();
-      } catch {
-        // One outbox's failure must not keep the keys from the others.
-      }
+    adoptAll([...this.folder.members]);
+  }
+}
+
+/** Asks each outbox to take on the keys it owns and no one holds; one outbox's failure must not keep them from the others. */
+function adoptAll(outboxes: readonly Claimant[]): void {
+  for (const outbox of outboxes) {
+    try {
+      outbox.adopt();
+    } catch {
+      // The next of them.
     }
   }
 }

@@ -24,42 +24,44 @@ export function withBacklog(type: string, base: string, connected: boolean, back
   return statusText(translate, `${type}.status.offline-waiting`, { waiting, minutes }, `${offline}, ${waiting} waiting (oldest ${minutes} min)`);
 }
 
-/** The warning for records dropped unsent (drop-oldest, or older than the age bound), naming the device, or the child and its gateway. */
-export function droppedWarning(translate: Translate, key: string, count: number, reason: string): string {
+/**
+ * A warning about a key's stored messages (`<node type>.warnings.<warning>`), naming the device, or the child and its
+ * gateway; `english(subject)` is the text without a message catalog.
+ */
+function keyWarning(
+  translate: Translate,
+  key: string,
+  warning: string,
+  substitutions: Record<string, string | number>,
+  english: (subject: string) => string,
+): string {
   const child = parseGatewayChildKey(key);
   if (child) {
     return statusText(
       translate,
-      'gridlinks-gateway.warnings.dropped',
-      { deviceName: child.child, gatewayName: child.gatewayName, count, reason },
-      `${count} stored message(s) of child "${child.child}" (gateway "${child.gatewayName}") dropped unsent (${reason})`,
+      `gridlinks-gateway.warnings.${warning}`,
+      { deviceName: child.child, gatewayName: child.gatewayName, ...substitutions },
+      english(`child "${child.child}" (gateway "${child.gatewayName}")`),
     );
   }
-  return statusText(
-    translate,
-    'gridlinks-device.warnings.dropped',
-    { deviceName: key, count, reason },
-    `${count} stored message(s) of device "${key}" dropped unsent (${reason})`,
-  );
+  return statusText(translate, `gridlinks-device.warnings.${warning}`, { deviceName: key, ...substitutions }, english(`device "${key}"`));
+}
+
+/** The warning for records dropped unsent (drop-oldest, or older than the age bound). */
+export function droppedWarning(translate: Translate, key: string, count: number, reason: string): string {
+  return keyWarning(translate, key, 'dropped', { count, reason }, (subject) => `${count} stored message(s) of ${subject} dropped unsent (${reason})`);
 }
 
 /** The warning for a backlog that cannot be sent for a reason other than the link: it stays stored and is tried again. */
 export function stuckWarning(translate: Translate, key: string, error: ProvisionError): string {
-  const child = parseGatewayChildKey(key);
   const why = `${error.code}: ${error.message}`;
-  if (child) {
-    return statusText(
-      translate,
-      'gridlinks-gateway.warnings.stuck',
-      { deviceName: child.child, gatewayName: child.gatewayName, why },
-      `Stored messages of child "${child.child}" (gateway "${child.gatewayName}") cannot be sent (${why}). They stay stored and are tried again (at most once a minute) until Keep for ends; purge them with msg.action "purge".`,
-    );
-  }
-  return statusText(
+  return keyWarning(
     translate,
-    'gridlinks-device.warnings.stuck',
-    { deviceName: key, why },
-    `Stored messages of device "${key}" cannot be sent (${why}). They stay stored and are tried again (at most once a minute) until Keep for ends; purge them with msg.action "purge".`,
+    key,
+    'stuck',
+    { why },
+    (subject) =>
+      `Stored messages of ${subject} cannot be sent (${why}). They stay stored and are tried again (at most once a minute) until Keep for ends; purge them with msg.action "purge".`,
   );
 }
 

@@ -79,11 +79,7 @@ function readCaFile(path: string): { pem: string } | { error: ProvisionError } {
   if (variable) return fail(`path names the environment variable ${variable}, which is not set for the Node-RED process`);
   const read = readSmallFile(path, MAX_CA_BYTES);
   if ('text' in read) return { pem: read.text };
-  return fail(
-    read.why.startsWith('cannot be read')
-      ? `${read.why.replace('cannot be read', 'cannot be read on the Node-RED host')}`
-      : `${read.why}: it is not a CA certificate`,
-  );
+  return fail(read.errorCode !== undefined ? `cannot be read on the Node-RED host (${read.errorCode})` : `${read.why}: it is not a CA certificate`);
 }
 
 /**

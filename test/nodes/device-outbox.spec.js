@@ -65,6 +65,17 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
     return node;
   }
 
+  /** Loads `flow`, provisions a device, keeps seq 1 to count - 1 while the server is down, then redeploys: the device and the new deploy's watch. */
+  async function backlogThenRedeploy(flow, credentials, tag, count) {
+    await load(flow, credentials);
+    const deviceName = `${tag}-${Date.now()}`;
+    await provisioned({ deviceName });
+    await sentThenDown(deviceName, watch(), range(1, count));
+    await helper.unload();
+    await load(flow, credentials);
+    return { deviceName, seen: watch() };
+  }
+
   it('messages sent while the server is down are kept and all arrive in order after it is back', async function () {
     const { deviceName, seen } = await deviceWithStore('outage');
     const node = helper.getNode('dev');
@@ -184,14 +195,7 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
       { id: 'dev2', type: 'gridlinks-device', z: TAB, server: 'srv', receive: false, storeDir, wires: [['sent2'], []] },
       { id: 'sent2', type: 'helper', z: TAB },
     );
-    await load(flow, credentials);
-    const deviceName = `outbox-two-${Date.now()}`;
-    await provisioned({ deviceName });
-    await sentThenDown(deviceName, watch(), range(1, 400));
-
-    await helper.unload();
-    await load(flow, credentials);
-    const seen = watch();
+    const { deviceName, seen } = await backlogThenRedeploy(flow, credentials, 'outbox-two', 400);
     const said = [];
     for (const id of ['dev', 'dev2']) for (const method of ['warn', 'error']) record(helper.getNode(id), method, said);
     const takenOver = () => sim.logLines.filter((line) => line.includes(`device ${deviceName}: session taken over`));
@@ -225,13 +229,7 @@ describe('gridlinks-device: the outbox (messages kept while offline)', function 
       { id: 'sent', type: 'helper', z: TAB },
       { id: 'received', type: 'helper', z: TAB },
     );
-    await load(flow, credentials);
-    const deviceName = `outbox-shared-${Date.now()}`;
-    await provisioned({ deviceName });
-    await sentThenDown(deviceName, watch(), range(1, 30));
-    await helper.unload();
-    await load(flow, credentials);
-    const seen = watch();
+    const { deviceName, seen } = await backlogThenRedeploy(flow, credentials, 'outbox-shared', 30);
     await sim.resume();
     await waitUntil(() => firstArrivals(sim, deviceName).length === 30);
     assert.deepEqual(firstArrivals(sim, deviceName), range(0, 30));
